@@ -1,0 +1,65 @@
+// Package collectors polls the watched official accounts on each platform
+// and publishes every post it sees (citizens' and the accounts' own) to
+// Kafka. A platform package implements Poller; the Runner in this package
+// owns the loop: leases, cursors, rate budgets, backoff and coverage.
+package collectors
+
+import (
+	"context"
+	"time"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/config"
+)
+
+// Poller fetches, for one watched account, the posts newer than cursor.
+// Cursor values are opaque to the Runner: each platform encodes its own
+// (a since_id on X; a timestamp plus recently seen ids on Meta and YouTube).
+//
+// Errors carry a tanggap error code: ERATELIMIT (see RetryAfter),
+// EAUTH (token expired or revoked: reported once, not retried in a loop),
+// EUNAVAILABLE (5xx, timeouts: retried with jittered backoff) and
+// EINVALID (malformed response: counted, retried later, never loses the cursor).
+type Poller interface {
+	Platform() tanggap.Platform
+	Poll(ctx context.Context, acct config.Account, cursor string) (Batch, error)
+}
+
+// Batch is what one poll of one account returned.
+type Batch struct {
+	Posts  []tanggap.Post
+	Cursor string // the cursor to save once Posts are acknowledged by Kafka
+	Budget Budget // the rate budget the platform reported, if any
+	Calls  int    // API calls (or quota units) this poll spent
+}
+
+// Budget is a platform's rate-limit state as last reported.
+type Budget struct {
+	Limit     int
+	Remaining int
+	Reset     time.Time // when the window reopens
+	Known     bool
+}
+
+// RateLimitError is returned (wrapped in a *tanggap.Error with code
+// ERATELIMIT) when the platform said stop until a time.
+type RateLimitError struct {
+	Until  time.Time
+	Reason string // "rate_limit", "quota_exceeded", "spend_cap", "app_usage"
+}
+
+func (e *RateLimitError) Error() string {
+	return "rate limited (" + e.Reason + ") until " + e.Until.UTC().Format(time.RFC3339)
+}
+
+// Publisher sends posts to Kafka and returns only after Kafka acknowledged
+// every one of them.
+type Publisher interface {
+	Publish(ctx context.Context, posts []tanggap.Post) error
+}
+
+// Cursors keeps one cursor per platform and account.
+type Cursors interface {
+	Cursor(ctx context.Context, p tanggap.Platform, account string) (string, error)
+	SetCursor(ctx context.Context, p tanggap.Platform, account, cursor string) error
+}

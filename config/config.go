@@ -1,0 +1,409 @@
+// Package config loads a city's configuration: its OPDs, the official
+// accounts Tanggap watches and which OPD owns each, the clock policy and the
+// triage thresholds. A broken file fails with the file, line and field.
+package config
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/tanggap/tanggap"
+)
+
+//go:embed cities/*.yaml
+var cities embed.FS
+
+// DefaultCity is the city config used when none is given.
+const DefaultCity = "cities/bekasi.yaml"
+
+// Owners that are not OPDs: the city's own accounts (run by PPID Utama/Humas)
+// and the mayor's. Replies from them are credited to the city.
+const (
+	OwnerCity  = "city"
+	OwnerMayor = "mayor"
+)
+
+// Config is one city's configuration.
+type Config struct {
+	City     City      `yaml:"city"`
+	Clocks   Clocks    `yaml:"clocks"`
+	Triage   Triage    `yaml:"triage"`
+	OPDs     []OPD     `yaml:"opds"`
+	Accounts []Account `yaml:"accounts"`
+
+	loc      *time.Location
+	opdIndex map[string]int
+	accIndex map[string]int // platform + "\x00" + lower(handle) or id
+}
+
+type City struct {
+	Code     string `yaml:"code"`
+	Name     string `yaml:"name"`
+	Timezone string `yaml:"timezone"`
+}
+
+// Clocks is the clock policy. HK counts are working days.
+type Clocks struct {
+	FirstResponse           Duration    `yaml:"first_response"`
+	FirstResponseUrgent     Duration    `yaml:"first_response_urgent"`
+	DueSoon                 Duration    `yaml:"due_soon"`
+	RoutingHK               int         `yaml:"routing_hk"`
+	FollowupHK              int         `yaml:"followup_hk"`
+	ResolutionHK            int         `yaml:"resolution_hk"`
+	ResolutionFieldCheckHK  int         `yaml:"resolution_field_check_hk"`
+	AutocloseHK             int         `yaml:"autoclose_hk"`
+	InfoRequestHK           int         `yaml:"info_request_hk"`
+	InfoRequestExtensionHK  int         `yaml:"info_request_extension_hk"`
+	CutiBersamaIsNonworking bool        `yaml:"cuti_bersama_is_nonworking"`
+	OfficeHours             OfficeHours `yaml:"office_hours"`
+	// PerOPD overrides the first-response clock for one OPD.
+	PerOPD map[string]Duration `yaml:"per_opd"`
+}
+
+type OfficeHours struct {
+	Start string `yaml:"start"` // "08:00"
+	End   string `yaml:"end"`
+}
+
+type Triage struct {
+	MinConfidence float64 `yaml:"min_confidence"`
+	PJUOwner      string  `yaml:"pju_owner"`
+	FallbackOPD   string  `yaml:"fallback_opd"`
+}
+
+type OPD struct {
+	Code     string   `yaml:"code"`
+	Name     string   `yaml:"name"`
+	Abbrev   string   `yaml:"abbrev"`
+	Keywords []string `yaml:"keywords"`
+}
+
+// Account is one official account: watched for citizen posts, and its own
+// posts recognised as official replies of its owner.
+type Account struct {
+	Platform tanggap.Platform `yaml:"platform"`
+	Handle   string           `yaml:"handle"`
+	ID       string           `yaml:"id"`    // platform user/page/channel id, when known
+	Owner    string           `yaml:"owner"` // OPD code, "city" or "mayor"
+	Role     string           `yaml:"role"`
+	Status   string           `yaml:"status"`
+	Watch    *bool            `yaml:"watch"` // default true
+}
+
+// Watched reports whether collectors poll this account.
+func (a Account) Watched() bool { return a.Watch == nil || *a.Watch }
+
+// Duration is a time.Duration written as "24h" in YAML.
+type Duration time.Duration
+
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("not a duration (like 24h or 90m): %q", s)
+	}
+	if v <= 0 {
+		return fmt.Errorf("duration must be positive: %q", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Load reads and validates a city config file. An empty path loads the
+// embedded default city.
+func Load(path string) (*Config, error) {
+	var (
+		b    []byte
+		err  error
+		name = path
+	)
+	if path == "" {
+		name = "embedded:" + DefaultCity
+		b, err = cities.ReadFile(DefaultCity)
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(name, b)
+}
+
+// Parse decodes and validates a config held in memory; name is used in errors.
+func Parse(name string, b []byte) (*Config, error) {
+	var c Config
+	if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+		return nil, &LoadError{File: name, Line: errLine(err), Field: errField(err), Msg: firstLine(yaml.FormatError(err, false, false))}
+	}
+	if err := c.validate(); err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return nil, &LoadError{File: name, Line: lineOf(b, fe.path), Field: fe.path, Msg: fe.msg}
+		}
+		return nil, err
+	}
+	return &c, nil
+}
+
+// LoadError says where a config file is broken.
+type LoadError struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *LoadError) Error() string {
+	var b strings.Builder
+	b.WriteString("config ")
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(": field ")
+		b.WriteString(e.Field)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+var posRE = regexp.MustCompile(`^\[(\d+):(\d+)\]`)
+
+func errLine(err error) int {
+	m := posRE.FindStringSubmatch(yaml.FormatError(err, false, false))
+	if m == nil {
+		return 0
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	return n
+}
+
+var fieldRE = regexp.MustCompile(`(?:unknown field|field) "?([A-Za-z0-9_.\[\]$]+)"?`)
+
+func errField(err error) string {
+	msg := yaml.FormatError(err, false, false)
+	if m := fieldRE.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	// goccy reports type errors as "cannot unmarshal X into Go struct field Config.Clocks.RoutingHK of type int"
+	if i := strings.Index(msg, "Go struct field "); i >= 0 {
+		f := strings.Fields(msg[i+len("Go struct field "):])
+		if len(f) > 0 {
+			return f[0]
+		}
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSpace(posRE.ReplaceAllString(s, ""))
+}
+
+type fieldError struct{ path, msg string }
+
+func (e *fieldError) Error() string { return e.path + ": " + e.msg }
+
+func bad(path, format string, args ...any) error {
+	return &fieldError{path: path, msg: fmt.Sprintf(format, args...)}
+}
+
+// lineOf finds the line of a YAML path such as "$.accounts[3].owner".
+func lineOf(b []byte, path string) int {
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return 0
+	}
+	f, err := parseFile(b)
+	if err != nil {
+		return 0
+	}
+	n, err := p.FilterFile(f)
+	if err != nil || n == nil || n.GetToken() == nil {
+		// Fall back to the parent path (the field is missing).
+		if i := strings.LastIndexAny(path, ".["); i > 1 {
+			return lineOf(b, path[:i])
+		}
+		return 0
+	}
+	return n.GetToken().Position.Line
+}
+
+var codeRE = regexp.MustCompile(`^[a-z][a-z0-9_]{1,40}$`)
+var handleRE = regexp.MustCompile(`^@?[A-Za-z0-9_.\-]{1,100}$`)
+
+func (c *Config) validate() error {
+	if c.City.Code == "" || !codeRE.MatchString(c.City.Code) {
+		return bad("$.city.code", "must be a short lower-case code like bekasi, got %q", c.City.Code)
+	}
+	if c.City.Timezone == "" {
+		c.City.Timezone = "Asia/Jakarta"
+	}
+	loc, err := time.LoadLocation(c.City.Timezone)
+	if err != nil {
+		return bad("$.city.timezone", "unknown time zone %q", c.City.Timezone)
+	}
+	c.loc = loc
+	cl := &c.Clocks
+	if cl.FirstResponse == 0 {
+		cl.FirstResponse = Duration(24 * time.Hour)
+	}
+	if cl.FirstResponseUrgent == 0 {
+		cl.FirstResponseUrgent = Duration(3 * time.Hour)
+	}
+	if cl.DueSoon == 0 {
+		cl.DueSoon = Duration(4 * time.Hour)
+	}
+	for _, f := range []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"routing_hk", &cl.RoutingHK, 3}, {"followup_hk", &cl.FollowupHK, 5},
+		{"resolution_hk", &cl.ResolutionHK, 14}, {"resolution_field_check_hk", &cl.ResolutionFieldCheckHK, 60},
+		{"autoclose_hk", &cl.AutocloseHK, 10}, {"info_request_hk", &cl.InfoRequestHK, 10},
+		{"info_request_extension_hk", &cl.InfoRequestExtensionHK, 7},
+	} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+		if *f.v < 0 || *f.v > 365 {
+			return bad("$.clocks."+f.name, "must be between 1 and 365 working days, got %d", *f.v)
+		}
+	}
+	if cl.OfficeHours.Start == "" {
+		cl.OfficeHours = OfficeHours{Start: "08:00", End: "16:00"}
+	}
+	s, err1 := time.Parse("15:04", cl.OfficeHours.Start)
+	e, err2 := time.Parse("15:04", cl.OfficeHours.End)
+	if err1 != nil || err2 != nil || !s.Before(e) {
+		return bad("$.clocks.office_hours", "start and end must be HH:MM with start before end")
+	}
+	if c.Triage.MinConfidence == 0 {
+		c.Triage.MinConfidence = 0.55
+	}
+	if c.Triage.MinConfidence < 0 || c.Triage.MinConfidence > 1 {
+		return bad("$.triage.min_confidence", "must be between 0 and 1, got %v", c.Triage.MinConfidence)
+	}
+	if len(c.OPDs) == 0 {
+		return bad("$.opds", "at least one OPD is required")
+	}
+	c.opdIndex = make(map[string]int, len(c.OPDs))
+	for i, o := range c.OPDs {
+		p := fmt.Sprintf("$.opds[%d]", i)
+		if !codeRE.MatchString(o.Code) || o.Code == OwnerCity || o.Code == OwnerMayor || o.Code == tanggap.OutOfScope {
+			return bad(p+".code", "must be a lower-case code like bina_marga_sda, got %q", o.Code)
+		}
+		if _, dup := c.opdIndex[o.Code]; dup {
+			return bad(p+".code", "duplicate OPD code %q", o.Code)
+		}
+		if strings.TrimSpace(o.Name) == "" {
+			return bad(p+".name", "OPD %s has no name", o.Code)
+		}
+		c.opdIndex[o.Code] = i
+	}
+	for code := range cl.PerOPD {
+		if _, ok := c.opdIndex[code]; !ok {
+			return bad("$.clocks.per_opd", "unknown OPD %q", code)
+		}
+	}
+	for _, f := range []struct{ path, v string }{{"$.triage.pju_owner", c.Triage.PJUOwner}, {"$.triage.fallback_opd", c.Triage.FallbackOPD}} {
+		if f.v == "" {
+			continue
+		}
+		if _, ok := c.opdIndex[f.v]; !ok {
+			return bad(f.path, "unknown OPD %q", f.v)
+		}
+	}
+	c.accIndex = make(map[string]int, 2*len(c.Accounts))
+	for i, a := range c.Accounts {
+		p := fmt.Sprintf("$.accounts[%d]", i)
+		if !a.Platform.Valid() {
+			return bad(p+".platform", "unknown platform %q (instagram, x, facebook, youtube)", a.Platform)
+		}
+		if !handleRE.MatchString(a.Handle) {
+			return bad(p+".handle", "not a valid handle: %q", a.Handle)
+		}
+		if a.Owner != OwnerCity && a.Owner != OwnerMayor {
+			if _, ok := c.opdIndex[a.Owner]; !ok {
+				return bad(p+".owner", "unknown owner %q: an OPD code, city or mayor", a.Owner)
+			}
+		}
+		k := accKey(a.Platform, a.Handle)
+		if _, dup := c.accIndex[k]; dup {
+			return bad(p+".handle", "account %s/%s listed twice", a.Platform, a.Handle)
+		}
+		c.accIndex[k] = i
+		if a.ID != "" {
+			c.accIndex[accKey(a.Platform, "#"+a.ID)] = i
+		}
+	}
+	return nil
+}
+
+func accKey(p tanggap.Platform, h string) string {
+	return string(p) + "\x00" + strings.ToLower(strings.TrimPrefix(h, "@"))
+}
+
+// Location is the city's time zone.
+func (c *Config) Location() *time.Location { return c.loc }
+
+// OPD returns the OPD with a code.
+func (c *Config) OPD(code string) (OPD, bool) {
+	i, ok := c.opdIndex[code]
+	if !ok {
+		return OPD{}, false
+	}
+	return c.OPDs[i], true
+}
+
+// OfficialAccount finds a registered account by platform and handle or id.
+func (c *Config) OfficialAccount(p tanggap.Platform, handle, id string) (Account, bool) {
+	if id != "" {
+		if i, ok := c.accIndex[accKey(p, "#"+id)]; ok {
+			return c.Accounts[i], true
+		}
+	}
+	if handle != "" {
+		if i, ok := c.accIndex[accKey(p, handle)]; ok {
+			return c.Accounts[i], true
+		}
+	}
+	return Account{}, false
+}
+
+// WatchedAccounts lists the accounts polled on one platform.
+func (c *Config) WatchedAccounts(p tanggap.Platform) []Account {
+	var out []Account
+	for _, a := range c.Accounts {
+		if a.Platform == p && a.Watched() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// FirstResponseFor returns the first-response clock for an OPD.
+func (c *Config) FirstResponseFor(opd string, urgent bool) time.Duration {
+	if urgent {
+		return c.Clocks.FirstResponseUrgent.D()
+	}
+	if d, ok := c.Clocks.PerOPD[opd]; ok {
+		return d.D()
+	}
+	return c.Clocks.FirstResponse.D()
+}

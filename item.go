@@ -46,6 +46,8 @@ type Item struct {
 	Deadline         time.Time     `json:"deadline"` // first-response deadline
 	DeadlineState    DeadlineState `json:"deadline_state"`
 
+	ReplyBy   string     `json:"reply_by,omitempty"` // for an official account's post: the owner it speaks for
+	Queued    bool       `json:"queued"`             // in an OPD queue: a citizen post that needs an answer
 	Truncated bool       `json:"truncated,omitempty"`
 	Deleted   bool       `json:"deleted,omitempty"`
 	EditedAt  *time.Time `json:"edited_at,omitempty"`

@@ -152,3 +152,21 @@ func (p *Post) Validate() error {
 	}
 	return nil
 }
+
+// Event is one audit record: every change to an item, by a person or by
+// triage, becomes an Event in the item's history and on the Kafka events
+// topic, so that the Redis state can be rebuilt from Kafka.
+type Event struct {
+	ID         string            `json:"id"` // unique, ordered per item (item version)
+	ItemID     string            `json:"item_id"`
+	At         time.Time         `json:"at"`
+	Actor      string            `json:"actor"`  // user login, "triage" or "system"
+	Action     string            `json:"action"` // ingest, assign, answer, claim, resolve, ...
+	FromStatus Status            `json:"from_status,omitempty"`
+	ToStatus   Status            `json:"to_status,omitempty"`
+	FromOPD    string            `json:"from_opd,omitempty"`
+	ToOPD      string            `json:"to_opd,omitempty"`
+	Reason     string            `json:"reason,omitempty"`
+	Data       map[string]string `json:"data,omitempty"`
+	Version    int64             `json:"version"` // item version after the change
+}

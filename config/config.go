@@ -60,7 +60,7 @@ type Clocks struct {
 	AutocloseHK             int         `yaml:"autoclose_hk"`
 	InfoRequestHK           int         `yaml:"info_request_hk"`
 	InfoRequestExtensionHK  int         `yaml:"info_request_extension_hk"`
-	CutiBersamaIsNonworking bool        `yaml:"cuti_bersama_is_nonworking"`
+	CutiBersamaIsNonworking *bool       `yaml:"cuti_bersama_is_nonworking"` // default true: use CutiBersamaNonworking
 	OfficeHours             OfficeHours `yaml:"office_hours"`
 	// PerOPD overrides the first-response clock for one OPD.
 	PerOPD map[string]Duration `yaml:"per_opd"`
@@ -357,6 +357,12 @@ func (c *Config) validate() error {
 
 func accKey(p tanggap.Platform, h string) string {
 	return string(p) + "\x00" + strings.ToLower(strings.TrimPrefix(h, "@"))
+}
+
+// CutiBersamaNonworking reports whether cuti bersama days are non-working
+// (the default when the key is absent).
+func (cl Clocks) CutiBersamaNonworking() bool {
+	return cl.CutiBersamaIsNonworking == nil || *cl.CutiBersamaIsNonworking
 }
 
 // Location is the city's time zone.

@@ -1,0 +1,151 @@
+package bus
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/internal/kafkatest"
+)
+
+func TestDecode(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, reason string
+	}{
+		{"not json", `{"v":1,`, "not_json"},
+		{"future version", `{"v":9,"type":"post","post":{}}`, "bad_envelope"},
+		{"no body", `{"v":1,"type":"post"}`, "bad_envelope"},
+		{"unknown type", `{"v":1,"type":"x"}`, "bad_envelope"},
+		{"bad post", `{"v":1,"type":"post","post":{"platform":"x","id":"","created_at":"2026-03-17T08:00:00Z"}}`, "bad_post"},
+		{"unknown platform", `{"v":1,"type":"post","post":{"platform":"tiktok","id":"1","created_at":"2026-03-17T08:00:00Z"}}`, "bad_post"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode([]byte(tc.in))
+			if tanggap.ErrorCode(err) != tanggap.EINVALID || reasonOf(err) != tc.reason {
+				t.Fatalf("got %v (reason %s), want EINVALID %s", err, reasonOf(err), tc.reason)
+			}
+		})
+	}
+	big := make([]byte, MaxRecordBytes+1)
+	if _, err := Decode(big); reasonOf(err) != "too_large" {
+		t.Fatalf("huge record: %v", err)
+	}
+	ok := `{"v":1,"type":"post","post":{"platform":"x","id":"1790000000000000001","created_at":"2026-03-17T08:00:00Z","text":"jalan rusak"}}`
+	e, err := Decode([]byte(ok))
+	if err != nil || e.Post.ID != "1790000000000000001" {
+		t.Fatalf("good record: %v", err)
+	}
+}
+
+func post(id, thread string) tanggap.Post {
+	return tanggap.Post{Platform: tanggap.PlatformX, ID: id, ThreadID: thread, Text: "sampah numpuk di kranji",
+		CreatedAt: time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC), Author: "warga"}
+}
+
+func TestProduceConsumeDeadLetter(t *testing.T) {
+	brokers, sfx := kafkatest.Brokers(t)
+	topics := Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := EnsureTopics(ctx, brokers, 3, topics.Posts, topics.Events, topics.Dead); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureTopics(ctx, brokers, 3, topics.Posts); err != nil {
+		t.Fatalf("second EnsureTopics must be a no-op: %v", err)
+	}
+	reg := prometheus.NewRegistry()
+	pm := NewProducerMetrics(reg)
+	p := NewProducer(brokers, topics, pm)
+	defer p.Close()
+
+	posts := []tanggap.Post{post("1", "1"), post("2", "1"), post("3", "3")}
+	if err := p.Publish(ctx, posts); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteRaw(ctx, topics.Posts, kafka.Message{Key: []byte("junk"), Value: []byte("<html>not ours</html>")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(pm.Produced.WithLabelValues(topics.Posts)); got != 4 {
+		t.Fatalf("produced counter %v", got)
+	}
+
+	var mu sync.Mutex
+	seen := map[string]int{}
+	keys := map[string]string{}
+	failOnce := true
+	h := func(ctx context.Context, m kafka.Message) error {
+		e, err := Decode(m.Value)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Post.ID == "2" && failOnce {
+			failOnce = false
+			return tanggap.Errorf(tanggap.EUNAVAILABLE, "redis down for a moment")
+		}
+		seen[e.Post.ID]++
+		keys[e.Post.ID] = string(m.Key)
+		return nil
+	}
+	cm := NewConsumerMetrics(reg)
+	c := NewConsumer(ConsumerConfig{Brokers: brokers, Group: "g" + sfx, Topic: topics.Posts}, h, p, slog.New(slog.NewTextHandler(io.Discard, nil)), cm)
+	cctx, ccancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(cctx) }()
+
+	dead := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topics.Dead, Partition: 0, MaxWait: 100 * time.Millisecond})
+	defer dead.Close()
+	var dm kafka.Message
+	for {
+		m, err := dead.ReadMessage(ctx)
+		if err != nil {
+			t.Fatalf("dead letter never arrived: %v", err)
+		}
+		dm = m
+		break
+	}
+	if string(dm.Value) != "<html>not ours</html>" || headerValue(dm, "tanggap.dlq.reason") == "" || headerValue(dm, "tanggap.dlq.topic") != topics.Posts {
+		t.Fatalf("dead letter: %q headers %+v", dm.Value, dm.Headers)
+	}
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == 3 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("consumed %v", seen)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	ccancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("post %s handled %d times", id, n)
+		}
+	}
+	if keys["1"] != "x:1" || keys["2"] != "x:1" || keys["3"] != "x:3" {
+		t.Errorf("keys must be the thread root: %v", keys)
+	}
+	if got := testutil.ToFloat64(cm.DeadLetters.WithLabelValues("not_json")); got != 1 {
+		t.Errorf("dead letter counter %v", got)
+	}
+	if got := testutil.ToFloat64(cm.Retries); got != 1 {
+		t.Errorf("retries %v", got)
+	}
+}

@@ -1,0 +1,129 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"github.com/tanggap/tanggap"
+)
+
+// Producer writes Tanggap records. Every write waits for the acks of all
+// in-sync replicas (RequiredAcks = RequireAll), keys go through the Murmur2
+// balancer (the Java client's partitioner, so other clients agree on
+// partitions), and the batch timeout is a few milliseconds instead of
+// kafka-go's 1 s default, which would make every synchronous write take a
+// second.
+type Producer struct {
+	w        *kafka.Writer
+	produced *prometheus.CounterVec
+	errs     *prometheus.CounterVec
+	topics   Topics
+}
+
+// ProducerMetrics are the producer's Prometheus metrics.
+type ProducerMetrics struct {
+	Produced *prometheus.CounterVec
+	Errors   *prometheus.CounterVec
+}
+
+// NewProducerMetrics registers the producer metrics on reg.
+func NewProducerMetrics(reg prometheus.Registerer) *ProducerMetrics {
+	m := &ProducerMetrics{
+		Produced: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_bus_produced_total", Help: "Records acknowledged by Kafka, by topic."}, []string{"topic"}),
+		Errors:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_bus_produce_errors_total", Help: "Records Kafka did not acknowledge, by topic."}, []string{"topic"}),
+	}
+	reg.MustRegister(m.Produced, m.Errors)
+	return m
+}
+
+// NewProducer returns a producer for the given brokers. The topic is set per
+// message, so one producer serves the posts, events and dead-letter topics.
+func NewProducer(brokers []string, topics Topics, m *ProducerMetrics) *Producer {
+	return &Producer{
+		w: &kafka.Writer{
+			Addr:         kafka.TCP(brokers...),
+			Balancer:     &kafka.Murmur2Balancer{},
+			RequiredAcks: kafka.RequireAll,
+			BatchTimeout: 2 * time.Millisecond,
+			BatchSize:    500,
+			WriteTimeout: 10 * time.Second,
+			MaxAttempts:  5,
+			Compression:  kafka.Snappy,
+		},
+		produced: m.Produced,
+		errs:     m.Errors,
+		topics:   topics,
+	}
+}
+
+// Publish sends posts to the posts topic and returns after Kafka
+// acknowledged all of them (it implements collectors.Publisher).
+func (p *Producer) Publish(ctx context.Context, posts []tanggap.Post) error {
+	if len(posts) == 0 {
+		return nil
+	}
+	msgs := make([]kafka.Message, len(posts))
+	for i := range posts {
+		b, err := json.Marshal(Envelope{V: EnvelopeVersion, Type: "post", Post: &posts[i]})
+		if err != nil {
+			return tanggap.WrapCode(tanggap.EINVALID, err, "encode post %s", posts[i].ID)
+		}
+		msgs[i] = kafka.Message{Topic: p.topics.Posts, Key: PostKey(&posts[i]), Value: b, Time: posts[i].CapturedAt}
+	}
+	return p.write(ctx, p.topics.Posts, msgs)
+}
+
+// PublishEvents sends audit events to the events topic, keyed by item.
+func (p *Producer) PublishEvents(ctx context.Context, evs []tanggap.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	msgs := make([]kafka.Message, len(evs))
+	for i := range evs {
+		b, err := json.Marshal(Envelope{V: EnvelopeVersion, Type: "event", Event: &evs[i]})
+		if err != nil {
+			return tanggap.WrapCode(tanggap.EINVALID, err, "encode event %s", evs[i].ID)
+		}
+		msgs[i] = kafka.Message{Topic: p.topics.Events, Key: []byte(evs[i].ItemID), Value: b, Time: evs[i].At}
+	}
+	return p.write(ctx, p.topics.Events, msgs)
+}
+
+// DeadLetter sends a record that can never be processed to the dead-letter
+// topic, unchanged, with the reason and its origin in headers.
+func (p *Producer) DeadLetter(ctx context.Context, m kafka.Message, reason string) error {
+	d := kafka.Message{
+		Topic: p.topics.Dead, Key: m.Key, Value: m.Value,
+		Headers: append(append([]kafka.Header(nil), m.Headers...),
+			kafka.Header{Key: "tanggap.dlq.reason", Value: []byte(reason)},
+			kafka.Header{Key: "tanggap.dlq.topic", Value: []byte(m.Topic)},
+			kafka.Header{Key: "tanggap.dlq.partition", Value: []byte(itoa(int64(m.Partition)))},
+			kafka.Header{Key: "tanggap.dlq.offset", Value: []byte(itoa(m.Offset))},
+			kafka.Header{Key: "tanggap.dlq.at", Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
+		),
+	}
+	return p.write(ctx, p.topics.Dead, []kafka.Message{d})
+}
+
+// WriteRaw writes pre-built messages (used by the dlq replay and tests).
+func (p *Producer) WriteRaw(ctx context.Context, topic string, msgs ...kafka.Message) error {
+	for i := range msgs {
+		msgs[i].Topic = topic
+	}
+	return p.write(ctx, topic, msgs)
+}
+
+func (p *Producer) write(ctx context.Context, topic string, msgs []kafka.Message) error {
+	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+		p.errs.WithLabelValues(topic).Add(float64(len(msgs)))
+		return tanggap.WrapCode(tanggap.EUNAVAILABLE, err, "kafka write to %s", topic)
+	}
+	p.produced.WithLabelValues(topic).Add(float64(len(msgs)))
+	return nil
+}
+
+// Close flushes and closes the writer.
+func (p *Producer) Close() error { return p.w.Close() }

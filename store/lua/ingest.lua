@@ -1,0 +1,70 @@
+-- KEYS: 1 item, 2 history, 3 pending (replies seen before this item),
+--       4 edits, 5 parent item, 6 parent history, 7 parent pending
+-- ARGV: 1 prefix, 2 now_ms, 3 official (0/1), 4 has_parent (0/1),
+--       5 reply_opd, 6 n, then n field/value pairs
+local official = ARGV[3] == '1'
+local has_parent = ARGV[4] == '1'
+local reply_opd = ARGV[5]
+local n = tonumber(ARGV[6])
+local f = {}
+local flat = {}
+for i = 7, 6 + 2 * n, 2 do
+  f[ARGV[i]] = ARGV[i + 1]
+  flat[#flat + 1] = ARGV[i]
+  flat[#flat + 1] = ARGV[i + 1]
+end
+
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local cur = redis.call('HMGET', KEYS[1], 'text', 'deleted', 'edited_ms')
+  if f.deleted == '1' and cur[2] ~= '1' then
+    local o = state(KEYS[1])
+    local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
+    redis.call('HSET', KEYS[1], 'deleted', '1', 'updated_ms', NOW)
+    record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'delete',
+      from_status = o.status, to_status = o.status, version = ver})
+    return 'deleted'
+  end
+  if f.deleted ~= '1' and f.edited_ms ~= nil and f.edited_ms ~= '' and f.text ~= cur[1]
+     and (cur[3] == false or cur[3] == '' or tonumber(f.edited_ms) > tonumber(cur[3])) then
+    local o = state(KEYS[1])
+    local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
+    redis.call('RPUSH', KEYS[4], cjson.encode({at_ms = tonumber(f.edited_ms), text = f.text}))
+    redis.call('HSET', KEYS[1], 'edited_ms', f.edited_ms, 'updated_ms', NOW)
+    record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'edit',
+      from_status = o.status, to_status = o.status, version = ver})
+    return 'edited'
+  end
+  return 'duplicate'
+end
+
+redis.call('HSET', KEYS[1], unpack(flat))
+redis.call('HSET', KEYS[1], 'version', 1, 'updated_ms', NOW)
+redis.call('ZADD', PREFIX .. 'items', f.created_ms, f.id)
+local n0 = state(KEYS[1])
+reindex(nil, n0)
+record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'ingest',
+  to_status = f.status, to_opd = f.opd or '', version = 1,
+  data = {kind = f.kind, confidence = f.confidence}})
+
+local result = 'stored'
+local p = redis.call('HMGET', KEYS[3], 'at', 'opd', 'url', 'reply')
+if p[1] then
+  answer(KEYS[1], KEYS[2], p[1], p[2], p[3], p[4], 'triage')
+  redis.call('DEL', KEYS[3])
+  result = 'stored_answered'
+end
+
+if official and has_parent then
+  if redis.call('EXISTS', KEYS[5]) == 1 then
+    answer(KEYS[5], KEYS[6], f.created_ms, reply_opd, f.url, f.id, 'triage')
+    result = 'official_reply'
+  else
+    local at = redis.call('HGET', KEYS[7], 'at')
+    if not at or tonumber(at) > tonumber(f.created_ms) then
+      redis.call('HSET', KEYS[7], 'at', f.created_ms, 'opd', reply_opd, 'url', f.url, 'reply', f.id)
+      redis.call('PEXPIRE', KEYS[7], 7776000000) -- 90 days: the parent may never be collected
+    end
+    result = 'official_reply_pending'
+  end
+end
+return result

@@ -1,0 +1,32 @@
+-- A change by a person (or the system) under compare-and-set.
+-- KEYS: 1 item, 2 history
+-- ARGV: 1 prefix, 2 now_ms, 3 expected version (-1: any), 4 event JSON
+--       (actor, action, reason, data), 5 n, then n field/value pairs
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found', 0} end
+local o = state(KEYS[1])
+local expected = tonumber(ARGV[3])
+if expected >= 0 and tonumber(o.version) ~= expected then
+  return {'conflict', tonumber(o.version)}
+end
+local n = tonumber(ARGV[5])
+local flat = {}
+local nw = copy(o)
+for i = 6, 5 + 2 * n, 2 do
+  flat[#flat + 1] = ARGV[i]
+  flat[#flat + 1] = ARGV[i + 1]
+  nw[ARGV[i]] = ARGV[i + 1]
+end
+local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
+if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
+redis.call('HSET', KEYS[1], 'updated_ms', NOW)
+reindex(o, nw)
+local ev = cjson.decode(ARGV[4])
+ev.item_id = o.id
+ev.at_ms = tonumber(NOW)
+ev.from_status = o.status
+ev.to_status = nw.status
+ev.from_opd = o.opd or ''
+ev.to_opd = nw.opd or ''
+ev.version = ver
+record(KEYS[2], ev)
+return {'ok', ver}

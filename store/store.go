@@ -1,0 +1,386 @@
+// Package store keeps Tanggap's working state in Redis: items, per-OPD
+// queues sorted by deadline, clocks, audit history, collector cursors.
+// Every write that must be atomic is a Lua script (lua/); every write is
+// idempotent by the platform's own post id, so redelivered Kafka records
+// change nothing.
+package store
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/tanggap/tanggap"
+)
+
+var (
+	//go:embed lua/common.lua
+	luaCommon string
+	//go:embed lua/ingest.lua
+	luaIngest string
+	//go:embed lua/update.lua
+	luaUpdate string
+)
+
+// Store is the Redis-backed state of one city.
+type Store struct {
+	rdb    redis.UniversalClient
+	k      keys
+	now    func() time.Time
+	ingest *redis.Script
+	update *redis.Script
+}
+
+// New returns a store for one city on a Redis client (a single node, a
+// sentinel or a cluster client). now is the clock; nil means time.Now.
+func New(rdb redis.UniversalClient, city string, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{
+		rdb:    rdb,
+		k:      newKeys(city),
+		now:    now,
+		ingest: redis.NewScript(luaCommon + "\n" + luaIngest),
+		update: redis.NewScript(luaCommon + "\n" + luaUpdate),
+	}
+}
+
+// Ping checks that Redis answers (readiness).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return tanggap.WrapCode(tanggap.EUNAVAILABLE, err, "redis ping")
+	}
+	return nil
+}
+
+func unavailable(err error, op string) error {
+	if err == nil {
+		return nil
+	}
+	return tanggap.WrapCode(tanggap.EUNAVAILABLE, err, "redis %s", op)
+}
+
+// Ingest is one triaged post to store.
+type Ingest struct {
+	Post       tanggap.Post
+	Kind       tanggap.Kind
+	OPD        string // "" when unrouted
+	Confidence float64
+	Features   []string
+	Urgent     bool
+	Kecamatan  string
+	Kelurahan  string
+	OutTarget  string
+	ClusterID  string
+	Status     tanggap.Status
+	Deadline   time.Time // first-response deadline; zero when the post needs no answer
+	Queued     bool      // goes into an OPD queue (an actionable citizen post)
+	// ReplyBy is set when the post was written by a registered official
+	// account: the owner (OPD code, "city" or "mayor") it answers for.
+	ReplyBy string
+}
+
+// IngestResult says what an ingest did.
+type IngestResult string
+
+const (
+	Stored               IngestResult = "stored"
+	StoredAnswered       IngestResult = "stored_answered" // an earlier official reply was waiting for it
+	Duplicate            IngestResult = "duplicate"
+	Edited               IngestResult = "edited"
+	Deleted              IngestResult = "deleted"
+	OfficialReply        IngestResult = "official_reply"         // stopped its parent's clock
+	OfficialReplyPending IngestResult = "official_reply_pending" // kept until the parent shows
+)
+
+func ms(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}
+
+func b01(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// Ingest stores a post idempotently: the first delivery creates the item,
+// a redelivery returns Duplicate and changes nothing, an edit or a deletion
+// reported by the platform is recorded without losing the captured text.
+func (s *Store) Ingest(ctx context.Context, in Ingest) (IngestResult, error) {
+	p := &in.Post
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	id := p.ItemID()
+	features, _ := json.Marshal(in.Features)
+	var edited string
+	if p.EditedAt != nil {
+		edited = ms(*p.EditedAt)
+	}
+	fields := []string{
+		"id", id, "platform", string(p.Platform), "post_id", p.ID, "url", p.URL,
+		"account", p.Account, "author", p.Author, "author_id", p.AuthorID, "author_name", p.AuthorName,
+		"text", p.Text, "interaction", string(p.Interaction), "thread_id", p.ThreadID, "parent_id", p.ParentID,
+		"kind", string(in.Kind), "opd", in.OPD, "confidence", strconv.FormatFloat(in.Confidence, 'f', 4, 64),
+		"features", string(features), "urgent", b01(in.Urgent), "kecamatan", in.Kecamatan, "kelurahan", in.Kelurahan,
+		"out_target", in.OutTarget, "cluster_id", in.ClusterID, "status", string(in.Status),
+		"created_ms", ms(p.CreatedAt), "captured_ms", ms(p.CapturedAt), "deadline_ms", ms(in.Deadline),
+		"queued", b01(in.Queued), "truncated", b01(p.Truncated), "deleted", b01(p.Deleted), "edited_ms", edited,
+		"reply_by", in.ReplyBy,
+	}
+	parent := ""
+	if p.ParentID != "" {
+		parent = tanggap.ItemID(p.Platform, p.ParentID)
+	}
+	keys := []string{s.k.item(id), s.k.history(id), s.k.pending(id), s.k.edits(id),
+		s.k.item(parent), s.k.history(parent), s.k.pending(parent)}
+	args := make([]any, 0, 6+len(fields))
+	args = append(args, s.k.prefix(), ms(s.now()), b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy, len(fields)/2)
+	for _, f := range fields {
+		args = append(args, f)
+	}
+	res, err := s.ingest.Run(ctx, s.rdb, keys, args...).Text()
+	if err != nil {
+		return "", unavailable(err, "ingest")
+	}
+	return IngestResult(res), nil
+}
+
+// Item returns one item by id (platform:post id).
+func (s *Store) Item(ctx context.Context, id string) (*tanggap.Item, error) {
+	m, err := s.rdb.HGetAll(ctx, s.k.item(id)).Result()
+	if err != nil {
+		return nil, unavailable(err, "item")
+	}
+	if len(m) == 0 {
+		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "item %s not found", id)
+	}
+	return decodeItem(m), nil
+}
+
+// items loads items by id in one round trip, skipping ids that vanished.
+func (s *Store) items(ctx context.Context, ids []string) ([]tanggap.Item, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGetAll(ctx, s.k.item(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable(err, "items")
+	}
+	out := make([]tanggap.Item, 0, len(ids))
+	for _, c := range cmds {
+		if m := c.Val(); len(m) > 0 {
+			out = append(out, *decodeItem(m))
+		}
+	}
+	return out, nil
+}
+
+func msTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(n).UTC()
+}
+
+func decodeItem(m map[string]string) *tanggap.Item {
+	it := &tanggap.Item{
+		ID: m["id"], Platform: tanggap.Platform(m["platform"]), PostID: m["post_id"], URL: m["url"],
+		Account: m["account"], Author: m["author"], AuthorName: m["author_name"], Text: m["text"],
+		Interaction: tanggap.Interaction(m["interaction"]), ThreadID: m["thread_id"], ParentID: m["parent_id"],
+		Kind: tanggap.Kind(m["kind"]), OPD: m["opd"], Urgent: m["urgent"] == "1",
+		Kecamatan: m["kecamatan"], Kelurahan: m["kelurahan"], OutTarget: m["out_target"], ClusterID: m["cluster_id"],
+		Status: tanggap.Status(m["status"]), CreatedAt: msTime(m["created_ms"]), CapturedAt: msTime(m["captured_ms"]),
+		Deadline: msTime(m["deadline_ms"]), FirstResponseOPD: m["fr_opd"], FirstResponseURL: m["fr_url"],
+		Truncated: m["truncated"] == "1", Deleted: m["deleted"] == "1", UpdatedAt: msTime(m["updated_ms"]),
+		ReplyBy: m["reply_by"], Queued: m["queued"] == "1",
+	}
+	it.Confidence, _ = strconv.ParseFloat(m["confidence"], 64)
+	it.Version, _ = strconv.ParseInt(m["version"], 10, 64)
+	if t := msTime(m["fr_ms"]); !t.IsZero() {
+		it.FirstResponseAt = &t
+	}
+	if t := msTime(m["edited_ms"]); !t.IsZero() {
+		it.EditedAt = &t
+	}
+	if f := m["features"]; f != "" && f != "null" {
+		_ = json.Unmarshal([]byte(f), &it.Features)
+	}
+	return it
+}
+
+// Queue is one OPD's working view.
+type Queue struct {
+	Unanswered []tanggap.Item // open and unanswered, nearest deadline first
+	Answered   []tanggap.Item // open and answered, most recent answer first
+	Total      int64          // unanswered count (Unanswered may be cut at the limit)
+	Answers    int64          // answered count
+}
+
+// Queue returns an OPD's open items; opd "" is the unrouted queue.
+func (s *Store) Queue(ctx context.Context, opd string, limit int64) (*Queue, error) {
+	if limit <= 0 {
+		limit = 200
+	}
+	pipe := s.rdb.Pipeline()
+	open := pipe.ZRange(ctx, s.k.open(opd), 0, limit-1)
+	ans := pipe.ZRevRange(ctx, s.k.answered(opd), 0, limit-1)
+	nOpen := pipe.ZCard(ctx, s.k.open(opd))
+	nAns := pipe.ZCard(ctx, s.k.answered(opd))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, unavailable(err, "queue")
+	}
+	q := &Queue{Total: nOpen.Val(), Answers: nAns.Val()}
+	var err error
+	if q.Unanswered, err = s.items(ctx, open.Val()); err != nil {
+		return nil, err
+	}
+	if q.Answered, err = s.items(ctx, ans.Val()); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// ItemQuery selects items for the API.
+type ItemQuery struct {
+	OPD    string // "" means every OPD
+	Status tanggap.Status
+	Before time.Time // platform time; zero means now
+	Limit  int64
+}
+
+// Items lists items newest first.
+func (s *Store) Items(ctx context.Context, q ItemQuery) ([]tanggap.Item, error) {
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 100
+	}
+	key := s.k.items()
+	if q.OPD != "" {
+		key = s.k.opd(q.OPD)
+	}
+	max := "+inf"
+	if !q.Before.IsZero() {
+		max = "(" + strconv.FormatInt(q.Before.UnixMilli(), 10)
+	}
+	var out []tanggap.Item
+	for offset := int64(0); int64(len(out)) < q.Limit; {
+		ids, err := s.rdb.ZRevRangeByScore(ctx, key, &redis.ZRangeBy{Max: max, Min: "-inf", Offset: offset, Count: q.Limit}).Result()
+		if err != nil {
+			return nil, unavailable(err, "items")
+		}
+		if len(ids) == 0 {
+			break
+		}
+		offset += int64(len(ids))
+		its, err := s.items(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range its {
+			if q.Status == "" || it.Status == q.Status {
+				out = append(out, it)
+				if int64(len(out)) == q.Limit {
+					break
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// History returns an item's audit events, oldest first.
+func (s *Store) History(ctx context.Context, id string) ([]tanggap.Event, error) {
+	raw, err := s.rdb.LRange(ctx, s.k.history(id), 0, -1).Result()
+	if err != nil {
+		return nil, unavailable(err, "history")
+	}
+	out := make([]tanggap.Event, 0, len(raw))
+	for _, r := range raw {
+		ev, err := decodeEvent(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// rawEvent is the JSON the Lua scripts write.
+type rawEvent struct {
+	ItemID     string          `json:"item_id"`
+	AtMS       int64           `json:"at_ms"`
+	Actor      string          `json:"actor"`
+	Action     string          `json:"action"`
+	FromStatus string          `json:"from_status"`
+	ToStatus   string          `json:"to_status"`
+	FromOPD    string          `json:"from_opd"`
+	ToOPD      string          `json:"to_opd"`
+	Reason     string          `json:"reason"`
+	Data       json.RawMessage `json:"data"`
+	Version    int64           `json:"version"`
+}
+
+func decodeEvent(s string) (tanggap.Event, error) {
+	var r rawEvent
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		return tanggap.Event{}, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode event")
+	}
+	ev := tanggap.Event{
+		ID: fmt.Sprintf("%s#%d", r.ItemID, r.Version), ItemID: r.ItemID, At: time.UnixMilli(r.AtMS).UTC(),
+		Actor: r.Actor, Action: r.Action, FromStatus: tanggap.Status(r.FromStatus), ToStatus: tanggap.Status(r.ToStatus),
+		FromOPD: r.FromOPD, ToOPD: r.ToOPD, Reason: r.Reason, Version: r.Version,
+	}
+	// cjson encodes an empty table as {} and numbers as numbers: accept both.
+	if len(r.Data) > 0 && r.Data[0] == '{' {
+		var m map[string]any
+		if err := json.Unmarshal(r.Data, &m); err == nil && len(m) > 0 {
+			ev.Data = make(map[string]string, len(m))
+			for k, v := range m {
+				switch x := v.(type) {
+				case string:
+					ev.Data[k] = x
+				default:
+					b, _ := json.Marshal(x)
+					ev.Data[k] = string(b)
+				}
+			}
+		}
+	}
+	return ev, nil
+}
+
+// Cursor returns a collector's saved cursor ("" when none).
+func (s *Store) Cursor(ctx context.Context, p tanggap.Platform, account string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.k.cursor(p, account)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", unavailable(err, "cursor")
+	}
+	return v, nil
+}
+
+// SetCursor saves a collector's cursor; collectors call it only after Kafka
+// acknowledged the posts it covers.
+func (s *Store) SetCursor(ctx context.Context, p tanggap.Platform, account, cursor string) error {
+	return unavailable(s.rdb.Set(ctx, s.k.cursor(p, account), cursor, 0).Err(), "set cursor")
+}

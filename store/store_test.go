@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/internal/testenv"
+)
+
+// backends runs a test against miniredis and, in the integration run
+// (-tags=integration), against a real redis-server. Under CI a missing real
+// server is a failure there, not a skip.
+func backends(t *testing.T, fn func(t *testing.T, s *Store, clock *fakeClock)) {
+	t.Run("miniredis", func(t *testing.T) {
+		mr := miniredis.RunT(t)
+		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		t.Cleanup(func() { rdb.Close() })
+		c := newClock()
+		fn(t, New(rdb, "test", c.Now), c)
+	})
+	t.Run("redis", func(t *testing.T) {
+		if !testenv.Integration {
+			t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
+		}
+		addr := testenv.RedisAddr(t)
+		rdb := redis.NewClient(&redis.Options{Addr: addr})
+		t.Cleanup(func() { rdb.Close() })
+		city := "t" + strings.ToLower(strings.NewReplacer("/", "", "_", "").Replace(t.Name()))
+		city = city[:min(len(city), 40)] + time.Now().Format("150405.000000")
+		c := newClock()
+		s := New(rdb, city, c.Now)
+		t.Cleanup(func() {
+			ctx := context.Background()
+			var cur uint64
+			for {
+				ks, next, err := rdb.Scan(ctx, cur, "tanggap:{"+city+"}:*", 500).Result()
+				if err != nil {
+					return
+				}
+				if len(ks) > 0 {
+					rdb.Del(ctx, ks...)
+				}
+				if cur = next; cur == 0 {
+					return
+				}
+			}
+		})
+		fn(t, s, c)
+	})
+}
+
+type fakeClock struct{ t time.Time }
+
+func newClock() *fakeClock               { return &fakeClock{t: time.Date(2026, 3, 17, 9, 0, 0, 0, time.UTC)} }
+func (c *fakeClock) Now() time.Time      { return c.t }
+func (c *fakeClock) Add(d time.Duration) { c.t = c.t.Add(d) }
+
+func citizen(id, text string, created time.Time) Ingest {
+	return Ingest{
+		Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: text, Author: "warga1", Account: "humasbekasikota",
+			CreatedAt: created, CapturedAt: created.Add(time.Minute), ThreadID: id, Interaction: tanggap.InteractionMention,
+			URL: "https://x.com/warga1/status/" + id},
+		Kind: tanggap.KindComplaint, OPD: "bina_marga_sda", Confidence: 0.9, Status: tanggap.StatusAssigned,
+		Deadline: created.Add(24 * time.Hour), Queued: true, Features: []string{"kata: jalan rusak"},
+	}
+}
+
+func reply(id, parent string, created time.Time, by string) Ingest {
+	return Ingest{
+		Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, ParentID: parent, ThreadID: parent, Text: "Terima kasih, segera kami tindak lanjuti",
+			Author: "dbmsda_bekasi", Account: "humasbekasikota", CreatedAt: created, CapturedAt: created, Interaction: tanggap.InteractionReply,
+			URL: "https://x.com/dbmsda_bekasi/status/" + id},
+		Kind: tanggap.KindOfficial, OPD: by, Status: tanggap.StatusNotComplaint, ReplyBy: by,
+	}
+}
+
+func TestIngestIdempotent(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		in := citizen("1790000000000000001", "jalan rusak di jl ahmad yani", t0)
+		for i, want := range []IngestResult{Stored, Duplicate, Duplicate} {
+			got, err := s.Ingest(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("delivery %d: got %s, want %s", i, got, want)
+			}
+		}
+		q, err := s.Queue(ctx, "bina_marga_sda", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Total != 1 || len(q.Unanswered) != 1 {
+			t.Fatalf("queue: %+v", q)
+		}
+		it := q.Unanswered[0]
+		if it.ID != "x:1790000000000000001" || it.Version != 1 || !it.Deadline.Equal(t0.Add(24*time.Hour)) {
+			t.Errorf("item: %+v", it)
+		}
+		h, err := s.History(ctx, it.ID)
+		if err != nil || len(h) != 1 || h[0].Action != "ingest" {
+			t.Errorf("history: %+v %v", h, err)
+		}
+	})
+}
+
+func TestOfficialReplyStopsClock(t *testing.T) {
+	for _, order := range []string{"parent_first", "reply_first"} {
+		t.Run(order, func(t *testing.T) {
+			backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+				ctx := context.Background()
+				t0 := c.Now().Add(-3 * time.Hour)
+				parent := citizen("100", "sampah numpuk", t0)
+				rep := reply("200", "100", t0.Add(2*time.Hour), "lingkungan_hidup")
+				steps := []Ingest{parent, rep}
+				want := []IngestResult{Stored, OfficialReply}
+				if order == "reply_first" {
+					steps = []Ingest{rep, parent}
+					want = []IngestResult{OfficialReplyPending, StoredAnswered}
+				}
+				for i, in := range steps {
+					got, err := s.Ingest(ctx, in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got != want[i] {
+						t.Fatalf("step %d: got %s want %s", i, got, want[i])
+					}
+				}
+				// Redelivery of both changes nothing.
+				for _, in := range steps {
+					if got, _ := s.Ingest(ctx, in); got != Duplicate {
+						t.Fatalf("redelivery: %s", got)
+					}
+				}
+				it, err := s.Item(ctx, "x:100")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if it.FirstResponseAt == nil || !it.FirstResponseAt.Equal(t0.Add(2*time.Hour)) {
+					t.Fatalf("first response: %v", it.FirstResponseAt)
+				}
+				if it.FirstResponseOPD != "lingkungan_hidup" || it.Status != tanggap.StatusInProgress {
+					t.Errorf("item after reply: opd=%s status=%s", it.FirstResponseOPD, it.Status)
+				}
+				q, _ := s.Queue(ctx, "bina_marga_sda", 10)
+				if q.Total != 0 || q.Answers != 1 {
+					t.Errorf("queue after answer: total=%d answered=%d", q.Total, q.Answers)
+				}
+			})
+		})
+	}
+}
+
+func TestAssignConflictAndHop(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		in := citizen("300", "lampu jalan mati", c.Now())
+		in.OPD, in.Status = "", tanggap.StatusNew
+		if _, err := s.Ingest(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		q, _ := s.Queue(ctx, "", 10)
+		if q.Total != 1 {
+			t.Fatalf("unrouted queue: %d", q.Total)
+		}
+		it, err := s.Assign(ctx, "x:300", "perhubungan", "humas1", "PJU milik Dishub", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.OPD != "perhubungan" || it.Status != tanggap.StatusAssigned || it.Version != 2 {
+			t.Fatalf("after assign: %+v", it)
+		}
+		if !it.Deadline.Equal(in.Deadline) {
+			t.Errorf("reassignment moved the deadline: %v", it.Deadline)
+		}
+		_, err = s.Assign(ctx, "x:300", "bina_marga_sda", "humas2", "stale", 1)
+		if tanggap.ErrorCode(err) != tanggap.ECONFLICT {
+			t.Fatalf("stale assign: %v", err)
+		}
+		if _, err := s.MarkAnswered(ctx, "x:300", "https://x.com/dishub/status/9", "admin", c.Now(), 2); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := s.History(ctx, "x:300")
+		var actions []string
+		for _, e := range h {
+			actions = append(actions, e.Action+":"+string(e.ToStatus)+":"+e.ToOPD)
+		}
+		want := []string{"ingest:NEW:", "assign:ASSIGNED:perhubungan", "answer:IN_PROGRESS:perhubungan"}
+		if d := cmp.Diff(want, actions); d != "" {
+			t.Errorf("history (-want +got):\n%s", d)
+		}
+		if _, err := s.Item(ctx, "x:999"); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
+			t.Errorf("missing item: %v", err)
+		}
+	})
+}
+
+func TestEditAndDelete(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		in := citizen("400", "banjir di kranji", c.Now())
+		if _, err := s.Ingest(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		ed := in
+		at := c.Now().Add(time.Minute)
+		ed.Post.EditedAt, ed.Post.Text = &at, "banjir di kranji sudah 50 cm"
+		if got, _ := s.Ingest(ctx, ed); got != Edited {
+			t.Fatalf("edit: %s", got)
+		}
+		if got, _ := s.Ingest(ctx, ed); got != Duplicate {
+			t.Fatalf("edit redelivered: %s", got)
+		}
+		del := in
+		del.Post.Deleted = true
+		if got, _ := s.Ingest(ctx, del); got != Deleted {
+			t.Fatalf("delete: %s", got)
+		}
+		it, _ := s.Item(ctx, "x:400")
+		if it.Text != "banjir di kranji" || !it.Deleted || it.EditedAt == nil {
+			t.Errorf("captured text must stay, deletion must mark: %+v", it)
+		}
+	})
+}
+
+func TestCursorAndCounts(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		if v, err := s.Cursor(ctx, tanggap.PlatformX, "humasbekasikota"); err != nil || v != "" {
+			t.Fatalf("empty cursor: %q %v", v, err)
+		}
+		if err := s.SetCursor(ctx, tanggap.PlatformX, "humasbekasikota", "1790000000000000001"); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := s.Cursor(ctx, tanggap.PlatformX, "humasbekasikota"); v != "1790000000000000001" {
+			t.Fatalf("cursor: %q", v)
+		}
+		now := c.Now()
+		for i, age := range []time.Duration{30 * time.Hour, 22 * time.Hour, time.Hour} {
+			if _, err := s.Ingest(ctx, citizen(string(rune('a'+i)), "x", now.Add(-age))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.OpenCounts(ctx, []string{"bina_marga_sda"}, now, 4*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[tanggap.DeadlineState]int64{tanggap.Overdue: 1, tanggap.DueSoon: 1, tanggap.OnTrack: 1}
+		if d := cmp.Diff(want, got["bina_marga_sda"]); d != "" {
+			t.Errorf("counts (-want +got):\n%s", d)
+		}
+	})
+}
+
+func TestIngestRejectsBadPost(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		in := citizen("bad id{x}", "x", c.Now())
+		if _, err := s.Ingest(context.Background(), in); tanggap.ErrorCode(err) != tanggap.EINVALID {
+			t.Fatalf("bad id: %v", err)
+		}
+	})
+}
+
+func TestOutbox(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		if _, err := s.Ingest(ctx, citizen("500", "x", c.Now())); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Assign(ctx, "x:500", "perhubungan", "u", "r", -1); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ReadOutbox(ctx, "r1", 10, 10*time.Millisecond)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("read: %v %+v", err, got)
+		}
+		// Not acknowledged: the same consumer gets them again after a crash.
+		again, err := s.ReadOutbox(ctx, "r1", 10, 10*time.Millisecond)
+		if err != nil || len(again) != 2 || again[0].Event.Action != "ingest" || again[1].Event.ToOPD != "perhubungan" {
+			t.Fatalf("re-read: %v %+v", err, again)
+		}
+		if err := s.AckOutbox(ctx, again[0].StreamID, again[1].StreamID); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := s.OutboxLen(ctx); n != 0 {
+			t.Fatalf("outbox left %d", n)
+		}
+		none, err := s.ReadOutbox(ctx, "r1", 10, 10*time.Millisecond)
+		if err != nil || len(none) != 0 {
+			t.Fatalf("empty read: %v %+v", err, none)
+		}
+	})
+}
+
+func TestUsersAndSessions(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		u := User{Login: "dlh.admin", Name: "Admin DLH", Role: "opd_admin", OPD: "lingkungan_hidup"}
+		if err := s.PutUser(ctx, u, "rahasia-sekali-1", true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutUser(ctx, u, "rahasia-sekali-1", true); tanggap.ErrorCode(err) != tanggap.ECONFLICT {
+			t.Fatalf("duplicate user: %v", err)
+		}
+		if _, err := s.CheckPassword(ctx, "dlh.admin", "salah", "10.0.0.1"); tanggap.ErrorCode(err) != tanggap.EUNAUTHORIZED {
+			t.Fatalf("wrong password: %v", err)
+		}
+		got, err := s.CheckPassword(ctx, "dlh.admin", "rahasia-sekali-1", "10.0.0.1")
+		if err != nil || got.OPD != "lingkungan_hidup" {
+			t.Fatalf("right password: %v %+v", err, got)
+		}
+		tok, err := s.NewSession(ctx, "dlh.admin", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if su, err := s.SessionUser(ctx, tok); err != nil || su.Login != "dlh.admin" {
+			t.Fatalf("session: %v", err)
+		}
+		if err := s.SetDisabled(ctx, "dlh.admin", true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SessionUser(ctx, tok); err == nil {
+			t.Fatal("disabled user keeps a session")
+		}
+		// Rate limit: after LoginLimit failures even the right password is refused.
+		s.SetDisabled(ctx, "dlh.admin", false)
+		for i := 0; i < LoginLimit; i++ {
+			s.CheckPassword(ctx, "dlh.admin", "salah", "10.0.0.2")
+		}
+		if _, err := s.CheckPassword(ctx, "dlh.admin", "rahasia-sekali-1", "10.0.0.3"); tanggap.ErrorCode(err) != tanggap.ERATELIMIT {
+			t.Fatalf("rate limit: %v", err)
+		}
+	})
+}

@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/tanggap/tanggap"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// User is a person who signs in to the web UI.
+type User struct {
+	Login    string
+	Name     string
+	Role     string // see web.Role
+	OPD      string
+	Disabled bool
+}
+
+var loginRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
+
+// ValidLogin reports whether a login name is acceptable.
+func ValidLogin(login string) bool { return loginRE.MatchString(login) }
+
+func (k keys) user(login string) string     { return k.p + "user:" + login }
+func (k keys) users() string                { return k.p + "users" }
+func (k keys) session(token string) string  { return k.p + "session:" + tokenHash(token) }
+func (k keys) loginFails(who string) string { return k.p + "loginfail:" + tokenHash(who) }
+
+func tokenHash(t string) string {
+	s := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(s[:16])
+}
+
+// PutUser creates or updates a user; an empty password keeps the old one.
+// Passwords are stored only as bcrypt hashes.
+func (s *Store) PutUser(ctx context.Context, u User, password string, create bool) error {
+	if !ValidLogin(u.Login) {
+		return tanggap.Errorf(tanggap.EINVALID, "login must be 2-40 lower-case letters, digits, '.', '_' or '-'")
+	}
+	exists, err := s.rdb.Exists(ctx, s.k.user(u.Login)).Result()
+	if err != nil {
+		return unavailable(err, "user")
+	}
+	if create && exists == 1 {
+		return tanggap.Errorf(tanggap.ECONFLICT, "user %s already exists", u.Login)
+	}
+	if !create && exists == 0 {
+		return tanggap.Errorf(tanggap.ENOTFOUND, "user %s not found", u.Login)
+	}
+	fields := map[string]any{"login": u.Login, "disabled": b01(u.Disabled)}
+	if create || u.Name != "" {
+		fields["name"] = u.Name
+	}
+	if create || u.Role != "" {
+		fields["role"] = u.Role
+		fields["opd"] = u.OPD
+	}
+	if password != "" {
+		if len(password) < 10 || len(password) > 72 {
+			return tanggap.Errorf(tanggap.EINVALID, "password must be 10 to 72 bytes")
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+		if err != nil {
+			return tanggap.WrapCode(tanggap.EINTERNAL, err, "hash password")
+		}
+		fields["pw"] = string(h)
+	} else if create {
+		return tanggap.Errorf(tanggap.EINVALID, "a new user needs a password")
+	}
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, s.k.user(u.Login), fields)
+	pipe.SAdd(ctx, s.k.users(), u.Login)
+	_, err = pipe.Exec(ctx)
+	return unavailable(err, "put user")
+}
+
+// User returns a user by login.
+func (s *Store) User(ctx context.Context, login string) (*User, error) {
+	if !ValidLogin(login) {
+		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "user not found")
+	}
+	m, err := s.rdb.HGetAll(ctx, s.k.user(login)).Result()
+	if err != nil {
+		return nil, unavailable(err, "user")
+	}
+	if len(m) == 0 {
+		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "user %s not found", login)
+	}
+	return &User{Login: m["login"], Name: m["name"], Role: m["role"], OPD: m["opd"], Disabled: m["disabled"] == "1"}, nil
+}
+
+// SetDisabled disables or enables a user and ends their sessions on next use.
+func (s *Store) SetDisabled(ctx context.Context, login string, disabled bool) error {
+	if _, err := s.User(ctx, login); err != nil {
+		return err
+	}
+	return unavailable(s.rdb.HSet(ctx, s.k.user(login), "disabled", b01(disabled)).Err(), "disable user")
+}
+
+// ErrBadLogin is returned for a wrong login or password (never saying which).
+var ErrBadLogin = tanggap.Errorf(tanggap.EUNAUTHORIZED, "wrong login or password")
+
+// LoginLimit is how many failed sign-ins a login (or a client address)
+// may make per window before sign-in is refused for it.
+const (
+	LoginLimit       = 5
+	LoginLimitClient = 20
+	LoginWindow      = 15 * time.Minute
+)
+
+// CheckPassword verifies a sign-in attempt, counting failures per login and
+// per client address; over the limit it fails with ERATELIMIT without
+// checking the password.
+func (s *Store) CheckPassword(ctx context.Context, login, password, client string) (*User, error) {
+	fl, fc := s.k.loginFails("l:"+login), s.k.loginFails("c:"+client)
+	pipe := s.rdb.Pipeline()
+	nl := pipe.Get(ctx, fl)
+	nc := pipe.Get(ctx, fc)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable(err, "login limit")
+	}
+	if n, _ := strconv.Atoi(nl.Val()); n >= LoginLimit {
+		return nil, tanggap.Errorf(tanggap.ERATELIMIT, "too many failed sign-ins for this login: wait 15 minutes")
+	}
+	if n, _ := strconv.Atoi(nc.Val()); n >= LoginLimitClient {
+		return nil, tanggap.Errorf(tanggap.ERATELIMIT, "too many failed sign-ins from this address: wait 15 minutes")
+	}
+	fail := func() (*User, error) {
+		p := s.rdb.TxPipeline()
+		p.Incr(ctx, fl)
+		p.Expire(ctx, fl, LoginWindow)
+		p.Incr(ctx, fc)
+		p.Expire(ctx, fc, LoginWindow)
+		if _, err := p.Exec(ctx); err != nil {
+			return nil, unavailable(err, "login limit")
+		}
+		return nil, ErrBadLogin
+	}
+	if !ValidLogin(login) {
+		return fail()
+	}
+	hash, err := s.rdb.HGet(ctx, s.k.user(login), "pw").Result()
+	if errors.Is(err, redis.Nil) {
+		// Spend the same time as a real check so timing does not reveal logins.
+		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$iCLc1EbAIzFNk1hzazGg8udmoY5o2IxAGa2BkmrBsCqTmU/9oyoVO"), []byte(password))
+		return fail()
+	}
+	if err != nil {
+		return nil, unavailable(err, "login")
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return fail()
+	}
+	u, err := s.User(ctx, login)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return fail()
+	}
+	s.rdb.Del(ctx, fl)
+	return u, nil
+}
+
+// NewSession starts a session and returns its token (only its hash is kept).
+func (s *Store) NewSession(ctx context.Context, login string, ttl time.Duration) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", tanggap.WrapCode(tanggap.EINTERNAL, err, "session token")
+	}
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	if err := s.rdb.Set(ctx, s.k.session(tok), login, ttl).Err(); err != nil {
+		return "", unavailable(err, "new session")
+	}
+	return tok, nil
+}
+
+// SessionUser returns the enabled user of a session token.
+func (s *Store) SessionUser(ctx context.Context, token string) (*User, error) {
+	if token == "" || len(token) > 100 {
+		return nil, tanggap.Errorf(tanggap.EUNAUTHORIZED, "no session")
+	}
+	login, err := s.rdb.Get(ctx, s.k.session(token)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, tanggap.Errorf(tanggap.EUNAUTHORIZED, "session expired")
+	}
+	if err != nil {
+		return nil, unavailable(err, "session")
+	}
+	u, err := s.User(ctx, login)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, tanggap.Errorf(tanggap.EUNAUTHORIZED, "user disabled")
+	}
+	return u, nil
+}
+
+// EndSession deletes a session.
+func (s *Store) EndSession(ctx context.Context, token string) error {
+	return unavailable(s.rdb.Del(ctx, s.k.session(token)).Err(), "end session")
+}

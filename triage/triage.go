@@ -1,0 +1,156 @@
+// Package triage turns posts read from Kafka into items in the store: it
+// recognises official accounts' replies, asks a Classifier what a citizen
+// post is and which OPD must answer it, sets its first-response deadline and
+// writes it idempotently. The pure decision (Decide) is separate from the
+// consumer wiring (Handle).
+package triage
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/store"
+)
+
+// Decision is a classifier's verdict on one citizen text.
+type Decision struct {
+	Kind       tanggap.Kind
+	OPD        string // an OPD code, tanggap.OutOfScope, or "" when nothing fits
+	Confidence float64
+	Features   []string // what explains the decision, for people
+	Urgent     bool
+	Kecamatan  string
+	Kelurahan  string
+	OutTarget  string // the agency when OPD is tanggap.OutOfScope
+}
+
+// Classifier is the seam for the routing model: the keyword classifier of
+// the first version and the trained model both fit it.
+type Classifier interface {
+	Classify(text string) Decision
+}
+
+// Ingester is the part of the store triage writes to.
+type Ingester interface {
+	Ingest(ctx context.Context, in store.Ingest) (store.IngestResult, error)
+}
+
+// Metrics are triage's Prometheus metrics.
+type Metrics struct {
+	Records *prometheus.CounterVec
+	Latency prometheus.Histogram
+}
+
+// NewMetrics registers triage metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Records: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_triage_records_total", Help: "Records triaged, by result."}, []string{"result"}),
+		Latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tanggap_triage_latency_seconds", Help: "From the Kafka record's timestamp (publish) to the item being stored.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}),
+	}
+	reg.MustRegister(m.Records, m.Latency)
+	return m
+}
+
+// Triage decides and stores.
+type Triage struct {
+	cfg   *config.Config
+	cls   Classifier
+	store Ingester
+	m     *Metrics
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns a Triage. now nil means time.Now.
+func New(cfg *config.Config, cls Classifier, st Ingester, m *Metrics, log *slog.Logger, now func() time.Time) *Triage {
+	if now == nil {
+		now = time.Now
+	}
+	return &Triage{cfg: cfg, cls: cls, store: st, m: m, log: log, now: now}
+}
+
+// Decide is the pure part: what to store for a post.
+func (t *Triage) Decide(p tanggap.Post) store.Ingest {
+	in := store.Ingest{Post: p}
+	if acc, ok := t.cfg.OfficialAccount(p.Platform, p.Author, p.AuthorID); ok {
+		in.Kind = tanggap.KindOfficial
+		in.ReplyBy = acc.Owner
+		in.Status = tanggap.StatusNotComplaint
+		if _, isOPD := t.cfg.OPD(acc.Owner); isOPD {
+			in.OPD = acc.Owner
+		}
+		return in
+	}
+	d := t.cls.Classify(p.Text)
+	in.Kind, in.Confidence, in.Features, in.Urgent = d.Kind, d.Confidence, d.Features, d.Urgent
+	in.Kecamatan, in.Kelurahan, in.OutTarget = d.Kecamatan, d.Kelurahan, d.OutTarget
+	switch {
+	case !d.Kind.Actionable():
+		in.Status = tanggap.StatusNotComplaint
+		return in
+	case d.OPD == tanggap.OutOfScope && d.Confidence >= t.cfg.Triage.MinConfidence:
+		in.Status = tanggap.StatusOutOfScope
+		in.OPD = ""
+		return in
+	}
+	in.Queued = true
+	if _, known := t.cfg.OPD(d.OPD); known && d.Confidence >= t.cfg.Triage.MinConfidence {
+		in.OPD = d.OPD
+		in.Status = tanggap.StatusAssigned
+	} else {
+		in.Status = tanggap.StatusNew // a person routes it
+		if known {
+			in.Features = append(in.Features, "saran: "+d.OPD)
+		}
+	}
+	in.Deadline = p.CreatedAt.Add(t.cfg.FirstResponseFor(in.OPD, d.Urgent))
+	return in
+}
+
+// Handle is the bus.Handler for the posts topic. It returns an EINVALID
+// error for records that can never be processed (they are dead-lettered)
+// and EUNAVAILABLE when the store is down (the record is retried).
+func (t *Triage) Handle(ctx context.Context, m kafka.Message) error {
+	env, err := bus.Decode(m.Value)
+	if err != nil {
+		t.m.Records.WithLabelValues("dead_letter").Inc()
+		return err
+	}
+	if env.Type != "post" {
+		t.m.Records.WithLabelValues("dead_letter").Inc()
+		return tanggap.WrapCode(tanggap.EINVALID, bus.DeadReason("wrong_topic"), "a %s record on the posts topic", env.Type)
+	}
+	p := *env.Post
+	p.Sanitize()
+	res, err := t.store.Ingest(ctx, t.Decide(p))
+	if err != nil {
+		if tanggap.ErrorCode(err) == tanggap.EINVALID {
+			t.m.Records.WithLabelValues("dead_letter").Inc()
+			return err
+		}
+		t.m.Records.WithLabelValues("retry").Inc()
+		return fmt.Errorf("triage %s: %w", p.ItemID(), err)
+	}
+	result := "stored"
+	switch res {
+	case store.Duplicate:
+		result = "duplicate"
+	case store.OfficialReply, store.OfficialReplyPending:
+		result = "official_reply"
+	case store.Edited, store.Deleted:
+		result = "updated"
+	}
+	t.m.Records.WithLabelValues(result).Inc()
+	if !m.Time.IsZero() {
+		t.m.Latency.Observe(t.now().Sub(m.Time).Seconds())
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/tanggap/tanggap"
+)
+
+// messages holds the UI strings: Bahasa Indonesia first, English second.
+var messages = map[string][2]string{
+	"app":         {"Tanggap", "Tanggap"},
+	"tagline":     {"Tidak ada aduan warga yang terlewat", "No citizen complaint left unanswered"},
+	"home":        {"Papan kota", "City board"},
+	"queue":       {"Antrian", "Queue"},
+	"unrouted":    {"Belum terdisposisi", "Not yet routed"},
+	"opd":         {"Perangkat Daerah", "Department"},
+	"overdue":     {"Terlambat", "Overdue"},
+	"due_soon":    {"Segera jatuh tempo", "Due soon"},
+	"on_track":    {"Sesuai jadwal", "On track"},
+	"answered":    {"Sudah dijawab", "Answered"},
+	"new":         {"Belum dijawab", "Not yet answered"},
+	"left":        {"sisa", "left"},
+	"late":        {"terlambat", "late by"},
+	"ago":         {"lalu", "ago"},
+	"received":    {"Diterima", "Received"},
+	"deadline":    {"Tenggat tanggapan pertama", "First-response deadline"},
+	"status":      {"Status", "Status"},
+	"kind":        {"Jenis", "Kind"},
+	"author":      {"Pelapor", "Reporter"},
+	"platform":    {"Kanal", "Channel"},
+	"account":     {"Akun", "Account"},
+	"open_post":   {"Buka unggahan asli", "Open the original post"},
+	"confidence":  {"Keyakinan", "Confidence"},
+	"why":         {"Alasan klasifikasi", "Why this routing"},
+	"history":     {"Riwayat", "History"},
+	"assign":      {"Disposisikan ke OPD lain", "Assign to another department"},
+	"reason":      {"Alasan", "Reason"},
+	"save":        {"Simpan", "Save"},
+	"mark_answer": {"Tandai sudah dijawab", "Mark as answered"},
+	"reply_link":  {"Tautan balasan publik", "Link to the public reply"},
+	"answered_at": {"Dijawab", "Answered"},
+	"answered_by": {"oleh", "by"},
+	"empty":       {"Tidak ada.", "None."},
+	"error":       {"Terjadi kesalahan", "Something went wrong"},
+	"back":        {"Kembali", "Back"},
+	"urgent":      {"Darurat", "Urgent"},
+	"place":       {"Lokasi", "Place"},
+	"ok_assigned": {"Berhasil didisposisikan.", "Assigned."},
+	"ok_answered": {"Ditandai sudah dijawab.", "Marked as answered."},
+	"total":       {"Jumlah", "Total"},
+	"lang_other":  {"English", "Bahasa Indonesia"},
+	"truncated":   {"Teks dipotong karena terlalu panjang.", "Text cut: too long."},
+	"deleted":     {"Unggahan ini sudah dihapus di platform.", "This post was deleted on the platform."},
+	"edited":      {"Diubah oleh pelapor setelah direkam", "Edited by the reporter after capture"},
+	"blind":       {"belum terpantau", "not seen for"},
+	"signout":     {"Keluar", "Sign out"},
+}
+
+// lang is "en" when the person asked for English (?lang=en, then a cookie).
+func lang(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "id" {
+		return l
+	}
+	if c, err := r.Cookie("lang"); err == nil && c.Value == "en" {
+		return "en"
+	}
+	return "id"
+}
+
+func (s *Server) t(r *http.Request, key string) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	if lang(r) == "en" {
+		return m[1]
+	}
+	return m[0]
+}
+
+// duration renders a duration for people: "47 menit", "3 jam", "2 hari".
+func (s *Server) duration(r *http.Request, d time.Duration) string {
+	en := lang(r) == "en"
+	unit := func(n int, id, en1, enN string) string {
+		if !en {
+			return fmt.Sprintf("%d %s", n, id)
+		}
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, en1)
+		}
+		return fmt.Sprintf("%d %s", n, enN)
+	}
+	switch {
+	case d < time.Hour:
+		return unit(int(d/time.Minute), "menit", "minute", "minutes")
+	case d < 48*time.Hour:
+		return unit(int(d/time.Hour), "jam", "hour", "hours")
+	}
+	return unit(int(d/(24*time.Hour)), "hari", "day", "days")
+}
+
+func (s *Server) parseTemplates() error {
+	s.tmpl = map[string]*template.Template{}
+	for _, page := range []string{"home", "queue", "item", "error", "login"} {
+		t := template.New("layout.html").Funcs(template.FuncMap{
+			"statusLabel": func(st tanggap.Status, l string) string { return st.Label(l) },
+			"kindLabel":   func(k tanggap.Kind, l string) string { return k.Label(l) },
+			"pct":         func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+			"add3":        func(a, b, c int64) int64 { return a + b + c },
+			"scale":       func(n, total int64) int64 { return n * 200 / max(total, 1) },
+			"scale2":      func(a, b, total int64) int64 { return (a + b) * 200 / max(total, 1) },
+			"dict": func(kv ...any) map[string]any {
+				m := map[string]any{}
+				for i := 0; i+1 < len(kv); i += 2 {
+					m[kv[i].(string)] = kv[i+1]
+				}
+				return m
+			},
+		})
+		t, err := t.ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
+		if err != nil {
+			return fmt.Errorf("web: template %s: %w", page, err)
+		}
+		s.tmpl[page] = t
+	}
+	return nil
+}
+
+// render executes a page into a buffer first, so a template error never
+// leaves half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, data map[string]any) error {
+	return s.renderCode(w, r, page, http.StatusOK, data)
+}
+
+func (s *Server) renderCode(w http.ResponseWriter, r *http.Request, page string, code int, data map[string]any) error {
+	l := lang(r)
+	if q := r.URL.Query().Get("lang"); q == "en" || q == "id" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: q, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	data["Lang"] = l
+	data["T"] = func(key string) string { return s.t(r, key) }
+	data["Me"] = principal(r)
+	data["Path"] = r.URL.Path
+	if s.opt.Coverage != nil && data["Me"] != nil {
+		var gaps []string
+		now := s.opt.Now()
+		for _, g := range s.opt.Coverage(r.Context()) {
+			gaps = append(gaps, fmt.Sprintf("%s @%s %s %s: %s", g.Platform.Label(), g.Account, s.t(r, "blind"), s.duration(r, now.Sub(g.Since)), gapReason(g.Reason, l)))
+		}
+		data["Gaps"] = gaps
+	}
+	var buf bytes.Buffer
+	if err := s.tmpl[page].Execute(&buf, data); err != nil {
+		return fmt.Errorf("web: render %s: %w", page, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+func gapReason(reason, l string) string {
+	id := map[string][2]string{
+		"rate_limited":   {"batas API", "API limit"},
+		"token_expired":  {"token kedaluwarsa", "token expired"},
+		"api_error":      {"API gagal", "API failing"},
+		"publish_failed": {"Kafka tidak menerima", "Kafka not accepting"},
+	}[reason]
+	if id[0] == "" {
+		return reason
+	}
+	if l == "en" {
+		return id[1]
+	}
+	return id[0]
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p *Principal, err error) {
+	code := httpStatus(err)
+	if code >= 500 {
+		s.opt.Log.Error("page_failed", "path", r.URL.Path, "err", err)
+	}
+	if rerr := s.renderCode(w, r, "error", code, map[string]any{"Code": code, "Message": publicMessage(err)}); rerr != nil {
+		s.opt.Log.Error("render_error_page_failed", "err", rerr)
+	}
+}

@@ -1,0 +1,248 @@
+// Package web serves the OPD queues, item pages and actions in Bahasa
+// Indonesia (English on request), the JSON API, /metrics and the health
+// endpoints. Pages are html/template with embedded assets: no JS build.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Store is what the web layer needs from the store.
+type Store interface {
+	Ping(ctx context.Context) error
+	Item(ctx context.Context, id string) (*tanggap.Item, error)
+	Items(ctx context.Context, q store.ItemQuery) ([]tanggap.Item, error)
+	Queue(ctx context.Context, opd string, limit int64) (*store.Queue, error)
+	History(ctx context.Context, id string) ([]tanggap.Event, error)
+	Assign(ctx context.Context, id, opd, actor, reason string, version int64) (*tanggap.Item, error)
+	MarkAnswered(ctx context.Context, id, replyURL, actor string, at time.Time, version int64) (*tanggap.Item, error)
+	OpenCounts(ctx context.Context, opds []string, now time.Time, dueSoon time.Duration) (map[string]map[tanggap.DeadlineState]int64, error)
+}
+
+// Options configure a Server.
+type Options struct {
+	Config   *config.Config
+	Store    Store
+	Auth     Authenticator
+	Log      *slog.Logger
+	Registry *prometheus.Registry // served on /metrics; HTTP metrics are registered on it
+	Now      func() time.Time
+	// Ready reports whether every dependency answers (for /readyz).
+	Ready func(ctx context.Context) error
+	// Coverage lists collectors' blind spots for the banner; may be nil.
+	Coverage func(ctx context.Context) []Gap
+	// Sessions enables sign-in with the session cookie (SessionAuth); when
+	// nil, Auth alone decides (tests).
+	Sessions Sessions
+	// SecureCookies marks the session cookie Secure even without TLS here
+	// (behind a TLS-terminating proxy).
+	SecureCookies bool
+}
+
+// Gap is one account a collector has not seen for a while, for the banner.
+type Gap struct {
+	Platform tanggap.Platform
+	Account  string
+	Since    time.Time
+	Reason   string // api_error, rate_limited, token_expired, publish_failed
+}
+
+// Server is the HTTP side of Tanggap.
+type Server struct {
+	opt  Options
+	tmpl map[string]*template.Template
+	mux  *http.ServeMux
+	reqs *prometheus.CounterVec
+	dur  *prometheus.HistogramVec
+	csrf *http.CrossOriginProtection
+	loc  *time.Location
+}
+
+// New builds the server and registers its metrics.
+func New(opt Options) (*Server, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &Server{opt: opt, mux: http.NewServeMux(), loc: opt.Config.Location()}
+	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
+	s.dur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tanggap_http_request_duration_seconds", Help: "HTTP request time by route.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route"})
+	opt.Registry.MustRegister(s.reqs, s.dur)
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.csrf = http.NewCrossOriginProtection()
+	if opt.Sessions != nil {
+		if s.opt.Auth == nil {
+			s.opt.Auth = SessionAuth{S: opt.Sessions}
+		}
+		s.loginRoutes(opt.Sessions)
+	}
+	if s.opt.Auth == nil {
+		return nil, errors.New("web: no authenticator")
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	static, _ := fs.Sub(staticFS, "static")
+	s.handle("GET /static/", "static", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.handle("GET /metrics", "metrics", promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{Registry: s.opt.Registry}))
+	s.handle("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }))
+	s.handle("GET /readyz", "readyz", http.HandlerFunc(s.readyz))
+
+	s.page("GET /{$}", "home", s.home)
+	s.page("GET /antrian/{opd}", "queue", s.queue)
+	s.page("GET /item/{id}", "item", s.item)
+	s.page("POST /item/{id}/assign", "assign", s.assign)
+	s.page("POST /item/{id}/answer", "answer", s.answer)
+	s.api("GET /api/v1/items", "api_items", s.apiItems)
+	s.api("GET /api/v1/items/{id}", "api_item", s.apiItem)
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// statusWriter records the status code for metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(c int)           { w.code = c; w.ResponseWriter.WriteHeader(c) }
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) handle(pattern, route string, h http.Handler) {
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		sw.Header().Set("X-Content-Type-Options", "nosniff")
+		sw.Header().Set("Referrer-Policy", "same-origin")
+		h.ServeHTTP(sw, r)
+		s.reqs.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+		s.dur.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	}))
+}
+
+// page registers an HTML route that needs a signed-in person who may read
+// citizen data; state-changing methods are CSRF-protected.
+func (s *Server) page(pattern, route string, fn func(w http.ResponseWriter, r *http.Request, p *Principal) error) {
+	s.handle(pattern, route, s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		w.Header().Set("X-Frame-Options", "DENY")
+		p := s.opt.Auth.Principal(r)
+		if p == nil {
+			http.Redirect(w, r, "/masuk?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if !p.SeesCitizenData() {
+			s.renderError(w, r, p, tanggap.Errorf(tanggap.EFORBIDDEN, "this role has no access to citizen data"))
+			return
+		}
+		if err := fn(w, r.WithContext(withPrincipal(r.Context(), p)), p); err != nil {
+			s.renderError(w, r, p, err)
+		}
+	})))
+}
+
+// api registers a JSON route.
+func (s *Server) api(pattern, route string, fn func(w http.ResponseWriter, r *http.Request, p *Principal) error) {
+	s.handle(pattern, route, s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := s.opt.Auth.Principal(r)
+		var err error
+		switch {
+		case p == nil:
+			err = tanggap.Errorf(tanggap.EUNAUTHORIZED, "sign in first")
+		case !p.SeesCitizenData():
+			err = tanggap.Errorf(tanggap.EFORBIDDEN, "this role has no access to citizen data")
+		default:
+			err = fn(w, r.WithContext(withPrincipal(r.Context(), p)), p)
+		}
+		if err != nil {
+			code := httpStatus(err)
+			if code >= 500 {
+				s.opt.Log.Error("api_failed", "route", route, "err", err)
+			}
+			writeJSON(w, code, map[string]string{"error": tanggap.ErrorCode(err), "message": publicMessage(err)})
+		}
+	})))
+}
+
+// httpStatus is the one place error codes become HTTP statuses.
+func httpStatus(err error) int {
+	switch tanggap.ErrorCode(err) {
+	case tanggap.EINVALID:
+		return http.StatusBadRequest
+	case tanggap.ENOTFOUND:
+		return http.StatusNotFound
+	case tanggap.ECONFLICT:
+		return http.StatusConflict
+	case tanggap.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case tanggap.EFORBIDDEN:
+		return http.StatusForbidden
+	case tanggap.ERATELIMIT:
+		return http.StatusTooManyRequests
+	case tanggap.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// publicMessage hides internal details of unexpected errors.
+func publicMessage(err error) string {
+	var te *tanggap.Error
+	if errors.As(err, &te) && httpStatus(err) < 500 {
+		return te.Message
+	}
+	return "internal error"
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	check := s.opt.Ready
+	if check == nil {
+		check = s.opt.Store.Ping
+	}
+	if err := check(ctx); err != nil {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+func urlQueryEscape(s string) string {
+	return strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", "+", "%2B", " ", "%20", "?", "%3F").Replace(s)
+}

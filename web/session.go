@@ -1,0 +1,108 @@
+package web
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/store"
+)
+
+// Sessions is the store side of sign-in.
+type Sessions interface {
+	CheckPassword(ctx context.Context, login, password, client string) (*store.User, error)
+	NewSession(ctx context.Context, login string, ttl time.Duration) (string, error)
+	SessionUser(ctx context.Context, token string) (*store.User, error)
+	EndSession(ctx context.Context, token string) error
+}
+
+const (
+	sessionCookie = "tanggap_session"
+	sessionTTL    = 12 * time.Hour
+)
+
+// SessionAuth authenticates requests by the session cookie.
+type SessionAuth struct {
+	S Sessions
+}
+
+// Principal implements Authenticator.
+func (a SessionAuth) Principal(r *http.Request) *Principal {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	u, err := a.S.SessionUser(r.Context(), c.Value)
+	if err != nil {
+		return nil
+	}
+	return &Principal{Login: u.Login, Name: u.Name, Role: Role(u.Role), OPD: u.OPD}
+}
+
+func (s *Server) loginRoutes(sess Sessions) {
+	s.handle("GET /masuk", "login", s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.loginPage(w, r, http.StatusOK, "")
+	})))
+	s.handle("POST /masuk", "login", s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		login := strings.ToLower(strings.TrimSpace(r.PostFormValue("login")))
+		u, err := sess.CheckPassword(r.Context(), login, r.PostFormValue("password"), clientAddr(r))
+		if err != nil {
+			code := httpStatus(err)
+			if code >= 500 {
+				s.opt.Log.Error("login_failed", "err", err)
+			} else {
+				s.opt.Log.Info("login_refused", "code", tanggap.ErrorCode(err))
+			}
+			s.loginPage(w, r, code, publicMessage(err))
+			return
+		}
+		tok, err := sess.NewSession(r.Context(), u.Login, sessionTTL)
+		if err != nil {
+			s.opt.Log.Error("session_failed", "err", err)
+			s.loginPage(w, r, http.StatusServiceUnavailable, publicMessage(err))
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil || s.opt.SecureCookies,
+			SameSite: http.SameSiteLaxMode, MaxAge: int(sessionTTL / time.Second)})
+		s.opt.Log.Info("login_ok", "login", u.Login)
+		next := r.PostFormValue("next")
+		if u, err := url.Parse(next); err != nil || next == "" || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+			next = "/"
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	})))
+	s.handle("POST /keluar", "logout", s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			if err := sess.EndSession(r.Context(), c.Value); err != nil {
+				s.opt.Log.Error("logout_failed", "err", err)
+			}
+		}
+		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		http.Redirect(w, r, "/masuk", http.StatusSeeOther)
+	})))
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	next := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		next = r.PostFormValue("next")
+	}
+	if err := s.renderCode(w, r, "login", code, map[string]any{"Error": msg, "Next": next}); err != nil {
+		s.opt.Log.Error("render_login_failed", "err", err)
+	}
+}
+
+// clientAddr is the address that sign-in limits count against. Behind a
+// reverse proxy, set TrustProxy so X-Forwarded-For's first hop is used.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

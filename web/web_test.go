@@ -1,0 +1,284 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/store"
+)
+
+type fixture struct {
+	srv   *httptest.Server
+	st    *store.Store
+	now   time.Time
+	users map[string]string // login -> password
+}
+
+const pw = "kata-sandi-uji-1"
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	now := time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)
+	st := store.New(rdb, "test", func() time.Time { return now })
+	ctx := context.Background()
+	f := &fixture{st: st, now: now, users: map[string]string{}}
+	for _, u := range []store.User{
+		{Login: "dlh", Name: "Admin DLH", Role: string(RoleOPDAdmin), OPD: "lingkungan_hidup"},
+		{Login: "dlh.ppid", Name: "PPID DLH", Role: string(RolePPIDPelaksana), OPD: "lingkungan_hidup"},
+		{Login: "dbm", Name: "Admin DBMSDA", Role: string(RoleOPDAdmin), OPD: "bina_marga_sda"},
+		{Login: "humas", Name: "Humas", Role: string(RolePPIDUtama)},
+		{Login: "ops", Name: "Operator", Role: string(RoleOperator)},
+	} {
+		if err := st.PutUser(ctx, u, pw, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ingest := func(id, opd, text string, age time.Duration) {
+		created := now.Add(-age)
+		_, err := st.Ingest(ctx, store.Ingest{
+			Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: text, Author: "<b>warga</b>", Account: "humasbekasikota",
+				CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://x.com/w/status/" + id},
+			Kind: tanggap.KindComplaint, OPD: opd, Status: tanggap.StatusAssigned, Confidence: 0.8, Queued: true,
+			Deadline: created.Add(24 * time.Hour),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ingest("101", "lingkungan_hidup", `sampah <script>alert("x")</script> numpuk`, 30*time.Hour)
+	ingest("102", "lingkungan_hidup", "bau busuk dari TPS", time.Hour)
+	ingest("201", "bina_marga_sda", "jalan berlubang di jl ahmad yani", 2*time.Hour)
+	reg := prometheus.NewRegistry()
+	s, err := New(Options{Config: cfg, Store: st, Sessions: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry: reg, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(s)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// client signs in as login ("" for anonymous) and returns a cookie-keeping client.
+func (f *fixture) client(t *testing.T, login string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if login == "" {
+		return c
+	}
+	res, err := c.PostForm(f.srv.URL+"/masuk", url.Values{"login": {login}, "password": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: %d", login, res.StatusCode)
+	}
+	return c
+}
+
+func get(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func TestQueueAndItemPages(t *testing.T) {
+	f := newFixture(t)
+	c := f.client(t, "dlh")
+	code, body := get(t, c, f.srv.URL+"/antrian/lingkungan_hidup")
+	if code != 200 {
+		t.Fatalf("queue: %d %s", code, body)
+	}
+	for _, want := range []string{"Antrian", "Terlambat (1)", "Belum dijawab (1)", "bau busuk dari TPS", "&lt;script&gt;", "&lt;b&gt;warga&lt;/b&gt;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("queue page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<script>alert") {
+		t.Fatal("citizen text rendered as HTML")
+	}
+	code, body = get(t, c, f.srv.URL+"/item/x:102?lang=en")
+	if code != 200 || !strings.Contains(body, "First-response deadline") || !strings.Contains(body, "On track") {
+		t.Fatalf("item page (en): %d", code)
+	}
+}
+
+func TestAnswerAndAssign(t *testing.T) {
+	f := newFixture(t)
+	c := f.client(t, "dlh")
+	post := func(path string, v url.Values) *http.Response {
+		req, _ := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	if res := post("/item/x:102/answer", url.Values{"url": {"https://x.com/dlh/status/9"}, "version": {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("answer: %d", res.StatusCode)
+	}
+	it, _ := f.st.Item(context.Background(), "x:102")
+	if it.FirstResponseAt == nil || it.Status != tanggap.StatusInProgress || it.FirstResponseURL != "https://x.com/dlh/status/9" {
+		t.Fatalf("after answer: %+v", it)
+	}
+	// A stale version is a conflict, not an overwrite.
+	if res := post("/item/x:102/assign", url.Values{"opd": {"perhubungan"}, "reason": {"salah"}, "version": {"1"}}); res.StatusCode != http.StatusConflict {
+		t.Fatalf("stale assign: %d", res.StatusCode)
+	}
+	if res := post("/item/x:101/assign", url.Values{"opd": {"bina_marga_sda"}, "reason": {"got mampet, bukan sampah"}, "version": {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d", res.StatusCode)
+	}
+	// The item left DLH: DLH's admin no longer sees it.
+	if code, _ := get(t, c, f.srv.URL+"/item/x:101"); code != http.StatusNotFound {
+		t.Fatalf("moved item still visible to DLH: %d", code)
+	}
+	// Cross-origin form posts are refused (CSRF).
+	req, _ := http.NewRequest("POST", f.srv.URL+"/item/x:102/answer", strings.NewReader("url=https://evil&version=2"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site post: %d", res.StatusCode)
+	}
+}
+
+func TestAPIItems(t *testing.T) {
+	f := newFixture(t)
+	_, body := get(t, f.client(t, "humas"), f.srv.URL+"/api/v1/items")
+	var items []map[string]any
+	if err := json.Unmarshal([]byte(body), &items); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if len(items) != 3 {
+		t.Fatalf("humas sees %d items", len(items))
+	}
+	for _, k := range []string{"id", "platform", "url", "author", "text", "kind", "opd", "status", "created_at", "first_response_at", "deadline", "deadline_state"} {
+		if _, ok := items[0][k]; !ok {
+			t.Errorf("item JSON lacks %q", k)
+		}
+	}
+	_, body = get(t, f.client(t, "dbm"), f.srv.URL+"/api/v1/items")
+	items = nil
+	json.Unmarshal([]byte(body), &items)
+	if len(items) != 1 || items[0]["opd"] != "bina_marga_sda" {
+		t.Fatalf("dbm sees %v", items)
+	}
+}
+
+// TestAuthorizationMatrix walks every route with every role: nobody reads
+// or changes what they must not.
+func TestAuthorizationMatrix(t *testing.T) {
+	f := newFixture(t)
+	type want map[string]int // login -> status
+	all := func(anon, dlh, dlhppid, dbm, humas, ops int) want {
+		return want{"": anon, "dlh": dlh, "dlh.ppid": dlhppid, "dbm": dbm, "humas": humas, "ops": ops}
+	}
+	const (
+		ok  = 200
+		see = 303
+		nf  = 404
+		fb  = 403
+		ua  = 401
+	)
+	routes := []struct {
+		method, path string
+		form         url.Values
+		w            want
+	}{
+		{"GET", "/", nil, all(see, see, see, see, ok, fb)},
+		{"GET", "/antrian/lingkungan_hidup", nil, all(see, ok, ok, fb, ok, fb)},
+		{"GET", "/antrian/bina_marga_sda", nil, all(see, fb, fb, ok, ok, fb)},
+		{"GET", "/antrian/_unrouted", nil, all(see, fb, fb, fb, ok, fb)},
+		{"GET", "/item/x:101", nil, all(see, ok, ok, nf, ok, fb)},
+		{"GET", "/item/x:201", nil, all(see, nf, nf, ok, ok, fb)},
+		{"POST", "/item/x:201/answer", url.Values{"url": {"https://x.com/a/status/1"}, "version": {"99"}}, all(see, nf, nf, 409, 409, fb)},
+		{"POST", "/item/x:201/assign", url.Values{"opd": {"perhubungan"}, "reason": {"r"}, "version": {"99"}}, all(see, nf, nf, 409, 409, fb)},
+		{"GET", "/api/v1/items", nil, all(ua, ok, ok, ok, ok, fb)},
+		{"GET", "/api/v1/items?opd=bina_marga_sda", nil, all(ua, fb, fb, ok, ok, fb)},
+		{"GET", "/api/v1/items/x:201", nil, all(ua, nf, nf, ok, ok, fb)},
+		{"GET", "/metrics", nil, all(ok, ok, ok, ok, ok, ok)},
+		{"GET", "/healthz", nil, all(ok, ok, ok, ok, ok, ok)},
+	}
+	clients := map[string]*http.Client{}
+	for login := range routes[0].w {
+		clients[login] = f.client(t, login)
+	}
+	for _, rt := range routes {
+		for login, code := range rt.w {
+			var res *http.Response
+			var err error
+			if rt.method == "POST" {
+				req, _ := http.NewRequest("POST", f.srv.URL+rt.path, strings.NewReader(rt.form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				res, err = clients[login].Do(req)
+			} else {
+				res, err = clients[login].Get(f.srv.URL + rt.path)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != code {
+				t.Errorf("%s %s as %q: got %d, want %d", rt.method, rt.path, login, res.StatusCode, code)
+			}
+		}
+	}
+	// Nothing changed hands.
+	it, _ := f.st.Item(context.Background(), "x:201")
+	if it.OPD != "bina_marga_sda" || it.Version != 1 {
+		t.Fatalf("item changed: %+v", it)
+	}
+}
+
+func TestLoginRateLimited(t *testing.T) {
+	f := newFixture(t)
+	c := f.client(t, "")
+	for i := 0; i < store.LoginLimit; i++ {
+		res, _ := c.PostForm(f.srv.URL+"/masuk", url.Values{"login": {"dlh"}, "password": {"salah"}})
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, res.StatusCode)
+		}
+	}
+	res, _ := c.PostForm(f.srv.URL+"/masuk", url.Values{"login": {"dlh"}, "password": {pw}})
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after limit: %d", res.StatusCode)
+	}
+}

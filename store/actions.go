@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tanggap/tanggap"
 )
 
@@ -49,79 +50,26 @@ func (s *Store) Apply(ctx context.Context, c Change) (*tanggap.Item, error) {
 	return s.Item(ctx, c.ID)
 }
 
-// Assign routes an item to an OPD (a recorded hop when it had one). Clocks
-// keep running: the deadline is not touched.
-func (s *Store) Assign(ctx context.Context, id, opd, actor, reason string, version int64) (*tanggap.Item, error) {
-	it, err := s.Item(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion(it, version); err != nil {
-		return nil, err
-	}
-	if it.OPD == opd {
-		return nil, tanggap.Errorf(tanggap.EINVALID, "item %s is already with %s", id, opd)
-	}
-	to := tanggap.StatusAssigned
-	if it.FirstResponseAt != nil && it.Status == tanggap.StatusInProgress {
-		to = tanggap.StatusInProgress // already answered publicly: the hop keeps that
-	}
-	if err := tanggap.Transition(it.Status, to); err != nil && it.Status != to {
-		return nil, err
-	}
-	set := map[string]string{"opd": opd, "status": string(to), "queued": "1"}
-	return s.Apply(ctx, Change{ID: id, Version: it.Version, Actor: actor, Action: "assign", Reason: reason,
-		Data: map[string]string{"classifier_opd": it.OPD, "confidence": strconv.FormatFloat(it.Confidence, 'f', 2, 64)}, Set: set})
+// DueAutoclose lists resolved items whose auto-close time has passed.
+func (s *Store) DueAutoclose(ctx context.Context, now time.Time, limit int64) ([]string, error) {
+	ids, err := s.rdb.ZRangeByScore(ctx, s.k.resolved(), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: limit}).Result()
+	return ids, unavailable(err, "due autoclose")
 }
 
-// MarkAnswered records the public reply an OPD gave (its link), stopping the
-// first-response clock if it was still running.
-func (s *Store) MarkAnswered(ctx context.Context, id, replyURL, actor string, at time.Time, version int64) (*tanggap.Item, error) {
-	it, err := s.Item(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion(it, version); err != nil {
-		return nil, err
-	}
-	to := it.Status
-	if it.Status == tanggap.StatusNew || it.Status == tanggap.StatusAssigned || it.Status == tanggap.StatusReopened {
-		to = tanggap.StatusInProgress
-		if err := tanggap.Transition(it.Status, to); err != nil {
-			return nil, err
-		}
-	}
-	set := map[string]string{"status": string(to), "fr_url": replyURL, "queued": "1"}
-	if it.FirstResponseAt == nil {
-		set["fr_ms"] = ms(at)
-		set["fr_opd"] = it.OPD
-	}
-	return s.Apply(ctx, Change{ID: id, Version: it.Version, Actor: actor, Action: "answer",
-		Data: map[string]string{"reply_url": replyURL}, Set: set})
-}
-
-func checkVersion(it *tanggap.Item, version int64) error {
-	if version >= 0 && it.Version != version {
-		return tanggap.Errorf(tanggap.ECONFLICT, "item %s was changed by someone else (now version %d): reload and try again", it.ID, it.Version)
-	}
-	return nil
-}
-
-// OpenCounts counts open, unanswered items per OPD slot by deadline state at
-// now (for the tanggap_store_open_items gauge and the city board).
-func (s *Store) OpenCounts(ctx context.Context, opds []string, now time.Time, dueSoon time.Duration) (map[string]map[tanggap.DeadlineState]int64, error) {
+// OpenCounts counts open items with a running clock per OPD slot by
+// deadline state at now (for the tanggap_store_open_items gauge and the
+// city board).
+func (s *Store) OpenCounts(ctx context.Context, opds []string, now time.Time) (map[string]map[tanggap.DeadlineState]int64, error) {
 	slots := append([]string{""}, opds...)
 	pipe := s.rdb.Pipeline()
 	n := strconv.FormatInt(now.UnixMilli(), 10)
-	soon := strconv.FormatInt(now.Add(dueSoon).UnixMilli(), 10)
-	type trio struct{ over, due, ok interface{ Val() int64 } }
+	type trio struct{ over, soon, all interface{ Val() int64 } }
 	cmds := make([]trio, len(slots))
 	for i, o := range slots {
-		k := s.k.open(o)
 		cmds[i] = trio{
-			pipe.ZCount(ctx, k, "-inf", n),
-			pipe.ZCount(ctx, k, "("+n, soon),
-			pipe.ZCount(ctx, k, "("+soon, "+inf"),
+			pipe.ZCount(ctx, s.k.set("open:", o), "-inf", n),
+			pipe.ZCount(ctx, s.k.set("soon:", o), "-inf", n),
+			pipe.ZCard(ctx, s.k.set("open:", o)),
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -129,9 +77,36 @@ func (s *Store) OpenCounts(ctx context.Context, opds []string, now time.Time, du
 	}
 	out := make(map[string]map[tanggap.DeadlineState]int64, len(slots))
 	for i, o := range slots {
+		over, soon, all := cmds[i].over.Val(), cmds[i].soon.Val(), cmds[i].all.Val()
 		out[slot(o)] = map[tanggap.DeadlineState]int64{
-			tanggap.Overdue: cmds[i].over.Val(), tanggap.DueSoon: cmds[i].due.Val(), tanggap.OnTrack: cmds[i].ok.Val(),
+			tanggap.Overdue: over, tanggap.DueSoon: max(soon-over, 0), tanggap.OnTrack: max(all-soon, 0),
 		}
 	}
 	return out, nil
+}
+
+// Aging counts an OPD slot's open items (held ones too) by platform time
+// between the given instants, newest bucket first: bounds must be in
+// descending order (e.g. now-3h, now-24h, now-1HK...). The result has
+// len(bounds)+1 counts; NeverAnswered is the open items with no response.
+func (s *Store) Aging(ctx context.Context, opd string, bounds []time.Time) (counts []int64, neverAnswered int64, err error) {
+	pipe := s.rdb.Pipeline()
+	key := s.k.set("age:", opd)
+	cmds := make([]*redis.IntCmd, 0, len(bounds)+1)
+	hi := "+inf"
+	for _, b := range bounds {
+		lo := "(" + strconv.FormatInt(b.UnixMilli(), 10)
+		cmds = append(cmds, pipe.ZCount(ctx, key, lo, hi))
+		hi = strconv.FormatInt(b.UnixMilli(), 10)
+	}
+	cmds = append(cmds, pipe.ZCount(ctx, key, "-inf", hi))
+	un := pipe.ZCard(ctx, s.k.set("unans:", opd))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, 0, unavailable(err, "aging")
+	}
+	counts = make([]int64, len(cmds))
+	for i, c := range cmds {
+		counts[i] = c.Val()
+	}
+	return counts, un.Val(), nil
 }

@@ -20,8 +20,6 @@ type Coverage struct {
 	ReportedAt  time.Time        `json:"reported_at"`
 }
 
-func (k keys) coverage() string { return k.p + "coverage" }
-
 // PutCoverage saves collectors' coverage reports (one field per account).
 func (s *Store) PutCoverage(ctx context.Context, cs []Coverage) error {
 	if len(cs) == 0 {

@@ -19,9 +19,18 @@ import (
 //	tanggap:{city}:pending:<h>            hash   an official reply seen before its parent <h>
 //	tanggap:{city}:items                  zset   every item by platform time (ms)
 //	tanggap:{city}:opd:<opd>              zset   every item of an OPD by platform time
-//	tanggap:{city}:open:<opd>             zset   open, unanswered items by first-response deadline (ms)
-//	tanggap:{city}:answered:<opd>         zset   open, answered items by answer time (ms)
-//	tanggap:{city}:cursor:<platform>:<account> string collector cursor
+//	tanggap:{city}:open:<opd>             zset   open items with a running clock, by deadline (ms)
+//	tanggap:{city}:soon:<opd>             zset   the same items, by the instant they turn due_soon
+//	tanggap:{city}:age:<opd>              zset   every open item (held too), by platform time: aging buckets
+//	tanggap:{city}:unans:<opd>            zset   open items never answered, by platform time
+//	tanggap:{city}:held:<opd>             zset   items on hold (clocks paused), by platform time
+//	tanggap:{city}:resolved               zset   resolved items by the instant they auto-close
+//	tanggap:{city}:cursor:<platform>:<account> string collector cursor (account from the city config)
+//	tanggap:{city}:coverage               hash   per account: the collector's last coverage report (JSON)
+//	tanggap:{city}:user:<login>           hash   a web user (bcrypt hash, role, OPD); login validated
+//	tanggap:{city}:users                  set    every login
+//	tanggap:{city}:session:<h>            string the login of a session (h = hash of the token), with TTL
+//	tanggap:{city}:loginfail:<h>          string failed sign-ins per login or client address, with TTL
 //	tanggap:{city}:outbox                 stream events waiting for the Kafka events topic
 //
 // "_unrouted" is the OPD slot of items no OPD was confidently chosen for.
@@ -37,16 +46,21 @@ func itemHash(id string) string {
 	return hex.EncodeToString(s[:12])
 }
 
-func (k keys) prefix() string             { return k.p }
-func (k keys) item(id string) string      { return k.p + "item:" + itemHash(id) }
-func (k keys) history(id string) string   { return k.p + "history:" + itemHash(id) }
-func (k keys) pending(id string) string   { return k.p + "pending:" + itemHash(id) }
-func (k keys) items() string              { return k.p + "items" }
-func (k keys) opd(opd string) string      { return k.p + "opd:" + slot(opd) }
-func (k keys) open(opd string) string     { return k.p + "open:" + slot(opd) }
-func (k keys) answered(opd string) string { return k.p + "answered:" + slot(opd) }
-func (k keys) outbox() string             { return k.p + "outbox" }
-func (k keys) edits(id string) string     { return k.p + "edits:" + itemHash(id) }
+func (k keys) prefix() string               { return k.p }
+func (k keys) item(id string) string        { return k.p + "item:" + itemHash(id) }
+func (k keys) history(id string) string     { return k.p + "history:" + itemHash(id) }
+func (k keys) pending(id string) string     { return k.p + "pending:" + itemHash(id) }
+func (k keys) items() string                { return k.p + "items" }
+func (k keys) opd(opd string) string        { return k.p + "opd:" + slot(opd) }
+func (k keys) set(name, opd string) string  { return k.p + name + slot(opd) }
+func (k keys) resolved() string             { return k.p + "resolved" }
+func (k keys) user(login string) string     { return k.p + "user:" + login }
+func (k keys) users() string                { return k.p + "users" }
+func (k keys) session(token string) string  { return k.p + "session:" + tokenHash(token) }
+func (k keys) loginFails(who string) string { return k.p + "loginfail:" + tokenHash(who) }
+func (k keys) coverage() string             { return k.p + "coverage" }
+func (k keys) outbox() string               { return k.p + "outbox" }
+func (k keys) edits(id string) string       { return k.p + "edits:" + itemHash(id) }
 func (k keys) cursor(p tanggap.Platform, account string) string {
 	return k.p + "cursor:" + string(p) + ":" + account
 }

@@ -11,16 +11,15 @@ import (
 // OpenItemsCollector exports tanggap_store_open_items{opd,state}, read from
 // the queues at scrape time (one pipelined round trip).
 type OpenItemsCollector struct {
-	s       *Store
-	opds    []string
-	dueSoon time.Duration
-	desc    *prometheus.Desc
-	up      *prometheus.Desc
+	s    *Store
+	opds []string
+	desc *prometheus.Desc
+	up   *prometheus.Desc
 }
 
 // NewOpenItemsCollector returns the collector; register it on a registry.
-func NewOpenItemsCollector(s *Store, opds []string, dueSoon time.Duration) *OpenItemsCollector {
-	return &OpenItemsCollector{s: s, opds: opds, dueSoon: dueSoon,
+func NewOpenItemsCollector(s *Store, opds []string) *OpenItemsCollector {
+	return &OpenItemsCollector{s: s, opds: opds,
 		desc: prometheus.NewDesc("tanggap_store_open_items", "Open items not yet answered, by OPD (\"_unrouted\" for none) and deadline state.", []string{"opd", "state"}, nil),
 		up:   prometheus.NewDesc("tanggap_store_up", "1 when the last scrape could read Redis.", nil, nil),
 	}
@@ -33,7 +32,7 @@ func (c *OpenItemsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc
 func (c *OpenItemsCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	counts, err := c.s.OpenCounts(ctx, c.opds, c.s.now(), c.dueSoon)
+	counts, err := c.s.OpenCounts(ctx, c.opds, c.s.now())
 	if err != nil {
 		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
 		return

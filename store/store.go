@@ -78,9 +78,13 @@ type Ingest struct {
 	Kelurahan  string
 	OutTarget  string
 	ClusterID  string
-	Status     tanggap.Status
-	Deadline   time.Time // first-response deadline; zero when the post needs no answer
-	Queued     bool      // goes into an OPD queue (an actionable citizen post)
+	// ClassifierOPD is the classifier's suggestion, kept even when the
+	// confidence was too low to route (for overrule statistics).
+	ClassifierOPD string
+	Topic         string
+	Status        tanggap.Status
+	Deadlines     tanggap.Deadlines // zero when the post needs no answer
+	Queued        bool              // goes into an OPD queue (an actionable citizen post)
 	// ReplyBy is set when the post was written by a registered official
 	// account: the owner (OPD code, "city" or "mayor") it answers for.
 	ReplyBy string
@@ -123,6 +127,11 @@ func (s *Store) Ingest(ctx context.Context, in Ingest) (IngestResult, error) {
 	}
 	id := p.ItemID()
 	features, _ := json.Marshal(in.Features)
+	d := in.Deadlines
+	var assigned string
+	if in.Status == tanggap.StatusAssigned {
+		assigned = ms(s.now())
+	}
 	var edited string
 	if p.EditedAt != nil {
 		edited = ms(*p.EditedAt)
@@ -133,8 +142,13 @@ func (s *Store) Ingest(ctx context.Context, in Ingest) (IngestResult, error) {
 		"text", p.Text, "interaction", string(p.Interaction), "thread_id", p.ThreadID, "parent_id", p.ParentID,
 		"kind", string(in.Kind), "opd", in.OPD, "confidence", strconv.FormatFloat(in.Confidence, 'f', 4, 64),
 		"features", string(features), "urgent", b01(in.Urgent), "kecamatan", in.Kecamatan, "kelurahan", in.Kelurahan,
-		"out_target", in.OutTarget, "cluster_id", in.ClusterID, "status", string(in.Status),
-		"created_ms", ms(p.CreatedAt), "captured_ms", ms(p.CapturedAt), "deadline_ms", ms(in.Deadline),
+		"out_target", in.OutTarget, "cluster_id", in.ClusterID, "status", string(in.Status), "topic", in.Topic,
+		"classifier_opd", in.ClassifierOPD, "assigned_ms", assigned,
+		"created_ms", ms(p.CreatedAt), "captured_ms", ms(p.CapturedAt),
+		"fr_due_ms", ms(d.FirstResponse), "fr_soon_ms", ms(d.FirstResponseSoon),
+		"route_due_ms", ms(d.Routing), "route_soon_ms", ms(d.RoutingSoon),
+		"follow_due_ms", ms(d.Followup), "follow_soon_ms", ms(d.FollowupSoon),
+		"res_due_ms", ms(d.Resolution), "res_soon_ms", ms(d.ResolutionSoon),
 		"queued", b01(in.Queued), "truncated", b01(p.Truncated), "deleted", b01(p.Deleted), "edited_ms", edited,
 		"reply_by", in.ReplyBy,
 	}
@@ -201,6 +215,14 @@ func msTime(s string) time.Time {
 	return time.UnixMilli(n).UTC()
 }
 
+func msPtr(s string) *time.Time {
+	t := msTime(s)
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
 func decodeItem(m map[string]string) *tanggap.Item {
 	it := &tanggap.Item{
 		ID: m["id"], Platform: tanggap.Platform(m["platform"]), PostID: m["post_id"], URL: m["url"],
@@ -209,12 +231,25 @@ func decodeItem(m map[string]string) *tanggap.Item {
 		Kind: tanggap.Kind(m["kind"]), OPD: m["opd"], Urgent: m["urgent"] == "1",
 		Kecamatan: m["kecamatan"], Kelurahan: m["kelurahan"], OutTarget: m["out_target"], ClusterID: m["cluster_id"],
 		Status: tanggap.Status(m["status"]), CreatedAt: msTime(m["created_ms"]), CapturedAt: msTime(m["captured_ms"]),
-		Deadline: msTime(m["deadline_ms"]), FirstResponseOPD: m["fr_opd"], FirstResponseURL: m["fr_url"],
+		Deadline: msTime(m["due_ms"]), DueSoonAt: msTime(m["soon_ms"]), Clock: tanggap.Clock(m["clock"]),
+		FirstResponseOPD: m["fr_opd"], FirstResponseURL: m["fr_url"],
+		ClassifierOPD: m["classifier_opd"], Topic: m["topic"], ExternalRef: m["external_ref"], DuplicateOf: m["duplicate_of"],
+		Evidence: m["evidence"], ArchiveReason: m["archive_reason"], Officer: m["officer"], ClaimedBy: m["claimed_by"],
+		ClaimUntil: msTime(m["claim_until_ms"]),
+		AssignedAt: msPtr(m["assigned_ms"]), ResolvedAt: msPtr(m["resolved_ms"]), ClosedAt: msPtr(m["closed_ms"]), HeldSince: msPtr(m["held_ms"]),
+		Deadlines: tanggap.Deadlines{
+			FirstResponse: msTime(m["fr_due_ms"]), FirstResponseSoon: msTime(m["fr_soon_ms"]),
+			Routing: msTime(m["route_due_ms"]), RoutingSoon: msTime(m["route_soon_ms"]),
+			Followup: msTime(m["follow_due_ms"]), FollowupSoon: msTime(m["follow_soon_ms"]),
+			Resolution: msTime(m["res_due_ms"]), ResolutionSoon: msTime(m["res_soon_ms"]),
+		},
 		Truncated: m["truncated"] == "1", Deleted: m["deleted"] == "1", UpdatedAt: msTime(m["updated_ms"]),
 		ReplyBy: m["reply_by"], Queued: m["queued"] == "1",
 	}
 	it.Confidence, _ = strconv.ParseFloat(m["confidence"], 64)
 	it.Version, _ = strconv.ParseInt(m["version"], 10, 64)
+	it.Hops, _ = strconv.Atoi(m["hops"])
+	it.Reporters, _ = strconv.Atoi(m["reporters"])
 	if t := msTime(m["fr_ms"]); !t.IsZero() {
 		it.FirstResponseAt = &t
 	}
@@ -229,10 +264,10 @@ func decodeItem(m map[string]string) *tanggap.Item {
 
 // Queue is one OPD's working view.
 type Queue struct {
-	Unanswered []tanggap.Item // open and unanswered, nearest deadline first
-	Answered   []tanggap.Item // open and answered, most recent answer first
-	Total      int64          // unanswered count (Unanswered may be cut at the limit)
-	Answers    int64          // answered count
+	Items []tanggap.Item // open items with a running clock, nearest deadline first
+	Held  []tanggap.Item // on hold (clocks paused)
+	Open  int64          // open items with a running clock (Items may be cut at the limit)
+	NHeld int64
 }
 
 // Queue returns an OPD's open items; opd "" is the unrouted queue.
@@ -241,19 +276,19 @@ func (s *Store) Queue(ctx context.Context, opd string, limit int64) (*Queue, err
 		limit = 200
 	}
 	pipe := s.rdb.Pipeline()
-	open := pipe.ZRange(ctx, s.k.open(opd), 0, limit-1)
-	ans := pipe.ZRevRange(ctx, s.k.answered(opd), 0, limit-1)
-	nOpen := pipe.ZCard(ctx, s.k.open(opd))
-	nAns := pipe.ZCard(ctx, s.k.answered(opd))
+	open := pipe.ZRange(ctx, s.k.set("open:", opd), 0, limit-1)
+	held := pipe.ZRange(ctx, s.k.set("held:", opd), 0, limit-1)
+	nOpen := pipe.ZCard(ctx, s.k.set("open:", opd))
+	nHeld := pipe.ZCard(ctx, s.k.set("held:", opd))
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, unavailable(err, "queue")
 	}
-	q := &Queue{Total: nOpen.Val(), Answers: nAns.Val()}
+	q := &Queue{Open: nOpen.Val(), NHeld: nHeld.Val()}
 	var err error
-	if q.Unanswered, err = s.items(ctx, open.Val()); err != nil {
+	if q.Items, err = s.items(ctx, open.Val()); err != nil {
 		return nil, err
 	}
-	if q.Answered, err = s.items(ctx, ans.Val()); err != nil {
+	if q.Held, err = s.items(ctx, held.Val()); err != nil {
 		return nil, err
 	}
 	return q, nil

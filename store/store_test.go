@@ -67,7 +67,18 @@ func citizen(id, text string, created time.Time) Ingest {
 			CreatedAt: created, CapturedAt: created.Add(time.Minute), ThreadID: id, Interaction: tanggap.InteractionMention,
 			URL: "https://x.com/warga1/status/" + id},
 		Kind: tanggap.KindComplaint, OPD: "bina_marga_sda", Confidence: 0.9, Status: tanggap.StatusAssigned,
-		Deadline: created.Add(24 * time.Hour), Queued: true, Features: []string{"kata: jalan rusak"},
+		Deadlines: deadlines(created), Queued: true, Features: []string{"kata: jalan rusak"},
+	}
+}
+
+// deadlines is a simple clock set for store tests (the workflow package
+// computes the real ones in working days).
+func deadlines(t0 time.Time) tanggap.Deadlines {
+	return tanggap.Deadlines{
+		FirstResponse: t0.Add(24 * time.Hour), FirstResponseSoon: t0.Add(20 * time.Hour),
+		Routing: t0.Add(72 * time.Hour), RoutingSoon: t0.Add(48 * time.Hour),
+		Followup: t0.Add(120 * time.Hour), FollowupSoon: t0.Add(96 * time.Hour),
+		Resolution: t0.Add(14 * 24 * time.Hour), ResolutionSoon: t0.Add(13 * 24 * time.Hour),
 	}
 }
 
@@ -98,11 +109,11 @@ func TestIngestIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if q.Total != 1 || len(q.Unanswered) != 1 {
+		if q.Open != 1 || len(q.Items) != 1 {
 			t.Fatalf("queue: %+v", q)
 		}
-		it := q.Unanswered[0]
-		if it.ID != "x:1790000000000000001" || it.Version != 1 || !it.Deadline.Equal(t0.Add(24*time.Hour)) {
+		it := q.Items[0]
+		if it.ID != "x:1790000000000000001" || it.Version != 1 || !it.Deadline.Equal(t0.Add(24*time.Hour)) || it.Clock != tanggap.ClockFirstResponse {
 			t.Errorf("item: %+v", it)
 		}
 		h, err := s.History(ctx, it.ID)
@@ -151,16 +162,16 @@ func TestOfficialReplyStopsClock(t *testing.T) {
 				if it.FirstResponseOPD != "lingkungan_hidup" || it.Status != tanggap.StatusInProgress {
 					t.Errorf("item after reply: opd=%s status=%s", it.FirstResponseOPD, it.Status)
 				}
-				q, _ := s.Queue(ctx, "bina_marga_sda", 10)
-				if q.Total != 0 || q.Answers != 1 {
-					t.Errorf("queue after answer: total=%d answered=%d", q.Total, q.Answers)
+				// Answered: the item now runs on the resolution clock.
+				if it.Clock != tanggap.ClockResolution || !it.Deadline.Equal(t0.Add(14*24*time.Hour)) {
+					t.Errorf("clock after answer: %s %v", it.Clock, it.Deadline)
 				}
 			})
 		})
 	}
 }
 
-func TestAssignConflictAndHop(t *testing.T) {
+func TestApplyConflictAndHistory(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()
 		in := citizen("300", "lampu jalan mati", c.Now())
@@ -169,37 +180,49 @@ func TestAssignConflictAndHop(t *testing.T) {
 			t.Fatal(err)
 		}
 		q, _ := s.Queue(ctx, "", 10)
-		if q.Total != 1 {
-			t.Fatalf("unrouted queue: %d", q.Total)
+		if q.Open != 1 {
+			t.Fatalf("unrouted queue: %d", q.Open)
 		}
-		it, err := s.Assign(ctx, "x:300", "perhubungan", "humas1", "PJU milik Dishub", 1)
+		it, err := s.Apply(ctx, Change{ID: "x:300", Version: 1, Actor: "humas1", Action: "assign", Reason: "PJU milik Dishub",
+			Set: map[string]string{"opd": "perhubungan", "status": "ASSIGNED"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if it.OPD != "perhubungan" || it.Status != tanggap.StatusAssigned || it.Version != 2 {
 			t.Fatalf("after assign: %+v", it)
 		}
-		if !it.Deadline.Equal(in.Deadline) {
-			t.Errorf("reassignment moved the deadline: %v", it.Deadline)
+		if q, _ := s.Queue(ctx, "", 10); q.Open != 0 {
+			t.Errorf("still in the unrouted queue")
 		}
-		_, err = s.Assign(ctx, "x:300", "bina_marga_sda", "humas2", "stale", 1)
+		if q, _ := s.Queue(ctx, "perhubungan", 10); q.Open != 1 {
+			t.Errorf("not in the new OPD's queue")
+		}
+		_, err = s.Apply(ctx, Change{ID: "x:300", Version: 1, Actor: "humas2", Action: "assign", Set: map[string]string{"opd": "bina_marga_sda"}})
 		if tanggap.ErrorCode(err) != tanggap.ECONFLICT {
-			t.Fatalf("stale assign: %v", err)
+			t.Fatalf("stale change: %v", err)
 		}
-		if _, err := s.MarkAnswered(ctx, "x:300", "https://x.com/dishub/status/9", "admin", c.Now(), 2); err != nil {
+		if _, err := s.Apply(ctx, Change{ID: "x:300", Version: 2, Actor: "admin", Action: "hold", Reason: "alamat kurang jelas",
+			Set: map[string]string{"status": "ON_HOLD", "held_ms": "1"}}); err != nil {
 			t.Fatal(err)
+		}
+		q, _ = s.Queue(ctx, "perhubungan", 10)
+		if q.Open != 0 || q.NHeld != 1 {
+			t.Errorf("held item: open=%d held=%d", q.Open, q.NHeld)
 		}
 		h, _ := s.History(ctx, "x:300")
 		var actions []string
 		for _, e := range h {
-			actions = append(actions, e.Action+":"+string(e.ToStatus)+":"+e.ToOPD)
+			actions = append(actions, e.Action+":"+string(e.ToStatus)+":"+e.ToOPD+":"+e.Reason)
 		}
-		want := []string{"ingest:NEW:", "assign:ASSIGNED:perhubungan", "answer:IN_PROGRESS:perhubungan"}
+		want := []string{"ingest:NEW::", "assign:ASSIGNED:perhubungan:PJU milik Dishub", "hold:ON_HOLD:perhubungan:alamat kurang jelas"}
 		if d := cmp.Diff(want, actions); d != "" {
 			t.Errorf("history (-want +got):\n%s", d)
 		}
 		if _, err := s.Item(ctx, "x:999"); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
 			t.Errorf("missing item: %v", err)
+		}
+		if _, err := s.Apply(ctx, Change{ID: "x:999", Version: -1}); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
+			t.Errorf("apply to missing item: %v", err)
 		}
 	})
 }
@@ -250,7 +273,7 @@ func TestCursorAndCounts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := s.OpenCounts(ctx, []string{"bina_marga_sda"}, now, 4*time.Hour)
+		got, err := s.OpenCounts(ctx, []string{"bina_marga_sda"}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +299,7 @@ func TestOutbox(t *testing.T) {
 		if _, err := s.Ingest(ctx, citizen("500", "x", c.Now())); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Assign(ctx, "x:500", "perhubungan", "u", "r", -1); err != nil {
+		if _, err := s.Apply(ctx, Change{ID: "x:500", Version: -1, Actor: "u", Action: "assign", Set: map[string]string{"opd": "perhubungan"}}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.ReadOutbox(ctx, "r1", 10, 10*time.Millisecond)

@@ -30,11 +30,6 @@ var loginRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
 // ValidLogin reports whether a login name is acceptable.
 func ValidLogin(login string) bool { return loginRE.MatchString(login) }
 
-func (k keys) user(login string) string     { return k.p + "user:" + login }
-func (k keys) users() string                { return k.p + "users" }
-func (k keys) session(token string) string  { return k.p + "session:" + tokenHash(token) }
-func (k keys) loginFails(who string) string { return k.p + "loginfail:" + tokenHash(who) }
-
 func tokenHash(t string) string {
 	s := sha256.Sum256([]byte(t))
 	return hex.EncodeToString(s[:16])

@@ -106,6 +106,12 @@ func (k *Keywords) Classify(text string) Decision {
 		d.OPD = best
 		d.Confidence = score[best] / (total + 1)
 		d.Features = append(d.Features, why[best]...)
+		for _, f := range why[best] {
+			if topic, ok := strings.CutPrefix(f, "kata: "); ok {
+				d.Topic = topic
+				break
+			}
+		}
 	}
 	_, noise := containsAny(norm, noiseWords)
 	_, praise := containsAny(norm, praiseWords)

@@ -29,6 +29,7 @@ type Decision struct {
 	Kecamatan  string
 	Kelurahan  string
 	OutTarget  string // the agency when OPD is tanggap.OutOfScope
+	Topic      string // a short topic for reports (e.g. the strongest keyword)
 }
 
 // Classifier is the seam for the routing model: the keyword classifier of
@@ -59,9 +60,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// Deadliner computes an item's clocks (workflow.Clocks).
+type Deadliner interface {
+	Deadlines(t0 time.Time, kind tanggap.Kind, opd string, urgent bool) tanggap.Deadlines
+}
+
 // Triage decides and stores.
 type Triage struct {
-	cfg   *config.Config
+	cfg    *config.Config
+	clocks Deadliner
 	cls   Classifier
 	store Ingester
 	m     *Metrics
@@ -70,11 +77,11 @@ type Triage struct {
 }
 
 // New returns a Triage. now nil means time.Now.
-func New(cfg *config.Config, cls Classifier, st Ingester, m *Metrics, log *slog.Logger, now func() time.Time) *Triage {
+func New(cfg *config.Config, clocks Deadliner, cls Classifier, st Ingester, m *Metrics, log *slog.Logger, now func() time.Time) *Triage {
 	if now == nil {
 		now = time.Now
 	}
-	return &Triage{cfg: cfg, cls: cls, store: st, m: m, log: log, now: now}
+	return &Triage{cfg: cfg, clocks: clocks, cls: cls, store: st, m: m, log: log, now: now}
 }
 
 // Decide is the pure part: what to store for a post.
@@ -91,7 +98,8 @@ func (t *Triage) Decide(p tanggap.Post) store.Ingest {
 	}
 	d := t.cls.Classify(p.Text)
 	in.Kind, in.Confidence, in.Features, in.Urgent = d.Kind, d.Confidence, d.Features, d.Urgent
-	in.Kecamatan, in.Kelurahan, in.OutTarget = d.Kecamatan, d.Kelurahan, d.OutTarget
+	in.Kecamatan, in.Kelurahan, in.OutTarget, in.Topic = d.Kecamatan, d.Kelurahan, d.OutTarget, d.Topic
+	in.ClassifierOPD = d.OPD
 	switch {
 	case !d.Kind.Actionable():
 		in.Status = tanggap.StatusNotComplaint
@@ -111,7 +119,7 @@ func (t *Triage) Decide(p tanggap.Post) store.Ingest {
 			in.Features = append(in.Features, "saran: "+d.OPD)
 		}
 	}
-	in.Deadline = p.CreatedAt.Add(t.cfg.FirstResponseFor(in.OPD, d.Urgent))
+	in.Deadlines = t.clocks.Deadlines(p.CreatedAt, d.Kind, in.OPD, d.Urgent)
 	return in
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/workflow"
 )
 
 func mustConfig(t *testing.T) *config.Config {
@@ -19,7 +20,11 @@ func mustConfig(t *testing.T) *config.Config {
 
 func TestDecide(t *testing.T) {
 	cfg := mustConfig(t)
-	tr := New(cfg, NewKeywords(cfg), nil, nil, nil, nil)
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := New(cfg, clocks, NewKeywords(cfg), nil, nil, nil, nil)
 	t0 := time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name     string
@@ -49,8 +54,11 @@ func TestDecide(t *testing.T) {
 				t.Fatalf("got kind=%s opd=%q status=%s queued=%v replyBy=%q features=%v",
 					in.Kind, in.OPD, in.Status, in.Queued, in.ReplyBy, in.Features)
 			}
-			if tc.deadline > 0 && !in.Deadline.Equal(t0.Add(tc.deadline)) {
-				t.Errorf("deadline %v, want T0+%v", in.Deadline, tc.deadline)
+			if tc.deadline > 0 && !in.Deadlines.FirstResponse.Equal(t0.Add(tc.deadline)) {
+				t.Errorf("deadline %v, want T0+%v", in.Deadlines.FirstResponse, tc.deadline)
+			}
+			if tc.deadline > 0 && !in.Deadlines.Routing.After(in.Deadlines.FirstResponse) {
+				t.Errorf("routing clock %v not after first response", in.Deadlines.Routing)
 			}
 		})
 	}

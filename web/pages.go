@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -10,44 +11,68 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/workflow"
 )
 
-// opdRow is one line of the home page.
+// opdRow is one line of the city board.
 type opdRow struct {
 	Code, Name, Abbrev        string
 	Overdue, DueSoon, OnTrack int64
+	Light                     string // red, yellow, green
 }
 
+func (s *Server) opdCodes() []string {
+	codes := make([]string, len(s.opt.Config.OPDs))
+	for i, o := range s.opt.Config.OPDs {
+		codes[i] = o.Code
+	}
+	return codes
+}
+
+func light(over, soon int64) string {
+	switch {
+	case over > 0:
+		return "red"
+	case soon > 0:
+		return "yellow"
+	}
+	return "green"
+}
+
+// home is the city-wide board of the PPID Utama: every OPD red, yellow or
+// green by its open items' deadlines, worst first.
 func (s *Server) home(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	if !p.CitywideAccess() {
 		http.Redirect(w, r, "/antrian/"+url.PathEscape(p.OPD), http.StatusSeeOther)
 		return nil
 	}
-	codes := make([]string, len(s.opt.Config.OPDs))
-	for i, o := range s.opt.Config.OPDs {
-		codes[i] = o.Code
-	}
-	counts, err := s.opt.Store.OpenCounts(r.Context(), codes, s.opt.Now(), s.opt.Config.Clocks.DueSoon.D())
+	counts, err := s.opt.Store.OpenCounts(r.Context(), s.opdCodes(), s.opt.Now())
 	if err != nil {
 		return err
 	}
-	rows := []opdRow{}
 	un := counts[store.Unrouted]
-	rows = append(rows, opdRow{Code: store.Unrouted, Name: s.t(r, "unrouted"), Abbrev: "-",
-		Overdue: un[tanggap.Overdue], DueSoon: un[tanggap.DueSoon], OnTrack: un[tanggap.OnTrack]})
+	rows := []opdRow{{Code: store.Unrouted, Name: s.t(r, "unrouted"), Abbrev: "-",
+		Overdue: un[tanggap.Overdue], DueSoon: un[tanggap.DueSoon], OnTrack: un[tanggap.OnTrack], Light: light(un[tanggap.Overdue], un[tanggap.DueSoon])}}
+	var tot [3]int64
 	for _, o := range s.opt.Config.OPDs {
 		c := counts[o.Code]
 		rows = append(rows, opdRow{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev,
-			Overdue: c[tanggap.Overdue], DueSoon: c[tanggap.DueSoon], OnTrack: c[tanggap.OnTrack]})
+			Overdue: c[tanggap.Overdue], DueSoon: c[tanggap.DueSoon], OnTrack: c[tanggap.OnTrack], Light: light(c[tanggap.Overdue], c[tanggap.DueSoon])})
+		tot[0] += c[tanggap.Overdue]
+		tot[1] += c[tanggap.DueSoon]
+		tot[2] += c[tanggap.OnTrack]
 	}
 	sort.SliceStable(rows[1:], func(i, j int) bool {
 		a, b := rows[1+i], rows[1+j]
 		if a.Overdue != b.Overdue {
 			return a.Overdue > b.Overdue
 		}
-		return a.Overdue+a.DueSoon+a.OnTrack > b.Overdue+b.DueSoon+b.OnTrack
+		if a.DueSoon != b.DueSoon {
+			return a.DueSoon > b.DueSoon
+		}
+		return a.OnTrack > b.OnTrack
 	})
-	return s.render(w, r, "home", map[string]any{"Rows": rows})
+	return s.render(w, r, "home", map[string]any{"Rows": rows, "Overdue": tot[0], "DueSoon": tot[1], "OnTrack": tot[2]})
 }
 
 // itemView is an item as a page shows it.
@@ -60,11 +85,12 @@ type itemView struct {
 	Created  string
 	Deadline string
 	Answered string
+	Claimed  string // "" or who holds the claim
 }
 
 func (s *Server) view(r *http.Request, it tanggap.Item) itemView {
 	now := s.opt.Now()
-	v := itemView{Item: it, State: it.StateAt(now, s.opt.Config.Clocks.DueSoon.D())}
+	v := itemView{Item: it, State: it.StateAt(now)}
 	v.Age = s.duration(r, now.Sub(it.CreatedAt))
 	if !it.Deadline.IsZero() {
 		if d := it.Deadline.Sub(now); d >= 0 {
@@ -77,6 +103,9 @@ func (s *Server) view(r *http.Request, it tanggap.Item) itemView {
 	v.Created = it.CreatedAt.In(s.loc).Format("02/01/2006 15:04")
 	if it.FirstResponseAt != nil {
 		v.Answered = it.FirstResponseAt.In(s.loc).Format("02/01/2006 15:04")
+	}
+	if it.ClaimedBy != "" && now.Before(it.ClaimUntil) {
+		v.Claimed = it.ClaimedBy
 	}
 	v.OPDName = s.opdName(r, it.OPD)
 	return v
@@ -92,37 +121,102 @@ func (s *Server) opdName(r *http.Request, code string) string {
 	return code
 }
 
-func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *Principal) error {
+// queueSlot resolves the {opd} path value to a store slot and checks access.
+func (s *Server) queueSlot(r *http.Request, p *Principal) (string, string, error) {
 	opd := r.PathValue("opd")
 	slot := opd
 	if opd == store.Unrouted {
 		slot = ""
 	} else if _, ok := s.opt.Config.OPD(opd); !ok {
-		return tanggap.Errorf(tanggap.ENOTFOUND, "unknown OPD %q", opd)
+		return "", "", tanggap.Errorf(tanggap.ENOTFOUND, "unknown OPD %q", opd)
 	}
 	if !p.CanSeeOPD(slot) {
-		return tanggap.Errorf(tanggap.EFORBIDDEN, "not your OPD")
+		return "", "", tanggap.Errorf(tanggap.EFORBIDDEN, "not your OPD")
 	}
-	q, err := s.opt.Store.Queue(r.Context(), slot, 200)
+	return opd, slot, nil
+}
+
+// bucket is one aging bucket of the queue page.
+type bucket struct {
+	Label string
+	N     int64
+	Width int64
+}
+
+func (s *Server) queueData(r *http.Request, slot string) (map[string]any, error) {
+	q, err := s.opt.Store.Queue(r.Context(), slot, 300)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var fresh, overdue, answered []itemView
-	for _, it := range q.Unanswered {
+	var overdue, fresh, answered, held []itemView
+	for _, it := range q.Items {
 		v := s.view(r, it)
-		if v.State == tanggap.Overdue {
+		switch {
+		case v.State == tanggap.Overdue:
 			overdue = append(overdue, v)
-		} else {
+		case it.Answered():
+			answered = append(answered, v)
+		default:
 			fresh = append(fresh, v)
 		}
 	}
-	for _, it := range q.Answered {
-		answered = append(answered, s.view(r, it))
+	for _, it := range q.Held {
+		held = append(held, s.view(r, it))
 	}
-	return s.render(w, r, "queue", map[string]any{
-		"OPD": opd, "OPDName": s.opdName(r, slot), "Overdue": overdue, "Fresh": fresh, "Answered": answered,
-		"Total": q.Total, "Answers": q.Answers,
-	})
+	return map[string]any{"Overdue": overdue, "Fresh": fresh, "Answered": answered, "Held": held, "Open": q.Open, "NHeld": q.NHeld,
+		"Now": s.opt.Now().In(s.loc).Format("15:04:05")}, nil
+}
+
+func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	opd, slot, err := s.queueSlot(r, p)
+	if err != nil {
+		return err
+	}
+	data, err := s.queueData(r, slot)
+	if err != nil {
+		return err
+	}
+	now := s.opt.Now()
+	bounds := []time.Time{now.Add(-3 * time.Hour), now.Add(-24 * time.Hour)}
+	labels := []string{"< 3 " + s.t(r, "hours"), "3-24 " + s.t(r, "hours"), "1-3 HK", "3-5 HK", "> 5 HK"}
+	if s.opt.Clocks != nil {
+		bounds = append(bounds, s.opt.Clocks.AgoHK(now, 3), s.opt.Clocks.AgoHK(now, 5))
+	}
+	// The 24 h and 1 HK bounds: whichever is earlier separates 3-24 h from 1-3 HK.
+	counts, never, err := s.opt.Store.Aging(r.Context(), slot, bounds)
+	if err != nil {
+		return err
+	}
+	var buckets []bucket
+	var maxN int64 = 1
+	for _, n := range append(counts, never) {
+		maxN = max(maxN, n)
+	}
+	for i, n := range counts {
+		if i < len(labels) {
+			buckets = append(buckets, bucket{Label: labels[i], N: n, Width: n * 240 / maxN})
+		}
+	}
+	buckets = append(buckets, bucket{Label: s.t(r, "never_answered"), N: never, Width: never * 240 / maxN})
+	data["OPD"], data["OPDName"], data["Buckets"] = opd, s.opdName(r, slot), buckets
+	data["Msg"] = r.URL.Query().Get("ok")
+	data["OPDs"] = s.opt.Config.OPDs
+	return s.render(w, r, "queue", data)
+}
+
+// queueRows is the part of the queue page the browser refreshes every
+// few seconds (htmx), so new items appear without a reload.
+func (s *Server) queueRows(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	opd, slot, err := s.queueSlot(r, p)
+	if err != nil {
+		return err
+	}
+	data, err := s.queueData(r, slot)
+	if err != nil {
+		return err
+	}
+	data["OPD"] = opd
+	return s.renderPart(w, r, "queue", "sections", data)
 }
 
 // loadItem reads an item and checks the principal may see it. An item of
@@ -137,6 +231,12 @@ func (s *Server) loadItem(r *http.Request, p *Principal) (*tanggap.Item, error) 
 		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "item %s not found", id)
 	}
 	return it, nil
+}
+
+// actionView says which action forms an item page offers.
+type actionView struct {
+	Name  string
+	Label string
 }
 
 func (s *Server) item(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -156,72 +256,88 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	for i, e := range h {
 		hv[i] = hist{Event: e, When: e.At.In(s.loc).Format("02/01/2006 15:04")}
 	}
+	allowed := map[string]bool{"claim": true, "release": true, "answer": it.Status.Open()}
+	for _, a := range []struct {
+		name string
+		to   tanggap.Status
+	}{{"assign", tanggap.StatusAssigned}, {"resolve", tanggap.StatusResolved}, {"archive", tanggap.StatusNotComplaint},
+		{"out_of_scope", tanggap.StatusOutOfScope}, {"duplicate", tanggap.StatusDuplicate}, {"hold", tanggap.StatusOnHold},
+		{"reopen", tanggap.StatusReopened}, {"close", tanggap.StatusClosed}} {
+		allowed[a.name] = tanggap.CanTransition(it.Status, a.to)
+	}
+	allowed["resume"] = it.Status == tanggap.StatusOnHold
 	return s.render(w, r, "item", map[string]any{"It": s.view(r, *it), "History": hv, "OPDs": s.opt.Config.OPDs,
-		"Msg": r.URL.Query().Get("ok")})
+		"Msg": r.URL.Query().Get("ok"), "Can": allowed, "ArchiveReasons": workflow.ArchiveReasons})
 }
 
-func (s *Server) assign(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	it, err := s.loadItem(r, p)
-	if err != nil {
-		return err
-	}
-	opd := r.PostFormValue("opd")
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if _, ok := s.opt.Config.OPD(opd); !ok {
-		return tanggap.Errorf(tanggap.EINVALID, "unknown OPD %q", opd)
-	}
-	if reason == "" || len(reason) > 500 {
-		return tanggap.Errorf(tanggap.EINVALID, "a reason (at most 500 characters) is required to reassign")
-	}
-	v, err := formVersion(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.opt.Store.Assign(r.Context(), it.ID, opd, p.Login, reason, v); err != nil {
-		return err
-	}
-	s.afterAction(w, r, p, it.ID, "assigned")
-	return nil
+func (s *Server) actor(p *Principal) workflow.Actor {
+	return workflow.Actor{Login: p.Login, OPD: p.OPD, Citywide: p.CitywideAccess()}
 }
 
-func (s *Server) answer(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	it, err := s.loadItem(r, p)
-	if err != nil {
-		return err
-	}
-	link := strings.TrimSpace(r.PostFormValue("url"))
-	u, perr := url.Parse(link)
-	if perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(link) > 2000 {
-		return tanggap.Errorf(tanggap.EINVALID, "the link to the public reply must be an http(s) URL")
-	}
-	v, err := formVersion(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.opt.Store.MarkAnswered(r.Context(), it.ID, link, p.Login, s.opt.Now(), v); err != nil {
-		return err
-	}
-	s.afterAction(w, r, p, it.ID, "answered")
-	return nil
+func formRequest(r *http.Request, action string) workflow.Request {
+	return workflow.Request{Action: action, Reason: r.PostFormValue("reason"), OPD: r.PostFormValue("opd"),
+		URL: strings.TrimSpace(r.PostFormValue("url")), Evidence: r.PostFormValue("evidence"), ReasonCode: r.PostFormValue("reason_code"),
+		Target: r.PostFormValue("target"), TrackingID: r.PostFormValue("tracking_id"), Of: strings.TrimSpace(r.PostFormValue("of"))}
 }
 
-// afterAction sends the person back to the item, or to their queue when the
-// item left their OPD.
-func (s *Server) afterAction(w http.ResponseWriter, r *http.Request, p *Principal, id, msg string) {
-	it, err := s.opt.Store.Item(r.Context(), id)
-	if err == nil && p.CanSeeOPD(it.OPD) {
-		http.Redirect(w, r, "/item/"+url.PathEscape(id)+"?ok="+msg, http.StatusSeeOther)
-		return
+func (s *Server) action(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	action := r.PathValue("action")
+	if _, err := s.loadItem(r, p); err != nil {
+		return err
 	}
-	http.Redirect(w, r, "/antrian/"+url.PathEscape(p.OPD)+"?ok="+msg, http.StatusSeeOther)
-}
-
-func formVersion(r *http.Request) (int64, error) {
+	if action == "assign" && !p.CitywideAccess() && p.Role != RoleOPDAdmin && p.Role != RolePPIDPelaksana {
+		return tanggap.Errorf(tanggap.EFORBIDDEN, "this role cannot route items")
+	}
+	req := formRequest(r, action)
+	req.ID = r.PathValue("id")
 	v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
 	if err != nil {
-		return 0, tanggap.Errorf(tanggap.EINVALID, "missing item version")
+		return tanggap.Errorf(tanggap.EINVALID, "missing item version")
 	}
-	return v, nil
+	req.Version = v
+	it, err := s.opt.Workflow.Do(r.Context(), s.actor(p), req)
+	if err != nil {
+		return err
+	}
+	if p.CanSeeOPD(it.OPD) {
+		http.Redirect(w, r, "/item/"+url.PathEscape(it.ID)+"?ok="+url.QueryEscape(action), http.StatusSeeOther)
+	} else {
+		http.Redirect(w, r, "/antrian/"+url.PathEscape(p.OPD)+"?ok="+url.QueryEscape(action), http.StatusSeeOther)
+	}
+	return nil
+}
+
+// bulk applies one action to the selected items of a queue.
+func (s *Server) bulk(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	opd, _, err := s.queueSlot(r, p)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return tanggap.Errorf(tanggap.EINVALID, "bad form")
+	}
+	ids := r.PostForm["id"]
+	if len(ids) == 0 {
+		return tanggap.Errorf(tanggap.EINVALID, "select at least one item")
+	}
+	action := r.PostFormValue("action")
+	switch action {
+	case "claim", "assign", "archive", "hold", "close", "resolve", "out_of_scope":
+	default:
+		return tanggap.Errorf(tanggap.EINVALID, "action %q cannot be done in bulk", action)
+	}
+	res := s.opt.Workflow.Bulk(r.Context(), s.actor(p), ids, formRequest(r, action))
+	var failed []string
+	for _, b := range res {
+		if b.Err != nil {
+			failed = append(failed, fmt.Sprintf("%s (%s)", b.ID, publicMessage(b.Err)))
+		}
+	}
+	if len(failed) > 0 {
+		return tanggap.Errorf(tanggap.ECONFLICT, "%d of %d done; not done: %s", len(res)-len(failed), len(res), strings.Join(failed, "; "))
+	}
+	http.Redirect(w, r, "/antrian/"+url.PathEscape(opd)+"?ok=bulk", http.StatusSeeOther)
+	return nil
 }
 
 // apiItem is the JSON shape of an item.
@@ -243,6 +359,7 @@ type apiItem struct {
 	FirstResponseAt *time.Time            `json:"first_response_at"`
 	AnsweredBy      string                `json:"answered_by,omitempty"`
 	Deadline        *time.Time            `json:"deadline"`
+	Clock           tanggap.Clock         `json:"clock,omitempty"`
 	DeadlineState   tanggap.DeadlineState `json:"deadline_state"`
 	Version         int64                 `json:"version"`
 }
@@ -251,11 +368,10 @@ func (s *Server) toAPI(it tanggap.Item) apiItem {
 	a := apiItem{ID: it.ID, Platform: it.Platform, URL: it.URL, Author: it.Author, Text: it.Text, Kind: it.Kind,
 		OPD: it.OPD, Confidence: it.Confidence, Status: it.Status, Urgent: it.Urgent, Kecamatan: it.Kecamatan,
 		Kelurahan: it.Kelurahan, CreatedAt: it.CreatedAt, CapturedAt: it.CapturedAt, FirstResponseAt: it.FirstResponseAt,
-		AnsweredBy: it.FirstResponseOPD, Version: it.Version}
+		AnsweredBy: it.FirstResponseOPD, Version: it.Version, Clock: it.Clock, DeadlineState: it.StateAt(s.opt.Now())}
 	if !it.Deadline.IsZero() {
 		d := it.Deadline
 		a.Deadline = &d
-		a.DeadlineState = it.StateAt(s.opt.Now(), s.opt.Config.Clocks.DueSoon.D())
 	}
 	return a
 }
@@ -296,7 +412,7 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request, p *Principal) 
 	}
 	out := make([]apiItem, 0, len(items))
 	for _, it := range items {
-		if p.CanSeeOPD(it.OPD) || p.CitywideAccess() {
+		if p.CanSeeOPD(it.OPD) {
 			out = append(out, s.toAPI(it))
 		}
 	}

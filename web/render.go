@@ -111,6 +111,8 @@ func (s *Server) parseTemplates() error {
 			"kindLabel":   func(k tanggap.Kind, l string) string { return k.Label(l) },
 			"pct":         func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 			"add3":        func(a, b, c int64) int64 { return a + b + c },
+			"mul":         func(a, b int) int { return a * b },
+			"plus":        func(a int, b any) int64 { return int64(a) + toInt64(b) },
 			"scale":       func(n, total int64) int64 { return n * 200 / max(total, 1) },
 			"scale2":      func(a, b, total int64) int64 { return (a + b) * 200 / max(total, 1) },
 			"dict": func(kv ...any) map[string]any {
@@ -153,6 +155,12 @@ func (s *Server) renderCode(w http.ResponseWriter, r *http.Request, page string,
 		}
 		data["Gaps"] = gaps
 	}
+	if s.opt.Clocks != nil {
+		cal := s.opt.Clocks.Calendar()
+		data["HolidayWarning"] = cal.MissingYearWarning(s.opt.Now())
+		data["CalendarVersion"] = cal.Version()
+		data["CutiNonworking"] = cal.CutiBersamaIsNonworking()
+	}
 	var buf bytes.Buffer
 	if err := s.tmpl[page].Execute(&buf, data); err != nil {
 		return fmt.Errorf("web: render %s: %w", page, err)
@@ -164,12 +172,28 @@ func (s *Server) renderCode(w http.ResponseWriter, r *http.Request, page string,
 	return err
 }
 
+// renderPart renders one named template of a page (an htmx fragment).
+func (s *Server) renderPart(w http.ResponseWriter, r *http.Request, page, part string, data map[string]any) error {
+	data["Lang"] = lang(r)
+	data["T"] = func(key string) string { return s.t(r, key) }
+	data["Me"] = principal(r)
+	var buf bytes.Buffer
+	if err := s.tmpl[page].ExecuteTemplate(&buf, part, data); err != nil {
+		return fmt.Errorf("web: render %s/%s: %w", page, part, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 func gapReason(reason, l string) string {
 	id := map[string][2]string{
-		"rate_limited":   {"batas API", "API limit"},
-		"token_expired":  {"token kedaluwarsa", "token expired"},
-		"api_error":      {"API gagal", "API failing"},
-		"publish_failed": {"Kafka tidak menerima", "Kafka not accepting"},
+		"rate_limited":     {"batas API", "API limit"},
+		"token_expired":    {"token kedaluwarsa", "token expired"},
+		"api_error":        {"API gagal", "API failing"},
+		"publish_failed":   {"Kafka tidak menerima", "Kafka not accepting"},
+		"collector_silent": {"kolektor tidak melapor", "collector silent"},
 	}[reason]
 	if id[0] == "" {
 		return reason
@@ -188,4 +212,14 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p *Principa
 	if rerr := s.renderCode(w, r, "error", code, map[string]any{"Code": code, "Message": publicMessage(err)}); rerr != nil {
 		s.opt.Log.Error("render_error_page_failed", "err", rerr)
 	}
+}
+
+func toInt64(v any) int64 {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case int64:
+		return x
+	}
+	return 0
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/workflow"
 )
 
 //go:embed templates/*.html
@@ -36,15 +37,22 @@ type Store interface {
 	Items(ctx context.Context, q store.ItemQuery) ([]tanggap.Item, error)
 	Queue(ctx context.Context, opd string, limit int64) (*store.Queue, error)
 	History(ctx context.Context, id string) ([]tanggap.Event, error)
-	Assign(ctx context.Context, id, opd, actor, reason string, version int64) (*tanggap.Item, error)
-	MarkAnswered(ctx context.Context, id, replyURL, actor string, at time.Time, version int64) (*tanggap.Item, error)
-	OpenCounts(ctx context.Context, opds []string, now time.Time, dueSoon time.Duration) (map[string]map[tanggap.DeadlineState]int64, error)
+	OpenCounts(ctx context.Context, opds []string, now time.Time) (map[string]map[tanggap.DeadlineState]int64, error)
+	Aging(ctx context.Context, opd string, bounds []time.Time) ([]int64, int64, error)
+}
+
+// Workflow carries out actions on items (workflow.Service).
+type Workflow interface {
+	Do(ctx context.Context, a workflow.Actor, r workflow.Request) (*tanggap.Item, error)
+	Bulk(ctx context.Context, a workflow.Actor, ids []string, r workflow.Request) []workflow.BulkResult
 }
 
 // Options configure a Server.
 type Options struct {
 	Config   *config.Config
 	Store    Store
+	Workflow Workflow
+	Clocks   *workflow.Clocks
 	Auth     Authenticator
 	Log      *slog.Logger
 	Registry *prometheus.Registry // served on /metrics; HTTP metrics are registered on it
@@ -117,8 +125,9 @@ func (s *Server) routes() {
 	s.page("GET /{$}", "home", s.home)
 	s.page("GET /antrian/{opd}", "queue", s.queue)
 	s.page("GET /item/{id}", "item", s.item)
-	s.page("POST /item/{id}/assign", "assign", s.assign)
-	s.page("POST /item/{id}/answer", "answer", s.answer)
+	s.page("GET /antrian/{opd}/daftar", "queue_rows", s.queueRows)
+	s.page("POST /item/{id}/{action}", "action", s.action)
+	s.page("POST /antrian/{opd}/massal", "bulk", s.bulk)
 	s.api("GET /api/v1/items", "api_items", s.apiItems)
 	s.api("GET /api/v1/items/{id}", "api_item", s.apiItem)
 }
@@ -151,7 +160,7 @@ func (s *Server) handle(pattern, route string, h http.Handler) {
 // citizen data; state-changing methods are CSRF-protected.
 func (s *Server) page(pattern, route string, fn func(w http.ResponseWriter, r *http.Request, p *Principal) error) {
 	s.handle(pattern, route, s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		w.Header().Set("X-Frame-Options", "DENY")
 		p := s.opt.Auth.Principal(r)
 		if p == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/workflow"
 )
 
 type fixture struct {
@@ -41,6 +42,10 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { rdb.Close() })
 	now := time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)
 	st := store.New(rdb, "test", func() time.Time { return now })
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	f := &fixture{st: st, now: now, users: map[string]string{}}
 	for _, u := range []store.User{
@@ -60,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 			Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: text, Author: "<b>warga</b>", Account: "humasbekasikota",
 				CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://x.com/w/status/" + id},
 			Kind: tanggap.KindComplaint, OPD: opd, Status: tanggap.StatusAssigned, Confidence: 0.8, Queued: true,
-			Deadline: created.Add(24 * time.Hour),
+			Deadlines: clocks.Deadlines(created, tanggap.KindComplaint, opd, false),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -70,7 +75,7 @@ func newFixture(t *testing.T) *fixture {
 	ingest("102", "lingkungan_hidup", "bau busuk dari TPS", time.Hour)
 	ingest("201", "bina_marga_sda", "jalan berlubang di jl ahmad yani", 2*time.Hour)
 	reg := prometheus.NewRegistry()
-	s, err := New(Options{Config: cfg, Store: st, Sessions: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	s, err := New(Options{Config: cfg, Store: st, Sessions: st, Clocks: clocks, Workflow: workflow.New(st, cfg, clocks, func() time.Time { return now }), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: reg, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

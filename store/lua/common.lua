@@ -10,26 +10,66 @@ end
 
 local OPEN = {NEW=true, ASSIGNED=true, IN_PROGRESS=true, ON_HOLD=true, REOPENED=true}
 
--- reindex moves an item between the per-OPD queues after a change.
--- o and n are tables with id, status, opd, fr_ms, deadline_ms, queued.
-local function reindex(o, n)
-  if o then
-    redis.call('ZREM', PREFIX .. 'open:' .. slot(o.opd), o.id)
-    redis.call('ZREM', PREFIX .. 'answered:' .. slot(o.opd), o.id)
-  end
-  if n.opd ~= nil and n.opd ~= '' then
-    redis.call('ZADD', PREFIX .. 'opd:' .. n.opd, n.created_ms, n.id)
-  end
-  if n.queued == '1' and OPEN[n.status] then
-    if n.fr_ms == nil or n.fr_ms == false or n.fr_ms == '' then
-      redis.call('ZADD', PREFIX .. 'open:' .. slot(n.opd), n.deadline_ms, n.id)
-    else
-      redis.call('ZADD', PREFIX .. 'answered:' .. slot(n.opd), n.fr_ms, n.id)
-    end
-  end
+local function num(v)
+  if v == nil or v == false or v == '' then return nil end
+  return tonumber(v)
 end
 
-local STATE_FIELDS = {'id', 'status', 'opd', 'fr_ms', 'deadline_ms', 'queued', 'created_ms', 'version'}
+-- due picks the clock an open item is measured against: the earliest
+-- deadline among those still pending for its status. Returns due, soon, name.
+local function due(n)
+  local best, soon, name = nil, nil, ''
+  local function consider(d, s, nm)
+    d = num(d)
+    if d and (best == nil or d < best) then best, soon, name = d, num(s) or d, nm end
+  end
+  local unanswered = not num(n.fr_ms)
+  if unanswered and n.status ~= 'IN_PROGRESS' then consider(n.fr_due_ms, n.fr_soon_ms, 'first_response') end
+  if n.status == 'NEW' then consider(n.route_due_ms, n.route_soon_ms, 'routing') end
+  if (n.status == 'ASSIGNED' or n.status == 'REOPENED') and unanswered then consider(n.follow_due_ms, n.follow_soon_ms, 'followup') end
+  if n.status == 'IN_PROGRESS' or n.status == 'REOPENED' or (n.status ~= 'NEW' and not unanswered) then
+    consider(n.res_due_ms, n.res_soon_ms, 'resolution')
+  end
+  return best, soon, name
+end
+
+local SETS = {'open:', 'soon:', 'age:', 'unans:', 'held:'}
+
+-- reindex moves an item between the per-OPD sets after a change and stores
+-- its current clock (due_ms, soon_ms, clock). o and n are state tables.
+local function reindex(ikey, o, n)
+  if o then
+    local s = slot(o.opd)
+    for _, set in ipairs(SETS) do redis.call('ZREM', PREFIX .. set .. s, o.id) end
+    redis.call('ZREM', PREFIX .. 'resolved', o.id)
+  end
+  if n.opd ~= nil and n.opd ~= false and n.opd ~= '' then
+    redis.call('ZADD', PREFIX .. 'opd:' .. n.opd, n.created_ms, n.id)
+  end
+  local s = slot(n.opd)
+  local d, soon, clock = nil, nil, ''
+  if n.queued == '1' and OPEN[n.status] then
+    redis.call('ZADD', PREFIX .. 'age:' .. s, n.created_ms, n.id)
+    if not num(n.fr_ms) then redis.call('ZADD', PREFIX .. 'unans:' .. s, n.created_ms, n.id) end
+    if n.status == 'ON_HOLD' then
+      redis.call('ZADD', PREFIX .. 'held:' .. s, n.created_ms, n.id)
+    else
+      d, soon, clock = due(n)
+      if d then
+        redis.call('ZADD', PREFIX .. 'open:' .. s, d, n.id)
+        redis.call('ZADD', PREFIX .. 'soon:' .. s, soon, n.id)
+      end
+    end
+  end
+  if n.status == 'RESOLVED' and num(n.autoclose_ms) then
+    redis.call('ZADD', PREFIX .. 'resolved', n.autoclose_ms, n.id)
+  end
+  redis.call('HSET', ikey, 'due_ms', d or '', 'soon_ms', soon or '', 'clock', clock)
+end
+
+local STATE_FIELDS = {'id', 'status', 'opd', 'fr_ms', 'queued', 'created_ms', 'version',
+  'fr_due_ms', 'fr_soon_ms', 'route_due_ms', 'route_soon_ms', 'follow_due_ms', 'follow_soon_ms',
+  'res_due_ms', 'res_soon_ms', 'autoclose_ms'}
 
 local function state(key)
   local v = redis.call('HMGET', key, unpack(STATE_FIELDS))
@@ -65,7 +105,7 @@ local function answer(ikey, hkey, at, opd, url, reply_id, actor)
   local ver = redis.call('HINCRBY', ikey, 'version', 1)
   redis.call('HSET', ikey, 'fr_ms', at, 'fr_opd', opd, 'fr_url', url, 'fr_reply', reply_id,
     'status', n.status, 'opd', n.opd or '', 'updated_ms', NOW)
-  reindex(o, n)
+  reindex(ikey, o, n)
   record(hkey, {item_id = o.id, at_ms = tonumber(NOW), actor = actor, action = 'answer',
     from_status = o.status, to_status = n.status, from_opd = o.opd or '', to_opd = n.opd or '',
     data = {reply_id = reply_id, reply_url = url, answered_by = opd, answered_at_ms = at}, version = ver})

@@ -41,7 +41,7 @@ redis.call('HSET', KEYS[1], unpack(flat))
 redis.call('HSET', KEYS[1], 'version', 1, 'updated_ms', NOW)
 redis.call('ZADD', PREFIX .. 'items', f.created_ms, f.id)
 local n0 = state(KEYS[1])
-reindex(nil, n0)
+reindex(KEYS[1], nil, n0)
 record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'ingest',
   to_status = f.status, to_opd = f.opd or '', version = 1,
   data = {kind = f.kind, confidence = f.confidence}})

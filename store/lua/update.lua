@@ -19,7 +19,7 @@ end
 local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
 if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
 redis.call('HSET', KEYS[1], 'updated_ms', NOW)
-reindex(o, nw)
+reindex(KEYS[1], o, nw)
 local ev = cjson.decode(ARGV[4])
 ev.item_id = o.id
 ev.at_ms = tonumber(NOW)

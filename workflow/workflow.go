@@ -1,0 +1,407 @@
+// Package workflow is the follow-up process of an item: its clocks in
+// working days and every action a person (or the system) takes on it,
+// checked against the status model and applied to the store under
+// compare-and-set. Each action becomes an audit event.
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/calendar"
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/store"
+)
+
+// Store is the part of the store the workflow needs.
+type Store interface {
+	Item(ctx context.Context, id string) (*tanggap.Item, error)
+	Apply(ctx context.Context, c store.Change) (*tanggap.Item, error)
+}
+
+// Clocks computes an item's deadlines from the city's clock policy and
+// working-day calendar.
+type Clocks struct {
+	cfg *config.Config
+	cal *calendar.Calendar
+}
+
+// NewClocks builds the clocks of a city. holidays is a holiday CSV path to
+// use instead of the embedded table ("" for the embedded one).
+func NewClocks(cfg *config.Config, holidays string) (*Clocks, error) {
+	opt := calendar.Options{
+		CutiBersamaIsNonworking: cfg.Clocks.CutiBersamaNonworking(),
+		OfficeStart:             cfg.Clocks.OfficeHours.Start,
+		OfficeEnd:               cfg.Clocks.OfficeHours.End,
+	}
+	var (
+		cal *calendar.Calendar
+		err error
+	)
+	if holidays == "" {
+		cal, err = calendar.Default(opt)
+	} else {
+		cal, err = calendar.LoadFile(holidays, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Clocks{cfg: cfg, cal: cal}, nil
+}
+
+// Calendar is the working-day calendar in use.
+func (c *Clocks) Calendar() *calendar.Calendar { return c.cal }
+
+// hk returns the deadline t0 + n working days and the instant it turns
+// due_soon (at most one working day left).
+func (c *Clocks) hk(t0 time.Time, n int) (due, soon time.Time) {
+	due = c.cal.AddWorkingDays(t0, n)
+	if n <= 1 {
+		return due, c.cal.ClockStart(t0)
+	}
+	return due, c.cal.AddWorkingDays(t0, n-1)
+}
+
+// Deadlines computes every clock of a post received at t0. The first
+// response is in clock hours (shorter when urgent); routing, follow-up and
+// resolution are working days from T0 (information requests: UU 14/2008).
+func (c *Clocks) Deadlines(t0 time.Time, kind tanggap.Kind, opd string, urgent bool) tanggap.Deadlines {
+	var d tanggap.Deadlines
+	fr := c.cfg.FirstResponseFor(opd, urgent)
+	d.FirstResponse = t0.Add(fr)
+	d.FirstResponseSoon = d.FirstResponse.Add(-min(c.cfg.Clocks.DueSoon.D(), fr/4))
+	d.Routing, d.RoutingSoon = c.hk(t0, c.cfg.Clocks.RoutingHK)
+	d.Followup, d.FollowupSoon = c.hk(t0, c.cfg.Clocks.FollowupHK)
+	n := c.cfg.Clocks.ResolutionHK
+	if kind == tanggap.KindInfo {
+		n = c.cfg.Clocks.InfoRequestHK
+	}
+	d.Resolution, d.ResolutionSoon = c.hk(t0, n)
+	return d
+}
+
+// Service carries out people's actions on items.
+type Service struct {
+	st     Store
+	cfg    *config.Config
+	clocks *Clocks
+	now    func() time.Time
+	lease  time.Duration
+}
+
+// ClaimLease is how long a claim keeps colleagues off an item.
+const ClaimLease = 30 * time.Minute
+
+// New returns the workflow service. now nil means time.Now.
+func New(st Store, cfg *config.Config, clocks *Clocks, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{st: st, cfg: cfg, clocks: clocks, now: now, lease: ClaimLease}
+}
+
+// Actor is who acts, and for which OPD ("" for the city-wide role).
+type Actor struct {
+	Login    string
+	OPD      string
+	Citywide bool
+}
+
+// may reports whether the actor may act on the item at all.
+func (a Actor) may(it *tanggap.Item) bool { return a.Citywide || (a.OPD != "" && it.OPD == a.OPD) }
+
+// Request is one action on one item.
+type Request struct {
+	ID      string
+	Version int64 // the version the person saw; -1 skips the check (bulk)
+	Action  string
+	Reason  string // free text, required for assign, archive, hold, reopen
+	OPD     string // assign
+	URL     string // answer: the link to the public reply
+	// Evidence for resolve: a link, a photo link, or a letter reference.
+	Evidence   string
+	ReasonCode string // archive: praise, answered_elsewhere, spam, noise, not_actionable
+	Target     string // out of scope: the agency (PLN, BPJS, ...)
+	TrackingID string // out of scope: its tracking id (e.g. SP4N-LAPOR!)
+	Of         string // duplicate: the id of the item it repeats
+}
+
+// Actions lists the actions a person can take, in menu order.
+var Actions = []string{"claim", "release", "assign", "answer", "resolve", "archive", "out_of_scope", "duplicate", "hold", "resume", "reopen", "close"}
+
+// ArchiveReasons are the reason codes for archiving.
+var ArchiveReasons = []string{"praise", "answered_elsewhere", "spam", "noise", "not_actionable"}
+
+func invalid(format string, args ...any) error {
+	return tanggap.Errorf(tanggap.EINVALID, format, args...)
+}
+
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && len(s) <= 2000
+}
+
+func msStr(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// Do carries out one action. Errors: ENOTFOUND (missing or not the actor's
+// OPD), EINVALID (bad input or a transition the status model forbids),
+// ECONFLICT (someone changed the item since the person saw it, or holds a
+// claim on it).
+func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, error) {
+	it, err := s.st.Item(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !a.may(it) {
+		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "item %s not found", r.ID)
+	}
+	if r.Version >= 0 && it.Version != r.Version {
+		return nil, tanggap.Errorf(tanggap.ECONFLICT, "item %s was changed by someone else (now version %d): reload and try again", it.ID, it.Version)
+	}
+	now := s.now()
+	if it.ClaimedBy != "" && it.ClaimedBy != a.Login && now.Before(it.ClaimUntil) && r.Action != "claim" && !a.Citywide {
+		return nil, tanggap.Errorf(tanggap.ECONFLICT, "item %s is being handled by %s until %s", it.ID, it.ClaimedBy, it.ClaimUntil.In(s.cfg.Location()).Format("15:04"))
+	}
+	r.Reason = strings.TrimSpace(r.Reason)
+	if len(r.Reason) > 1000 {
+		return nil, invalid("reason is longer than 1000 characters")
+	}
+	ch := store.Change{ID: it.ID, Version: it.Version, Actor: a.Login, Action: r.Action, Reason: r.Reason,
+		Set: map[string]string{}, Data: map[string]string{}}
+	to := it.Status
+	switch r.Action {
+	case "claim":
+		if it.ClaimedBy != "" && it.ClaimedBy != a.Login && now.Before(it.ClaimUntil) {
+			return nil, tanggap.Errorf(tanggap.ECONFLICT, "item %s is already claimed by %s until %s", it.ID, it.ClaimedBy, it.ClaimUntil.In(s.cfg.Location()).Format("15:04"))
+		}
+		ch.Set["claimed_by"], ch.Set["claim_until_ms"] = a.Login, msStr(now.Add(s.lease))
+	case "release":
+		ch.Set["claimed_by"], ch.Set["claim_until_ms"] = "", ""
+	case "assign":
+		if _, ok := s.cfg.OPD(r.OPD); !ok {
+			return nil, invalid("unknown OPD %q", r.OPD)
+		}
+		if r.OPD == it.OPD {
+			return nil, invalid("item %s is already with %s", it.ID, r.OPD)
+		}
+		if r.Reason == "" {
+			return nil, invalid("a reason is required to assign or reassign")
+		}
+		to = tanggap.StatusAssigned
+		if it.Answered() && it.Status == tanggap.StatusInProgress {
+			to = tanggap.StatusInProgress // answered publicly already: the hop keeps that
+		}
+		ch.Set["opd"], ch.Set["queued"] = r.OPD, "1"
+		ch.Set["claimed_by"], ch.Set["claim_until_ms"] = "", ""
+		if it.AssignedAt == nil {
+			ch.Set["assigned_ms"] = msStr(now)
+		}
+		if it.OPD != "" {
+			ch.Set["hops"] = strconv.Itoa(it.Hops + 1)
+		}
+		ch.Data["from_opd"], ch.Data["classifier_opd"] = it.OPD, it.ClassifierOPD
+		if it.Status == tanggap.StatusOnHold {
+			s.resume(it, ch.Set, now)
+		}
+	case "answer":
+		if !validURL(r.URL) {
+			return nil, invalid("the link to the public reply must be an http(s) URL")
+		}
+		if it.Status == tanggap.StatusNew || it.Status == tanggap.StatusAssigned || it.Status == tanggap.StatusReopened {
+			to = tanggap.StatusInProgress
+		}
+		ch.Set["fr_url"] = r.URL
+		if !it.Answered() {
+			ch.Set["fr_ms"], ch.Set["fr_opd"] = msStr(now), it.OPD
+		}
+		ch.Set["officer"] = a.Login
+		ch.Data["reply_url"] = r.URL
+	case "resolve":
+		if strings.TrimSpace(r.Evidence) == "" || len(r.Evidence) > 2000 {
+			return nil, invalid("evidence (a link, a photo or a letter reference) is required to resolve")
+		}
+		to = tanggap.StatusResolved
+		ch.Set["resolved_ms"], ch.Set["evidence"], ch.Set["officer"] = msStr(now), strings.TrimSpace(r.Evidence), a.Login
+		ch.Set["autoclose_ms"] = msStr(s.clocks.cal.AddWorkingDays(now, s.cfg.Clocks.AutocloseHK))
+		if !it.Answered() && validURL(r.Evidence) {
+			ch.Set["fr_ms"], ch.Set["fr_opd"], ch.Set["fr_url"] = msStr(now), it.OPD, r.Evidence
+		}
+		ch.Data["evidence"] = r.Evidence
+	case "archive":
+		if !contains(ArchiveReasons, r.ReasonCode) {
+			return nil, invalid("archive needs a reason code: %s", strings.Join(ArchiveReasons, ", "))
+		}
+		to = tanggap.StatusNotComplaint
+		ch.Set["archive_reason"] = r.ReasonCode
+		ch.Data["reason_code"] = r.ReasonCode
+	case "out_of_scope":
+		r.Target, r.TrackingID = strings.TrimSpace(r.Target), strings.TrimSpace(r.TrackingID)
+		if r.Target == "" || len(r.Target) > 200 || len(r.TrackingID) > 200 {
+			return nil, invalid("out of scope needs the target agency (and its tracking id when there is one)")
+		}
+		to = tanggap.StatusOutOfScope
+		ch.Set["out_target"], ch.Set["external_ref"] = r.Target, r.TrackingID
+		ch.Data["target"], ch.Data["tracking_id"] = r.Target, r.TrackingID
+	case "duplicate":
+		if r.Of == "" || r.Of == it.ID {
+			return nil, invalid("duplicate needs the id of another item")
+		}
+		orig, err := s.st.Item(ctx, r.Of)
+		if err != nil {
+			return nil, invalid("duplicate of %s: %v", r.Of, err)
+		}
+		if !a.Citywide && orig.OPD != a.OPD {
+			return nil, invalid("duplicate of %s: item not found", r.Of)
+		}
+		to = tanggap.StatusDuplicate
+		ch.Set["duplicate_of"] = orig.ID
+		ch.Data["of"] = orig.ID
+	case "hold":
+		if r.Reason == "" {
+			return nil, invalid("a reason is required to put an item on hold (what the citizen must send)")
+		}
+		to = tanggap.StatusOnHold
+		ch.Set["held_ms"] = msStr(now)
+		ch.Data["prev_status"] = string(it.Status)
+	case "resume":
+		if it.Status != tanggap.StatusOnHold {
+			return nil, invalid("item %s is not on hold", it.ID)
+		}
+		to = tanggap.StatusAssigned
+		if it.Answered() {
+			to = tanggap.StatusInProgress
+		}
+		s.resume(it, ch.Set, now)
+	case "reopen":
+		if r.Reason == "" {
+			return nil, invalid("a reason is required to reopen")
+		}
+		to = tanggap.StatusReopened
+		// The follow-up and resolution clocks restart from the reopening.
+		d := s.clocks.Deadlines(now, it.Kind, it.OPD, it.Urgent)
+		ch.Set["res_due_ms"], ch.Set["res_soon_ms"] = msStr(d.Resolution), msStr(d.ResolutionSoon)
+		ch.Set["follow_due_ms"], ch.Set["follow_soon_ms"] = msStr(d.Followup), msStr(d.FollowupSoon)
+		ch.Set["queued"], ch.Set["resolved_ms"], ch.Set["closed_ms"] = "1", "", ""
+	case "close":
+		to = tanggap.StatusClosed
+		ch.Set["closed_ms"] = msStr(now)
+	default:
+		return nil, invalid("unknown action %q", r.Action)
+	}
+	if to != it.Status || r.Action == "assign" {
+		if err := tanggap.Transition(it.Status, to); err != nil {
+			return nil, tanggap.Errorf(tanggap.EINVALID, "%s: %s cannot move to %s", r.Action, it.Status.Label("en"), to.Label("en"))
+		}
+	}
+	ch.Set["status"] = string(to)
+	if to != tanggap.StatusOnHold && it.Status == tanggap.StatusOnHold && ch.Set["held_ms"] == "" {
+		s.resume(it, ch.Set, now)
+	}
+	return s.st.Apply(ctx, ch)
+}
+
+// resume shifts every clock by the working time spent on hold.
+func (s *Service) resume(it *tanggap.Item, set map[string]string, now time.Time) {
+	if it.HeldSince == nil {
+		return
+	}
+	from := *it.HeldSince
+	shift := func(field string, t time.Time) {
+		if !t.IsZero() {
+			set[field] = msStr(s.clocks.cal.Extend(t, from, now))
+		}
+	}
+	d := it.Deadlines
+	shift("fr_due_ms", d.FirstResponse)
+	shift("fr_soon_ms", d.FirstResponseSoon)
+	shift("route_due_ms", d.Routing)
+	shift("route_soon_ms", d.RoutingSoon)
+	shift("follow_due_ms", d.Followup)
+	shift("follow_soon_ms", d.FollowupSoon)
+	shift("res_due_ms", d.Resolution)
+	shift("res_soon_ms", d.ResolutionSoon)
+	set["held_ms"] = ""
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// BulkResult is the outcome of one item of a bulk action.
+type BulkResult struct {
+	ID  string
+	Err error
+}
+
+// Bulk applies one action to many items; each succeeds or fails on its own
+// (a conflict on one never blocks the rest).
+func (s *Service) Bulk(ctx context.Context, a Actor, ids []string, r Request) []BulkResult {
+	if len(ids) > 500 {
+		return []BulkResult{{Err: invalid("at most 500 items at once")}}
+	}
+	out := make([]BulkResult, 0, len(ids))
+	for _, id := range ids {
+		req := r
+		req.ID, req.Version = id, -1
+		_, err := s.Do(ctx, a, req)
+		out = append(out, BulkResult{ID: id, Err: err})
+	}
+	return out
+}
+
+// String renders a bulk summary for logs and pages.
+func (b BulkResult) String() string {
+	if b.Err != nil {
+		return fmt.Sprintf("%s: %v", b.ID, b.Err)
+	}
+	return b.ID + ": ok"
+}
+
+// AutoCloser lists resolved items whose citizen window has passed.
+type AutoCloser interface {
+	DueAutoclose(ctx context.Context, now time.Time, limit int64) ([]string, error)
+}
+
+// AutoClose closes resolved items whose window (autoclose_hk) has passed,
+// as the system. It returns how many it closed.
+func (s *Service) AutoClose(ctx context.Context, src AutoCloser) (int, error) {
+	ids, err := src.DueAutoclose(ctx, s.now(), 500)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		_, err := s.Do(ctx, Actor{Login: "system", Citywide: true}, Request{ID: id, Version: -1, Action: "close", Reason: "jendela warga berakhir"})
+		if err == nil {
+			n++
+		} else if c := tanggap.ErrorCode(err); c != tanggap.ECONFLICT && c != tanggap.EINVALID {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// AgoHK returns the latest instant t such that at least n working days of
+// office time lie between t and now (for aging buckets).
+func (c *Clocks) AgoHK(now time.Time, n float64) time.Time {
+	lo, hi := now.Add(-time.Duration(n*7+30)*24*time.Hour), now
+	for hi.Sub(lo) > time.Minute {
+		mid := lo.Add(hi.Sub(lo) / 2)
+		if c.cal.WorkingDaysBetween(mid, now) >= n {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}

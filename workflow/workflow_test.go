@@ -1,0 +1,227 @@
+package workflow
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/store"
+)
+
+var jkt = time.FixedZone("WIB", 7*3600)
+
+func cfgWith(t *testing.T, cutiNonworking bool) *config.Config {
+	t.Helper()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Clocks.CutiBersamaIsNonworking = &cutiNonworking
+	return cfg
+}
+
+// The worked check of the issue: received Tuesday 17 March 2026.
+func TestDeadlinesWorkedCheck(t *testing.T) {
+	t0 := time.Date(2026, 3, 17, 10, 0, 0, 0, jkt)
+	for _, tc := range []struct {
+		cuti           bool
+		routing, follow string
+	}{
+		{true, "2026-03-27", "2026-03-31"},
+		{false, "2026-03-23", "2026-03-25"},
+	} {
+		cfg := cfgWith(t, tc.cuti)
+		cfg.Clocks.RoutingHK, cfg.Clocks.FollowupHK = 3, 5
+		c, err := NewClocks(cfg, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := c.Deadlines(t0, tanggap.KindComplaint, "bina_marga_sda", false)
+		if got := d.Routing.In(jkt).Format("2006-01-02"); got != tc.routing {
+			t.Errorf("cuti nonworking=%v: +3 HK = %s, want %s", tc.cuti, got, tc.routing)
+		}
+		if got := d.Followup.In(jkt).Format("2006-01-02"); got != tc.follow {
+			t.Errorf("cuti nonworking=%v: +5 HK = %s, want %s", tc.cuti, got, tc.follow)
+		}
+		if !d.FirstResponse.Equal(t0.Add(24 * time.Hour)) {
+			t.Errorf("first response %v", d.FirstResponse)
+		}
+		if !d.RoutingSoon.Before(d.Routing) || !d.FollowupSoon.Before(d.Followup) {
+			t.Errorf("soon instants must precede deadlines: %+v", d)
+		}
+	}
+}
+
+type env struct {
+	st  *store.Store
+	svc *Service
+	now *time.Time
+	c   *Clocks
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	cfg := cfgWith(t, true)
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	now := time.Date(2026, 4, 6, 9, 0, 0, 0, jkt) // a Monday
+	clk := func() time.Time { return now }
+	st := store.New(rdb, "wf", clk)
+	c, err := NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{st: st, svc: New(st, cfg, c, clk), now: &now, c: c}
+}
+
+func (e *env) ingest(t *testing.T, id, opd string) {
+	t.Helper()
+	st := tanggap.StatusAssigned
+	if opd == "" {
+		st = tanggap.StatusNew
+	}
+	_, err := e.st.Ingest(context.Background(), store.Ingest{
+		Post: tanggap.Post{Platform: tanggap.PlatformInstagram, ID: id, Text: "jalan rusak", Author: "warga", CreatedAt: *e.now, ThreadID: id},
+		Kind: tanggap.KindComplaint, OPD: opd, Status: st, Queued: true,
+		Deadlines: e.c.Deadlines(*e.now, tanggap.KindComplaint, opd, false),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestActionsFollowStatusModel(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.ingest(t, "1", "")
+	humas := Actor{Login: "humas", Citywide: true}
+	dbm := Actor{Login: "dbm1", OPD: "bina_marga_sda"}
+	dbm2 := Actor{Login: "dbm2", OPD: "bina_marga_sda"}
+	dlh := Actor{Login: "dlh1", OPD: "lingkungan_hidup"}
+
+	step := func(a Actor, r Request, wantCode string) *tanggap.Item {
+		t.Helper()
+		r.ID = "instagram:1"
+		if r.Version == 0 {
+			r.Version = -1
+		}
+		it, err := e.svc.Do(ctx, a, r)
+		if tanggap.ErrorCode(err) != wantCode {
+			t.Fatalf("%s by %s: got %v, want code %q", r.Action, a.Login, err, wantCode)
+		}
+		return it
+	}
+	// DBMSDA cannot see an unrouted item; Humas routes it.
+	step(dbm, Request{Action: "claim"}, tanggap.ENOTFOUND)
+	step(humas, Request{Action: "assign", OPD: "bina_marga_sda"}, tanggap.EINVALID) // no reason
+	it := step(humas, Request{Action: "assign", OPD: "bina_marga_sda", Reason: "jalan kota"}, "")
+	if it.Status != tanggap.StatusAssigned || it.AssignedAt == nil || it.Hops != 0 {
+		t.Fatalf("after routing: %+v", it)
+	}
+	deadline := it.Deadline
+	// Claim is a lease: a colleague gets a clear conflict.
+	step(dbm, Request{Action: "claim"}, "")
+	step(dbm2, Request{Action: "claim"}, tanggap.ECONFLICT)
+	step(dbm2, Request{Action: "answer", URL: "https://instagram.com/p/x"}, tanggap.ECONFLICT)
+	// A stale version is a conflict.
+	step(dbm, Request{Action: "hold", Reason: "alamat?", Version: 1}, tanggap.ECONFLICT)
+	// Reassignment is a hop and keeps the clocks.
+	it = step(dbm, Request{Action: "assign", OPD: "lingkungan_hidup", Reason: "sampah, bukan jalan"}, "")
+	if it.Hops != 1 || !it.Deadline.Equal(deadline) || it.ClaimedBy != "" {
+		t.Fatalf("hop: hops=%d deadline %v (was %v) claim=%q", it.Hops, it.Deadline, deadline, it.ClaimedBy)
+	}
+	step(dbm, Request{Action: "resolve", Evidence: "x"}, tanggap.ENOTFOUND) // not theirs any more
+	// Hold pauses the clocks: two working days on hold push them two HK.
+	it = step(dlh, Request{Action: "hold", Reason: "minta foto lokasi"}, "")
+	before := it.Deadlines.Resolution
+	*e.now = e.now.Add(48 * time.Hour) // Monday 09:00 -> Wednesday 09:00
+	it = step(dlh, Request{Action: "resume"}, "")
+	if want := e.c.Calendar().Extend(before, e.now.Add(-48*time.Hour), *e.now); !it.Deadlines.Resolution.Equal(want) || !want.After(before) {
+		t.Fatalf("resolution after hold: %v, want %v (was %v)", it.Deadlines.Resolution, want, before)
+	}
+	if it.Status != tanggap.StatusAssigned {
+		t.Fatalf("resume: %s", it.Status)
+	}
+	it = step(dlh, Request{Action: "answer", URL: "https://instagram.com/p/reply"}, "")
+	if it.Status != tanggap.StatusInProgress || it.Clock != tanggap.ClockResolution {
+		t.Fatalf("answer: %s %s", it.Status, it.Clock)
+	}
+	step(dlh, Request{Action: "resolve"}, tanggap.EINVALID) // evidence required
+	it = step(dlh, Request{Action: "resolve", Evidence: "https://instagram.com/p/foto-sesudah"}, "")
+	if it.Status != tanggap.StatusResolved || it.ResolvedAt == nil {
+		t.Fatalf("resolve: %+v", it)
+	}
+	step(dlh, Request{Action: "hold", Reason: "x"}, tanggap.EINVALID) // RESOLVED cannot go on hold
+	it = step(dlh, Request{Action: "reopen", Reason: "warga: masih numpuk"}, "")
+	if it.Status != tanggap.StatusReopened || !it.Status.Open() {
+		t.Fatalf("reopen: %s", it.Status)
+	}
+	step(dlh, Request{Action: "resolve", Evidence: "surat 123/DLH"}, "")
+	// Ten working days later the system closes it.
+	*e.now = e.c.Calendar().AddWorkingDays(*e.now, 11)
+	n, err := e.svc.AutoClose(ctx, e.st)
+	if err != nil || n != 1 {
+		t.Fatalf("autoclose: %d %v", n, err)
+	}
+	it, _ = e.st.Item(ctx, "instagram:1")
+	if it.Status != tanggap.StatusClosed {
+		t.Fatalf("after autoclose: %s", it.Status)
+	}
+	h, _ := e.st.History(ctx, "instagram:1")
+	var acts []string
+	for _, ev := range h {
+		acts = append(acts, ev.Action)
+	}
+	want := "ingest assign claim assign hold resume answer resolve reopen resolve close"
+	if got := join(acts); got != want {
+		t.Errorf("history:\n got %s\nwant %s", got, want)
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += v
+	}
+	return out
+}
+
+func TestOtherActionsAndBulk(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, id := range []string{"10", "11", "12", "13"} {
+		e.ingest(t, id, "perhubungan")
+	}
+	a := Actor{Login: "dishub", OPD: "perhubungan"}
+	if _, err := e.svc.Do(ctx, a, Request{ID: "instagram:10", Version: -1, Action: "archive", ReasonCode: "spam"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Do(ctx, a, Request{ID: "instagram:11", Version: -1, Action: "archive", ReasonCode: "nope"}); tanggap.ErrorCode(err) != tanggap.EINVALID {
+		t.Fatalf("bad reason code: %v", err)
+	}
+	it, err := e.svc.Do(ctx, a, Request{ID: "instagram:11", Version: -1, Action: "out_of_scope", Target: "PLN", TrackingID: "LAPOR-123"})
+	if err != nil || it.Status != tanggap.StatusOutOfScope || it.ExternalRef != "LAPOR-123" {
+		t.Fatalf("out of scope: %v %+v", err, it)
+	}
+	it, err = e.svc.Do(ctx, a, Request{ID: "instagram:12", Version: -1, Action: "duplicate", Of: "instagram:13"})
+	if err != nil || it.DuplicateOf != "instagram:13" {
+		t.Fatalf("duplicate: %v", err)
+	}
+	res := e.svc.Bulk(ctx, a, []string{"instagram:13", "instagram:10", "instagram:404"}, Request{Action: "hold", Reason: "minta detail"})
+	codes := []string{tanggap.ErrorCode(res[0].Err), tanggap.ErrorCode(res[1].Err), tanggap.ErrorCode(res[2].Err)}
+	if codes[0] != "" || codes[1] != tanggap.EINVALID || codes[2] != tanggap.ENOTFOUND {
+		t.Fatalf("bulk: %v", res)
+	}
+	q, _ := e.st.Queue(ctx, "perhubungan", 10)
+	if q.Open != 0 || q.NHeld != 1 {
+		t.Fatalf("queue: open %d held %d", q.Open, q.NHeld)
+	}
+}

@@ -419,3 +419,44 @@ func (s *Store) Cursor(ctx context.Context, p tanggap.Platform, account string) 
 func (s *Store) SetCursor(ctx context.Context, p tanggap.Platform, account, cursor string) error {
 	return unavailable(s.rdb.Set(ctx, s.k.cursor(p, account), cursor, 0).Err(), "set cursor")
 }
+
+// ScanCreated calls fn with batches of the items whose platform time is in
+// [from, to), oldest first, reading batch items per round trip.
+func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error {
+	if batch <= 0 {
+		batch = 1000
+	}
+	min := strconv.FormatInt(from.UnixMilli(), 10)
+	max := "(" + strconv.FormatInt(to.UnixMilli(), 10)
+	for offset := int64(0); ; offset += batch {
+		ids, err := s.rdb.ZRangeByScore(ctx, s.k.items(), &redis.ZRangeBy{Min: min, Max: max, Offset: offset, Count: batch}).Result()
+		if err != nil {
+			return unavailable(err, "scan items")
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		its, err := s.items(ctx, ids)
+		if err != nil {
+			return err
+		}
+		if err := fn(its); err != nil {
+			return err
+		}
+		if int64(len(ids)) < batch {
+			return nil
+		}
+	}
+}
+
+// OpenIDs lists every open item of an OPD slot (held ones too), by
+// platform time: the carry-over of reports and the escalation digest.
+func (s *Store) OpenIDs(ctx context.Context, opd string) ([]string, error) {
+	ids, err := s.rdb.ZRange(ctx, s.k.set("age:", opd), 0, -1).Result()
+	return ids, unavailable(err, "open ids")
+}
+
+// ItemsByID loads items by id in one round trip (missing ones are skipped).
+func (s *Store) ItemsByID(ctx context.Context, ids []string) ([]tanggap.Item, error) {
+	return s.items(ctx, ids)
+}

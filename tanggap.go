@@ -168,5 +168,8 @@ type Event struct {
 	ToOPD      string            `json:"to_opd,omitempty"`
 	Reason     string            `json:"reason,omitempty"`
 	Data       map[string]string `json:"data,omitempty"`
-	Version    int64             `json:"version"` // item version after the change
+	// Set holds the stored fields the change wrote: replaying the events of
+	// an item in version order rebuilds it exactly (tanggap rebuild).
+	Set     map[string]string `json:"set,omitempty"`
+	Version int64             `json:"version"` // item version after the change
 }

@@ -370,6 +370,7 @@ type rawEvent struct {
 	ToOPD      string          `json:"to_opd"`
 	Reason     string          `json:"reason"`
 	Data       json.RawMessage `json:"data"`
+	Set        json.RawMessage `json:"set"`
 	Version    int64           `json:"version"`
 }
 
@@ -383,23 +384,34 @@ func decodeEvent(s string) (tanggap.Event, error) {
 		Actor: r.Actor, Action: r.Action, FromStatus: tanggap.Status(r.FromStatus), ToStatus: tanggap.Status(r.ToStatus),
 		FromOPD: r.FromOPD, ToOPD: r.ToOPD, Reason: r.Reason, Version: r.Version,
 	}
-	// cjson encodes an empty table as {} and numbers as numbers: accept both.
-	if len(r.Data) > 0 && r.Data[0] == '{' {
-		var m map[string]any
-		if err := json.Unmarshal(r.Data, &m); err == nil && len(m) > 0 {
-			ev.Data = make(map[string]string, len(m))
-			for k, v := range m {
-				switch x := v.(type) {
-				case string:
-					ev.Data[k] = x
-				default:
-					b, _ := json.Marshal(x)
-					ev.Data[k] = string(b)
-				}
-			}
+	ev.Data = stringMap(r.Data)
+	ev.Set = stringMap(r.Set)
+	return ev, nil
+}
+
+// stringMap reads a JSON object written by cjson, which encodes an empty
+// table as {} (or []) and numbers as numbers: values become strings.
+func stringMap(raw json.RawMessage) map[string]string {
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil || len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			out[k] = x
+		case float64:
+			out[k] = strconv.FormatFloat(x, 'f', -1, 64)
+		default:
+			b, _ := json.Marshal(x)
+			out[k] = string(b)
 		}
 	}
-	return ev, nil
+	return out
 }
 
 // Cursor returns a collector's saved cursor ("" when none).

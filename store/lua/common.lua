@@ -108,6 +108,7 @@ local function answer(ikey, hkey, at, opd, url, reply_id, actor)
   reindex(ikey, o, n)
   record(hkey, {item_id = o.id, at_ms = tonumber(NOW), actor = actor, action = 'answer',
     from_status = o.status, to_status = n.status, from_opd = o.opd or '', to_opd = n.opd or '',
-    data = {reply_id = reply_id, reply_url = url, answered_by = opd, answered_at_ms = at}, version = ver})
+    data = {reply_id = reply_id, reply_url = url, answered_by = opd, answered_at_ms = at}, version = ver,
+    set = {fr_ms = at, fr_opd = opd, fr_url = url, fr_reply = reply_id, status = n.status, opd = n.opd or ''}})
   return 1
 end

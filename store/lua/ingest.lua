@@ -21,7 +21,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
     redis.call('HSET', KEYS[1], 'deleted', '1', 'updated_ms', NOW)
     record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'delete',
-      from_status = o.status, to_status = o.status, version = ver})
+      from_status = o.status, to_status = o.status, version = ver, set = {deleted = '1'}})
     return 'deleted'
   end
   if f.deleted ~= '1' and f.edited_ms ~= nil and f.edited_ms ~= '' and f.text ~= cur[1]
@@ -31,7 +31,8 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     redis.call('RPUSH', KEYS[4], cjson.encode({at_ms = tonumber(f.edited_ms), text = f.text}))
     redis.call('HSET', KEYS[1], 'edited_ms', f.edited_ms, 'updated_ms', NOW)
     record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'edit',
-      from_status = o.status, to_status = o.status, version = ver})
+      from_status = o.status, to_status = o.status, version = ver, set = {edited_ms = f.edited_ms},
+      data = {text = f.text}})
     return 'edited'
   end
   return 'duplicate'
@@ -44,7 +45,7 @@ local n0 = state(KEYS[1])
 reindex(KEYS[1], nil, n0)
 record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'ingest',
   to_status = f.status, to_opd = f.opd or '', version = 1,
-  data = {kind = f.kind, confidence = f.confidence}})
+  data = {kind = f.kind, confidence = f.confidence}, set = f})
 
 local result = 'stored'
 local p = redis.call('HMGET', KEYS[3], 'at', 'opd', 'url', 'reply')

@@ -10,11 +10,13 @@ if expected >= 0 and tonumber(o.version) ~= expected then
 end
 local n = tonumber(ARGV[5])
 local flat = {}
+local set = {}
 local nw = copy(o)
 for i = 6, 5 + 2 * n, 2 do
   flat[#flat + 1] = ARGV[i]
   flat[#flat + 1] = ARGV[i + 1]
   nw[ARGV[i]] = ARGV[i + 1]
+  set[ARGV[i]] = ARGV[i + 1]
 end
 local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
 if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
@@ -28,5 +30,6 @@ ev.to_status = nw.status
 ev.from_opd = o.opd or ''
 ev.to_opd = nw.opd or ''
 ev.version = ver
+ev.set = set
 record(KEYS[2], ev)
 return {'ok', ver}

@@ -1,0 +1,31 @@
+-- Rebuild: apply one audit event (from the Kafka events topic) to the
+-- state, idempotently by item version. No outbox entry is written.
+-- KEYS: 1 item, 2 history, 3 edits
+-- ARGV: 1 prefix, 2 at_ms, 3 version, 4 action, 5 event JSON, 6 n, then n pairs
+local version = tonumber(ARGV[3])
+local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if version <= cur then return 'skip' end
+local o = nil
+if cur > 0 then o = state(KEYS[1]) end
+local n = tonumber(ARGV[6])
+local flat = {}
+for i = 7, 6 + 2 * n, 2 do
+  flat[#flat + 1] = ARGV[i]
+  flat[#flat + 1] = ARGV[i + 1]
+end
+if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
+redis.call('HSET', KEYS[1], 'version', version, 'updated_ms', NOW)
+local nw = state(KEYS[1])
+if ARGV[4] == 'ingest' then
+  redis.call('ZADD', PREFIX .. 'items', nw.created_ms, nw.id)
+end
+if ARGV[4] == 'edit' then
+  local ev = cjson.decode(ARGV[5])
+  if ev.data and ev.data.text then
+    redis.call('RPUSH', KEYS[3], cjson.encode({at_ms = tonumber(ev.set.edited_ms), text = ev.data.text}))
+  end
+end
+reindex(KEYS[1], o, nw)
+redis.call('RPUSH', KEYS[2], ARGV[5])
+if version > cur + 1 then return 'gap' end
+return 'applied'

@@ -99,26 +99,38 @@ type Account struct {
 // Watched reports whether collectors poll this account.
 func (a Account) Watched() bool { return a.Watch == nil || *a.Watch }
 
-// Duration is a time.Duration written as "24h" in YAML.
-type Duration time.Duration
+// Duration is a time.Duration written as "24h" in YAML. A value that does
+// not parse is kept and reported by validation, with its line.
+type Duration struct {
+	d   time.Duration
+	bad string
+}
+
+// Dur makes a Duration.
+func Dur(d time.Duration) Duration { return Duration{d: d} }
 
 func (d *Duration) UnmarshalYAML(b []byte) error {
 	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
 	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("not a duration (like 24h or 90m): %q", s)
+	if err != nil || v <= 0 {
+		*d = Duration{bad: s}
+		return nil
 	}
-	if v <= 0 {
-		return fmt.Errorf("duration must be positive: %q", s)
-	}
-	*d = Duration(v)
+	*d = Duration{d: v}
 	return nil
 }
 
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+func (d Duration) MarshalYAML() (any, error) { return d.d.String(), nil }
 
 // D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+func (d Duration) D() time.Duration { return d.d }
+
+func (d Duration) check(path string) error {
+	if d.bad != "" {
+		return bad(path, "not a positive duration (like 24h or 90m): %q", d.bad)
+	}
+	return nil
+}
 
 // Load reads and validates a city config file. An empty path loads the
 // embedded default city.
@@ -259,14 +271,17 @@ func (c *Config) validate() error {
 	}
 	c.loc = loc
 	cl := &c.Clocks
-	if cl.FirstResponse == 0 {
-		cl.FirstResponse = Duration(24 * time.Hour)
-	}
-	if cl.FirstResponseUrgent == 0 {
-		cl.FirstResponseUrgent = Duration(3 * time.Hour)
-	}
-	if cl.DueSoon == 0 {
-		cl.DueSoon = Duration(4 * time.Hour)
+	for _, f := range []struct {
+		name string
+		v    *Duration
+		def  time.Duration
+	}{{"first_response", &cl.FirstResponse, 24 * time.Hour}, {"first_response_urgent", &cl.FirstResponseUrgent, 3 * time.Hour}, {"due_soon", &cl.DueSoon, 4 * time.Hour}} {
+		if err := f.v.check("$.clocks." + f.name); err != nil {
+			return err
+		}
+		if f.v.d == 0 {
+			f.v.d = f.def
+		}
 	}
 	for _, f := range []struct {
 		name string
@@ -316,9 +331,12 @@ func (c *Config) validate() error {
 		}
 		c.opdIndex[o.Code] = i
 	}
-	for code := range cl.PerOPD {
+	for code, d := range cl.PerOPD {
 		if _, ok := c.opdIndex[code]; !ok {
-			return bad("$.clocks.per_opd", "unknown OPD %q", code)
+			return bad("$.clocks.per_opd."+code, "unknown OPD %q", code)
+		}
+		if err := d.check("$.clocks.per_opd." + code); err != nil {
+			return err
 		}
 	}
 	for _, f := range []struct{ path, v string }{{"$.triage.pju_owner", c.Triage.PJUOwner}, {"$.triage.fallback_opd", c.Triage.FallbackOPD}} {

@@ -1,0 +1,119 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tanggap/tanggap"
+)
+
+func TestDefaultCity(t *testing.T) {
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.OPDs) != 34 {
+		t.Errorf("OPDs: %d, want the 34 of opd-bekasi.csv", len(c.OPDs))
+	}
+	if len(c.WatchedAccounts(tanggap.PlatformInstagram)) < 40 {
+		t.Errorf("instagram accounts: %d", len(c.WatchedAccounts(tanggap.PlatformInstagram)))
+	}
+	a, ok := c.OfficialAccount(tanggap.PlatformX, "@HumasBekasiKota", "")
+	if !ok || a.Owner != OwnerCity {
+		t.Errorf("official account lookup is case-insensitive and strips @: %+v %v", a, ok)
+	}
+	if !c.Clocks.CutiBersamaNonworking() || c.FirstResponseFor("dukcapil", false).Hours() != 24 || c.FirstResponseFor("damkar", true).Hours() != 3 {
+		t.Errorf("clocks: %+v", c.Clocks)
+	}
+	if c.Location().String() != "Asia/Jakarta" {
+		t.Errorf("zone %s", c.Location())
+	}
+}
+
+// The city config's OPDs must be the shared registry's, copied in.
+func TestOPDsMatchSharedRegistry(t *testing.T) {
+	p := filepath.Join("..", "..", "shared", "data", "opd-bekasi.csv")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Skipf("shared data not here (%v)", err)
+	}
+	c, _ := Load("")
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		code, _, _ := strings.Cut(line, ",")
+		if _, ok := c.OPD(code); !ok {
+			t.Errorf("OPD %s of opd-bekasi.csv missing from cities/bekasi.yaml", code)
+		}
+	}
+}
+
+func TestBrokenConfigNamesFileLineField(t *testing.T) {
+	base := "city:\n  code: bekasi\nopds:\n  - code: dlh\n    name: DLH\n"
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"not yaml", "city: [\n", "broken.yaml:1"},
+		{"unknown field", "city:\n  code: bekasi\n  colour: red\n", "broken.yaml:3: field colour"},
+		{"wrong type", "city:\n  code: bekasi\nclocks:\n  routing_hk: tiga\n", "broken.yaml:4"},
+		{"bad duration", "city:\n  code: bekasi\nclocks:\n  first_response: besok\n", "broken.yaml:4"},
+		{"no opds", "city:\n  code: bekasi\n", "field $.opds"},
+		{"bad city code", "city:\n  code: Kota Bekasi\n", "broken.yaml:2: field $.city.code"},
+		{"unknown owner", base + "accounts:\n  - platform: x\n    handle: foo\n    owner: dishub\n", "broken.yaml:9: field $.accounts[0].owner: unknown owner \"dishub\""},
+		{"unknown platform", base + "accounts:\n  - platform: tiktok\n    handle: foo\n    owner: dlh\n", "broken.yaml:7: field $.accounts[0].platform"},
+		{"duplicate account", base + "accounts:\n  - {platform: x, handle: a, owner: dlh}\n  - {platform: x, handle: A, owner: dlh}\n", "broken.yaml:8: field $.accounts[1].handle"},
+		{"bad confidence", base + "triage:\n  min_confidence: 2\n", "broken.yaml:7: field $.triage.min_confidence"},
+		{"bad office hours", base + "clocks:\n  office_hours: {start: \"17:00\", end: \"08:00\"}\n", "broken.yaml:7: field $.clocks.office_hours"},
+		{"duplicate opd", base + "  - code: dlh\n    name: again\n", "broken.yaml:6: field $.opds[1].code"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "broken.yaml")
+			os.WriteFile(p, []byte(tc.yaml), 0o644)
+			_, err := Load(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant it to contain %q", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), p) {
+				t.Errorf("error does not name the file: %v", err)
+			}
+		})
+	}
+	if _, err := Load("/nonexistent/city.yaml"); err == nil || !strings.Contains(err.Error(), "/nonexistent/city.yaml") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestSecret(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(p, []byte("s3cret\n"), 0o600)
+	env := map[string]string{"A": "direct", "B_FILE": p, "C_FILE": "/nonexistent"}
+	get := func(k string) string { return env[k] }
+	for _, tc := range []struct {
+		name, want string
+		err        bool
+	}{{"A", "direct", false}, {"B", "s3cret", false}, {"C", "", true}, {"D", "", false}} {
+		got, err := Secret(get, tc.name)
+		if got != tc.want || (err != nil) != tc.err {
+			t.Errorf("%s: %q %v", tc.name, got, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("secret leaked into an error")
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	b, _ := cities.ReadFile(DefaultCity)
+	f.Add(b)
+	f.Add([]byte("city:\n  code: bekasi\nopds:\n  - code: dlh\n    name: DLH\n"))
+	f.Add([]byte("city: [\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := Parse("fuzz.yaml", in)
+		if err == nil && (c == nil || len(c.OPDs) == 0 || c.Location() == nil) {
+			t.Fatalf("accepted a config without OPDs or zone")
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "config fuzz.yaml") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}

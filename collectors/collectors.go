@@ -39,6 +39,11 @@ type Budget struct {
 	Remaining int
 	Reset     time.Time // when the window reopens
 	Known     bool
+	// Scope names the rate window when several accounts share it (for
+	// example an X app's bearer-token window of one endpoint): every account
+	// reporting the same Scope spends the same calls. Empty: the window is
+	// the account's own.
+	Scope string
 }
 
 // RateLimitError is returned (wrapped in a *tanggap.Error with code
@@ -46,6 +51,10 @@ type Budget struct {
 type RateLimitError struct {
 	Until  time.Time
 	Reason string // "rate_limit", "quota_exceeded", "spend_cap", "app_usage"
+	// Scope is the shared window that is exhausted (see Budget.Scope): the
+	// Runner pauses every account that reported the same Scope. Empty: only
+	// this account is paused.
+	Scope string
 }
 
 func (e *RateLimitError) Error() string {

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"github.com/tanggap/tanggap/config"
+)
+
+// common are the flags every long-running subcommand takes.
+type common struct {
+	configPath string
+	logLevel   string
+	logJSON    bool
+}
+
+func (c *common) register(fs *flag.FlagSet, e env) {
+	fs.StringVar(&c.configPath, "config", e.getenv("TANGGAP_CONFIG"), "city config YAML (default: the embedded Kota Bekasi config; env TANGGAP_CONFIG)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.logJSON, "log-json", e.getenv("TANGGAP_LOG_JSON") != "", "log JSON lines instead of text")
+}
+
+func (c *common) logger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.logLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.logJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errUsage
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return nil
+}
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// redisFromEnv connects to REDIS_ADDR (comma-separated for a cluster), with
+// the password from TANGGAP_REDIS_PASSWORD or TANGGAP_REDIS_PASSWORD_FILE.
+func redisFromEnv(ctx context.Context, e env) (redis.UniversalClient, error) {
+	addr := e.getenv("REDIS_ADDR")
+	if addr == "" {
+		return nil, errors.New("REDIS_ADDR is not set (host:port of redis-server)")
+	}
+	pw, err := config.Secret(e.getenv, "TANGGAP_REDIS_PASSWORD")
+	if err != nil {
+		return nil, err
+	}
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: strings.Split(addr, ","), Password: pw,
+		DialTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("redis %s: %w", addr, err)
+	}
+	return rdb, nil
+}
+
+func brokersFromEnv(e env) ([]string, error) {
+	b := e.getenv("TANGGAP_KAFKA_BROKERS")
+	if b == "" {
+		return nil, errors.New("TANGGAP_KAFKA_BROKERS is not set (comma-separated host:port list)")
+	}
+	return strings.Split(b, ","), nil
+}
+
+// serveHTTP runs an HTTP server until ctx ends, then shuts it down,
+// letting in-flight requests finish.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("http_shutdown", "err", err)
+	}
+	return nil
+}
+
+// metricsHandler serves /metrics, /healthz and /readyz for the worker
+// subcommands (collect, triage), which have no web UI.
+func metricsHandler(reg *prometheus.Registry, ready func(context.Context) error) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return mux
+}

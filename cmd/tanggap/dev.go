@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/demo"
+	"github.com/tanggap/tanggap/collectors/x"
+	"github.com/tanggap/tanggap/collectors/x/xfake"
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/workflow"
+)
+
+// runDev runs the whole product in one process on embedded defaults: an
+// in-process Kafka (kfake, the real protocol), an in-process Redis
+// (miniredis) unless REDIS_ADDR is set, fake platform APIs replaying the
+// demo data through the real collector code, triage, and the web UI with
+// /metrics on one address.
+func runDev(ctx context.Context, args []string, e env) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var c common
+	c.register(fs, e)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the web UI and /metrics")
+	drip := fs.Duration("drip", 20*time.Second, "how often the fake APIs publish one more demo post")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log := c.logger(e.stderr)
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return err
+	}
+
+	// Kafka: in-process, real protocol.
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(3))
+	if err != nil {
+		return fmt.Errorf("dev: kafka: %w", err)
+	}
+	defer kc.Close()
+	brokers := kc.ListenAddrs()
+
+	// Redis: REDIS_ADDR if set, else in-process.
+	var rdb redis.UniversalClient
+	if e.getenv("REDIS_ADDR") != "" {
+		if rdb, err = redisFromEnv(ctx, e); err != nil {
+			return err
+		}
+	} else {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.Start(); err != nil {
+			return fmt.Errorf("dev: redis: %w", err)
+		}
+		defer mr.Close()
+		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	}
+	defer rdb.Close()
+
+	st := store.New(rdb, cfg.City.Code, nil)
+	reg := newRegistry()
+	clocks, err := workflow.NewClocks(cfg, e.getenv("TANGGAP_HOLIDAYS"))
+	if err != nil {
+		return err
+	}
+	if err := bus.EnsureTopics(ctx, brokers, 3, bus.DefaultTopics.Posts, bus.DefaultTopics.Events, bus.DefaultTopics.Dead); err != nil {
+		return err
+	}
+	cls, err := newClassifier(cfg, log)
+	if err != nil {
+		return err
+	}
+	pipe := newPipeline(cfg, st, clocks, cls, brokers, bus.DefaultTopics, reg, log)
+
+	// Fake platform APIs with the demo data, polled by the real collectors.
+	posts, err := demo.Load()
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	pollers, drips, closeFakes, err := devPollers(gctx, cfg, posts, log)
+	if err != nil {
+		return err
+	}
+	defer closeFakes()
+	runners, err := newRunners(pollers, cfg, st, pipe.producer, reg, log, collectors.RunnerOptions{Interval: 500 * time.Millisecond, MaxInterval: 5 * time.Second})
+	if err != nil {
+		return err
+	}
+	logins, err := devUsers(ctx, st)
+	if err != nil {
+		return err
+	}
+	srv, err := newWeb(cfg, st, clocks, reg, log, false)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "Tanggap dev is running: %s\n\nDemo logins (password for all: %s):\n", url, devPassword)
+	for _, l := range logins {
+		fmt.Fprintf(e.stdout, "  %-22s %s\n", l[0], l[1])
+	}
+	fmt.Fprintf(e.stdout, "\nMetrics: %s/metrics · Ctrl-C stops and drains.\n", url)
+
+	g.Go(func() error { return serveHTTP(gctx, ln, srv, log) })
+	g.Go(func() error { return pipe.run(gctx) })
+	g.Go(func() error { return runAutoClose(gctx, workflow.New(st, cfg, clocks, nil), st, time.Minute, log) })
+	startRunners(gctx, g, runners, st, log)
+	for _, d := range drips {
+		g.Go(func() error { return d(gctx, *drip) })
+	}
+	err = g.Wait()
+	log.Info("dev_stopped")
+	return err
+}
+
+// devPollers starts a fake API per platform loaded with that platform's
+// demo posts (most posts at once, the rest dripped in over time so new
+// items appear live) and returns pollers pointed at them.
+func devPollers(ctx context.Context, cfg *config.Config, posts []demo.Post, log interface{ Warn(string, ...any) }) ([]platformPoller, []func(context.Context, time.Duration) error, func(), error) {
+	var (
+		out    []platformPoller
+		drips  []func(context.Context, time.Duration) error
+		closes []func()
+	)
+	closeAll := func() {
+		for _, c := range closes {
+			c()
+		}
+	}
+	now := time.Now()
+
+	// X (API v1.1, go-twitter).
+	fx := xfake.New(xfake.Options{MentionsLimit: 1 << 30, UserTimelineLimit: 1 << 30, AppUserTimelineLimit: 1 << 30})
+	xsrv, xurl, err := serveLocal(fx)
+	if err != nil {
+		return nil, nil, closeAll, err
+	}
+	closes = append(closes, func() { xsrv.Close() })
+	sts, err := xfake.DemoStatuses(demo.ForPlatform(posts, tanggap.PlatformX), now)
+	if err != nil {
+		return nil, nil, closeAll, err
+	}
+	backlog := len(sts) * 4 / 5
+	fx.Append(sts[:backlog]...)
+	rest := sts[backlog:]
+	drips = append(drips, func(ctx context.Context, every time.Duration) error { return fx.Drip(ctx, rest, every) })
+	accts := cfg.WatchedAccounts(tanggap.PlatformX)
+	creds := x.Credentials{Bearer: fx.Bearer(), ConsumerKey: "dev", ConsumerSecret: "dev", Users: map[string]x.UserToken{}}
+	for _, a := range accts {
+		tok, sec := fx.Authorize(a.Handle)
+		creds.Users[a.Handle] = x.UserToken{Token: tok, Secret: sec}
+	}
+	xp, err := x.NewPoller(x.Options{Credentials: creds, BaseURL: xurl})
+	if err != nil {
+		return nil, nil, closeAll, err
+	}
+	out = append(out, platformPoller{poller: xp, accounts: accts})
+	return out, drips, closeAll, nil
+}
+
+// serveLocal serves a fake API on a loopback port.
+func serveLocal(h http.Handler) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return srv, "http://" + ln.Addr().String(), nil
+}
+
+const devPassword = "tanggap-demo-2026"
+
+// devUsers creates the demo users and returns their logins and roles.
+func devUsers(ctx context.Context, st *store.Store) ([][2]string, error) {
+	users := []store.User{
+		{Login: "humas", Name: "Humas / PPID Utama", Role: "ppid_utama"},
+		{Login: "dbmsda", Name: "Admin DBMSDA", Role: "opd_admin", OPD: "bina_marga_sda"},
+		{Login: "dlh", Name: "Admin DLH", Role: "opd_admin", OPD: "lingkungan_hidup"},
+		{Login: "dishub", Name: "Admin Dishub", Role: "opd_admin", OPD: "perhubungan"},
+		{Login: "dlh.ppid", Name: "PPID Pelaksana DLH", Role: "ppid_pelaksana", OPD: "lingkungan_hidup"},
+		{Login: "operator", Name: "Operator TI", Role: "operator"},
+	}
+	var out [][2]string
+	for _, u := range users {
+		err := st.PutUser(ctx, u, devPassword, true)
+		if err != nil && tanggap.ErrorCode(err) != tanggap.ECONFLICT {
+			return nil, err
+		}
+		desc := u.Role
+		if u.OPD != "" {
+			desc += " (" + u.OPD + ")"
+		}
+		out = append(out, [2]string{u.Login, desc})
+	}
+	return out, nil
+}

@@ -1,0 +1,75 @@
+// Command tanggap is the one binary of Tanggap: collectors, triage, the web
+// server, the all-in-one dev mode and the admin tools are subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "tanggap:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, env env) error
+}
+
+// env is what every subcommand gets from the outside world.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"dev":     {"run everything in one process on embedded Kafka and Redis, with demo data", runDev},
+		"collect": {"poll the platforms and publish posts to Kafka", runCollect},
+		"triage":  {"consume posts from Kafka, classify and store them in Redis", runTriage},
+		"serve":   {"serve the web UI, the JSON API and /metrics", runServe},
+		"user":    {"manage web users: add, reset, disable, enable", runUser},
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr, cmds)
+		return errUsage
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "tanggap: unknown command %q\n", args[0])
+		usage(stderr, cmds)
+		return errUsage
+	}
+	return c.run(ctx, args[1:], env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: tanggap <command> [flags]\n\ncommands:")
+	for _, name := range []string{"dev", "collect", "triage", "serve", "user", "train", "eval", "classify", "bench", "rebuild", "dlq"} {
+		if c, ok := cmds[name]; ok {
+			fmt.Fprintf(w, "  %-9s %s\n", name, c.summary)
+		}
+	}
+	fmt.Fprintln(w, "\nRun 'tanggap <command> -h' for its flags.")
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/web"
+	"github.com/tanggap/tanggap/workflow"
+)
+
+func runServe(ctx context.Context, args []string, e env) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var c common
+	c.register(fs, e)
+	addr := fs.String("addr", envOr(e, "TANGGAP_ADDR", ":8080"), "listen address (env TANGGAP_ADDR)")
+	secure := fs.Bool("secure-cookies", e.getenv("TANGGAP_SECURE_COOKIES") != "", "mark session cookies Secure (behind a TLS proxy)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log := c.logger(e.stderr)
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return err
+	}
+	rdb, err := redisFromEnv(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	st := store.New(rdb, cfg.City.Code, nil)
+	reg := newRegistry()
+	clocks, err := workflow.NewClocks(cfg, e.getenv("TANGGAP_HOLIDAYS"))
+	if err != nil {
+		return err
+	}
+	srv, err := newWeb(cfg, st, clocks, reg, log, *secure)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("serving", "addr", ln.Addr().String())
+	return serveHTTP(ctx, ln, srv, log)
+}
+
+// newWeb wires the web server on a store (serve and dev share it) and
+// registers the store's open-items gauge.
+func newWeb(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, reg *prometheus.Registry, log *slog.Logger, secure bool) (*web.Server, error) {
+	opds := make([]string, len(cfg.OPDs))
+	for i, o := range cfg.OPDs {
+		opds[i] = o.Code
+	}
+	reg.MustRegister(store.NewOpenItemsCollector(st, opds))
+	return web.New(web.Options{Config: cfg, Store: st, Sessions: st, Log: log, Registry: reg, SecureCookies: secure,
+		Coverage: coverageBanner(st), Clocks: clocks, Workflow: workflow.New(st, cfg, clocks, nil)})
+}
+
+func envOr(e env, key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/web"
+)
+
+// runUser manages web users. Passwords are read from stdin (one line) or
+// from the file in TANGGAP_USER_PASSWORD_FILE, never from a flag, so they
+// stay out of shell history and process lists.
+func runUser(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "usage: tanggap user add|reset|disable|enable -login NAME [-role R -opd CODE -name NAME]")
+		return errUsage
+	}
+	action := args[0]
+	fs := flag.NewFlagSet("user "+action, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	configPath := fs.String("config", e.getenv("TANGGAP_CONFIG"), "city config YAML")
+	login := fs.String("login", "", "login name")
+	name := fs.String("name", "", "display name")
+	role := fs.String("role", "", "opd_admin, ppid_pelaksana, ppid_utama or operator")
+	opd := fs.String("opd", "", "OPD code for opd_admin and ppid_pelaksana")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return err
+	}
+	u := store.User{Login: strings.ToLower(*login), Name: *name, Role: *role, OPD: *opd}
+	if action == "add" || (action == "reset" && *role != "") {
+		if err := checkRole(cfg, u); err != nil {
+			return err
+		}
+	}
+	rdb, err := redisFromEnv(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	st := store.New(rdb, cfg.City.Code, nil)
+	switch action {
+	case "add", "reset":
+		pw, err := readPassword(e)
+		if err != nil {
+			return err
+		}
+		if err := st.PutUser(ctx, u, pw, action == "add"); err != nil {
+			return err
+		}
+	case "disable", "enable":
+		if err := st.SetDisabled(ctx, u.Login, action == "disable"); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("user: unknown action %q (add, reset, disable, enable)", action)
+	}
+	fmt.Fprintf(e.stdout, "user %s: %s done\n", u.Login, action)
+	return nil
+}
+
+func checkRole(cfg *config.Config, u store.User) error {
+	switch web.Role(u.Role) {
+	case web.RoleOPDAdmin, web.RolePPIDPelaksana:
+		if _, ok := cfg.OPD(u.OPD); !ok {
+			return fmt.Errorf("user: role %s needs -opd with a known OPD code, got %q", u.Role, u.OPD)
+		}
+	case web.RolePPIDUtama, web.RoleOperator:
+		if u.OPD != "" {
+			return fmt.Errorf("user: role %s is city-wide: no -opd", u.Role)
+		}
+	default:
+		return fmt.Errorf("user: unknown role %q (opd_admin, ppid_pelaksana, ppid_utama, operator)", u.Role)
+	}
+	return nil
+}
+
+func readPassword(e env) (string, error) {
+	if p, err := config.Secret(e.getenv, "TANGGAP_USER_PASSWORD"); err != nil || p != "" {
+		return p, err
+	}
+	sc := bufio.NewScanner(e.stdin)
+	if !sc.Scan() {
+		return "", errors.New("user: give the password on stdin (one line) or in TANGGAP_USER_PASSWORD_FILE")
+	}
+	return strings.TrimRight(sc.Text(), "\r\n"), nil
+}

@@ -1,0 +1,158 @@
+package demo
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/config"
+)
+
+func TestLoadCoversTheDemoNeeds(t *testing.T) {
+	posts, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(posts); n < 45 || n > 60 {
+		t.Errorf("%d posts, want about 50", n)
+	}
+	var (
+		opds          = map[string]bool{}
+		kinds         = map[tanggap.Kind]int{}
+		officialX     int
+		urgentDamkar  bool
+		spam          bool
+		replyFirst    bool
+		pos           = map[string]int{}
+		platformCount = map[tanggap.Platform]int{}
+	)
+	for i, p := range posts {
+		pos[p.Key] = i
+		platformCount[p.Platform]++
+		if p.ExpectOPD != "" && p.ExpectOPD != tanggap.OutOfScope && !p.Official {
+			opds[p.ExpectOPD] = true
+		}
+		kinds[p.ExpectKind]++
+		if p.Official && p.Platform == tanggap.PlatformX {
+			officialX++
+		}
+		if p.ExpectOPD == "damkar" && p.Urgent {
+			urgentDamkar = true
+		}
+		if strings.Contains(strings.ToLower(p.Text), "slot gacor") {
+			spam = true
+		}
+	}
+	for i, p := range posts {
+		if p.ReplyTo != "" && pos[p.ReplyTo] > i {
+			replyFirst = true
+		}
+	}
+	if len(opds) < 5 {
+		t.Errorf("complaints cover %d OPDs, want at least 5", len(opds))
+	}
+	for _, k := range []tanggap.Kind{tanggap.KindComplaint, tanggap.KindInfo, tanggap.KindPraise, tanggap.KindNoise, tanggap.KindAspiration, tanggap.KindOfficial} {
+		if kinds[k] == 0 {
+			t.Errorf("no post of kind %s", k)
+		}
+	}
+	if officialX < 8 {
+		t.Errorf("%d official replies on X, want about 10", officialX)
+	}
+	if platformCount[tanggap.PlatformX]*10 < len(posts)*8 {
+		t.Errorf("X has %d of %d posts, want most of them", platformCount[tanggap.PlatformX], len(posts))
+	}
+	if !urgentDamkar || !spam || !replyFirst {
+		t.Errorf("urgent fire %v, gambling spam %v, reply before its parent %v: want all", urgentDamkar, spam, replyFirst)
+	}
+	outOfScope := false
+	for _, p := range posts {
+		if p.ExpectOPD == tanggap.OutOfScope {
+			outOfScope = true
+		}
+	}
+	if !outOfScope {
+		t.Error("no out-of-scope post")
+	}
+}
+
+var xHandle = regexp.MustCompile(`^[A-Za-z0-9_]{1,15}$`)
+
+func TestPostsMatchTheCityConfig(t *testing.T) {
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range posts {
+		acct, ok := cfg.OfficialAccount(p.Platform, p.Account, "")
+		if !ok || !acct.Watched() {
+			t.Errorf("%s: account %s/%s is not a watched account of the city", p.Key, p.Platform, p.Account)
+		}
+		_, authorIsOfficial := cfg.OfficialAccount(p.Platform, p.Author, "")
+		if authorIsOfficial != p.Official {
+			t.Errorf("%s: author %s registered=%v but official=%v", p.Key, p.Author, authorIsOfficial, p.Official)
+		}
+		if p.ExpectOPD != "" && p.ExpectOPD != tanggap.OutOfScope {
+			if _, ok := cfg.OPD(p.ExpectOPD); !ok {
+				t.Errorf("%s: unknown OPD %q", p.Key, p.ExpectOPD)
+			}
+		}
+		if p.ExpectKind != "" && p.ExpectKind != tanggap.KindOfficial && p.ExpectKind.Label("en") == string(p.ExpectKind) {
+			t.Errorf("%s: unknown kind %q", p.Key, p.ExpectKind)
+		}
+		if !utf8.ValidString(p.Text) {
+			t.Errorf("%s: text is not UTF-8", p.Key)
+		}
+		if p.Platform != tanggap.PlatformX {
+			continue
+		}
+		if !xHandle.MatchString(p.Author) {
+			t.Errorf("%s: %q is not a possible X handle", p.Key, p.Author)
+		}
+		if n := utf8.RuneCountInString(p.Text); n > 280 {
+			t.Errorf("%s: %d characters, X allows 280", p.Key, n)
+		}
+		// The fake X API lists a citizen's tweet in the mentions of the
+		// accounts it names: it must name the account it is collected under.
+		if !p.Official && !strings.Contains(strings.ToLower(p.Text), "@"+strings.ToLower(p.Account)) {
+			t.Errorf("%s: text does not mention @%s", p.Key, p.Account)
+		}
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	const ok = `
+  - {key: a, platform: x, account: humasbekasikota, author: warga1, text: "@humasbekasikota jalan rusak", minutes_ago: 30}
+`
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"unknown field", "posts:\n  - {key: a, colour: red}\n", "colour"},
+		{"duplicate key", "posts:" + ok + ok, "duplicate key"},
+		{"unknown platform", "posts:\n  - {key: a, platform: myspace, account: a, author: b, text: c}\n", "unknown platform"},
+		{"no text", "posts:\n  - {key: a, platform: x, account: a, author: b, text: \" \"}\n", "no text"},
+		{"missing parent", "posts:" + ok + "  - {key: b, platform: x, account: a, author: b, text: c, reply_to: zz}\n", "no such post"},
+		{"reply older than parent", "posts:" + ok + "  - {key: b, platform: x, account: a, author: b, text: c, reply_to: a, minutes_ago: 40}\n", "not younger"},
+		{"official elsewhere", "posts:\n  - {key: a, platform: x, account: a, author: b, text: c, official: true}\n", "its author's account"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	posts, err := parse([]byte("posts:" + ok))
+	if err != nil || len(posts) != 1 {
+		t.Fatalf("valid file: %v, %d posts", err, len(posts))
+	}
+	if got := ForPlatform(posts, tanggap.PlatformInstagram); len(got) != 0 {
+		t.Errorf("ForPlatform(instagram) = %v", got)
+	}
+}

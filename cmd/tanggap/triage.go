@@ -54,7 +54,7 @@ func runTriage(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	pipe := newPipeline(cfg, st, clocks, cls, brokers, bus.DefaultTopics, reg, log)
+	pipe := newPipeline(cfg, st, clocks, cls, brokers, bus.DefaultTopics, "triage", reg, log)
 	if err := bus.EnsureTopics(ctx, brokers, *partitions, bus.DefaultTopics.Posts, bus.DefaultTopics.Events, bus.DefaultTopics.Dead); err != nil {
 		return err
 	}
@@ -72,18 +72,21 @@ func runTriage(ctx context.Context, args []string, e env) error {
 
 // pipeline is the triage side: the consumer group and the event relay.
 type pipeline struct {
+	metrics  *triage.Metrics
 	producer *bus.Producer
 	consumer *bus.Consumer
 	relay    *triage.Relay
 }
 
-func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, cls triage.Classifier, brokers []string, topics bus.Topics, reg prometheus.Registerer, log *slog.Logger) *pipeline {
+func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, cls triage.Classifier, brokers []string, topics bus.Topics, group string, reg prometheus.Registerer, log *slog.Logger) *pipeline {
 	prod := bus.NewProducer(brokers, topics, bus.NewProducerMetrics(reg))
-	t := triage.New(cfg, clocks, cls, st, triage.NewMetrics(reg), log, nil)
+	m := triage.NewMetrics(reg)
+	t := triage.New(cfg, clocks, cls, st, m, log, nil)
 	host, _ := os.Hostname()
 	return &pipeline{
+		metrics:  m,
 		producer: prod,
-		consumer: bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: "triage", Topic: topics.Posts}, t.Handle, prod, log, bus.NewConsumerMetrics(reg)),
+		consumer: bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: group, Topic: topics.Posts}, t.Handle, prod, log, bus.NewConsumerMetrics(reg)),
 		relay:    &triage.Relay{Outbox: st, Pub: prod, Log: log, Consumer: fmt.Sprintf("%s-%d", host, os.Getpid())},
 	}
 }

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/x"
+	"github.com/tanggap/tanggap/collectors/x/xfake"
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/internal/kafkatest"
+	"github.com/tanggap/tanggap/internal/testenv"
+	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/triage"
+	"github.com/tanggap/tanggap/workflow"
+)
+
+// testRedis is miniredis, or the real redis-server in the integration run.
+func testRedis(t *testing.T) redis.UniversalClient {
+	t.Helper()
+	addr := ""
+	if testenv.Integration {
+		addr = testenv.RedisAddr(t)
+	} else {
+		addr = miniredis.RunT(t).Addr()
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// TestPipelineEndToEnd drives the whole mission path on real parts: a fake
+// X API serving v1.1 JSON -> the collector -> Kafka -> the triage consumer
+// group -> Redis -> the JSON API.
+func TestPipelineEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokers, sfx := kafkatest.Brokers(t)
+	topics := bus.Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}
+	if err := bus.EnsureTopics(ctx, brokers, 3, topics.Posts, topics.Events, topics.Dead); err != nil {
+		t.Fatal(err)
+	}
+	city := "e2e" + strings.ReplaceAll(sfx, ".", "")[:12]
+	st := store.New(testRedis(t), city, nil)
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := newRegistry()
+	pipe := newPipeline(cfg, st, clocks, triage.NewKeywords(cfg), brokers, topics, "triage"+sfx, reg, log)
+
+	fx := xfake.New(xfake.Options{MentionsLimit: 1 << 20, UserTimelineLimit: 1 << 20, AppUserTimelineLimit: 1 << 20})
+	api := httptest.NewServer(fx)
+	defer api.Close()
+	now := time.Now().UTC()
+	warga := xfake.User{ScreenName: "warga_jatimekar", Name: "Warga Jatimekar"}
+	dlh := xfake.User{ScreenName: "dlh_kotabekasi", Name: "DLH Kota Bekasi"}
+	const complaint, reply, road = "1862000000000000100", "1862000000000000300", "1862000000000000050"
+	// The official reply is visible before the complaint it answers.
+	fx.Append(xfake.Status{ID: reply, CreatedAt: now.Add(-10 * time.Minute), User: dlh, InReplyTo: complaint, InReplyToUser: warga,
+		Text: "@warga_jatimekar Terima kasih, petugas kami meluncur ke lokasi hari ini."})
+	fx.Append(xfake.Status{ID: road, CreatedAt: now.Add(-20 * time.Minute), User: xfake.User{ScreenName: "pengendara_bks"},
+		Text: "@humasbekasikota jalan berlubang parah di jl. ahmad yani depan summarecon, tolong ditambal sebelum ada korban"})
+
+	accts := cfg.WatchedAccounts(tanggap.PlatformX)
+	creds := x.Credentials{Bearer: fx.Bearer(), ConsumerKey: "k", ConsumerSecret: "s", Users: map[string]x.UserToken{}}
+	for _, a := range accts {
+		tok, sec := fx.Authorize(a.Handle)
+		creds.Users[a.Handle] = x.UserToken{Token: tok, Secret: sec}
+	}
+	poller, err := x.NewPoller(x.Options{Credentials: creds, BaseURL: api.URL, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runners, err := newRunners([]platformPoller{{poller: poller, accounts: accts}}, cfg, st, pipe.producer, reg, log,
+		collectors.RunnerOptions{Interval: 50 * time.Millisecond, MaxInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := newWeb(cfg, st, clocks, reg, log, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(srv)
+	defer web.Close()
+	if err := st.PutUser(ctx, store.User{Login: "humas", Name: "Humas", Role: "ppid_utama"}, "kata-sandi-uji-1", true); err != nil {
+		t.Fatal(err)
+	}
+
+	rctx, stop := context.WithCancel(ctx)
+	g, gctx := errgroup.WithContext(rctx)
+	g.Go(func() error { return pipe.run(gctx) })
+	startRunners(gctx, g, runners, st, log)
+
+	// The reply arrives first and waits for its parent.
+	waitFor(t, ctx, "the reply to wait for its parent", func() bool {
+		it, err := st.Item(ctx, "x:"+reply)
+		return err == nil && it.ReplyBy == "lingkungan_hidup"
+	})
+	fx.Append(xfake.Status{ID: complaint, CreatedAt: now.Add(-30 * time.Minute), User: warga,
+		Text: "@humasbekasikota sampah numpuk di TPS liar gang mawar jatimekar, bau busuk sampai ke rumah warga"})
+
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	res, err := client.PostForm(web.URL+"/masuk", url.Values{"login": {"humas"}, "password": {"kata-sandi-uji-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	items := func() map[string]map[string]any {
+		res, err := client.Get(web.URL + "/api/v1/items?limit=1000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var list []map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&list); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]map[string]any{}
+		for _, it := range list {
+			out[it["id"].(string)] = it
+		}
+		return out
+	}
+	var got map[string]map[string]any
+	waitFor(t, ctx, "both complaints and the reply in the API", func() bool {
+		got = items()
+		return got["x:"+complaint] != nil && got["x:"+road] != nil && got["x:"+complaint]["first_response_at"] != nil
+	})
+	c := got["x:"+complaint]
+	if c["opd"] != "lingkungan_hidup" || c["status"] != "IN_PROGRESS" || c["answered_by"] != "lingkungan_hidup" {
+		t.Errorf("complaint answered by DLH's reply: %v", c)
+	}
+	r := got["x:"+road]
+	if r["opd"] != "bina_marga_sda" || r["status"] != "ASSIGNED" || r["first_response_at"] != nil || r["deadline_state"] != "on_track" {
+		t.Errorf("road complaint in DBMSDA's queue, unanswered: %v", r)
+	}
+	q, err := st.Queue(ctx, "bina_marga_sda", 10)
+	if err != nil || q.Open != 1 || q.Items[0].ID != "x:"+road {
+		t.Fatalf("DBMSDA queue: %+v %v", q, err)
+	}
+
+	// Redelivery: the same posts published again change nothing.
+	before := items()
+	dups := testutil.ToFloat64(pipe.metrics.Records.WithLabelValues("duplicate"))
+	var again []tanggap.Post
+	for _, id := range []string{complaint, road, reply} {
+		it, _ := st.Item(ctx, "x:"+id)
+		again = append(again, tanggap.Post{Platform: it.Platform, ID: it.PostID, Text: it.Text, Author: it.Author, ThreadID: it.ThreadID,
+			ParentID: it.ParentID, CreatedAt: it.CreatedAt, CapturedAt: it.CapturedAt, Account: it.Account, URL: it.URL})
+	}
+	if err := pipe.producer.Publish(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the redelivered records to be triaged", func() bool {
+		return testutil.ToFloat64(pipe.metrics.Records.WithLabelValues("duplicate")) >= dups+3
+	})
+	after := items()
+	if len(after) != len(before) {
+		t.Fatalf("redelivery changed the item count: %d -> %d", len(before), len(after))
+	}
+	for id, it := range before {
+		if after[id]["version"] != it["version"] {
+			t.Errorf("redelivery changed %s: version %v -> %v", id, it["version"], after[id]["version"])
+		}
+	}
+	// Every change reached the Kafka events topic through the outbox.
+	waitFor(t, ctx, "the outbox to drain", func() bool {
+		n, err := st.OutboxLen(ctx)
+		return err == nil && n == 0
+	})
+	stop()
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }

@@ -364,3 +364,30 @@ func TestUsersAndSessions(t *testing.T) {
 		}
 	})
 }
+
+func TestLeases(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		name := LeaseName(tanggap.PlatformInstagram, "pemkot_bekasi")
+		if ok, err := s.AcquireLease(ctx, name, "w1", time.Second); !ok || err != nil {
+			t.Fatalf("w1 acquire: %v %v", ok, err)
+		}
+		if ok, _ := s.AcquireLease(ctx, name, "w2", time.Second); ok {
+			t.Fatal("w2 took a held lease")
+		}
+		if ok, _ := s.RenewLease(ctx, name, "w1", time.Second); !ok {
+			t.Fatal("w1 renew")
+		}
+		if h, _ := s.LeaseHolder(ctx, name); h != "w1" {
+			t.Fatalf("holder %q", h)
+		}
+		s.ReleaseLease(ctx, name, "w2") // not theirs: no effect
+		if h, _ := s.LeaseHolder(ctx, name); h != "w1" {
+			t.Fatalf("w2 released w1's lease")
+		}
+		s.ReleaseLease(ctx, name, "w1")
+		if ok, _ := s.AcquireLease(ctx, name, "w2", time.Second); !ok {
+			t.Fatal("w2 after release")
+		}
+	})
+}

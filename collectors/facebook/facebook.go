@@ -1,0 +1,578 @@
+package facebook
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/facebook/graph"
+	"github.com/tanggap/tanggap/config"
+)
+
+// Field lists requested from the Graph API.
+const (
+	FeedFields    = "id,message,created_time,updated_time,permalink_url,from{id,name},comments.filter(stream).limit(0).summary(true)"
+	CommentFields = "id,message,created_time,from{id,name},parent{id},permalink_url,is_hidden"
+)
+
+// Poller polls Facebook Pages. It is safe for concurrent use: all
+// per-page state lives in the cursor.
+type Poller struct {
+	graph  *graph.Client
+	tokens TokenSource
+	now    func() time.Time
+
+	baseURL, version string
+	hc               *http.Client
+	edge             string
+
+	activeWindow    time.Duration
+	rescanEvery     time.Duration
+	pageSize        int
+	maxFeedPages    int
+	maxCommentPages int
+	maxScans        int
+	maxVerify       int
+	maxSeen         int
+}
+
+// Option configures a Poller.
+type Option func(*Poller)
+
+// WithBaseURL points the poller at another Graph host (a fake in tests and
+// in `tanggap dev`). Default https://graph.facebook.com.
+func WithBaseURL(u string) Option { return func(p *Poller) { p.baseURL = u } }
+
+// WithVersion sets the Graph API version path element. Default graph.DefaultVersion.
+func WithVersion(v string) Option { return func(p *Poller) { p.version = v } }
+
+// WithHTTPClient sets the HTTP client. Per-call timeouts come from ctx.
+func WithHTTPClient(c *http.Client) Option { return func(p *Poller) { p.hc = c } }
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(p *Poller) { p.now = now } }
+
+// WithEdge lists "posts" (the page's own posts only) instead of "feed"
+// (the page's posts and visitor posts).
+func WithEdge(edge string) Option { return func(p *Poller) { p.edge = edge } }
+
+// WithActiveWindow sets how old a post may be and still have its comments
+// polled. Default 7 days.
+func WithActiveWindow(d time.Duration) Option { return func(p *Poller) { p.activeWindow = d } }
+
+// WithRescanEvery sets how often an unchanged post is listed again anyway
+// (edits, hidden comments). Default 30 min.
+func WithRescanEvery(d time.Duration) Option { return func(p *Poller) { p.rescanEvery = d } }
+
+// WithPageSize sets the limit parameter (default 50, at most 100).
+func WithPageSize(n int) Option { return func(p *Poller) { p.pageSize = n } }
+
+// WithLimits bounds one poll: feed pages, comment pages per post, posts
+// scanned, deletion look-ups. Zero keeps a default (2, 10, 8, 5).
+func WithLimits(feedPages, commentPages, scans, verify int) Option {
+	return func(p *Poller) {
+		if feedPages > 0 {
+			p.maxFeedPages = feedPages
+		}
+		if commentPages > 0 {
+			p.maxCommentPages = commentPages
+		}
+		if scans > 0 {
+			p.maxScans = scans
+		}
+		if verify > 0 {
+			p.maxVerify = verify
+		}
+	}
+}
+
+// WithMaxSeen bounds the ids remembered in a cursor. Default 4000.
+func WithMaxSeen(n int) Option { return func(p *Poller) { p.maxSeen = n } }
+
+// New returns a Poller that gets each page's token from tokens.
+func New(tokens TokenSource, opts ...Option) *Poller {
+	p := &Poller{
+		tokens:          tokens,
+		now:             time.Now,
+		edge:            "feed",
+		activeWindow:    7 * 24 * time.Hour,
+		rescanEvery:     30 * time.Minute,
+		pageSize:        50,
+		maxFeedPages:    2,
+		maxCommentPages: 10,
+		maxScans:        8,
+		maxVerify:       5,
+		maxSeen:         4000,
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.pageSize <= 0 || p.pageSize > 100 {
+		p.pageSize = 50
+	}
+	if p.edge != "posts" {
+		p.edge = "feed"
+	}
+	p.graph = graph.NewClient(p.baseURL, p.version, p.hc, p.now)
+	return p
+}
+
+// Platform implements collectors.Poller.
+func (p *Poller) Platform() tanggap.Platform { return tanggap.PlatformFacebook }
+
+type cursor struct {
+	V      int         `json:"v"`
+	PageID string      `json:"pid,omitempty"`
+	Posts  []postState `json:"posts,omitempty"`
+	graph.Seen
+}
+
+type postState struct {
+	ID        string `json:"id"`
+	At        int64  `json:"t"`
+	Count     int    `json:"n"` // comment total at the last complete scan; -1 never scanned
+	Updated   int64  `json:"u,omitempty"`
+	ScannedAt int64  `json:"s,omitempty"`
+}
+
+func decodeCursor(s string) cursor {
+	var c cursor
+	if s == "" || json.Unmarshal([]byte(s), &c) != nil || c.V != 1 {
+		return cursor{V: 1} // start over: re-emitting is harmless, failing forever is not
+	}
+	return c
+}
+
+func (c *cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// Poll implements collectors.Poller. On an error after some progress the
+// Batch still carries the posts and a Cursor covering exactly them.
+func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (collectors.Batch, error) {
+	label := "facebook @" + acct.Handle
+	if p.tokens == nil {
+		return collectors.Batch{}, tanggap.Errorf(tanggap.EAUTH, "%s: no token source configured", label)
+	}
+	token, err := p.tokens(ctx, acct)
+	if err != nil {
+		return collectors.Batch{}, err
+	}
+	if token == "" {
+		return collectors.Batch{}, tanggap.Errorf(tanggap.EAUTH, "%s: no page access token configured", label)
+	}
+	r := &run{
+		p:       p,
+		acct:    acct,
+		call:    p.graph.Begin(token, label),
+		c:       decodeCursor(cur),
+		now:     p.now().UTC(),
+		emitted: map[string]bool{},
+	}
+	err = r.poll(ctx)
+	if err == nil {
+		err = r.call.Stop
+	}
+	sort.SliceStable(r.posts, func(i, j int) bool { return r.posts[i].CreatedAt.Before(r.posts[j].CreatedAt) })
+	b := collectors.Batch{Posts: r.posts, Budget: r.call.Budget(), Calls: r.call.Calls}
+	if err == nil || r.progress {
+		r.c.Prune(r.now.Add(-p.activeWindow-24*time.Hour).Unix(), p.maxSeen)
+		b.Cursor = r.c.encode()
+	}
+	return b, err
+}
+
+type run struct {
+	p        *Poller
+	acct     config.Account
+	call     *graph.Call
+	c        cursor
+	now      time.Time
+	pid      string
+	posts    []tanggap.Post
+	emitted  map[string]bool
+	progress bool
+	suspects []graph.Entry
+}
+
+func (r *run) poll(ctx context.Context) error {
+	if err := r.resolve(ctx); err != nil {
+		return err
+	}
+	active, err := r.listFeed(ctx)
+	if err != nil {
+		return err
+	}
+	for _, fp := range r.pickScans(active) {
+		if err := r.scan(ctx, fp); err != nil {
+			return err
+		}
+	}
+	return r.verify(ctx)
+}
+
+// resolve finds the page id: from the config, the cursor, or the page's
+// username (Graph accepts it as a node id).
+func (r *run) resolve(ctx context.Context) error {
+	switch {
+	case r.acct.ID != "":
+		r.pid = r.acct.ID
+	case r.c.PageID != "":
+		r.pid = r.c.PageID
+	}
+	if r.pid != "" {
+		r.c.PageID = r.pid
+		return nil
+	}
+	var node struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	err := r.call.Get(ctx, strings.TrimPrefix(r.acct.Handle, "@"), url.Values{"fields": {"id,name"}}, &node)
+	if graph.IsNotFound(err) || (err == nil && node.ID == "") {
+		return tanggap.Errorf(tanggap.EINVALID, "%s: no such page visible to the token; set its id in the city config", r.call.Label())
+	}
+	if err != nil {
+		return err
+	}
+	r.pid = node.ID
+	r.c.PageID = r.pid
+	r.progress = true
+	return nil
+}
+
+type fbUser struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type fbPost struct {
+	ID           string     `json:"id"`
+	Message      graph.Text `json:"message"`
+	CreatedTime  graph.Time `json:"created_time"`
+	UpdatedTime  graph.Time `json:"updated_time"`
+	PermalinkURL string     `json:"permalink_url"`
+	From         *fbUser    `json:"from"`
+	Comments     *struct {
+		Summary struct {
+			TotalCount int `json:"total_count"`
+		} `json:"summary"`
+	} `json:"comments"`
+}
+
+func (fp fbPost) count() int {
+	if fp.Comments == nil {
+		return 0
+	}
+	return fp.Comments.Summary.TotalCount
+}
+
+type feedPage struct {
+	Data   []fbPost      `json:"data"`
+	Paging *graph.Paging `json:"paging"`
+}
+
+type fbComment struct {
+	ID          string     `json:"id"`
+	Message     graph.Text `json:"message"`
+	CreatedTime graph.Time `json:"created_time"`
+	From        *fbUser    `json:"from"`
+	Parent      *struct {
+		ID string `json:"id"`
+	} `json:"parent"`
+	PermalinkURL string `json:"permalink_url"`
+	IsHidden     bool   `json:"is_hidden"`
+}
+
+type commentPage struct {
+	Data   []fbComment   `json:"data"`
+	Paging *graph.Paging `json:"paging"`
+}
+
+func (r *run) listFeed(ctx context.Context) ([]fbPost, error) {
+	since := r.now.Add(-r.p.activeWindow)
+	var active []fbPost
+	q := url.Values{"fields": {FeedFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
+	complete := false
+	for page := 0; page < r.p.maxFeedPages; page++ {
+		var fp feedPage
+		if err := r.call.Get(ctx, r.pid+"/"+r.p.edge, q, &fp); err != nil {
+			return nil, err
+		}
+		old := false
+		for _, p := range fp.Data {
+			if p.ID == "" {
+				continue
+			}
+			if p.CreatedTime.Before(since) {
+				old = true
+				continue
+			}
+			active = append(active, p)
+			r.observe(r.feedPost(p), false)
+		}
+		after := fp.Paging.After()
+		if old || after == "" || r.call.Stop != nil {
+			complete = old || after == ""
+			break
+		}
+		q.Set("after", after)
+	}
+	listed := map[string]bool{}
+	for _, p := range active {
+		listed[p.ID] = true
+	}
+	var keep []postState
+	for _, ps := range r.c.Posts {
+		if ps.At < since.Unix() {
+			continue
+		}
+		if !listed[ps.ID] && complete {
+			var node struct {
+				ID string `json:"id"`
+			}
+			err := r.call.Get(ctx, ps.ID, url.Values{"fields": {"id"}}, &node)
+			if graph.IsNotFound(err) {
+				r.gone(ps.ID)
+				r.progress = true
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		keep = append(keep, ps)
+	}
+	r.c.Posts = keep
+	for _, p := range active {
+		if r.state(p.ID) == nil {
+			r.c.Posts = append(r.c.Posts, postState{ID: p.ID, At: p.CreatedTime.Unix(), Count: -1})
+		}
+	}
+	r.progress = true
+	return active, nil
+}
+
+func (r *run) state(id string) *postState {
+	for i := range r.c.Posts {
+		if r.c.Posts[i].ID == id {
+			return &r.c.Posts[i]
+		}
+	}
+	return nil
+}
+
+// pickScans: posts whose comment total or updated_time changed (newest
+// first), then those due for a rescan, at most maxScans.
+func (r *run) pickScans(active []fbPost) []fbPost {
+	var changed, due []fbPost
+	for _, p := range active {
+		st := r.state(p.ID)
+		switch {
+		case st == nil:
+		case st.Count != p.count() || st.Updated != p.UpdatedTime.Unix():
+			changed = append(changed, p)
+		case r.now.Sub(time.Unix(st.ScannedAt, 0)) >= r.p.rescanEvery:
+			due = append(due, p)
+		}
+	}
+	sort.SliceStable(changed, func(i, j int) bool { return changed[i].CreatedTime.After(changed[j].CreatedTime.Time) })
+	sort.SliceStable(due, func(i, j int) bool { return r.state(due[i].ID).ScannedAt < r.state(due[j].ID).ScannedAt })
+	out := append(changed, due...)
+	if len(out) > r.p.maxScans {
+		out = out[:r.p.maxScans]
+	}
+	return out
+}
+
+func (r *run) scan(ctx context.Context, fp fbPost) error {
+	listed := map[string]bool{}
+	complete := true
+	q := url.Values{
+		"fields": {CommentFields}, "filter": {"stream"}, "order": {"reverse_chronological"},
+		"limit": {strconv.Itoa(r.p.pageSize)},
+	}
+	for page := 0; ; page++ {
+		if page == r.p.maxCommentPages {
+			complete = false
+			break
+		}
+		var cp commentPage
+		err := r.call.Get(ctx, fp.ID+"/comments", q, &cp)
+		if graph.IsNotFound(err) {
+			r.gone(fp.ID)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, c := range cp.Data {
+			if c.ID == "" {
+				continue
+			}
+			listed[c.ID] = true
+			r.observe(r.commentPost(fp, c), c.IsHidden)
+		}
+		r.progress = true
+		after := cp.Paging.After()
+		if after == "" {
+			break
+		}
+		if r.call.Stop != nil {
+			complete = false
+			break
+		}
+		q.Set("after", after)
+	}
+	if !complete {
+		return nil
+	}
+	for _, e := range r.c.InThread(fp.ID) {
+		if e.ID != fp.ID && !e.Gone && !listed[e.ID] {
+			r.suspects = append(r.suspects, e)
+		}
+	}
+	st := r.state(fp.ID)
+	st.Count, st.Updated, st.ScannedAt = fp.count(), fp.UpdatedTime.Unix(), r.now.Unix()
+	return nil
+}
+
+func (r *run) verify(ctx context.Context) error {
+	for i, e := range r.suspects {
+		if i == r.p.maxVerify {
+			break
+		}
+		var c fbComment
+		err := r.call.Get(ctx, e.ID, url.Values{"fields": {"id,is_hidden"}}, &c)
+		switch {
+		case graph.IsNotFound(err):
+			r.gone(e.ID)
+		case err != nil:
+			return err
+		case c.IsHidden:
+			r.gone(e.ID)
+		}
+	}
+	return nil
+}
+
+// author maps a from object: the page itself is its handle.
+func (r *run) author(p *tanggap.Post, from *fbUser) {
+	if from == nil {
+		return // Meta withholds some users' names from page tokens
+	}
+	p.AuthorID, p.Author, p.AuthorName = from.ID, from.Name, from.Name
+	if from.ID == r.pid {
+		p.Author = r.acct.Handle
+	}
+}
+
+func (r *run) feedPost(fp fbPost) tanggap.Post {
+	p := tanggap.Post{
+		Platform:    tanggap.PlatformFacebook,
+		ID:          fp.ID,
+		URL:         fp.PermalinkURL,
+		Account:     r.acct.Handle,
+		Text:        fp.Message.S,
+		InvalidUTF8: fp.Message.Invalid,
+		CreatedAt:   fp.CreatedTime.Time,
+		CapturedAt:  r.now,
+		ThreadID:    fp.ID,
+		Interaction: tanggap.InteractionPost,
+	}
+	r.author(&p, fp.From)
+	if fp.From != nil && fp.From.ID != r.pid {
+		p.Interaction = tanggap.InteractionMention // a visitor post on the page
+	}
+	return p
+}
+
+func (r *run) commentPost(fp fbPost, c fbComment) tanggap.Post {
+	p := tanggap.Post{
+		Platform:    tanggap.PlatformFacebook,
+		ID:          c.ID,
+		URL:         c.PermalinkURL,
+		Account:     r.acct.Handle,
+		Text:        c.Message.S,
+		InvalidUTF8: c.Message.Invalid,
+		CreatedAt:   c.CreatedTime.Time,
+		CapturedAt:  r.now,
+		ThreadID:    fp.ID,
+		Interaction: tanggap.InteractionComment,
+	}
+	if p.URL == "" {
+		p.URL = fp.PermalinkURL
+	}
+	r.author(&p, c.From)
+	if c.Parent != nil && c.Parent.ID != "" && c.Parent.ID != fp.ID {
+		p.ParentID = c.Parent.ID
+		p.Interaction = tanggap.InteractionReply
+	}
+	return p
+}
+
+// observe publishes a post the first time it is seen, again when its text
+// changed (EditedAt) and when the page hides it (Deleted).
+func (r *run) observe(p tanggap.Post, hidden bool) {
+	if p.ID == "" || r.emitted[p.ID] || p.CreatedAt.IsZero() {
+		return
+	}
+	h := graph.Hash(p.Text)
+	e, ok := r.c.Get(p.ID)
+	at := p.CreatedAt.Unix()
+	switch {
+	case !ok:
+		if at <= r.c.Floor {
+			return
+		}
+		p.Deleted = hidden
+		e = graph.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
+	case hidden && !e.Gone:
+		p.Deleted = true
+	case !hidden && e.Gone:
+		p.EditedAt = &r.now
+	case e.Hash != h && !hidden:
+		p.EditedAt = &r.now
+	default:
+		return
+	}
+	e.Hash, e.Gone = h, hidden
+	r.c.Put(e)
+	r.emit(p)
+}
+
+func (r *run) gone(id string) {
+	e, ok := r.c.Get(id)
+	if !ok || e.Gone || r.emitted[id] {
+		return
+	}
+	e.Gone = true
+	r.c.Put(e)
+	r.emit(tanggap.Post{
+		Platform:    tanggap.PlatformFacebook,
+		ID:          id,
+		Account:     r.acct.Handle,
+		CreatedAt:   time.Unix(e.At, 0).UTC(),
+		CapturedAt:  r.now,
+		ThreadID:    e.Thread,
+		ParentID:    e.Parent,
+		Interaction: tanggap.Interaction(e.Kind),
+		Deleted:     true,
+	})
+}
+
+func (r *run) emit(p tanggap.Post) {
+	p.Sanitize()
+	r.emitted[p.ID] = true
+	r.posts = append(r.posts, p)
+}
+
+var _ collectors.Poller = (*Poller)(nil)

@@ -1,0 +1,371 @@
+package facebook_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/facebook"
+	"github.com/tanggap/tanggap/collectors/facebook/facebookfake"
+	"github.com/tanggap/tanggap/config"
+)
+
+const token = "page-token-SECRET"
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c *clock) Set(t time.Time)         { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+type env struct {
+	clk    *clock
+	fake   *facebookfake.Server
+	poller *facebook.Poller
+	acct   config.Account
+	pid    string
+	post   string
+	cursor string
+}
+
+func newEnv(t *testing.T, fakeOpts []facebookfake.Option, opts ...facebook.Option) *env {
+	t.Helper()
+	clk := &clock{t: time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)}
+	fake := facebookfake.New(append([]facebookfake.Option{facebookfake.WithClock(clk.Now), facebookfake.WithToken(token)}, fakeOpts...)...)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	p := facebook.New(facebook.StaticToken(token), append([]facebook.Option{
+		facebook.WithBaseURL(srv.URL), facebook.WithClock(clk.Now), facebook.WithHTTPClient(srv.Client()),
+	}, opts...)...)
+	e := &env{clk: clk, fake: fake, poller: p,
+		acct: config.Account{Platform: tanggap.PlatformFacebook, Handle: "PerumdaTirtaPatriot", Owner: "pdam"}}
+	e.pid = fake.AddPage("PerumdaTirtaPatriot", "Perumda Tirta Patriot", "")
+	e.post = fake.AddPost(facebookfake.Post{PageID: e.pid, Message: "Info gangguan distribusi air", Created: clk.Now().Add(-3 * time.Hour)})
+	return e
+}
+
+func (e *env) comment(name, text, parent string, ago time.Duration) string {
+	return e.fake.AddComment(facebookfake.Comment{PostID: e.post, ParentID: parent, Message: text, FromName: name, Created: e.clk.Now().Add(-ago)})
+}
+
+func (e *env) poll(t *testing.T) collectors.Batch {
+	t.Helper()
+	b, err := e.poller.Poll(context.Background(), e.acct, e.cursor)
+	if err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	e.cursor = b.Cursor
+	return b
+}
+
+type brief struct {
+	ID, Author, Text, Parent string
+	Kind                     tanggap.Interaction
+	Edited, Deleted          bool
+}
+
+func briefs(posts []tanggap.Post) []brief {
+	var out []brief
+	for _, p := range posts {
+		out = append(out, brief{p.ID, p.Author, p.Text, p.ParentID, p.Interaction, p.EditedAt != nil, p.Deleted})
+	}
+	return out
+}
+
+func byID(in []brief) []brief {
+	out := append([]brief(nil), in...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func TestPollFeedCommentsAndPageReplies(t *testing.T) {
+	e := newEnv(t, nil)
+	visitor := e.fake.AddPost(facebookfake.Post{PageID: e.pid, FromID: "26000000000000001", FromName: "Siti Rahmawati",
+		Message: "Air keruh di Perumnas 3", Created: e.clk.Now().Add(-2 * time.Hour)})
+	c1 := e.comment("Budi Santoso", "Air mati di Harapan Jaya", "", 90*time.Minute)
+	reply := e.fake.AddComment(facebookfake.Comment{PostID: e.post, ParentID: c1, FromID: e.pid,
+		Message: "Mohon maaf Pak, petugas sedang menuju lokasi", Created: e.clk.Now().Add(-time.Hour)})
+
+	b := e.poll(t)
+	want := []brief{
+		{ID: e.post, Author: "PerumdaTirtaPatriot", Text: "Info gangguan distribusi air", Kind: tanggap.InteractionPost},
+		{ID: visitor, Author: "Siti Rahmawati", Text: "Air keruh di Perumnas 3", Kind: tanggap.InteractionMention},
+		{ID: c1, Author: "Budi Santoso", Text: "Air mati di Harapan Jaya", Kind: tanggap.InteractionComment},
+		{ID: reply, Author: "PerumdaTirtaPatriot", Text: "Mohon maaf Pak, petugas sedang menuju lokasi", Parent: c1, Kind: tanggap.InteractionReply},
+	}
+	if diff := cmp.Diff(want, briefs(b.Posts)); diff != "" {
+		t.Fatalf("first poll (-want +got):\n%s", diff)
+	}
+	for _, p := range b.Posts {
+		if err := p.Validate(); err != nil {
+			t.Errorf("post %s: %v", p.ID, err)
+		}
+		if p.ID != visitor && p.ThreadID != e.post {
+			t.Errorf("post %s: thread %s", p.ID, p.ThreadID)
+		}
+	}
+	if b.Posts[3].AuthorID != e.pid || b.Posts[3].AuthorName != "Perumda Tirta Patriot" {
+		t.Errorf("page reply author = %q %q", b.Posts[3].AuthorID, b.Posts[3].AuthorName)
+	}
+
+	e.clk.Advance(time.Minute)
+	if b := e.poll(t); len(b.Posts) != 0 || b.Calls != 1 {
+		t.Errorf("idle poll: %d posts, %d calls", len(b.Posts), b.Calls)
+	}
+
+	c2 := e.comment("Dewi", "Di Margahayu juga mati", "", 0)
+	e.clk.Advance(time.Minute)
+	b = e.poll(t)
+	if diff := cmp.Diff([]brief{{ID: c2, Author: "Dewi", Text: "Di Margahayu juga mati", Kind: tanggap.InteractionComment}}, briefs(b.Posts)); diff != "" {
+		t.Errorf("third poll (-want +got):\n%s", diff)
+	}
+}
+
+func TestPagination(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		comments  int
+		pageSize  int
+		wantCalls int // page id, feed, comment pages
+	}{
+		{"one page", 10, 50, 3},
+		{"exact pages", 100, 50, 4},
+		{"many pages", 130, 25, 8},
+		{"no comments", 0, 50, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, []facebookfake.Option{facebookfake.WithBudget(0, 0)}, facebook.WithPageSize(tc.pageSize))
+			ids := map[string]bool{e.post: true}
+			var first string
+			for i := 0; i < tc.comments; i++ {
+				parent := ""
+				if i%3 == 2 {
+					parent = first
+				}
+				id := e.comment("warga", fmt.Sprintf("keluhan %d", i), parent, time.Duration(tc.comments-i)*time.Second)
+				if first == "" {
+					first = id
+				}
+				ids[id] = true
+			}
+			b := e.poll(t)
+			got := map[string]bool{}
+			for _, p := range b.Posts {
+				if got[p.ID] {
+					t.Errorf("post %s published twice", p.ID)
+				}
+				got[p.ID] = true
+			}
+			if diff := cmp.Diff(ids, got); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
+			}
+			if b.Calls != tc.wantCalls {
+				t.Errorf("calls = %d, want %d", b.Calls, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestVeryLargePage(t *testing.T) {
+	e := newEnv(t, []facebookfake.Option{facebookfake.WithBudget(0, 0)}, facebook.WithPageSize(100))
+	long := strings.Repeat("air tidak mengalir ", 1500)
+	for i := 0; i < 100; i++ {
+		e.comment("warga", fmt.Sprintf("%d %s", i, long), "", time.Duration(i)*time.Second)
+	}
+	b := e.poll(t)
+	if len(b.Posts) != 101 {
+		t.Fatalf("%d posts, want 101", len(b.Posts))
+	}
+	for _, p := range b.Posts[1:] {
+		if !p.Truncated || len(p.Text) > tanggap.MaxTextBytes {
+			t.Fatalf("post %s: truncated %v len %d", p.ID, p.Truncated, len(p.Text))
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	scoped := func(f facebookfake.Fault, path string) facebookfake.Fault { f.Path = path; return f }
+	for _, tc := range []struct {
+		name          string
+		fault         facebookfake.Fault
+		code          string
+		reason, scope string
+		wantCursor    bool
+	}{
+		{name: "token expired", fault: facebookfake.TokenExpired(), code: tanggap.EAUTH},
+		{name: "401", fault: facebookfake.Fault{Status: 401}, code: tanggap.EAUTH},
+		{name: "permission missing", fault: facebookfake.Fault{Error: &facebookfake.GraphError{Message: "(#10) This endpoint requires the 'pages_read_engagement' permission", Type: "OAuthException", Code: 10}}, code: tanggap.EAUTH},
+		{name: "page throttled", fault: facebookfake.Throttled(32), code: tanggap.ERATELIMIT, reason: "rate_limit"},
+		{name: "page BUC throttled", fault: facebookfake.Throttled(80001), code: tanggap.ERATELIMIT, reason: "rate_limit"},
+		{name: "app throttled", fault: facebookfake.Throttled(4), code: tanggap.ERATELIMIT, reason: "rate_limit", scope: "meta:app"},
+		{name: "429", fault: facebookfake.Fault{Status: 429}, code: tanggap.ERATELIMIT, reason: "rate_limit"},
+		{name: "500", fault: facebookfake.ServerError(), code: tanggap.EUNAVAILABLE},
+		{name: "504 html", fault: facebookfake.Fault{Status: 504}, code: tanggap.EUNAVAILABLE},
+		{name: "malformed", fault: facebookfake.Malformed(), code: tanggap.EINVALID},
+		{name: "bad timestamp", fault: facebookfake.Fault{Status: 200, Body: `{"data":[{"id":"1_2","created_time":"kemarin"}]}`}, code: tanggap.EINVALID},
+		{name: "BUC at 100%", code: tanggap.ERATELIMIT, reason: "app_usage", wantCursor: true,
+			fault: facebookfake.Fault{Status: 200, Body: `{"data":[]}`, Header: map[string]string{"X-Business-Use-Case-Usage": `{"1":[{"type":"pages","call_count":100,"total_cputime":10,"total_time":10,"estimated_time_to_regain_access":7}]}`}}},
+		{name: "comments fail", fault: scoped(facebookfake.ServerError(), "/comments"), code: tanggap.EUNAVAILABLE, wantCursor: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.acct.ID = e.pid
+			e.comment("warga", "Air mati", "", time.Minute)
+			e.fake.Inject(tc.fault)
+			b, err := e.poller.Poll(context.Background(), e.acct, "")
+			if got := tanggap.ErrorCode(err); got != tc.code {
+				t.Fatalf("code = %q (%v), want %q", got, err, tc.code)
+			}
+			if strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "@PerumdaTirtaPatriot") {
+				t.Errorf("error message: %s", err)
+			}
+			var rl *collectors.RateLimitError
+			if tc.reason != "" {
+				if !errors.As(err, &rl) || rl.Reason != tc.reason || rl.Scope != tc.scope || !rl.Until.After(e.clk.Now()) {
+					t.Errorf("rate limit = %+v, want reason %q scope %q", rl, tc.reason, tc.scope)
+				}
+			}
+			if (b.Cursor != "") != tc.wantCursor {
+				t.Errorf("cursor %q, want one: %v", b.Cursor, tc.wantCursor)
+			}
+		})
+	}
+}
+
+func TestBudgetSpent(t *testing.T) {
+	e := newEnv(t, []facebookfake.Option{facebookfake.WithBudget(3, time.Hour)}, facebook.WithRescanEvery(2*time.Hour))
+	e.acct.ID = e.pid
+	e.comment("warga", "Air mati", "", time.Minute)
+	b := e.poll(t) // feed and comments: 2 of 3 calls
+	if !b.Budget.Known || b.Budget.Remaining != 34 || b.Budget.Scope != "" {
+		t.Errorf("budget = %+v", b.Budget)
+	}
+	// The feed call spends the last one: the answer is used, and the poll
+	// ends with ERATELIMIT until the page's window reopens (59 min left).
+	e.clk.Advance(time.Minute)
+	e.fake.AddComment(facebookfake.Comment{PostID: e.post, Message: "Masih mati", FromName: "warga"})
+	b, err := e.poller.Poll(context.Background(), e.acct, e.cursor)
+	var rl *collectors.RateLimitError
+	if tanggap.ErrorCode(err) != tanggap.ERATELIMIT || !errors.As(err, &rl) {
+		t.Fatalf("err = %v, want ERATELIMIT", err)
+	}
+	if want := e.clk.Now().Add(59 * time.Minute); rl.Reason != "app_usage" || !rl.Until.Equal(want) {
+		t.Errorf("rate limit %+v, want app_usage until %v", rl, want)
+	}
+	if b.Cursor == "" || b.Calls != 1 || b.Budget.Remaining != 0 {
+		t.Errorf("partial batch: cursor %q calls %d budget %+v", b.Cursor, b.Calls, b.Budget)
+	}
+	// Polling anyway: Graph error 80001 with the same estimate.
+	_, err = e.poller.Poll(context.Background(), e.acct, b.Cursor)
+	if !errors.As(err, &rl) || rl.Reason != "rate_limit" || !rl.Until.Equal(e.clk.Now().Add(59*time.Minute)) {
+		t.Errorf("err = %v (%+v)", err, rl)
+	}
+}
+
+func TestSlowResponseTimesOut(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fake.Inject(facebookfake.Slow(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := e.poller.Poll(ctx, e.acct, "")
+	if tanggap.ErrorCode(err) != tanggap.EUNAVAILABLE || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestEditsHidingAndDeletions(t *testing.T) {
+	e := newEnv(t, nil)
+	c1 := e.comment("Budi", "Air mati", "", time.Hour)
+	c2 := e.comment("Ani", "Iklan obat", "", time.Hour)
+	c3 := e.comment("Dewi", "Pipa bocor", "", time.Hour)
+	r1 := e.comment("Eko", "Sama di sini", c1, time.Hour)
+	first := e.poll(t)
+	created := map[string]time.Time{}
+	for _, p := range first.Posts {
+		created[p.ID] = p.CreatedAt
+	}
+
+	e.fake.EditComment(c1, "Air mati sejak subuh di Harapan Jaya")
+	e.fake.HideComment(c2, true)
+	e.fake.EditPost(e.post, "Info gangguan distribusi air (diperbarui)")
+	e.clk.Advance(time.Minute)
+	b := e.poll(t)
+	want := []brief{
+		{ID: c1, Author: "Budi", Text: "Air mati sejak subuh di Harapan Jaya", Kind: tanggap.InteractionComment, Edited: true},
+		{ID: c2, Author: "Ani", Text: "Iklan obat", Kind: tanggap.InteractionComment, Deleted: true},
+		{ID: e.post, Author: "PerumdaTirtaPatriot", Text: "Info gangguan distribusi air (diperbarui)", Kind: tanggap.InteractionPost, Edited: true},
+	}
+	if diff := cmp.Diff(byID(want), byID(briefs(b.Posts))); diff != "" {
+		t.Fatalf("edits (-want +got):\n%s", diff)
+	}
+	for _, p := range b.Posts {
+		if !p.CreatedAt.Equal(created[p.ID]) {
+			t.Errorf("%s: created_at changed", p.ID)
+		}
+	}
+
+	e.fake.DeleteComment(c3)
+	e.fake.DeleteComment(r1)
+	e.clk.Advance(time.Minute)
+	b = e.poll(t)
+	want = []brief{
+		{ID: c3, Kind: tanggap.InteractionComment, Deleted: true},
+		{ID: r1, Parent: c1, Kind: tanggap.InteractionReply, Deleted: true},
+	}
+	if diff := cmp.Diff(byID(want), byID(briefs(b.Posts))); diff != "" {
+		t.Fatalf("deletions (-want +got):\n%s", diff)
+	}
+
+	e.clk.Advance(time.Hour)
+	if b := e.poll(t); len(b.Posts) != 0 {
+		t.Errorf("reported again: %v", briefs(b.Posts))
+	}
+
+	e.fake.DeletePost(e.post)
+	e.clk.Advance(time.Minute)
+	b = e.poll(t)
+	if diff := cmp.Diff([]brief{{ID: e.post, Kind: tanggap.InteractionPost, Deleted: true}}, briefs(b.Posts)); diff != "" {
+		t.Errorf("post deleted (-want +got):\n%s", diff)
+	}
+}
+
+func TestPostsEdgeSkipsVisitorPosts(t *testing.T) {
+	e := newEnv(t, nil, facebook.WithEdge("posts"))
+	e.fake.AddPost(facebookfake.Post{PageID: e.pid, FromID: "26000000000000001", FromName: "Siti", Message: "Air keruh"})
+	b := e.poll(t)
+	if len(b.Posts) != 1 || b.Posts[0].ID != e.post {
+		t.Errorf("posts edge: %v", briefs(b.Posts))
+	}
+}
+
+func TestUnknownPage(t *testing.T) {
+	e := newEnv(t, nil)
+	e.acct.Handle = "HalamanTidakAda"
+	_, err := e.poller.Poll(context.Background(), e.acct, "")
+	if tanggap.ErrorCode(err) != tanggap.EINVALID || !strings.Contains(err.Error(), "@HalamanTidakAda") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestInvalidUTF8(t *testing.T) {
+	e := newEnv(t, nil)
+	e.acct.ID = e.pid
+	body := "{\"data\":[{\"id\":\"" + e.pid + "_1\",\"message\":\"air \xe2\x82 keruh \\ud83d\",\"created_time\":\"2026-03-17T09:00:00+0000\",\"updated_time\":\"2026-03-17T09:00:00+0000\",\"from\":{\"id\":\"26000000000000009\",\"name\":\"Siti\"}}]}"
+	e.fake.Inject(facebookfake.Fault{Path: "/feed", Status: 200, Body: body})
+	b := e.poll(t)
+	if len(b.Posts) != 1 || !b.Posts[0].InvalidUTF8 || b.Posts[0].Text != "air \uFFFD\uFFFD keruh \uFFFD" {
+		t.Fatalf("%+v", b.Posts)
+	}
+}

@@ -1,0 +1,678 @@
+package instagram
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/facebook/graph"
+	"github.com/tanggap/tanggap/config"
+)
+
+// Field lists requested from the Graph API.
+const (
+	MediaFields   = "id,caption,timestamp,permalink,comments_count,username,media_product_type"
+	TagFields     = "id,caption,timestamp,permalink,comments_count,username"
+	commentCore   = "id,text,timestamp,username,from{id,username},parent_id,hidden,like_count"
+	CommentFields = commentCore + ",replies{" + commentCore + "}"
+	ReplyFields   = commentCore
+	AccountFields = "instagram_business_account{id,username}"
+)
+
+// Poller polls Instagram accounts. It is safe for concurrent use: all
+// per-account state lives in the cursor.
+type Poller struct {
+	graph  *graph.Client
+	tokens TokenSource
+	now    func() time.Time
+
+	baseURL, version string
+	hc               *http.Client
+
+	activeWindow    time.Duration
+	rescanEvery     time.Duration
+	tagsEvery       time.Duration
+	pageSize        int
+	maxMediaPages   int
+	maxCommentPages int
+	maxScans        int
+	maxVerify       int
+	maxSeen         int
+}
+
+// Option configures a Poller.
+type Option func(*Poller)
+
+// WithBaseURL points the poller at another Graph host (a fake in tests and
+// in `tanggap dev`). Default https://graph.facebook.com.
+func WithBaseURL(u string) Option { return func(p *Poller) { p.baseURL = u } }
+
+// WithVersion sets the Graph API version path element. Default graph.DefaultVersion.
+func WithVersion(v string) Option { return func(p *Poller) { p.version = v } }
+
+// WithHTTPClient sets the HTTP client. Per-call timeouts come from ctx.
+func WithHTTPClient(c *http.Client) Option { return func(p *Poller) { p.hc = c } }
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(p *Poller) { p.now = now } }
+
+// WithActiveWindow sets how old a media may be and still have its comments
+// polled. Default 7 days.
+func WithActiveWindow(d time.Duration) Option { return func(p *Poller) { p.activeWindow = d } }
+
+// WithRescanEvery sets how often a media whose comment count did not
+// change is listed again anyway (edits, hidden comments). Default 30 min.
+func WithRescanEvery(d time.Duration) Option { return func(p *Poller) { p.rescanEvery = d } }
+
+// WithTagsEvery sets how often the tagged media are listed. Default 10 min.
+func WithTagsEvery(d time.Duration) Option { return func(p *Poller) { p.tagsEvery = d } }
+
+// WithPageSize sets the limit parameter (default 50, at most 100).
+func WithPageSize(n int) Option { return func(p *Poller) { p.pageSize = n } }
+
+// WithLimits bounds one poll: media list pages, comment pages per media,
+// media scanned, deletion look-ups. Zero keeps a default (2, 10, 8, 5).
+func WithLimits(mediaPages, commentPages, scans, verify int) Option {
+	return func(p *Poller) {
+		if mediaPages > 0 {
+			p.maxMediaPages = mediaPages
+		}
+		if commentPages > 0 {
+			p.maxCommentPages = commentPages
+		}
+		if scans > 0 {
+			p.maxScans = scans
+		}
+		if verify > 0 {
+			p.maxVerify = verify
+		}
+	}
+}
+
+// WithMaxSeen bounds the ids remembered in a cursor. Default 4000.
+func WithMaxSeen(n int) Option { return func(p *Poller) { p.maxSeen = n } }
+
+// New returns a Poller that gets each account's token from tokens.
+func New(tokens TokenSource, opts ...Option) *Poller {
+	p := &Poller{
+		tokens:          tokens,
+		now:             time.Now,
+		activeWindow:    7 * 24 * time.Hour,
+		rescanEvery:     30 * time.Minute,
+		tagsEvery:       10 * time.Minute,
+		pageSize:        50,
+		maxMediaPages:   2,
+		maxCommentPages: 10,
+		maxScans:        8,
+		maxVerify:       5,
+		maxSeen:         4000,
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.pageSize <= 0 || p.pageSize > 100 {
+		p.pageSize = 50
+	}
+	p.graph = graph.NewClient(p.baseURL, p.version, p.hc, p.now)
+	return p
+}
+
+// Platform implements collectors.Poller.
+func (p *Poller) Platform() tanggap.Platform { return tanggap.PlatformInstagram }
+
+// cursor is the JSON inside the opaque cursor string.
+type cursor struct {
+	V      int          `json:"v"`
+	UserID string       `json:"uid,omitempty"`
+	TagsAt int64        `json:"tags_at,omitempty"`
+	Media  []mediaState `json:"media,omitempty"`
+	graph.Seen
+}
+
+type mediaState struct {
+	ID        string `json:"id"`
+	At        int64  `json:"t"`
+	Count     int    `json:"n"` // comments_count at the last complete scan; -1 never scanned
+	ScannedAt int64  `json:"s,omitempty"`
+}
+
+func decodeCursor(s string) cursor {
+	var c cursor
+	if s == "" || json.Unmarshal([]byte(s), &c) != nil || c.V != 1 {
+		// An unreadable cursor starts over: re-emitting is harmless
+		// (writes are idempotent by id), failing forever is not.
+		return cursor{V: 1}
+	}
+	return c
+}
+
+func (c *cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// Poll implements collectors.Poller. On an error after some progress the
+// Batch still carries the posts and a Cursor covering exactly them.
+func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (collectors.Batch, error) {
+	label := "instagram @" + acct.Handle
+	if p.tokens == nil {
+		return collectors.Batch{}, tanggap.Errorf(tanggap.EAUTH, "%s: no token source configured", label)
+	}
+	token, err := p.tokens(ctx, acct)
+	if err != nil {
+		return collectors.Batch{}, err
+	}
+	if token == "" {
+		return collectors.Batch{}, tanggap.Errorf(tanggap.EAUTH, "%s: no access token configured", label)
+	}
+	r := &run{
+		p:       p,
+		acct:    acct,
+		call:    p.graph.Begin(token, label),
+		c:       decodeCursor(cur),
+		now:     p.now().UTC(),
+		emitted: map[string]bool{},
+	}
+	err = r.poll(ctx)
+	if err == nil {
+		err = r.call.Stop
+	}
+	sort.SliceStable(r.posts, func(i, j int) bool { return r.posts[i].CreatedAt.Before(r.posts[j].CreatedAt) })
+	b := collectors.Batch{Posts: r.posts, Budget: r.call.Budget(), Calls: r.call.Calls}
+	if err == nil || r.progress {
+		r.c.Prune(r.now.Add(-p.activeWindow-24*time.Hour).Unix(), p.maxSeen)
+		b.Cursor = r.c.encode()
+	}
+	return b, err
+}
+
+type run struct {
+	p        *Poller
+	acct     config.Account
+	call     *graph.Call
+	c        cursor
+	now      time.Time
+	uid      string
+	posts    []tanggap.Post
+	emitted  map[string]bool
+	progress bool
+	suspects []graph.Entry
+}
+
+func (r *run) poll(ctx context.Context) error {
+	if err := r.resolve(ctx); err != nil {
+		return err
+	}
+	active, err := r.listMedia(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range r.pickScans(active) {
+		if err := r.scan(ctx, m); err != nil {
+			return err
+		}
+	}
+	if err := r.verify(ctx); err != nil {
+		return err
+	}
+	if r.now.Unix()-r.c.TagsAt >= int64(r.p.tagsEvery/time.Second) {
+		if err := r.listTags(ctx); err != nil {
+			switch tanggap.ErrorCode(err) {
+			case tanggap.EAUTH, tanggap.EINVALID, tanggap.ENOTFOUND:
+				// A token without the tags permission must not stop the
+				// comments: tags are tried again after tagsEvery.
+				r.c.TagsAt = r.now.Unix()
+				r.progress = true
+			default:
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// resolve finds the ig-user-id: from the config, the cursor, or the
+// Instagram accounts the token manages.
+func (r *run) resolve(ctx context.Context) error {
+	switch {
+	case r.acct.ID != "":
+		r.uid = r.acct.ID
+	case r.c.UserID != "":
+		r.uid = r.c.UserID
+	}
+	if r.uid != "" {
+		r.c.UserID = r.uid
+		return nil
+	}
+	var page struct {
+		Data []struct {
+			ID      string `json:"id"`
+			Account *struct {
+				ID       string `json:"id"`
+				Username string `json:"username"`
+			} `json:"instagram_business_account"`
+		} `json:"data"`
+	}
+	q := url.Values{"fields": {AccountFields}, "limit": {"100"}}
+	if err := r.call.Get(ctx, "me/accounts", q, &page); err != nil {
+		return err
+	}
+	want := strings.TrimPrefix(r.acct.Handle, "@")
+	for _, d := range page.Data {
+		if d.Account != nil && strings.EqualFold(d.Account.Username, want) && d.Account.ID != "" {
+			r.uid = d.Account.ID
+			r.c.UserID = r.uid
+			r.progress = true
+			return nil
+		}
+	}
+	return tanggap.Errorf(tanggap.EINVALID, "%s: the token manages no such Instagram account; set its id in the city config", r.call.Label())
+}
+
+type igMedia struct {
+	ID            string     `json:"id"`
+	Caption       graph.Text `json:"caption"`
+	Timestamp     graph.Time `json:"timestamp"`
+	Permalink     string     `json:"permalink"`
+	CommentsCount int        `json:"comments_count"`
+	Username      string     `json:"username"`
+}
+
+type mediaPage struct {
+	Data   []igMedia     `json:"data"`
+	Paging *graph.Paging `json:"paging"`
+}
+
+type igUser struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+}
+
+type igComment struct {
+	ID        string     `json:"id"`
+	Text      graph.Text `json:"text"`
+	Timestamp graph.Time `json:"timestamp"`
+	Username  string     `json:"username"`
+	From      *igUser    `json:"from"`
+	ParentID  string     `json:"parent_id"`
+	Hidden    bool       `json:"hidden"`
+	Replies   *struct {
+		Data   []igComment   `json:"data"`
+		Paging *graph.Paging `json:"paging"`
+	} `json:"replies"`
+}
+
+type commentPage struct {
+	Data   []igComment   `json:"data"`
+	Paging *graph.Paging `json:"paging"`
+}
+
+// listMedia lists the account's media inside the active window, emits
+// the new or edited ones as posts and returns them with their counts.
+func (r *run) listMedia(ctx context.Context) ([]igMedia, error) {
+	since := r.now.Add(-r.p.activeWindow)
+	var active []igMedia
+	q := url.Values{"fields": {MediaFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
+	complete := false
+	for page := 0; page < r.p.maxMediaPages; page++ {
+		var mp mediaPage
+		if err := r.call.Get(ctx, r.uid+"/media", q, &mp); err != nil {
+			return nil, err
+		}
+		old := false
+		for _, m := range mp.Data {
+			if m.ID == "" {
+				continue
+			}
+			if m.Timestamp.Before(since) {
+				old = true
+				continue
+			}
+			active = append(active, m)
+			r.observe(r.mediaPost(m, tanggap.InteractionPost), false)
+		}
+		after := mp.Paging.After()
+		if old || after == "" || r.call.Stop != nil {
+			complete = old || after == ""
+			break
+		}
+		q.Set("after", after)
+	}
+	// Keep the state of active media; a tracked media missing from a
+	// complete listing is looked up (deleted media are reported).
+	listed := map[string]bool{}
+	for _, m := range active {
+		listed[m.ID] = true
+	}
+	var keep []mediaState
+	for _, ms := range r.c.Media {
+		if ms.At < since.Unix() {
+			continue
+		}
+		if !listed[ms.ID] && complete {
+			var node struct {
+				ID string `json:"id"`
+			}
+			err := r.call.Get(ctx, ms.ID, url.Values{"fields": {"id"}}, &node)
+			if graph.IsNotFound(err) {
+				r.gone(ms.ID)
+				r.progress = true
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		keep = append(keep, ms)
+	}
+	r.c.Media = keep
+	for _, m := range active {
+		if r.state(m.ID) == nil {
+			r.c.Media = append(r.c.Media, mediaState{ID: m.ID, At: m.Timestamp.Unix(), Count: -1})
+		}
+	}
+	r.progress = true
+	return active, nil
+}
+
+func (r *run) state(id string) *mediaState {
+	for i := range r.c.Media {
+		if r.c.Media[i].ID == id {
+			return &r.c.Media[i]
+		}
+	}
+	return nil
+}
+
+// pickScans chooses the media whose comments are listed in this poll:
+// first those whose comment count changed (newest first), then those due
+// for a rescan (least recently scanned first), at most maxScans.
+func (r *run) pickScans(active []igMedia) []igMedia {
+	var changed, due []igMedia
+	for _, m := range active {
+		st := r.state(m.ID)
+		switch {
+		case st == nil:
+		case st.Count != m.CommentsCount:
+			changed = append(changed, m)
+		case r.now.Sub(time.Unix(st.ScannedAt, 0)) >= r.p.rescanEvery:
+			due = append(due, m)
+		}
+	}
+	sort.SliceStable(changed, func(i, j int) bool { return changed[i].Timestamp.After(changed[j].Timestamp.Time) })
+	sort.SliceStable(due, func(i, j int) bool { return r.state(due[i].ID).ScannedAt < r.state(due[j].ID).ScannedAt })
+	out := append(changed, due...)
+	if len(out) > r.p.maxScans {
+		out = out[:r.p.maxScans]
+	}
+	return out
+}
+
+// scan lists every comment and reply of one media.
+func (r *run) scan(ctx context.Context, m igMedia) error {
+	listed := map[string]bool{}
+	complete := true
+	q := url.Values{"fields": {CommentFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
+	for page := 0; ; page++ {
+		if page == r.p.maxCommentPages {
+			complete = false
+			break
+		}
+		var cp commentPage
+		err := r.call.Get(ctx, m.ID+"/comments", q, &cp)
+		if graph.IsNotFound(err) {
+			r.gone(m.ID)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, c := range cp.Data {
+			if c.ID == "" {
+				continue
+			}
+			listed[c.ID] = true
+			r.observe(r.commentPost(m, c, ""), c.Hidden)
+			if c.Replies == nil {
+				continue
+			}
+			for _, rc := range c.Replies.Data {
+				if rc.ID != "" {
+					listed[rc.ID] = true
+					r.observe(r.commentPost(m, rc, c.ID), rc.Hidden)
+				}
+			}
+			if after := c.Replies.Paging.After(); after != "" {
+				ok, err := r.moreReplies(ctx, m, c.ID, after, listed)
+				if err != nil {
+					return err
+				}
+				complete = complete && ok
+			}
+		}
+		r.progress = true
+		after := cp.Paging.After()
+		if after == "" {
+			break
+		}
+		if r.call.Stop != nil {
+			complete = false
+			break
+		}
+		q.Set("after", after)
+	}
+	if !complete {
+		return nil
+	}
+	for _, e := range r.c.InThread(m.ID) {
+		if e.ID != m.ID && !e.Gone && !listed[e.ID] {
+			r.suspects = append(r.suspects, e)
+		}
+	}
+	st := r.state(m.ID)
+	st.Count = m.CommentsCount
+	st.ScannedAt = r.now.Unix()
+	return nil
+}
+
+func (r *run) moreReplies(ctx context.Context, m igMedia, parent, after string, listed map[string]bool) (bool, error) {
+	q := url.Values{"fields": {ReplyFields}, "limit": {strconv.Itoa(r.p.pageSize)}, "after": {after}}
+	for page := 0; page < r.p.maxCommentPages; page++ {
+		var cp commentPage
+		err := r.call.Get(ctx, parent+"/replies", q, &cp)
+		if graph.IsNotFound(err) {
+			return true, nil // the parent went away; its own entry is checked
+		}
+		if err != nil {
+			return false, err
+		}
+		for _, rc := range cp.Data {
+			if rc.ID != "" {
+				listed[rc.ID] = true
+				r.observe(r.commentPost(m, rc, parent), rc.Hidden)
+			}
+		}
+		after := cp.Paging.After()
+		if after == "" {
+			return true, nil
+		}
+		if r.call.Stop != nil {
+			return false, nil
+		}
+		q.Set("after", after)
+	}
+	return false, nil
+}
+
+// verify looks up the tracked comments missing from a complete listing;
+// only the API's "does not exist" or hidden=true makes them deleted.
+func (r *run) verify(ctx context.Context) error {
+	for i, e := range r.suspects {
+		if i == r.p.maxVerify {
+			break
+		}
+		var c igComment
+		err := r.call.Get(ctx, e.ID, url.Values{"fields": {"id,hidden,timestamp"}}, &c)
+		switch {
+		case graph.IsNotFound(err):
+			r.gone(e.ID)
+		case err != nil:
+			return err
+		case c.Hidden:
+			r.gone(e.ID)
+		}
+	}
+	return nil
+}
+
+func (r *run) listTags(ctx context.Context) error {
+	var mp mediaPage
+	q := url.Values{"fields": {TagFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
+	if err := r.call.Get(ctx, r.uid+"/tags", q, &mp); err != nil {
+		return err
+	}
+	since := r.now.Add(-r.p.activeWindow)
+	for _, m := range mp.Data {
+		if m.ID != "" && !m.Timestamp.Before(since) {
+			r.observe(r.mediaPost(m, tanggap.InteractionTag), false)
+		}
+	}
+	r.c.TagsAt = r.now.Unix()
+	r.progress = true
+	return nil
+}
+
+func (r *run) mediaPost(m igMedia, kind tanggap.Interaction) tanggap.Post {
+	p := tanggap.Post{
+		Platform:    tanggap.PlatformInstagram,
+		ID:          m.ID,
+		URL:         m.Permalink,
+		Account:     r.acct.Handle,
+		Author:      m.Username,
+		Text:        m.Caption.S,
+		InvalidUTF8: m.Caption.Invalid,
+		CreatedAt:   m.Timestamp.Time,
+		CapturedAt:  r.now,
+		ThreadID:    m.ID,
+		Interaction: kind,
+	}
+	if kind == tanggap.InteractionPost {
+		p.AuthorID = r.uid
+		if p.Author == "" {
+			p.Author = r.acct.Handle
+		}
+	}
+	return p
+}
+
+func (r *run) commentPost(m igMedia, c igComment, parent string) tanggap.Post {
+	p := tanggap.Post{
+		Platform:    tanggap.PlatformInstagram,
+		ID:          c.ID,
+		URL:         commentURL(m.Permalink, c.ID),
+		Account:     r.acct.Handle,
+		Author:      c.Username,
+		Text:        c.Text.S,
+		InvalidUTF8: c.Text.Invalid,
+		CreatedAt:   c.Timestamp.Time,
+		CapturedAt:  r.now,
+		ThreadID:    m.ID,
+		Interaction: tanggap.InteractionComment,
+	}
+	if c.From != nil {
+		p.AuthorID = c.From.ID
+		if p.Author == "" {
+			p.Author = c.From.Username
+		}
+	}
+	if c.ParentID != "" {
+		parent = c.ParentID
+	}
+	if parent != "" {
+		p.ParentID = parent
+		p.Interaction = tanggap.InteractionReply
+	}
+	return p
+}
+
+// commentURL links a comment: https://www.instagram.com/p/CODE/c/ID/ when
+// the media permalink has the /p/ or /reel/ form, else the permalink.
+func commentURL(permalink, id string) string {
+	u, err := url.Parse(permalink)
+	if err != nil || u.Host == "" {
+		return permalink
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) == 2 && (parts[0] == "p" || parts[0] == "reel") {
+		u.Path = "/" + parts[0] + "/" + parts[1] + "/c/" + url.PathEscape(id) + "/"
+		u.RawQuery = ""
+		return u.String()
+	}
+	return permalink
+}
+
+// observe publishes a post the first time it is seen, again when its text
+// changed (EditedAt) and when the platform hides it (Deleted).
+func (r *run) observe(p tanggap.Post, hidden bool) {
+	if p.ID == "" || r.emitted[p.ID] || p.CreatedAt.IsZero() {
+		return
+	}
+	h := graph.Hash(p.Text)
+	e, ok := r.c.Get(p.ID)
+	at := p.CreatedAt.Unix()
+	switch {
+	case !ok:
+		if at <= r.c.Floor {
+			return // forgotten long ago, not new
+		}
+		p.Deleted = hidden
+		e = graph.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
+	case hidden && !e.Gone:
+		p.Deleted = true
+	case !hidden && e.Gone:
+		p.EditedAt = &r.now // shown again
+	case e.Hash != h && !hidden:
+		p.EditedAt = &r.now
+	default:
+		return
+	}
+	e.Hash, e.Gone = h, hidden
+	r.c.Put(e)
+	r.emit(p)
+}
+
+// gone reports a tracked post deleted.
+func (r *run) gone(id string) {
+	e, ok := r.c.Get(id)
+	if !ok || e.Gone || r.emitted[id] {
+		return
+	}
+	e.Gone = true
+	r.c.Put(e)
+	r.emit(tanggap.Post{
+		Platform:    tanggap.PlatformInstagram,
+		ID:          id,
+		Account:     r.acct.Handle,
+		CreatedAt:   time.Unix(e.At, 0).UTC(),
+		CapturedAt:  r.now,
+		ThreadID:    e.Thread,
+		ParentID:    e.Parent,
+		Interaction: tanggap.Interaction(e.Kind),
+		Deleted:     true,
+	})
+}
+
+func (r *run) emit(p tanggap.Post) {
+	p.Sanitize()
+	r.emitted[p.ID] = true
+	r.posts = append(r.posts, p)
+}
+
+var _ collectors.Poller = (*Poller)(nil)

@@ -1,0 +1,352 @@
+package youtube_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/youtube"
+	"github.com/tanggap/tanggap/collectors/youtube/youtubefake"
+	"github.com/tanggap/tanggap/config"
+)
+
+const key = "api-key-SECRET"
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c *clock) Set(t time.Time)         { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+type env struct {
+	clk    *clock
+	fake   *youtubefake.Server
+	poller *youtube.Poller
+	acct   config.Account
+	cid    string
+	video  string
+	cursor string
+}
+
+func newEnv(t *testing.T, fakeOpts []youtubefake.Option, opts ...youtube.Option) *env {
+	t.Helper()
+	clk := &clock{t: time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)}
+	fake := youtubefake.New(append([]youtubefake.Option{youtubefake.WithClock(clk.Now), youtubefake.WithKey(key)}, fakeOpts...)...)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	p := youtube.New(youtube.StaticToken(key), append([]youtube.Option{
+		youtube.WithBaseURL(srv.URL + "/youtube/v3"), youtube.WithClock(clk.Now), youtube.WithHTTPClient(srv.Client()),
+	}, opts...)...)
+	e := &env{clk: clk, fake: fake, poller: p, acct: config.Account{Platform: tanggap.PlatformYouTube, Handle: "@MasTriAdhianto", Owner: "mayor"}}
+	e.cid = fake.AddChannel("@MasTriAdhianto", "Tri Adhianto", "")
+	e.video = fake.NewVideoID()
+	return e
+}
+
+func (e *env) comment(author, text, parent string, ago time.Duration) string {
+	return e.fake.AddComment(youtubefake.Comment{ChannelID: e.cid, VideoID: e.video, ParentID: parent, Text: text,
+		AuthorName: author, Published: e.clk.Now().Add(-ago)})
+}
+
+func (e *env) poll(t *testing.T) collectors.Batch {
+	t.Helper()
+	b, err := e.poller.Poll(context.Background(), e.acct, e.cursor)
+	if err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	e.cursor = b.Cursor
+	return b
+}
+
+type brief struct {
+	ID, Author, Text, Parent string
+	Kind                     tanggap.Interaction
+	Edited, Deleted          bool
+}
+
+func briefs(posts []tanggap.Post) []brief {
+	var out []brief
+	for _, p := range posts {
+		out = append(out, brief{p.ID, p.Author, p.Text, p.ParentID, p.Interaction, p.EditedAt != nil, p.Deleted})
+	}
+	return out
+}
+
+func byID(in []brief) []brief {
+	out := append([]brief(nil), in...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func TestThreadsRepliesAndChannelReplies(t *testing.T) {
+	e := newEnv(t, nil)
+	t1 := e.comment("@warga_bekasi", "Banjir di Perumahan Pondok Gede Permai", "", time.Hour)
+	r1 := e.fake.AddComment(youtubefake.Comment{ParentID: t1, Text: "Tim BPBD sudah diterjunkan", AuthorChannelID: e.cid, Published: e.clk.Now().Add(-30 * time.Minute)})
+	var more []string
+	for i := 0; i < 7; i++ { // more than the 5 a thread resource carries
+		more = append(more, e.comment(fmt.Sprintf("@w%d", i), fmt.Sprintf("sama di RT %d", i), t1, time.Duration(29-i)*time.Minute))
+	}
+	b := e.poll(t)
+	if len(b.Posts) != 9 {
+		t.Fatalf("%d posts, want 9: %v", len(b.Posts), briefs(b.Posts))
+	}
+	want := []brief{
+		{ID: t1, Author: "@warga_bekasi", Text: "Banjir di Perumahan Pondok Gede Permai", Kind: tanggap.InteractionComment},
+		{ID: r1, Author: "@MasTriAdhianto", Text: "Tim BPBD sudah diterjunkan", Parent: t1, Kind: tanggap.InteractionReply},
+	}
+	if diff := cmp.Diff(want, briefs(b.Posts[:2])); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if b.Posts[1].AuthorID != e.cid {
+		t.Errorf("channel reply author id %q", b.Posts[1].AuthorID)
+	}
+	for _, p := range b.Posts {
+		if p.ThreadID != t1 || p.Validate() != nil || !strings.Contains(p.URL, "lc="+p.ID) {
+			t.Errorf("post %s: thread %s url %s", p.ID, p.ThreadID, p.URL)
+		}
+	}
+	// channels.list (handle), commentThreads, comments.list (replies)
+	if b.Calls != 3 || e.fake.UnitsUsed() != 3 {
+		t.Errorf("units: poller %d, fake %d; want 3", b.Calls, e.fake.UnitsUsed())
+	}
+
+	e.clk.Advance(time.Minute)
+	if b := e.poll(t); len(b.Posts) != 0 || b.Calls != 1 {
+		t.Errorf("idle poll: %v in %d units", briefs(b.Posts), b.Calls)
+	}
+	r9 := e.comment("@w9", "di Jatiasih juga", t1, 0)
+	t2 := e.comment("@x", "Lampu jalan mati", "", 0)
+	e.clk.Advance(time.Minute)
+	b = e.poll(t)
+	if diff := cmp.Diff(byID([]brief{
+		{ID: r9, Author: "@w9", Text: "di Jatiasih juga", Parent: t1, Kind: tanggap.InteractionReply},
+		{ID: t2, Author: "@x", Text: "Lampu jalan mati", Kind: tanggap.InteractionComment},
+	}), byID(briefs(b.Posts))); diff != "" {
+		t.Errorf("third poll (-want +got):\n%s", diff)
+	}
+	_ = more
+}
+
+func TestPagination(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		threads   int
+		pageSize  int
+		wantUnits int
+	}{
+		{"one page", 30, 100, 2},
+		{"exact", 200, 100, 3},
+		{"many pages", 250, 50, 6},
+		{"empty channel", 0, 100, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil, youtube.WithPageSize(tc.pageSize), youtube.WithMaxPages(10))
+			want := map[string]bool{}
+			for i := 0; i < tc.threads; i++ {
+				want[e.comment("@w", fmt.Sprintf("aduan %d", i), "", time.Duration(tc.threads-i)*time.Second)] = true
+			}
+			b := e.poll(t)
+			got := map[string]bool{}
+			for _, p := range b.Posts {
+				if got[p.ID] {
+					t.Errorf("%s twice", p.ID)
+				}
+				got[p.ID] = true
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if b.Calls != tc.wantUnits {
+				t.Errorf("units %d, want %d", b.Calls, tc.wantUnits)
+			}
+			// The next poll stops after the first page: nothing changed.
+			e.clk.Advance(time.Minute)
+			if b := e.poll(t); len(b.Posts) != 0 || b.Calls != 1 {
+				t.Errorf("idle poll: %d posts in %d units", len(b.Posts), b.Calls)
+			}
+		})
+	}
+}
+
+func TestVeryLargePage(t *testing.T) {
+	e := newEnv(t, nil)
+	long := strings.Repeat("jalan rusak berat ", 1500)
+	for i := 0; i < 100; i++ {
+		e.comment("@w", fmt.Sprintf("%d %s", i, long), "", time.Duration(100-i)*time.Second)
+	}
+	b := e.poll(t)
+	if len(b.Posts) != 100 {
+		t.Fatalf("%d posts", len(b.Posts))
+	}
+	for _, p := range b.Posts {
+		if !p.Truncated || len(p.Text) > tanggap.MaxTextBytes {
+			t.Fatalf("%s: truncated %v len %d", p.ID, p.Truncated, len(p.Text))
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	// 10:00 UTC on 17 March 2026 is 03:00 PDT: the quota resets at
+	// 00:00 PDT on 18 March = 07:00 UTC.
+	midnightPT := time.Date(2026, 3, 18, 7, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name          string
+		fault         youtubefake.Fault
+		code          string
+		reason, scope string
+		until         time.Time
+	}{
+		{name: "quotaExceeded is a 403", fault: youtubefake.QuotaExceeded(), code: tanggap.ERATELIMIT, reason: "quota_exceeded", scope: youtube.ScopeQuota, until: midnightPT},
+		{name: "rateLimitExceeded", fault: youtubefake.Fault{Status: 403, Reason: "rateLimitExceeded", Message: "slow down"}, code: tanggap.ERATELIMIT, reason: "rate_limit", scope: youtube.ScopeQuota, until: time.Date(2026, 3, 17, 10, 1, 0, 0, time.UTC)},
+		{name: "429", fault: youtubefake.Fault{Status: 429}, code: tanggap.ERATELIMIT, reason: "rate_limit", scope: youtube.ScopeQuota, until: time.Date(2026, 3, 17, 10, 1, 0, 0, time.UTC)},
+		{name: "key invalid", fault: youtubefake.KeyInvalid(), code: tanggap.EAUTH},
+		{name: "401", fault: youtubefake.AuthError(), code: tanggap.EAUTH},
+		{name: "403 forbidden", fault: youtubefake.Fault{Status: 403, Reason: "forbidden", Message: "no"}, code: tanggap.EAUTH},
+		{name: "503 backendError", fault: youtubefake.BackendError(), code: tanggap.EUNAVAILABLE},
+		{name: "500 empty", fault: youtubefake.Fault{Status: 500}, code: tanggap.EUNAVAILABLE},
+		{name: "malformed", fault: youtubefake.Malformed(), code: tanggap.EINVALID},
+		{name: "channel not found", fault: youtubefake.Fault{Status: 404, Reason: "channelNotFound", Message: "not found"}, code: tanggap.EINVALID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.acct.ID = e.cid
+			e.comment("@w", "Air mati", "", time.Minute)
+			e.fake.Inject(tc.fault)
+			_, err := e.poller.Poll(context.Background(), e.acct, "")
+			if got := tanggap.ErrorCode(err); got != tc.code {
+				t.Fatalf("code %q (%v), want %q", got, err, tc.code)
+			}
+			if strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "@MasTriAdhianto") {
+				t.Errorf("message: %s", err)
+			}
+			if tc.reason != "" {
+				var rl *collectors.RateLimitError
+				if !errors.As(err, &rl) {
+					t.Fatalf("no RateLimitError in %v", err)
+				}
+				if diff := cmp.Diff(collectors.RateLimitError{Until: tc.until, Reason: tc.reason, Scope: tc.scope}, *rl); diff != "" {
+					t.Errorf("(-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+func TestCommentsDisabledIsNotAnError(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fake.Inject(youtubefake.Fault{Path: "commentThreads", Status: 403, Reason: "commentsDisabled", Message: "The video identified by the videoId parameter has disabled comments."})
+	b := e.poll(t)
+	if len(b.Posts) != 0 || b.Cursor == "" {
+		t.Errorf("%v %q", briefs(b.Posts), b.Cursor)
+	}
+}
+
+func TestDailyQuotaFromTheFake(t *testing.T) {
+	e := newEnv(t, []youtubefake.Option{youtubefake.WithQuota(3)})
+	e.comment("@w", "Air mati", "", time.Minute)
+	e.poll(t) // channels + threads = 2 units
+	e.clk.Advance(time.Minute)
+	e.poll(t) // 3 units
+	e.clk.Advance(time.Minute)
+	_, err := e.poller.Poll(context.Background(), e.acct, e.cursor)
+	var rl *collectors.RateLimitError
+	if !errors.As(err, &rl) || rl.Reason != "quota_exceeded" || !rl.Until.Equal(time.Date(2026, 3, 18, 7, 0, 0, 0, time.UTC)) {
+		t.Fatalf("err = %v", err)
+	}
+	e.clk.Set(rl.Until)
+	e.poll(t) // a new Pacific day
+}
+
+func TestSlowResponseTimesOut(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fake.Inject(youtubefake.Slow(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := e.poller.Poll(ctx, e.acct, "")
+	if tanggap.ErrorCode(err) != tanggap.EUNAVAILABLE || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestEditsAndDeletions(t *testing.T) {
+	e := newEnv(t, nil)
+	t1 := e.comment("@a", "Jalan rusak", "", 2*time.Hour)
+	t2 := e.comment("@b", "Parit mampet", "", 2*time.Hour)
+	r1 := e.comment("@c", "betul", t1, time.Hour)
+	r2 := e.comment("@d", "parah", t1, time.Hour)
+	first := e.poll(t)
+	created := map[string]time.Time{}
+	for _, p := range first.Posts {
+		created[p.ID] = p.CreatedAt
+	}
+
+	e.clk.Advance(time.Minute)
+	e.fake.EditComment(t1, "Jalan rusak di Jl. Chairil Anwar")
+	b := e.poll(t)
+	if diff := cmp.Diff([]brief{{ID: t1, Author: "@a", Text: "Jalan rusak di Jl. Chairil Anwar", Kind: tanggap.InteractionComment, Edited: true}}, briefs(b.Posts)); diff != "" {
+		t.Fatalf("edit (-want +got):\n%s", diff)
+	}
+	if !b.Posts[0].EditedAt.Equal(e.clk.Now()) || !b.Posts[0].CreatedAt.Equal(created[t1]) {
+		t.Errorf("edited %v created %v", b.Posts[0].EditedAt, b.Posts[0].CreatedAt)
+	}
+
+	e.clk.Advance(time.Minute)
+	e.fake.DeleteComment(r2)
+	e.fake.DeleteComment(t2)
+	b = e.poll(t)
+	want := []brief{
+		{ID: r2, Parent: t1, Kind: tanggap.InteractionReply, Deleted: true},
+		{ID: t2, Kind: tanggap.InteractionComment, Deleted: true},
+	}
+	if diff := cmp.Diff(byID(want), byID(briefs(b.Posts))); diff != "" {
+		t.Fatalf("deletions (-want +got):\n%s", diff)
+	}
+	for _, p := range b.Posts {
+		if !p.CreatedAt.Equal(created[p.ID]) {
+			t.Errorf("%s created %v", p.ID, p.CreatedAt)
+		}
+	}
+	e.clk.Advance(time.Minute)
+	if b := e.poll(t); len(b.Posts) != 0 {
+		t.Errorf("again: %v", briefs(b.Posts))
+	}
+	_ = r1
+}
+
+func TestInvalidUTF8(t *testing.T) {
+	e := newEnv(t, nil)
+	e.acct.ID = e.cid
+	body := "{\"kind\":\"youtube#commentThreadListResponse\",\"items\":[{\"kind\":\"youtube#commentThread\",\"id\":\"UgzAAAAAAAAAAAAAAAA4AaABAg\",\"snippet\":{\"channelId\":\"" + e.cid +
+		"\",\"videoId\":\"dQ7xB2kLm9Q\",\"totalReplyCount\":0,\"topLevelComment\":{\"kind\":\"youtube#comment\",\"id\":\"UgzAAAAAAAAAAAAAAAA4AaABAg\",\"snippet\":{\"textDisplay\":\"air \xff\xfe mati\",\"textOriginal\":\"air \xff\xfe mati\",\"authorDisplayName\":\"@w\",\"authorChannelId\":{\"value\":\"UCa\"},\"publishedAt\":\"2026-03-17T09:00:00Z\",\"updatedAt\":\"2026-03-17T09:00:00Z\"}}}}]}"
+	e.fake.Inject(youtubefake.Fault{Status: 200, Body: body})
+	b := e.poll(t)
+	if len(b.Posts) != 1 || !b.Posts[0].InvalidUTF8 || b.Posts[0].Text != "air \uFFFD\uFFFD mati" {
+		t.Fatalf("%+v", b.Posts)
+	}
+}
+
+func TestNextPacificMidnight(t *testing.T) {
+	pt := youtube.PacificZone()
+	for _, tc := range []struct{ now, want time.Time }{
+		{time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC), time.Date(2026, 3, 18, 7, 0, 0, 0, time.UTC)}, // PDT
+		{time.Date(2026, 1, 5, 7, 59, 0, 0, time.UTC), time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)},   // PST, a minute before
+		{time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC), time.Date(2026, 1, 6, 8, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 3, 8, 9, 0, 0, 0, time.UTC), time.Date(2026, 3, 9, 7, 0, 0, 0, time.UTC)}, // DST starts on 8 March
+	} {
+		if got := youtube.NextPacificMidnight(tc.now, pt); !got.Equal(tc.want) {
+			t.Errorf("NextPacificMidnight(%v) = %v, want %v", tc.now, got, tc.want)
+		}
+	}
+}

@@ -46,6 +46,8 @@ func commands() map[string]command {
 		"triage":  {"consume posts from Kafka, classify and store them in Redis", runTriage},
 		"serve":   {"serve the web UI, the JSON API and /metrics", runServe},
 		"user":    {"manage web users: add, reset, disable, enable", runUser},
+		"rebuild": {"rebuild the Redis state from the Kafka events and posts topics", runRebuild},
+		"dlq":     {"list dead-lettered records and replay the ones a fix made processable", runDLQ},
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
@@ -61,7 +64,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	city := "e2e" + strings.ReplaceAll(sfx, ".", "")[:12]
-	st := store.New(testRedis(t), city, nil)
+	rdb := testRedis(t)
+	st := store.New(rdb, city, nil)
 	clocks, err := workflow.NewClocks(cfg, "")
 	if err != nil {
 		t.Fatal(err)
@@ -190,9 +194,88 @@ func TestPipelineEndToEnd(t *testing.T) {
 		n, err := st.OutboxLen(ctx)
 		return err == nil && n == 0
 	})
+
+	// A record that is not ours goes to the dead-letter topic, with its reason.
+	if err := pipe.producer.WriteRaw(ctx, topics.Posts, kafka.Message{Key: []byte("x:junk"), Value: []byte("<html>not a post</html>")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the dead letter", func() bool {
+		return testutil.ToFloat64(pipe.metrics.Records.WithLabelValues("dead_letter")) >= 1
+	})
 	stop()
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
+	}
+	var out strings.Builder
+	sum, err := dlq(ctx, brokers, topics, nil, -1, -1, env{stdout: &out})
+	if err != nil || sum.Records != 1 || sum.Readable != 0 || !strings.Contains(out.String(), `"reason":"not a tanggap envelope`) {
+		t.Fatalf("dlq list: %+v %v\n%s", sum, err, out.String())
+	}
+
+	// Rebuild: wipe Redis, rebuild from the Kafka topics, compare.
+	snap := func() map[string]any {
+		m := map[string]any{}
+		all, err := st.Items(ctx, store.ItemQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range all {
+			h, err := st.History(ctx, it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it.UpdatedAt = time.Time{}
+			m[it.ID] = it
+			m[it.ID+" history"] = h
+		}
+		for _, o := range []string{"", "bina_marga_sda", "lingkungan_hidup"} {
+			q, err := st.Queue(ctx, o, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, it := range q.Items {
+				ids = append(ids, it.ID+"@"+it.Deadline.String())
+			}
+			m["queue "+o] = ids
+		}
+		return m
+	}
+	want := snap()
+	wipe(t, ctx, rdb, city)
+	if n, _ := st.Items(ctx, store.ItemQuery{}); len(n) != 0 {
+		t.Fatalf("wipe left %d items", len(n))
+	}
+	tr := triage.New(cfg, clocks, triage.NewKeywords(cfg), st, triage.NewMetrics(prometheus.NewRegistry()), log, nil)
+	rs, err := rebuild(ctx, brokers, topics, st, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Events == 0 || rs.Gaps != 0 || rs.PostsIngested != 0 {
+		t.Errorf("rebuild summary: %+v", rs)
+	}
+	if d := cmp.Diff(want, snap()); d != "" {
+		t.Fatalf("rebuilt state differs (-original +rebuilt):\n%s", d)
+	}
+}
+
+// wipe deletes every key of a city (a lost Redis).
+func wipe(t *testing.T, ctx context.Context, rdb redis.UniversalClient, city string) {
+	t.Helper()
+	iter := rdb.Scan(ctx, 0, "tanggap:{"+city+"}:*", 1000).Iterator()
+	var ks []string
+	for iter.Next(ctx) {
+		ks = append(ks, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for len(ks) > 0 {
+		n := min(len(ks), 500)
+		if err := rdb.Del(ctx, ks[:n]...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		ks = ks[n:]
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 //	tanggap:{city}:resolved               zset   resolved items by the instant they auto-close
 //	tanggap:{city}:cursor:<platform>:<account> string collector cursor (account from the city config)
 //	tanggap:{city}:lease:<name>           string the owner of a lease (collector workers), with TTL
+//	tanggap:{city}:once:<name>            string a "done once" marker, e.g. once:digest:<opd>:<day>, with TTL
 //	tanggap:{city}:coverage               hash   per account: the collector's last coverage report (JSON)
 //	tanggap:{city}:user:<login>           hash   a web user (bcrypt hash, role, OPD); login validated
 //	tanggap:{city}:users                  set    every login
@@ -60,6 +61,7 @@ func (k keys) users() string                { return k.p + "users" }
 func (k keys) session(token string) string  { return k.p + "session:" + tokenHash(token) }
 func (k keys) loginFails(who string) string { return k.p + "loginfail:" + tokenHash(who) }
 func (k keys) lease(name string) string     { return k.p + "lease:" + name }
+func (k keys) marker(name string) string    { return k.p + "once:" + name }
 func (k keys) coverage() string             { return k.p + "coverage" }
 func (k keys) outbox() string               { return k.p + "outbox" }
 func (k keys) edits(id string) string       { return k.p + "edits:" + itemHash(id) }

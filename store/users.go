@@ -22,10 +22,14 @@ type User struct {
 	Name     string
 	Role     string // see web.Role
 	OPD      string
+	Email    string // for the escalation digest; optional
 	Disabled bool
 }
 
-var loginRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
+var (
+	loginRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
+	emailRE = regexp.MustCompile(`^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$`)
+)
 
 // ValidLogin reports whether a login name is acceptable.
 func ValidLogin(login string) bool { return loginRE.MatchString(login) }
@@ -52,6 +56,12 @@ func (s *Store) PutUser(ctx context.Context, u User, password string, create boo
 		return tanggap.Errorf(tanggap.ENOTFOUND, "user %s not found", u.Login)
 	}
 	fields := map[string]any{"login": u.Login, "disabled": b01(u.Disabled)}
+	if u.Email != "" {
+		if len(u.Email) > 254 || !emailRE.MatchString(u.Email) {
+			return tanggap.Errorf(tanggap.EINVALID, "not an e-mail address: %q", u.Email)
+		}
+		fields["email"] = u.Email
+	}
 	if create || u.Name != "" {
 		fields["name"] = u.Name
 	}
@@ -90,7 +100,39 @@ func (s *Store) User(ctx context.Context, login string) (*User, error) {
 	if len(m) == 0 {
 		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "user %s not found", login)
 	}
-	return &User{Login: m["login"], Name: m["name"], Role: m["role"], OPD: m["opd"], Disabled: m["disabled"] == "1"}, nil
+	return &User{Login: m["login"], Name: m["name"], Role: m["role"], OPD: m["opd"], Email: m["email"], Disabled: m["disabled"] == "1"}, nil
+}
+
+// Users lists every user.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	logins, err := s.rdb.SMembers(ctx, s.k.users()).Result()
+	if err != nil {
+		return nil, unavailable(err, "users")
+	}
+	out := make([]User, 0, len(logins))
+	for _, l := range logins {
+		u, err := s.User(ctx, l)
+		if err != nil {
+			if tanggap.ErrorCode(err) == tanggap.ENOTFOUND {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, *u)
+	}
+	return out, nil
+}
+
+// Once sets a marker key if absent (SET NX), for "do this once" across
+// processes (e.g. one digest per OPD per day). name comes from code.
+func (s *Store) Once(ctx context.Context, name string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.k.marker(name), 1, ttl).Result()
+	return ok, unavailable(err, "once")
+}
+
+// Keep sets a marker key, overwriting it.
+func (s *Store) Keep(ctx context.Context, name string, ttl time.Duration) error {
+	return unavailable(s.rdb.Set(ctx, s.k.marker(name), 1, ttl).Err(), "keep")
 }
 
 // SetDisabled disables or enables a user and ends their sessions on next use.

@@ -77,7 +77,7 @@ func dlq(ctx context.Context, brokers []string, topics bus.Topics, prod *bus.Pro
 		_, derr := bus.Decode(m.Value)
 		rec := dlqRecord{Partition: m.Partition, Offset: m.Offset, Reason: header(m, "tanggap.dlq.reason"),
 			From: header(m, "tanggap.dlq.topic") + "/" + header(m, "tanggap.dlq.partition") + "@" + header(m, "tanggap.dlq.offset"),
-			At: header(m, "tanggap.dlq.at"), Key: preview(m.Key, 80), Preview: preview(m.Value, 160), Readable: derr == nil}
+			At:   header(m, "tanggap.dlq.at"), Key: preview(m.Key, 80), Preview: preview(m.Value, 160), Readable: derr == nil}
 		if derr == nil {
 			sum.Readable++
 		}

@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"triage":  {"consume posts from Kafka, classify and store them in Redis", runTriage},
 		"serve":   {"serve the web UI, the JSON API and /metrics", runServe},
 		"user":    {"manage web users: add, reset, disable, enable", runUser},
+		"digest":  {"send today's escalation digests now (triage sends them daily at 07:00)", runDigest},
 		"rebuild": {"rebuild the Redis state from the Kafka events and posts topics", runRebuild},
 		"dlq":     {"list dead-lettered records and replay the ones a fix made processable", runDLQ},
 	}
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: tanggap <command> [flags]\n\ncommands:")
-	for _, name := range []string{"dev", "collect", "triage", "serve", "user", "train", "eval", "classify", "bench", "rebuild", "dlq"} {
+	for _, name := range []string{"dev", "collect", "triage", "serve", "user", "digest", "train", "eval", "classify", "bench", "rebuild", "dlq"} {
 		if c, ok := cmds[name]; ok {
 			fmt.Fprintf(w, "  %-9s %s\n", name, c.summary)
 		}

@@ -66,6 +66,13 @@ func runTriage(ctx context.Context, args []string, e env) error {
 	g.Go(func() error { return serveHTTP(gctx, ln, metricsHandler(reg, st.Ping), log) })
 	g.Go(func() error { return pipe.run(gctx) })
 	g.Go(func() error { return runAutoClose(gctx, workflow.New(st, cfg, clocks, nil), st, time.Minute, log) })
+	dg, err := newDigest(e, cfg, st, clocks, reg, log)
+	if err != nil {
+		return err
+	}
+	if dg != nil {
+		g.Go(func() error { return dg.Run(gctx) })
+	}
 	log.Info("triage_started", "brokers", brokers, "group", "triage")
 	return g.Wait()
 }

@@ -29,6 +29,7 @@ func runUser(ctx context.Context, args []string, e env) error {
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "", "opd_admin, ppid_pelaksana, ppid_utama or operator")
 	opd := fs.String("opd", "", "OPD code for opd_admin and ppid_pelaksana")
+	email := fs.String("email", "", "e-mail address for the escalation digest")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -36,7 +37,7 @@ func runUser(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	u := store.User{Login: strings.ToLower(*login), Name: *name, Role: *role, OPD: *opd}
+	u := store.User{Login: strings.ToLower(*login), Name: *name, Role: *role, OPD: *opd, Email: *email}
 	if action == "add" || (action == "reset" && *role != "") {
 		if err := checkRole(cfg, u); err != nil {
 			return err

@@ -45,8 +45,9 @@ type Ingester interface {
 
 // Metrics are triage's Prometheus metrics.
 type Metrics struct {
-	Records *prometheus.CounterVec
-	Latency prometheus.Histogram
+	Records   *prometheus.CounterVec
+	Latency   prometheus.Histogram
+	Sanitized *prometheus.CounterVec
 }
 
 // NewMetrics registers triage metrics on reg.
@@ -56,7 +57,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tanggap_triage_latency_seconds", Help: "From the Kafka record's timestamp (publish) to the item being stored.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}),
 	}
-	reg.MustRegister(m.Records, m.Latency)
+	m.Sanitized = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_triage_sanitized_total", Help: "Posts stored after cutting an oversize text or replacing invalid UTF-8, by reason."}, []string{"reason"})
+	reg.MustRegister(m.Records, m.Latency, m.Sanitized)
 	return m
 }
 
@@ -69,11 +71,11 @@ type Deadliner interface {
 type Triage struct {
 	cfg    *config.Config
 	clocks Deadliner
-	cls   Classifier
-	store Ingester
-	m     *Metrics
-	log   *slog.Logger
-	now   func() time.Time
+	cls    Classifier
+	store  Ingester
+	m      *Metrics
+	log    *slog.Logger
+	now    func() time.Time
 }
 
 // New returns a Triage. now nil means time.Now.
@@ -138,6 +140,12 @@ func (t *Triage) Handle(ctx context.Context, m kafka.Message) error {
 	}
 	p := *env.Post
 	p.Sanitize()
+	if p.Truncated {
+		t.m.Sanitized.WithLabelValues("truncated").Inc()
+	}
+	if p.InvalidUTF8 {
+		t.m.Sanitized.WithLabelValues("invalid_utf8").Inc()
+	}
 	res, err := t.store.Ingest(ctx, t.Decide(p))
 	if err != nil {
 		if tanggap.ErrorCode(err) == tanggap.EINVALID {

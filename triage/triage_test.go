@@ -1,8 +1,20 @@
 package triage
 
 import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
+	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/store"
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/config"
@@ -61,5 +73,43 @@ func TestDecide(t *testing.T) {
 				t.Errorf("routing clock %v not after first response", in.Deadlines.Routing)
 			}
 		})
+	}
+}
+
+type memStore struct{ got []store.Ingest }
+
+func (m *memStore) Ingest(_ context.Context, in store.Ingest) (store.IngestResult, error) {
+	m.got = append(m.got, in)
+	return store.Stored, nil
+}
+
+func TestHandleHostileRecords(t *testing.T) {
+	cfg := mustConfig(t)
+	clocks, _ := workflow.NewClocks(cfg, "")
+	ms := &memStore{}
+	m := NewMetrics(prometheus.NewRegistry())
+	tr := New(cfg, clocks, NewKeywords(cfg), ms, m, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	huge := strings.Repeat("sampah numpuk ", 5000)
+	post := tanggap.Post{Platform: tanggap.PlatformX, ID: "1", Author: "w", Text: huge + "\xff\xfe", CreatedAt: time.Now()}
+	b, _ := json.Marshal(bus.Envelope{V: 1, Type: "post", Post: &post})
+	if err := tr.Handle(context.Background(), kafka.Message{Value: b}); err != nil {
+		t.Fatal(err)
+	}
+	got := ms.got[0].Post
+	if !got.Truncated || len(got.Text) > tanggap.MaxTextBytes || !utf8.ValidString(got.Text) {
+		t.Fatalf("oversize text not cut: %d bytes, truncated=%v", len(got.Text), got.Truncated)
+	}
+	if testutil.ToFloat64(m.Sanitized.WithLabelValues("truncated")) != 1 {
+		t.Error("truncation not counted")
+	}
+	// Records that are not ours are EINVALID (dead-lettered), never stored.
+	for _, v := range []string{"", "null", "{}", `{"v":1,"type":"event","event":{"item_id":"x"}}`, "\x00\x01binary"} {
+		err := tr.Handle(context.Background(), kafka.Message{Value: []byte(v)})
+		if tanggap.ErrorCode(err) != tanggap.EINVALID {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+	if len(ms.got) != 1 {
+		t.Errorf("stored %d records", len(ms.got))
 	}
 }

@@ -25,12 +25,19 @@ type ConsumerMetrics struct {
 	Retries     prometheus.Counter
 }
 
-// NewConsumerMetrics registers the consumer metrics on reg.
+// NewConsumerMetrics registers the triage consumer's metrics on reg.
 func NewConsumerMetrics(reg prometheus.Registerer) *ConsumerMetrics {
+	return NewConsumerMetricsFor(reg, "triage")
+}
+
+// NewConsumerMetricsFor registers the metrics of one consuming component
+// (triage, webhook): tanggap_<component>_consumer_lag and so on.
+func NewConsumerMetricsFor(reg prometheus.Registerer, component string) *ConsumerMetrics {
+	p := "tanggap_" + component + "_"
 	m := &ConsumerMetrics{
-		Lag:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "tanggap_triage_consumer_lag", Help: "Messages behind the end of the posts topic (kafka-go reader stats)."}),
-		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_triage_dead_letters_total", Help: "Records sent to the dead-letter topic, by reason."}, []string{"reason"}),
-		Retries:     prometheus.NewCounter(prometheus.CounterOpts{Name: "tanggap_triage_retries_total", Help: "Handler failures that will be retried."}),
+		Lag:         prometheus.NewGauge(prometheus.GaugeOpts{Name: p + "consumer_lag", Help: "Messages behind the end of the consumed topic (kafka-go reader stats)."}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: p + "dead_letters_total", Help: "Records sent to the dead-letter topic, by reason."}, []string{"reason"}),
+		Retries:     prometheus.NewCounter(prometheus.CounterOpts{Name: p + "retries_total", Help: "Handler failures that will be retried."}),
 	}
 	reg.MustRegister(m.Lag, m.DeadLetters, m.Retries)
 	return m

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/open311"
 	"github.com/tanggap/tanggap/store"
 	"github.com/tanggap/tanggap/workflow"
 )
@@ -67,6 +68,8 @@ type Options struct {
 	// SecureCookies marks the session cookie Secure even without TLS here
 	// (behind a TLS-terminating proxy).
 	SecureCookies bool
+	// Open311Public opens the read-only Open311 endpoint without sign-in.
+	Open311Public bool
 }
 
 // Gap is one account a collector has not seen for a while, for the banner.
@@ -130,6 +133,13 @@ func (s *Server) routes() {
 	s.page("POST /antrian/{opd}/massal", "bulk", s.bulk)
 	s.api("GET /api/v1/items", "api_items", s.apiItems)
 	s.api("GET /api/v1/items/{id}", "api_item", s.apiItem)
+	s.reportRoutes()
+	s.handle("GET /api/v1/openapi.yaml", "api_openapi", openAPIHandler())
+	s.handle("/open311/v2/", "open311", open311.New(open311.Options{Items: s.opt.Store, Config: s.opt.Config, Log: s.opt.Log,
+		Now: s.opt.Now, Public: s.opt.Open311Public, Allow: func(r *http.Request) bool {
+			p := s.opt.Auth.Principal(r)
+			return p != nil && p.SeesCitizenData()
+		}}))
 }
 
 // ServeHTTP implements http.Handler.

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -285,5 +286,27 @@ func TestLoginRateLimited(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("after limit: %d", res.StatusCode)
+	}
+}
+
+// Every message key the templates use has a translation (a missing key
+// would show its raw name on the page).
+func TestTemplateKeysTranslated(t *testing.T) {
+	re := regexp.MustCompile(`call \$?\.T "([a-z_]+)"`)
+	files, _ := templateFS.ReadDir("templates")
+	for _, f := range files {
+		b, _ := templateFS.ReadFile("templates/" + f.Name())
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := messages[m[1]]; !ok {
+				if _, ok := reportMessages[m[1]]; !ok {
+					t.Errorf("%s: message %q has no translation", f.Name(), m[1])
+				}
+			}
+		}
+	}
+	for _, st := range []string{"on_track", "due_soon", "overdue"} {
+		if _, ok := messages[st]; !ok {
+			t.Errorf("deadline state %s has no label", st)
+		}
 	}
 }

@@ -1,0 +1,232 @@
+package report
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/tanggap/tanggap"
+)
+
+// Source is the part of the store a report reads (store.Store).
+type Source interface {
+	// ScanCreated calls fn with batches of the items whose platform time is
+	// in [from, to), oldest first. fn may keep the batch: the source must
+	// not reuse a batch's slice after fn returns (store.Store allocates
+	// each one).
+	ScanCreated(ctx context.Context, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error
+	// OpenIDs lists every open item of an OPD slot ("" is the unrouted one).
+	OpenIDs(ctx context.Context, opd string) ([]string, error)
+	// ItemsByID loads items by id, skipping missing ones.
+	ItemsByID(ctx context.Context, ids []string) ([]tanggap.Item, error)
+}
+
+// OPD is a department as reports name it.
+type OPD struct {
+	Code, Name, Abbrev string
+}
+
+// Scope is what a viewer may see in a report.
+type Scope struct {
+	// OPDs are the departments reported on, in display order. Each gets a
+	// row even when it received nothing.
+	OPDs []OPD
+	// Unrouted adds the items no OPD was chosen for yet (city-wide viewers).
+	Unrouted bool
+	// Other adds items whose OPD code is not in OPDs (such as triage's
+	// out_of_scope code), each under its code (city-wide viewers).
+	Other bool
+}
+
+// Includes reports whether an item of OPD slot code is in the scope.
+func (s Scope) Includes(code string) bool {
+	if code == "" {
+		return s.Unrouted
+	}
+	for _, o := range s.OPDs {
+		if o.Code == code {
+			return true
+		}
+	}
+	return s.Other
+}
+
+// matcher is Includes with a set, for loops over many items.
+func (s Scope) matcher() func(code string) bool {
+	set := make(map[string]bool, len(s.OPDs))
+	for _, o := range s.OPDs {
+		set[o.Code] = true
+	}
+	return func(code string) bool {
+		if code == "" {
+			return s.Unrouted
+		}
+		return set[code] || s.Other
+	}
+}
+
+// Citywide reports whether the scope is the whole city.
+func (s Scope) Citywide() bool { return s.Unrouted && s.Other }
+
+// Data is what a report is computed from.
+type Data struct {
+	Period Period
+	Scope  Scope
+	// Items are the complaints received in the period: platform time in
+	// [Period.From, Period.To), in the scope, needing an answer.
+	Items []tanggap.Item
+	// Others are the other complaints of the scope the report needs: those
+	// received in the lookback window before the period (for the carry-over)
+	// and every item open now whatever its platform time (for "overdue now"
+	// and "oldest open"). An item may appear in both Items and Others.
+	Others []tanggap.Item
+}
+
+// DefaultLookback is how far before the period Load looks for items that
+// were open at its start and have been closed since (the carry-over).
+const DefaultLookback = 90 * 24 * time.Hour
+
+// Counted reports whether an item is a complaint reports count: a citizen
+// post that went into an OPD queue. Official replies and posts that never
+// needed an answer (praise, noise at triage) are not counted.
+func Counted(it *tanggap.Item) bool {
+	return it.Queued && it.ReplyBy == "" && it.Kind != tanggap.KindOfficial
+}
+
+// Load reads a report's data: the items of the period, the items of the
+// lookback window before it, and every open item of the scope's slots.
+// lookback <= 0 means DefaultLookback.
+func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Duration) (*Data, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if lookback <= 0 {
+		lookback = DefaultLookback
+	}
+	d := &Data{Period: p, Scope: sc}
+	in := sc.matcher()
+	keep := func(it *tanggap.Item) bool { return Counted(it) && in(it.OPD) }
+	var err error
+	if d.Items, err = scan(ctx, src, p.From, p.To, keep); err != nil {
+		return nil, err
+	}
+	if d.Others, err = scan(ctx, src, p.From.Add(-lookback), p.From, keep); err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(d.Items)+len(d.Others))
+	for i := range d.Items {
+		seen[d.Items[i].ID] = true
+	}
+	for i := range d.Others {
+		seen[d.Others[i].ID] = true
+	}
+	// Open items outside both windows: older than the lookback, or received
+	// after the period (a past month's report still counts today's overdue).
+	slots := make([]string, 0, len(sc.OPDs)+1)
+	if sc.Unrouted {
+		slots = append(slots, "")
+	}
+	for _, o := range sc.OPDs {
+		slots = append(slots, o.Code)
+	}
+	var missing []string
+	for _, slot := range slots {
+		ids, err := src.OpenIDs(ctx, slot)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				missing = append(missing, id)
+			}
+		}
+	}
+	for len(missing) > 0 {
+		n := min(len(missing), scanBatch)
+		its, err := src.ItemsByID(ctx, missing[:n])
+		if err != nil {
+			return nil, err
+		}
+		missing = missing[n:]
+		for i := range its {
+			if keep(&its[i]) {
+				d.Others = append(d.Others, its[i])
+			}
+		}
+	}
+	return d, nil
+}
+
+// Scanning: items are read scanBatch per round trip, by scanWorkers
+// goroutines each reading one slice of the time range, so that decoding
+// (most of the cost) uses every core while Redis answers the others.
+const (
+	scanBatch   = 2000
+	scanWorkers = 4
+)
+
+// scan reads the kept items with platform time in [from, to), oldest first.
+func scan(ctx context.Context, src Source, from, to time.Time, keep func(*tanggap.Item) bool) ([]tanggap.Item, error) {
+	n := scanWorkers
+	step := (to.Sub(from) / time.Duration(n)).Truncate(time.Millisecond)
+	if step < time.Hour {
+		n, step = 1, to.Sub(from)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parts := make([][][]tanggap.Item, n) // per worker, the kept part of each batch
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for w := range n {
+		a, b := from.Add(time.Duration(w)*step), from.Add(time.Duration(w+1)*step)
+		if w == n-1 {
+			b = to
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = src.ScanCreated(ctx, a, b, scanBatch, func(its []tanggap.Item) error {
+				k := 0 // filter in place: no copy of the (large) items
+				for i := range its {
+					if keep(&its[i]) {
+						if k != i {
+							its[k] = its[i]
+						}
+						k++
+					}
+				}
+				if k > 0 {
+					parts[w] = append(parts[w], its[:k])
+				}
+				return nil
+			})
+			if errs[w] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for w := range n {
+		if errs[w] != nil {
+			return nil, errs[w]
+		}
+		for _, batch := range parts[w] {
+			total += len(batch)
+		}
+	}
+	if total == 0 {
+		return nil, nil
+	}
+	if n == 1 && len(parts[0]) == 1 {
+		return parts[0][0], nil
+	}
+	out := make([]tanggap.Item, 0, total)
+	for _, batches := range parts {
+		for _, batch := range batches {
+			out = append(out, batch...)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,267 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/report"
+	"github.com/tanggap/tanggap/store"
+	"github.com/xuri/excelize/v2"
+)
+
+func fetch(t *testing.T, c *http.Client, u string) (*http.Response, []byte) {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, b
+}
+
+// TestReportAuthorization walks the report routes with every role: only
+// the PPID Utama sees every OPD and may unmask reporters; an OPD's roles
+// see their own OPD; the operator sees no citizen data at all.
+func TestReportAuthorization(t *testing.T) {
+	f := newFixture(t)
+	const (
+		ok  = 200
+		see = 303
+		bad = 400
+		fb  = 403
+	)
+	type want map[string]int
+	all := func(anon, dlh, dlhppid, dbm, humas, ops int) want {
+		return want{"": anon, "dlh": dlh, "dlh.ppid": dlhppid, "dbm": dbm, "humas": humas, "ops": ops}
+	}
+	routes := []struct {
+		path string
+		w    want
+	}{
+		{"/laporan", all(see, ok, ok, ok, ok, fb)},
+		{"/laporan/cetak", all(see, ok, ok, ok, ok, fb)},
+		{"/laporan/rekap.csv", all(see, ok, ok, ok, ok, fb)},
+		{"/laporan/rekap.xlsx", all(see, ok, ok, ok, ok, fb)},
+		{"/laporan/register.csv", all(see, ok, ok, ok, ok, fb)},
+		{"/laporan/register.xlsx", all(see, ok, ok, ok, ok, fb)},
+		{"/laporan?opd=lingkungan_hidup", all(see, ok, ok, fb, ok, fb)},
+		{"/laporan?opd=bina_marga_sda", all(see, fb, fb, ok, ok, fb)},
+		{"/laporan?opd=_unrouted", all(see, fb, fb, fb, ok, fb)},
+		{"/laporan/register.csv?opd=bina_marga_sda", all(see, fb, fb, ok, ok, fb)},
+		{"/laporan/register.csv?unmask=1", all(see, fb, fb, fb, ok, fb)},
+		{"/laporan/register.xlsx?unmask=1", all(see, fb, fb, fb, ok, fb)},
+		{"/laporan/register.csv?unmask=yes", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan/rekap.csv?unmask=1", all(see, fb, fb, fb, bad, fb)},
+		{"/laporan?month=2026-13", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan?month=2026-03&from=2026-03-01&to=2026-03-31", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan?from=2026-03-01", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan?from=2026-03-10&to=2026-03-01", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan?from=2024-01-01&to=2026-03-01", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan/rekap.csv?sep=tab", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan?opd=tidak_ada", all(see, fb, fb, fb, bad, fb)},
+		{"/laporan?from=2026-03-01&to=2026-03-17&opd=lingkungan_hidup", all(see, ok, ok, fb, ok, fb)},
+	}
+	clients := map[string]*http.Client{}
+	for login := range routes[0].w {
+		clients[login] = f.client(t, login)
+	}
+	for _, rt := range routes {
+		for login, code := range rt.w {
+			res, body := fetch(t, clients[login], f.srv.URL+rt.path)
+			if res.StatusCode != code {
+				t.Errorf("GET %s as %q: got %d, want %d: %.200s", rt.path, login, res.StatusCode, code, body)
+			}
+		}
+	}
+}
+
+func TestReportPage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// A post whose triage fields carry markup: every label must be escaped.
+	created := f.now.Add(-5 * time.Hour)
+	if _, err := f.st.Ingest(ctx, store.Ingest{
+		Post: tanggap.Post{Platform: tanggap.PlatformInstagram, ID: "301", Text: "banjir", Author: "warga_301", Account: "humasbekasikota",
+			CreatedAt: created, CapturedAt: created, ThreadID: "301", URL: "https://instagram.com/p/301"},
+		Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Queued: true,
+		Topic: `<img src=x onerror=alert(1)>`, Kecamatan: `"><script>alert(2)</script>`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, b := fetch(t, f.client(t, "humas"), f.srv.URL+"/laporan")
+	body := string(b)
+	if res.StatusCode != 200 {
+		t.Fatalf("%d: %s", res.StatusCode, body)
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "style-src 'self'") {
+		t.Errorf("CSP %q", csp)
+	}
+	for _, want := range []string{
+		"Rekapitulasi Pengaduan Media Sosial per Perangkat Daerah",
+		"Peringkat Tanggapan per Perangkat Daerah",
+		"Periode: <b>Maret 2026</b>",
+		"Persentase tindak lanjut = Dijawab ÷ Perlu jawaban × 100%",
+		"belum cukup data",
+		"Dinas Lingkungan Hidup", "Dinas Bina Marga dan Sumber Daya Air", "Belum terdisposisi",
+		"SKB 1497/2/5 Tahun 2025",
+		"dihitung sebagai hari libur",
+		`<svg xmlns="http://www.w3.org/2000/svg" class="chart"`,
+		`href="/static/report.css"`,
+		`href="/laporan/register.xlsx?month=2026-03&amp;unmask=1"`,
+		`href="/laporan/rekap.csv?month=2026-03&amp;sep=semicolon"`,
+		"&lt;img src=x onerror=alert(1)&gt;",
+		`&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;`,
+		`value="2026-03"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("report page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"<img src=x", "<script>alert(2)", "style=\"", "<style"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("report page contains %q", bad)
+		}
+	}
+
+	_, b = fetch(t, f.client(t, "humas"), f.srv.URL+"/laporan?lang=en")
+	for _, want := range []string{"Recap of social-media complaints per department", "% followed up = Answered ÷ Need an answer × 100%", "not enough data"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("English report page lacks %q", want)
+		}
+	}
+
+	// DLH's admin sees DLH only: no other OPD, no unrouted row, no unmask link.
+	_, b = fetch(t, f.client(t, "dlh"), f.srv.URL+"/laporan")
+	body = string(b)
+	for _, bad := range []string{"Dinas Bina Marga", "Belum terdisposisi", "unmask=1", `name="opd"`} {
+		if strings.Contains(body, bad) {
+			t.Errorf("DLH's report shows %q", bad)
+		}
+	}
+	if !strings.Contains(body, "Dinas Lingkungan Hidup") {
+		t.Error("DLH's report lacks DLH")
+	}
+
+	_, b = fetch(t, f.client(t, "humas"), f.srv.URL+"/laporan/cetak?month=2026-03")
+	for _, want := range []string{`class="print-foot"`, "Periode: Maret 2026", "Versi kalender libur: SKB 1497/2/5", "Cuti bersama: dihitung sebagai hari libur", "Rumus yang dipakai", "Kota Bekasi"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("print page lacks %q", want)
+		}
+	}
+}
+
+func TestReportExports(t *testing.T) {
+	f := newFixture(t)
+	humas, dlh := f.client(t, "humas"), f.client(t, "dlh")
+
+	res, b := fetch(t, humas, f.srv.URL+"/laporan/rekap.csv?sep=semicolon")
+	if ct := res.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("content type %q", ct)
+	}
+	if cd := res.Header.Get("Content-Disposition"); cd != `attachment; filename="rekap-bekasi-2026-03.csv"` {
+		t.Errorf("disposition %q", cd)
+	}
+	if !bytes.HasPrefix(b, []byte(report.BOM)) {
+		t.Fatal("CSV without BOM")
+	}
+	recs := readCSV(t, b, ';')
+	if recs[0][0] != "No" || recs[0][2] != "Perangkat Daerah" {
+		t.Errorf("header %q", recs[0])
+	}
+	// The DLH line: 2 received, 0 answered.
+	var dlhLine []string
+	for _, r := range recs {
+		if len(r) > 2 && r[1] == "lingkungan_hidup" {
+			dlhLine = r
+		}
+	}
+	if dlhLine == nil || dlhLine[5] != "2" || dlhLine[17] != "0" {
+		t.Errorf("DLH line %q", dlhLine)
+	}
+
+	// DLH's register: its two items, reporters masked.
+	_, b = fetch(t, dlh, f.srv.URL+"/laporan/register.csv")
+	recs = readCSV(t, b, ',')
+	var ids, reporters []string
+	for _, r := range recs[1:] {
+		if len(r) > 7 && strings.Contains(r[0], ":") {
+			ids = append(ids, r[0])
+			reporters = append(reporters, r[7])
+		}
+	}
+	if diff := cmp.Diff([]string{"x:101", "x:102"}, ids); diff != "" {
+		t.Errorf("DLH register ids (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"<b***b>", "<b***b>"}, reporters); diff != "" {
+		t.Errorf("DLH register reporters (-want +got):\n%s", diff)
+	}
+	if strings.Contains(string(b), "<b>warga</b>") {
+		t.Error("register shows an unmasked reporter")
+	}
+
+	// The PPID Utama asked explicitly: unmasked, and the file says so.
+	res, b = fetch(t, humas, f.srv.URL+"/laporan/register.csv?unmask=1&sep=semicolon")
+	if !strings.Contains(string(b), "<b>warga</b>") || !strings.Contains(string(b), "TIDAK disamarkan") {
+		t.Errorf("unmasked register:\n%s", b)
+	}
+	if cd := res.Header.Get("Content-Disposition"); !strings.Contains(cd, "tanpa-samaran") {
+		t.Errorf("disposition %q", cd)
+	}
+
+	// XLSX: parsed back.
+	res, b = fetch(t, humas, f.srv.URL+"/laporan/register.xlsx?from=2026-03-16&to=2026-03-17")
+	if res.Header.Get("Content-Type") != contentXLSX {
+		t.Errorf("content type %q", res.Header.Get("Content-Type"))
+	}
+	if cd := res.Header.Get("Content-Disposition"); cd != `attachment; filename="register-bekasi-2026-03-16_2026-03-17.xlsx"` {
+		t.Errorf("disposition %q", cd)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("Register")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0][0] != "ID" || rows[1][7] != "<b***b>" {
+		t.Fatalf("register rows %q", rows)
+	}
+	_, b = fetch(t, humas, f.srv.URL+"/laporan/rekap.xlsx?lang=en")
+	x2, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x2.Close()
+	if diff := cmp.Diff([]string{"Recap", "League", "Notes"}, x2.GetSheetList()); diff != "" {
+		t.Errorf("sheets (-want +got):\n%s", diff)
+	}
+	if v, _ := x2.GetCellValue("Recap", "A1"); v != "Recap of social-media complaints per department" {
+		t.Errorf("title %q", v)
+	}
+}
+
+func readCSV(t *testing.T, b []byte, sep rune) [][]string {
+	t.Helper()
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte(report.BOM))))
+	r.Comma = sep
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, b)
+	}
+	return recs
+}

@@ -73,28 +73,39 @@ func runTriage(ctx context.Context, args []string, e env) error {
 	if dg != nil {
 		g.Go(func() error { return dg.Run(gctx) })
 	}
+	hooks, closeHooks, err := newWebhooks(ctx, e, brokers, reg, pipe.producerMetrics, log)
+	if err != nil {
+		return err
+	}
+	defer closeHooks()
+	if hooks != nil {
+		g.Go(func() error { return hooks.Run(gctx) })
+	}
 	log.Info("triage_started", "brokers", brokers, "group", "triage")
 	return g.Wait()
 }
 
 // pipeline is the triage side: the consumer group and the event relay.
 type pipeline struct {
-	metrics  *triage.Metrics
-	producer *bus.Producer
-	consumer *bus.Consumer
-	relay    *triage.Relay
+	metrics         *triage.Metrics
+	producerMetrics *bus.ProducerMetrics
+	producer        *bus.Producer
+	consumer        *bus.Consumer
+	relay           *triage.Relay
 }
 
 func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, cls triage.Classifier, brokers []string, topics bus.Topics, group string, reg prometheus.Registerer, log *slog.Logger) *pipeline {
-	prod := bus.NewProducer(brokers, topics, bus.NewProducerMetrics(reg))
+	pm := bus.NewProducerMetrics(reg)
+	prod := bus.NewProducer(brokers, topics, pm)
 	m := triage.NewMetrics(reg)
 	t := triage.New(cfg, clocks, cls, st, m, log, nil)
 	host, _ := os.Hostname()
 	return &pipeline{
-		metrics:  m,
-		producer: prod,
-		consumer: bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: group, Topic: topics.Posts}, t.Handle, prod, log, bus.NewConsumerMetrics(reg)),
-		relay:    &triage.Relay{Outbox: st, Pub: prod, Log: log, Consumer: fmt.Sprintf("%s-%d", host, os.Getpid())},
+		producerMetrics: pm,
+		metrics:         m,
+		producer:        prod,
+		consumer:        bus.NewBatchConsumer(bus.ConsumerConfig{Brokers: brokers, Group: group, Topic: topics.Posts}, t.HandleBatch, prod, log, bus.NewConsumerMetrics(reg)),
+		relay:           &triage.Relay{Outbox: st, Pub: prod, Log: log, Consumer: fmt.Sprintf("%s-%d", host, os.Getpid())},
 	}
 }
 

@@ -6,6 +6,7 @@
 package tanggap
 
 import (
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -85,6 +86,7 @@ type Post struct {
 	Interaction Interaction `json:"interaction"`
 	Truncated   bool        `json:"truncated,omitempty"`
 	InvalidUTF8 bool        `json:"invalid_utf8,omitempty"`
+	BadURL      bool        `json:"bad_url,omitempty"` // the platform link was not http(s) and was dropped
 	EditedAt    *time.Time  `json:"edited_at,omitempty"`
 	Deleted     bool        `json:"deleted,omitempty"`
 }
@@ -123,9 +125,23 @@ func (p *Post) Sanitize() {
 	p.Author = clip(strings.ToValidUTF8(p.Author, "\uFFFD"), MaxHandleBytes)
 	p.AuthorName = clip(strings.ToValidUTF8(p.AuthorName, "\uFFFD"), MaxHandleBytes)
 	p.Account = clip(strings.ToValidUTF8(p.Account, "\uFFFD"), MaxHandleBytes)
+	if p.URL != "" && !SafeURL(p.URL) {
+		p.URL = ""
+		p.BadURL = true
+	}
 	if p.ThreadID == "" {
 		p.ThreadID = p.ID
 	}
+}
+
+// SafeURL reports whether s is an absolute http(s) URL with a host: the
+// only links Tanggap stores or shows.
+func SafeURL(s string) bool {
+	if len(s) > 2048 {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 func clip(s string, n int) string {

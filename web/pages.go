@@ -86,6 +86,7 @@ type itemView struct {
 	Deadline string
 	Answered string
 	Claimed  string // "" or who holds the claim
+	PostURL  string // the platform link, only when it is http(s)
 }
 
 func (s *Server) view(r *http.Request, it tanggap.Item) itemView {
@@ -108,6 +109,9 @@ func (s *Server) view(r *http.Request, it tanggap.Item) itemView {
 		v.Claimed = it.ClaimedBy
 	}
 	v.OPDName = s.opdName(r, it.OPD)
+	if tanggap.SafeURL(it.URL) {
+		v.PostURL = it.URL
+	}
 	return v
 }
 
@@ -141,6 +145,7 @@ type bucket struct {
 	Label string
 	N     int64
 	Width int64
+	Class string
 }
 
 func (s *Server) queueData(r *http.Request, slot string) (map[string]any, error) {
@@ -163,8 +168,12 @@ func (s *Server) queueData(r *http.Request, slot string) (map[string]any, error)
 	for _, it := range q.Held {
 		held = append(held, s.view(r, it))
 	}
+	buckets, err := s.aging(r, slot)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]any{"Overdue": overdue, "Fresh": fresh, "Answered": answered, "Held": held, "Open": q.Open, "NHeld": q.NHeld,
-		"Now": s.opt.Now().In(s.loc).Format("15:04:05")}, nil
+		"Now": s.opt.Now().In(s.loc).Format("15:04:05"), "Buckets": buckets}, nil
 }
 
 func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -176,32 +185,35 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *Principal) err
 	if err != nil {
 		return err
 	}
+	data["OPD"], data["OPDName"] = opd, s.opdName(r, slot)
+	data["Msg"] = r.URL.Query().Get("ok")
+	data["OPDs"] = s.opt.Config.OPDs
+	return s.render(w, r, "queue", data)
+}
+
+// aging counts the slot's open items by age (the buckets of the queue page).
+func (s *Server) aging(r *http.Request, slot string) ([]bucket, error) {
 	now := s.opt.Now()
 	bounds := []time.Time{now.Add(-3 * time.Hour), now.Add(-24 * time.Hour)}
 	labels := []string{"< 3 " + s.t(r, "hours"), "3-24 " + s.t(r, "hours"), "1-3 HK", "3-5 HK", "> 5 HK"}
 	if s.opt.Clocks != nil {
 		bounds = append(bounds, s.opt.Clocks.AgoHK(now, 3), s.opt.Clocks.AgoHK(now, 5))
 	}
-	// The 24 h and 1 HK bounds: whichever is earlier separates 3-24 h from 1-3 HK.
 	counts, never, err := s.opt.Store.Aging(r.Context(), slot, bounds)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var buckets []bucket
 	var maxN int64 = 1
 	for _, n := range append(counts, never) {
 		maxN = max(maxN, n)
 	}
+	var out []bucket
 	for i, n := range counts {
 		if i < len(labels) {
-			buckets = append(buckets, bucket{Label: labels[i], N: n, Width: n * 240 / maxN})
+			out = append(out, bucket{Label: labels[i], N: n, Width: n * 240 / maxN, Class: []string{"f-on_track", "f-on_track", "f-due_soon", "f-due_soon", "f-overdue"}[i]})
 		}
 	}
-	buckets = append(buckets, bucket{Label: s.t(r, "never_answered"), N: never, Width: never * 240 / maxN})
-	data["OPD"], data["OPDName"], data["Buckets"] = opd, s.opdName(r, slot), buckets
-	data["Msg"] = r.URL.Query().Get("ok")
-	data["OPDs"] = s.opt.Config.OPDs
-	return s.render(w, r, "queue", data)
+	return append(out, bucket{Label: s.t(r, "never_answered"), N: never, Width: never * 240 / maxN, Class: "f-neutral"}), nil
 }
 
 // queueRows is the part of the queue page the browser refreshes every

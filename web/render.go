@@ -98,6 +98,8 @@ var messages = map[string][2]string{
 	"reporters":            {"Jumlah pelapor", "Reporters"},
 	"ok_done":              {"Tersimpan.", "Saved."},
 	"reports":              {"Laporan", "Reports"},
+	"deadline_any":         {"Tenggat", "Deadline"},
+	"no_link":              {"Tautan unggahan tidak tersedia", "No link to the post"},
 }
 
 // lang is "en" when the person asked for English (?lang=en, then a cookie).
@@ -151,6 +153,7 @@ func (s *Server) parseTemplates() error {
 			"kindLabel":   func(k tanggap.Kind, l string) string { return k.Label(l) },
 			"pct":         func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 			"add3":        func(a, b, c int64) int64 { return a + b + c },
+			"opdName":     func(code string) string { return s.opdLabel(code) },
 			"mul":         func(a, b int) int { return a * b },
 			"plus":        func(a int, b any) int64 { return int64(a) + toInt64(b) },
 			"scale":       func(n, total int64) int64 { return n * 200 / max(total, 1) },
@@ -187,6 +190,13 @@ func (s *Server) renderCode(w http.ResponseWriter, r *http.Request, page string,
 	data["T"] = func(key string) string { return s.t(r, key) }
 	data["Me"] = principal(r)
 	data["Path"] = r.URL.Path
+	q := r.URL.Query()
+	if l == "en" {
+		q.Set("lang", "id")
+	} else {
+		q.Set("lang", "en")
+	}
+	data["LangURL"] = r.URL.Path + "?" + q.Encode()
 	if s.opt.Coverage != nil && data["Me"] != nil {
 		var gaps []string
 		now := s.opt.Now()
@@ -244,12 +254,44 @@ func gapReason(reason, l string) string {
 	return id[0]
 }
 
+// opdLabel is an OPD's name (for templates; the code when unknown).
+func (s *Server) opdLabel(code string) string {
+	switch code {
+	case "", "city", "mayor":
+		return map[string]string{"": "-", "city": "Pemerintah Kota", "mayor": "Wali Kota"}[code]
+	}
+	if o, ok := s.opt.Config.OPD(code); ok {
+		return o.Name
+	}
+	return code
+}
+
+// errorTitles say in the page's language what kind of error happened; the
+// detail (the error's message) follows.
+var errorTitles = map[string][2]string{
+	tanggap.ECONFLICT:     {"Aduan ini sedang ditangani atau baru diubah orang lain. Muat ulang halaman lalu coba lagi.", "Someone else is handling or just changed this item. Reload and try again."},
+	tanggap.ENOTFOUND:     {"Tidak ditemukan.", "Not found."},
+	tanggap.EINVALID:      {"Isian belum benar.", "Please check the form."},
+	tanggap.EFORBIDDEN:    {"Anda tidak berwenang membuka halaman ini.", "You may not open this page."},
+	tanggap.ERATELIMIT:    {"Terlalu banyak percobaan. Tunggu sebentar.", "Too many attempts. Please wait."},
+	tanggap.EUNAVAILABLE:  {"Layanan sedang tidak tersedia. Coba lagi sebentar lagi.", "The service is unavailable. Try again shortly."},
+	tanggap.EUNAUTHORIZED: {"Silakan masuk terlebih dahulu.", "Please sign in first."},
+}
+
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p *Principal, err error) {
 	code := httpStatus(err)
 	if code >= 500 {
 		s.opt.Log.Error("page_failed", "path", r.URL.Path, "err", err)
 	}
-	if rerr := s.renderCode(w, r, "error", code, map[string]any{"Code": code, "Message": publicMessage(err)}); rerr != nil {
+	title := errorTitles[tanggap.ErrorCode(err)]
+	if title[0] == "" {
+		title = [2]string{"Terjadi kesalahan.", "Something went wrong."}
+	}
+	t := title[0]
+	if lang(r) == "en" {
+		t = title[1]
+	}
+	if rerr := s.renderCode(w, r, "error", code, map[string]any{"Code": code, "Title": t, "Message": publicMessage(err)}); rerr != nil {
 		s.opt.Log.Error("render_error_page_failed", "err", rerr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -132,7 +133,7 @@ func TestQueueAndItemPages(t *testing.T) {
 		t.Fatal("citizen text rendered as HTML")
 	}
 	code, body = get(t, c, f.srv.URL+"/item/x:102?lang=en")
-	if code != 200 || !strings.Contains(body, "First-response deadline") || !strings.Contains(body, "On track") {
+	if code != 200 || !strings.Contains(body, "Deadline") || !strings.Contains(body, "On track") {
 		t.Fatalf("item page (en): %d", code)
 	}
 }
@@ -302,6 +303,24 @@ func TestTemplateKeysTranslated(t *testing.T) {
 					t.Errorf("%s: message %q has no translation", f.Name(), m[1])
 				}
 			}
+		}
+	}
+	// Keys looked up from Go code.
+	goKey := regexp.MustCompile(`s\.t\(r, "([a-z_]+)"\)`)
+	for _, name := range []string{"pages.go", "render.go"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range goKey.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := messages[m[1]]; !ok {
+				t.Errorf("%s: message %q has no translation", name, m[1])
+			}
+		}
+	}
+	for _, c := range []tanggap.Clock{tanggap.ClockFirstResponse, tanggap.ClockRouting, tanggap.ClockFollowup, tanggap.ClockResolution} {
+		if _, ok := messages["clock_"+string(c)]; !ok {
+			t.Errorf("clock %s has no label", c)
 		}
 	}
 	for _, st := range []string{"on_track", "due_soon", "overdue"} {

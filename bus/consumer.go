@@ -18,6 +18,37 @@ import (
 // retried with backoff, and the offset does not move.
 type Handler func(ctx context.Context, m kafka.Message) error
 
+// BatchHandler processes records fetched together (from any partitions,
+// each partition's records in offset order) and returns one error per
+// record, with the meaning of Handler's: nil is done, EINVALID goes to the
+// dead-letter topic, anything else is retried. The consumer walks the
+// results in order: everything before the first retryable error is
+// dead-lettered or done and is committed; that record and every later one
+// are handed over again after a backoff (so a later record may be handled
+// twice: handlers are idempotent).
+type BatchHandler func(ctx context.Context, msgs []kafka.Message) []error
+
+// errNotTried marks the records a sequential handler did not reach.
+var errNotTried = errors.New("bus: not tried: an earlier record of the batch failed")
+
+// sequential adapts a Handler: records one after the other, stopping at the
+// first retryable error.
+func sequential(h Handler) BatchHandler {
+	return func(ctx context.Context, msgs []kafka.Message) []error {
+		errs := make([]error, len(msgs))
+		for i, m := range msgs {
+			errs[i] = h(ctx, m)
+			if errs[i] != nil && tanggap.ErrorCode(errs[i]) != tanggap.EINVALID {
+				for j := i + 1; j < len(msgs); j++ {
+					errs[j] = errNotTried
+				}
+				break
+			}
+		}
+		return errs
+	}
+}
+
 // ConsumerMetrics are the consumer's Prometheus metrics.
 type ConsumerMetrics struct {
 	Lag         prometheus.Gauge
@@ -45,11 +76,12 @@ func NewConsumerMetricsFor(reg prometheus.Registerer, component string) *Consume
 
 // Consumer reads a topic as a member of a consumer group.
 type Consumer struct {
-	r       *kafka.Reader
-	dead    *Producer
-	log     *slog.Logger
-	m       *ConsumerMetrics
-	handler Handler
+	r        *kafka.Reader
+	dead     *Producer
+	log      *slog.Logger
+	m        *ConsumerMetrics
+	handler  BatchHandler
+	maxBatch int
 }
 
 // ConsumerConfig configures a consumer.
@@ -57,12 +89,25 @@ type ConsumerConfig struct {
 	Brokers []string
 	Group   string
 	Topic   string
+	// MaxBatch is the most records handed to the handler at once (default
+	// 500). A batch is what is already fetched when the handler is free:
+	// one record when the topic is quiet, more under load, never a wait.
+	MaxBatch int
 }
 
-// NewConsumer joins a consumer group. Offsets are committed every 200 ms,
-// but only ever for records the handler finished (or dead-lettered), so
-// delivery is at least once; a crash redelivers at most the last interval.
+// NewConsumer joins a consumer group with a handler of one record at a time.
 func NewConsumer(cfg ConsumerConfig, h Handler, dead *Producer, log *slog.Logger, m *ConsumerMetrics) *Consumer {
+	return NewBatchConsumer(cfg, sequential(h), dead, log, m)
+}
+
+// NewBatchConsumer joins a consumer group with a handler of batches.
+// Offsets are committed every 200 ms, but only ever for records the handler
+// finished (or dead-lettered), so delivery is at least once; a crash
+// redelivers at most the last interval and the batch in flight.
+func NewBatchConsumer(cfg ConsumerConfig, h BatchHandler, dead *Producer, log *slog.Logger, m *ConsumerMetrics) *Consumer {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 500
+	}
 	return &Consumer{
 		r: kafka.NewReader(kafka.ReaderConfig{
 			Brokers:           cfg.Brokers,
@@ -80,74 +125,169 @@ func NewConsumer(cfg ConsumerConfig, h Handler, dead *Producer, log *slog.Logger
 			RebalanceTimeout:  10 * time.Second,
 			JoinGroupBackoff:  500 * time.Millisecond,
 		}),
-		dead:    dead,
-		log:     log,
-		m:       m,
-		handler: h,
+		dead:     dead,
+		log:      log,
+		m:        m,
+		handler:  h,
+		maxBatch: cfg.MaxBatch,
 	}
 }
 
 // Run consumes until ctx ends, then closes the reader (which commits the
-// offsets of every finished record).
+// offsets of every finished record). When ctx ends, the batch in flight is
+// finished (handled, dead-lettered, committed) if that takes less than
+// DrainTimeout and needs no retry; records fetched but not finished are not
+// committed, and the group delivers them again.
 func (c *Consumer) Run(ctx context.Context) error {
 	defer c.r.Close()
 	go c.watchLag(ctx)
+	fetched := make(chan kafka.Message, c.maxBatch)
+	fctx, stopFetch := context.WithCancel(ctx)
+	fetchDone := make(chan struct{})
+	go func() {
+		defer close(fetchDone)
+		c.fetch(fctx, fetched)
+	}()
+	defer func() {
+		stopFetch()
+		<-fetchDone
+	}()
+	batch := make([]kafka.Message, 0, c.maxBatch)
 	for {
-		m, err := c.r.FetchMessage(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			c.log.Warn("kafka_fetch_failed", "err", err)
-			if !sleep(ctx, time.Second) {
-				return nil
-			}
-			continue
-		}
-		if !c.process(ctx, m) {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
 			return nil
+		case m := <-fetched:
+			batch = append(batch, m)
 		}
-		if err := c.r.CommitMessages(ctx, m); err != nil && ctx.Err() == nil {
-			c.log.Warn("kafka_commit_failed", "err", err, "partition", m.Partition, "offset", m.Offset)
+	more:
+		for len(batch) < c.maxBatch {
+			select {
+			case m := <-fetched:
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		dctx, cancel := drainContext(ctx, DrainTimeout)
+		ok := c.process(ctx, dctx, batch)
+		if ok {
+			if err := c.r.CommitMessages(dctx, batch...); err != nil && dctx.Err() == nil {
+				c.log.Warn("kafka_commit_failed", "err", err, "records", len(batch))
+			}
+		}
+		cancel()
+		if !ok || ctx.Err() != nil {
+			return nil
 		}
 	}
 }
 
-// process handles one record until it succeeded or was dead-lettered; it
-// returns false when ctx ended first (the record stays uncommitted).
-func (c *Consumer) process(ctx context.Context, m kafka.Message) bool {
-	backoff := 50 * time.Millisecond
-	for {
-		err := c.handler(ctx, m)
-		if err == nil {
-			return true
+// DrainTimeout bounds the work on the batch in flight after shutdown began.
+const DrainTimeout = 10 * time.Second
+
+// drainContext is a context that ends grace after ctx does: the I/O of a
+// batch in flight is not cut off by a shutdown.
+func drainContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	d, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-d.Done():
 		}
-		if ctx.Err() != nil {
+	})
+	return d, func() {
+		stop()
+		cancel()
+	}
+}
+
+// fetch feeds the records the reader fetched to out until ctx ends.
+func (c *Consumer) fetch(ctx context.Context, out chan<- kafka.Message) {
+	for {
+		m, err := c.r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.log.Warn("kafka_fetch_failed", "err", err)
+			if !sleep(ctx, time.Second) {
+				return
+			}
+			continue
+		}
+		select {
+		case out <- m:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// process handles a batch until every record succeeded or was
+// dead-lettered; it returns false when ctx ended before (the batch stays
+// uncommitted). The handler and the dead-letter writes run under dctx, so
+// that a shutdown lets them finish; retries stop at shutdown.
+func (c *Consumer) process(ctx, dctx context.Context, batch []kafka.Message) bool {
+	backoff := 50 * time.Millisecond
+	pending := batch
+	for len(pending) > 0 {
+		errs := c.handler(dctx, pending)
+		if dctx.Err() != nil {
 			return false
 		}
-		if tanggap.ErrorCode(err) == tanggap.EINVALID {
-			reason := reasonOf(err)
-			for {
-				derr := c.dead.DeadLetter(ctx, m, err.Error())
-				if derr == nil {
-					break
-				}
-				c.log.Error("dead_letter_failed", "err", derr, "partition", m.Partition, "offset", m.Offset)
-				if !sleep(ctx, time.Second) {
-					return false
-				}
+		for len(errs) < len(pending) {
+			errs = append(errs, errNotTried)
+		}
+		retry := -1
+		for i, m := range pending {
+			err := errs[i]
+			if err == nil {
+				continue
 			}
-			c.m.DeadLetters.WithLabelValues(reason).Inc()
-			c.log.Warn("record_dead_lettered", "reason", reason, "err", err, "partition", m.Partition, "offset", m.Offset)
+			if tanggap.ErrorCode(err) != tanggap.EINVALID {
+				retry = i
+				c.m.Retries.Inc()
+				c.log.Warn("record_retry", "err", err, "partition", m.Partition, "offset", m.Offset, "records", len(pending)-i, "backoff", backoff)
+				break
+			}
+			if !c.deadLetter(ctx, dctx, m, err) {
+				return false
+			}
+		}
+		if retry < 0 {
 			return true
 		}
-		c.m.Retries.Inc()
-		c.log.Warn("record_retry", "err", err, "partition", m.Partition, "offset", m.Offset, "backoff", backoff)
 		if !sleep(ctx, backoff+time.Duration(rand.Int64N(int64(backoff)/2+1))) {
 			return false
 		}
 		backoff = min(backoff*2, 10*time.Second)
+		pending = pending[retry:]
 	}
+	return true
+}
+
+// deadLetter sends a record that can never be processed to the dead-letter
+// topic, retrying until Kafka took it; false when ctx ended first.
+func (c *Consumer) deadLetter(ctx, dctx context.Context, m kafka.Message, err error) bool {
+	reason := reasonOf(err)
+	for {
+		derr := c.dead.DeadLetter(dctx, m, err.Error())
+		if derr == nil {
+			break
+		}
+		c.log.Error("dead_letter_failed", "err", derr, "partition", m.Partition, "offset", m.Offset)
+		if !sleep(ctx, time.Second) {
+			return false
+		}
+	}
+	c.m.DeadLetters.WithLabelValues(reason).Inc()
+	c.log.Warn("record_dead_lettered", "reason", reason, "err", err, "partition", m.Partition, "offset", m.Offset)
+	return true
 }
 
 // reasonOf gives a bounded metric label for a dead-letter cause.

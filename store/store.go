@@ -121,9 +121,23 @@ func b01(b bool) string {
 // a redelivery returns Duplicate and changes nothing, an edit or a deletion
 // reported by the platform is recorded without losing the captured text.
 func (s *Store) Ingest(ctx context.Context, in Ingest) (IngestResult, error) {
+	keys, args, err := s.ingestCall(&in)
+	if err != nil {
+		return "", err
+	}
+	res, err := s.ingest.Run(ctx, s.rdb, keys, args...).Text()
+	if err != nil {
+		return "", unavailable(err, "ingest")
+	}
+	return IngestResult(res), nil
+}
+
+// ingestCall builds the keys and arguments of the ingest script for one
+// post; the error is EINVALID when the post can never be stored.
+func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 	p := &in.Post
 	if err := p.Validate(); err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	id := p.ItemID()
 	features, _ := json.Marshal(in.Features)
@@ -163,11 +177,7 @@ func (s *Store) Ingest(ctx context.Context, in Ingest) (IngestResult, error) {
 	for _, f := range fields {
 		args = append(args, f)
 	}
-	res, err := s.ingest.Run(ctx, s.rdb, keys, args...).Text()
-	if err != nil {
-		return "", unavailable(err, "ingest")
-	}
-	return IngestResult(res), nil
+	return keys, args, nil
 }
 
 // Item returns one item by id (platform:post id).

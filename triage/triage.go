@@ -125,20 +125,76 @@ func (t *Triage) Decide(p tanggap.Post) store.Ingest {
 	return in
 }
 
+// BatchIngester is a store that takes many posts in one round trip
+// (store.Store.IngestBatch).
+type BatchIngester interface {
+	IngestBatch(ctx context.Context, ins []store.Ingest) ([]store.IngestResult, []error)
+}
+
 // Handle is the bus.Handler for the posts topic. It returns an EINVALID
 // error for records that can never be processed (they are dead-lettered)
 // and EUNAVAILABLE when the store is down (the record is retried).
 func (t *Triage) Handle(ctx context.Context, m kafka.Message) error {
+	return t.HandleBatch(ctx, []kafka.Message{m})[0]
+}
+
+// HandleBatch is the bus.BatchHandler for the posts topic: it decides every
+// record, then stores them in order in one round trip when the store is a
+// BatchIngester (else one after the other, stopping at the first failure).
+// Errors are those of Handle, one per record.
+func (t *Triage) HandleBatch(ctx context.Context, msgs []kafka.Message) []error {
+	errs := make([]error, len(msgs))
+	ins := make([]store.Ingest, 0, len(msgs))
+	idx := make([]int, 0, len(msgs))
+	for i, m := range msgs {
+		p, err := t.post(m)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		ins = append(ins, t.Decide(*p))
+		idx = append(idx, i)
+	}
+	if len(ins) == 0 {
+		return errs
+	}
+	var (
+		res   []store.IngestResult
+		ierrs []error
+	)
+	if b, ok := t.store.(BatchIngester); ok {
+		res, ierrs = b.IngestBatch(ctx, ins)
+	} else {
+		res, ierrs = make([]store.IngestResult, len(ins)), make([]error, len(ins))
+		for j := range ins {
+			res[j], ierrs[j] = t.store.Ingest(ctx, ins[j])
+			if ierrs[j] != nil && tanggap.ErrorCode(ierrs[j]) != tanggap.EINVALID {
+				for k := j + 1; k < len(ins); k++ {
+					ierrs[k] = tanggap.Errorf(tanggap.EUNAVAILABLE, "not tried: an earlier record failed")
+				}
+				break
+			}
+		}
+	}
+	now := t.now()
+	for j, i := range idx {
+		errs[i] = t.stored(msgs[i], &ins[j].Post, res[j], ierrs[j], now)
+	}
+	return errs
+}
+
+// post decodes and sanitizes a record of the posts topic.
+func (t *Triage) post(m kafka.Message) (*tanggap.Post, error) {
 	env, err := bus.Decode(m.Value)
 	if err != nil {
 		t.m.Records.WithLabelValues("dead_letter").Inc()
-		return err
+		return nil, err
 	}
 	if env.Type != "post" {
 		t.m.Records.WithLabelValues("dead_letter").Inc()
-		return tanggap.WrapCode(tanggap.EINVALID, bus.DeadReason("wrong_topic"), "a %s record on the posts topic", env.Type)
+		return nil, tanggap.WrapCode(tanggap.EINVALID, bus.DeadReason("wrong_topic"), "a %s record on the posts topic", env.Type)
 	}
-	p := *env.Post
+	p := env.Post
 	p.Sanitize()
 	if p.Truncated {
 		t.m.Sanitized.WithLabelValues("truncated").Inc()
@@ -146,7 +202,14 @@ func (t *Triage) Handle(ctx context.Context, m kafka.Message) error {
 	if p.InvalidUTF8 {
 		t.m.Sanitized.WithLabelValues("invalid_utf8").Inc()
 	}
-	res, err := t.store.Ingest(ctx, t.Decide(p))
+	if p.BadURL {
+		t.m.Sanitized.WithLabelValues("bad_url").Inc()
+	}
+	return p, nil
+}
+
+// stored counts the outcome of one ingest and maps its error.
+func (t *Triage) stored(m kafka.Message, p *tanggap.Post, res store.IngestResult, err error, now time.Time) error {
 	if err != nil {
 		if tanggap.ErrorCode(err) == tanggap.EINVALID {
 			t.m.Records.WithLabelValues("dead_letter").Inc()
@@ -166,7 +229,7 @@ func (t *Triage) Handle(ctx context.Context, m kafka.Message) error {
 	}
 	t.m.Records.WithLabelValues(result).Inc()
 	if !m.Time.IsZero() {
-		t.m.Latency.Observe(t.now().Sub(m.Time).Seconds())
+		t.m.Latency.Observe(now.Sub(m.Time).Seconds())
 	}
 	return nil
 }

@@ -1,0 +1,99 @@
+// Package testenv gives tests the addresses of the real servers of the
+// integration run (scripts/services.sh) and a way to restart them.
+//
+// Locally a test that needs a server that is not configured is skipped; under
+// CI (CI set to anything non-empty) it fails instead, so that a broken
+// integration setup cannot pass as "all skipped".
+//
+//	scripts/services.sh start && . "$(scripts/services.sh env)"
+//	go test -count=1 -tags=integration ./...
+package testenv
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Environment variables written by scripts/services.sh.
+const (
+	RedisAddrEnv    = "TANGGAP_TEST_REDIS_ADDR"    // host:port of a real redis-server
+	KafkaBrokersEnv = "TANGGAP_TEST_KAFKA_BROKERS" // comma-separated host:port of Kafka brokers
+	ServicesEnv     = "TANGGAP_TEST_SERVICES"      // path of scripts/services.sh
+)
+
+// CI reports whether the tests run under CI, where missing servers are failures.
+func CI() bool { return os.Getenv("CI") != "" }
+
+// missing skips the test, or fails it under CI.
+func missing(t testing.TB, env, what string) {
+	t.Helper()
+	msg := env + " is not set: this test needs " + what +
+		" (run scripts/services.sh start, then source the file printed by scripts/services.sh env)"
+	if CI() {
+		t.Fatal("CI is set, so a missing service is a failure: " + msg)
+		return
+	}
+	t.Skip(msg)
+}
+
+// RedisAddr returns the address of a real redis-server (host:port).
+func RedisAddr(t testing.TB) string {
+	t.Helper()
+	addr := strings.TrimSpace(os.Getenv(RedisAddrEnv))
+	if addr == "" {
+		missing(t, RedisAddrEnv, "a real redis-server")
+	}
+	return addr
+}
+
+// KafkaBrokers returns the addresses of a real Kafka cluster.
+func KafkaBrokers(t testing.TB) []string {
+	t.Helper()
+	var brokers []string
+	for _, b := range strings.Split(os.Getenv(KafkaBrokersEnv), ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			brokers = append(brokers, b)
+		}
+	}
+	if len(brokers) == 0 {
+		missing(t, KafkaBrokersEnv, "a real Kafka broker")
+	}
+	return brokers
+}
+
+// Service actions of scripts/services.sh that a fault test may run.
+const (
+	RestartRedis     = "restart-redis"        // clean shutdown (AOF flushed), start on the same port and data
+	KillRestartRedis = "restart-redis --kill" // SIGKILL, start again: AOF everysec may lose up to ~1 s
+	StopRedis        = "stop-redis"           // clean shutdown; StartRedis brings it back
+	StartRedis       = "start-redis"          // start a stopped redis-server on its old port and data
+	RestartKafka     = "restart-kafka"        // controlled shutdown, start on the same ports and data
+	KillRestartKafka = "restart-kafka --kill" // SIGKILL, start again (log recovery)
+	StopKafka        = "stop-kafka"           // controlled shutdown; StartKafka brings it back
+	StartKafka       = "start-kafka"          // start a stopped broker on its old ports and data
+	KillRedis        = "stop-redis --kill"    // SIGKILL, leave it down
+	KillKafka        = "stop-kafka --kill"    // SIGKILL, leave it down
+)
+
+// Service runs one of the actions above through scripts/services.sh and waits
+// until it has finished (a start or restart returns once the server answers).
+// It skips (locally) or fails (CI) when the services script is not configured.
+func Service(t testing.TB, action string) {
+	t.Helper()
+	script := os.Getenv(ServicesEnv)
+	if script == "" {
+		missing(t, ServicesEnv, "scripts/services.sh to control the servers")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, "bash", append([]string{script}, strings.Fields(action)...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("services.sh %s: %v\n%s", action, err, out)
+	}
+	t.Logf("services.sh %s: done in %v", action, time.Since(start).Round(time.Millisecond))
+}

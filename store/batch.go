@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// IngestBatch stores posts like Ingest, in one pipelined round trip. Redis
+// runs the scripts in the order given, so records of one thread keep their
+// Kafka order. It returns a result or an error for each post: EINVALID for
+// a post that can never be stored (nothing was sent for it), EUNAVAILABLE
+// when Redis did not run or did not answer the script (it may still have
+// run: ingest is idempotent, so the caller retries).
+func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, []error) {
+	res := make([]IngestResult, len(ins))
+	errs := make([]error, len(ins))
+	type call struct {
+		i    int
+		keys []string
+		args []any
+	}
+	calls := make([]call, 0, len(ins))
+	for i := range ins {
+		keys, args, err := s.ingestCall(&ins[i])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		calls = append(calls, call{i, keys, args})
+	}
+	// Two rounds at most: the second after loading the script when Redis
+	// lost its script cache (a restart, SCRIPT FLUSH, a failover).
+	for round := 0; len(calls) > 0; round++ {
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.Cmd, len(calls))
+		for j, c := range calls {
+			cmds[j] = s.ingest.EvalSha(ctx, pipe, c.keys, c.args...)
+		}
+		_, _ = pipe.Exec(ctx) // errors are per command
+		var again []call
+		for j, c := range calls {
+			out, err := cmds[j].Text()
+			switch {
+			case err == nil:
+				res[c.i], errs[c.i] = IngestResult(out), nil
+			case round == 0 && redis.HasErrorPrefix(err, "NOSCRIPT"):
+				again = append(again, c)
+			default:
+				errs[c.i] = unavailable(err, "ingest")
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		if err := s.ingest.Load(ctx, s.rdb).Err(); err != nil {
+			for _, c := range again {
+				errs[c.i] = unavailable(err, "load ingest script")
+			}
+			break
+		}
+		calls = again
+	}
+	return res, errs
+}
+
+// ItemCount is the number of items stored (every item, open or not).
+func (s *Store) ItemCount(ctx context.Context) (int64, error) {
+	n, err := s.rdb.ZCard(ctx, s.k.items()).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, unavailable(err, "item count")
+	}
+	return n, nil
+}

@@ -142,8 +142,13 @@ func TestProduceConsumeDeadLetter(t *testing.T) {
 	if keys["1"] != "x:1" || keys["2"] != "x:1" || keys["3"] != "x:3" {
 		t.Errorf("keys must be the thread root: %v", keys)
 	}
-	if got := testutil.ToFloat64(cm.DeadLetters.WithLabelValues("not_json")); got != 1 {
-		t.Errorf("dead letter counter %v", got)
+	// The counter moves after the dead letter is written: wait for it.
+	for testutil.ToFloat64(cm.DeadLetters.WithLabelValues("not_json")) != 1 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("dead letter counter %v", testutil.ToFloat64(cm.DeadLetters.WithLabelValues("not_json")))
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	if got := testutil.ToFloat64(cm.Retries); got != 1 {
 		t.Errorf("retries %v", got)

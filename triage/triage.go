@@ -59,6 +59,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	m.Sanitized = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_triage_sanitized_total", Help: "Posts stored after cutting an oversize text or replacing invalid UTF-8, by reason."}, []string{"reason"})
 	reg.MustRegister(m.Records, m.Latency, m.Sanitized)
+	// Every result exists from the start at 0, so rate() and "stalled"
+	// alerts see a series before the first record.
+	for _, r := range []string{"stored", "duplicate", "official_reply", "updated", "dead_letter", "retry"} {
+		m.Records.WithLabelValues(r)
+	}
 	return m
 }
 

@@ -208,9 +208,9 @@ func TestRedisAOFEverysec(t *testing.T) {
 // needs lists the environment each subcommand reads (cmd/tanggap, collectors/*).
 var needs = map[string][]string{
 	"collect": {"TANGGAP_KAFKA_BROKERS", "REDIS_ADDR", "TANGGAP_CONFIG", "TANGGAP_METRICS_ADDR",
-		"X_BEARER_TOKEN_FILE", "META_ACCESS_TOKEN_FILE", "YOUTUBE_API_KEY_FILE"},
+		"X_BEARER_TOKEN_FILE", "TANGGAP_X_BEARER_TOKEN_FILE", "TANGGAP_INSTAGRAM_TOKEN_FILE", "TANGGAP_FACEBOOK_TOKEN_FILE", "TANGGAP_YOUTUBE_API_KEY_FILE"},
 	"triage": {"TANGGAP_KAFKA_BROKERS", "REDIS_ADDR", "TANGGAP_CONFIG", "TANGGAP_METRICS_ADDR"},
-	"serve":  {"TANGGAP_KAFKA_BROKERS", "REDIS_ADDR", "TANGGAP_CONFIG", "TANGGAP_ADDR", "TANGGAP_SESSION_KEY_FILE"},
+	"serve":  {"REDIS_ADDR", "TANGGAP_CONFIG", "TANGGAP_ADDR"},
 }
 
 func TestTanggapServices(t *testing.T) {

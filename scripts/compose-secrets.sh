@@ -9,7 +9,7 @@ dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/deploy/secrets"
 mkdir -p "$dir"
 chmod 700 "$dir"
 umask 022
-for name in session_key redis_password grafana_admin_password; do
+for name in redis_password grafana_admin_password; do
   [[ -e "$dir/$name" ]] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$name"; echo "created $dir/$name (random)"; }
 done
 for name in x_bearer_token meta_access_token youtube_api_key; do

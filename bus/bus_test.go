@@ -154,3 +154,25 @@ func TestProduceConsumeDeadLetter(t *testing.T) {
 		t.Errorf("retries %v", got)
 	}
 }
+
+// FuzzDecode: any bytes on the posts topic either decode to a valid post
+// or are EINVALID with a bounded dead-letter reason; nothing panics.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"v":1,"type":"post","post":{"platform":"x","id":"1790000000000000001","created_at":"2026-03-17T08:00:00Z","text":"jalan rusak"}}`))
+	f.Add([]byte(`{"v":1,"type":"event","event":{"item_id":"x:1","version":2}}`))
+	f.Add([]byte(`{"v":2}`))
+	f.Add([]byte("\xff\xfe{"))
+	reasons := map[string]bool{"not_json": true, "bad_envelope": true, "bad_post": true, "too_large": true}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := Decode(b)
+		if err != nil {
+			if tanggap.ErrorCode(err) != tanggap.EINVALID || !reasons[reasonOf(err)] {
+				t.Fatalf("error %v (code %s, reason %s)", err, tanggap.ErrorCode(err), reasonOf(err))
+			}
+			return
+		}
+		if e.Post != nil && e.Post.Validate() != nil {
+			t.Fatalf("accepted an invalid post: %+v", e.Post)
+		}
+	})
+}

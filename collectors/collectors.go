@@ -40,9 +40,9 @@ type Budget struct {
 	Reset     time.Time // when the window reopens
 	Known     bool
 	// Scope names the rate window when several accounts share it (for
-	// example an X app's bearer-token window of one endpoint): every account
-	// reporting the same Scope spends the same calls. Empty: the window is
-	// the account's own.
+	// example an X app's bearer-token window of one endpoint). A Runner uses
+	// one set of app credentials, so a scoped window is spent by every
+	// account of the Runner. Empty: the window is the account's own.
 	Scope string
 }
 
@@ -52,7 +52,7 @@ type RateLimitError struct {
 	Until  time.Time
 	Reason string // "rate_limit", "quota_exceeded", "spend_cap", "app_usage"
 	// Scope is the shared window that is exhausted (see Budget.Scope): the
-	// Runner pauses every account that reported the same Scope. Empty: only
+	// Runner pauses every one of its accounts until it reopens. Empty: only
 	// this account is paused.
 	Scope string
 }

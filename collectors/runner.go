@@ -45,6 +45,8 @@ type Metrics struct {
 	lastSuccess *prometheus.GaugeVec
 	gaps        *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
+	leases      *prometheus.GaugeVec
+	quotaUsed   *prometheus.GaugeVec
 }
 
 // NewMetrics creates the collector metrics and registers them on reg.
@@ -60,7 +62,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"platform", "account"}),
 		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tanggap_collector_rate_limit_remaining",
-			Help: "Calls left in the rate window the platform last reported for the account.",
+			Help: "Calls (or quota units, or percent for Meta) left in the tightest rate window of the account, as last reported or counted.",
 		}, []string{"platform", "account"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tanggap_collector_last_success_timestamp_seconds",
@@ -75,8 +77,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Time of one poll of one account, publish and cursor save included.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20, 30},
 		}, []string{"platform"}),
+		leases: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tanggap_collector_leases_held",
+			Help: "Watched accounts whose lease this collector worker holds.",
+		}, []string{"platform"}),
+		quotaUsed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tanggap_collector_quota_used_units",
+			Help: "Units this worker spent in the current period of a quota it counts itself (YouTube's daily units).",
+		}, []string{"platform", "scope"}),
 	}
-	for _, c := range []prometheus.Collector{m.polls, m.published, m.remaining, m.lastSuccess, m.gaps, m.duration} {
+	for _, c := range []prometheus.Collector{m.polls, m.published, m.remaining, m.lastSuccess, m.gaps, m.duration, m.leases, m.quotaUsed} {
 		if err := reg.Register(c); err != nil {
 			return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "collectors: register metrics")
 		}
@@ -88,7 +98,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 type RunnerOptions struct {
 	// Interval is the poll interval of an account that recently returned
 	// posts (default 30s; dev and tests use ~100ms). Quiet accounts slow
-	// down up to MaxInterval (default 8 x Interval).
+	// down up to MaxInterval (default 8 x Interval) while no rate budget is
+	// known. A known budget (see Quota and Budget) decides instead: each
+	// window's calls are spread until it reopens, and a window shared by
+	// the accounts goes first to those with recent posts.
 	Interval    time.Duration
 	MaxInterval time.Duration
 	// PollTimeout bounds one Poll call (default 20s).
@@ -97,16 +110,42 @@ type RunnerOptions struct {
 	// (default 30s). It also bounds the drain on shutdown: an in-flight
 	// publish is finished, not cancelled, when Run's context ends.
 	PublishTimeout time.Duration
+	// StoreTimeout bounds one cursor read and one lease call (default 5s).
+	StoreTimeout time.Duration
 	// MaxBackoff caps the jittered exponential backoff after errors
 	// (default 5m).
 	MaxBackoff time.Duration
 	// AuthRetry is how often an account whose token failed is tried again
 	// (default 10m), so a renewed token is picked up without a restart.
 	AuthRetry time.Duration
+	// BudgetGap: when the rate budget spaces an account's next poll further
+	// than this (or the window is spent), the account is reported as a
+	// rate_limited gap until its next successful poll (default 10m).
+	BudgetGap time.Duration
 	// Concurrency is how many accounts are polled at once (default 4).
 	Concurrency int
 	// Seed seeds the jitter; 0 picks a random seed.
 	Seed uint64
+
+	// Quotas are budgets the Runner counts itself (see Quota).
+	Quotas []Quota
+
+	// Leases, when set, shares the accounts with the other workers: this
+	// Runner polls only the accounts whose lease it holds, as Owner. Nil:
+	// this Runner polls every account it is given.
+	Leases Leases
+	Owner  string
+	// LeaseName names an account's lease (default DefaultLeaseName; pass
+	// store.LeaseName).
+	LeaseName func(p tanggap.Platform, handle string) string
+	// LeaseTTL is the lease's time to live (default 30s): a dead worker's
+	// accounts are taken over after at most LeaseTTL plus a few
+	// LeaseAcquire rounds. LeaseRenew is how often held leases are renewed
+	// (default LeaseTTL/3); LeaseAcquire how often free accounts are tried
+	// (default 3s).
+	LeaseTTL     time.Duration
+	LeaseRenew   time.Duration
+	LeaseAcquire time.Duration
 }
 
 func (o *RunnerOptions) defaults() {
@@ -125,17 +164,35 @@ func (o *RunnerOptions) defaults() {
 	if o.PublishTimeout <= 0 {
 		o.PublishTimeout = 30 * time.Second
 	}
+	if o.StoreTimeout <= 0 {
+		o.StoreTimeout = 5 * time.Second
+	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 5 * time.Minute
 	}
 	if o.AuthRetry <= 0 {
 		o.AuthRetry = 10 * time.Minute
 	}
+	if o.BudgetGap <= 0 {
+		o.BudgetGap = 10 * time.Minute
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
 	if o.Seed == 0 {
 		o.Seed = rand.Uint64()
+	}
+	if o.LeaseName == nil {
+		o.LeaseName = DefaultLeaseName
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 30 * time.Second
+	}
+	if o.LeaseRenew <= 0 || o.LeaseRenew >= o.LeaseTTL/2 {
+		o.LeaseRenew = o.LeaseTTL / 3
+	}
+	if o.LeaseAcquire <= 0 {
+		o.LeaseAcquire = 3 * time.Second
 	}
 }
 
@@ -145,21 +202,27 @@ type AccountCoverage struct {
 	Platform    tanggap.Platform
 	Account     string
 	Owner       string
-	LastSuccess time.Time // zero: no successful poll since the process started
+	LastSuccess time.Time // zero: no successful poll since this worker took the account
 	GapReason   string    // "" when covered; else one of the Gap* constants
-	GapSince    time.Time // last success, or the Runner's start when there was none
+	GapSince    time.Time // last success, or when this worker took the account (its start without leases)
 }
 
 // Runner polls the watched accounts of one platform with a Poller and
 // publishes what it sees. Per account it reads the cursor, polls with a
 // timeout, publishes the batch and saves the new cursor only after the
-// Publisher returned (Kafka acknowledged). Errors are handled by code:
-// ERATELIMIT waits for the window (for every account sharing it), EAUTH is
-// reported once and retried slowly, anything else backs off exponentially
-// with jitter. The cursor never moves on failure.
+// Publisher returned (Kafka acknowledged); a batch cut short by an error
+// is published and its cursor saved before the error is handled. Errors
+// are handled by code: ERATELIMIT waits for the window (for every account
+// when the window is shared), EAUTH is reported once and retried slowly,
+// anything else backs off exponentially with jitter. The cursor never
+// moves on failure.
 //
-// The scheduler is deliberately simple: one process polls all the accounts
-// it is given. Leases across workers and per-app budgets come later.
+// Scheduling: an account that returned posts is polled again after
+// Interval, a quiet one ever later up to MaxInterval, and never sooner
+// than its rate windows allow: each window's remaining calls are spread
+// until it reopens; a window shared by every account (one app's
+// credentials) is split by water-filling, weighted by each account's
+// recent posts. With Leases, several workers share the accounts.
 type Runner struct {
 	poller   Poller
 	platform tanggap.Platform
@@ -171,10 +234,11 @@ type Runner struct {
 	opts     RunnerOptions
 	started  time.Time
 
-	mu     sync.Mutex // guards everything below and the state of every account
-	accts  []*accountState
-	scopes map[string]time.Time // shared rate window -> blocked until
-	rnd    *rand.Rand
+	mu    sync.Mutex // guards everything below and the state of every account
+	accts []*accountState
+	pools map[string]*pool // shared rate windows by Scope
+	busy  int              // polls in flight
+	rnd   *rand.Rand
 }
 
 type accountState struct {
@@ -188,8 +252,16 @@ type accountState struct {
 	gapSince     time.Time
 	authReported bool
 
-	budget Budget // as last reported
-	busy   bool   // a poll is in flight
+	own      pool    // the account's own rate window
+	act      float64 // recent posts, decayed (see activity)
+	actAt    time.Time
+	cost     float64 // calls (units) per poll, smoothed; 0 until known
+	costSeen bool    // the first poll (the backlog) was seen
+	busy     bool    // a poll is in flight
+
+	held       bool // this worker holds the lease (always without Leases)
+	leaseUntil time.Time
+	heldSince  time.Time
 }
 
 // NewRunner returns a Runner for the accounts (all of the Poller's
@@ -200,6 +272,8 @@ func NewRunner(p Poller, accounts []config.Account, cursors Cursors, pub Publish
 		return nil, tanggap.Errorf(tanggap.EINVALID, "collectors: NewRunner needs a Poller, Cursors, a Publisher and Metrics")
 	case log == nil:
 		return nil, tanggap.Errorf(tanggap.EINVALID, "collectors: NewRunner needs a logger")
+	case opts.Leases != nil && opts.Owner == "":
+		return nil, tanggap.Errorf(tanggap.EINVALID, "collectors: NewRunner with Leases needs an Owner")
 	}
 	if now == nil {
 		now = time.Now
@@ -207,10 +281,25 @@ func NewRunner(p Poller, accounts []config.Account, cursors Cursors, pub Publish
 	opts.defaults()
 	r := &Runner{
 		poller: p, platform: p.Platform(), cursors: cursors, pub: pub, log: log, m: m, now: now, opts: opts,
-		scopes: map[string]time.Time{},
-		rnd:    rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		pools: map[string]*pool{},
+		rnd:   rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 	}
 	r.started = now()
+	var own *Quota
+	for i := range opts.Quotas {
+		q := &opts.Quotas[i]
+		switch {
+		case q.Limit <= 0 || (q.Period <= 0 && q.Reset == nil):
+			return nil, tanggap.Errorf(tanggap.EINVALID, "collectors: quota %q needs a Limit and a Period or Reset", q.Scope)
+		case q.Scope == "" && own != nil, q.Scope != "" && r.pools[q.Scope] != nil:
+			return nil, tanggap.Errorf(tanggap.EINVALID, "collectors: quota %q given twice", q.Scope)
+		case q.Scope == "":
+			own = q
+		default:
+			r.pools[q.Scope] = &pool{quota: q}
+			m.quotaUsed.WithLabelValues(string(r.platform), q.Scope)
+		}
+	}
 	seen := map[string]bool{}
 	for _, a := range accounts {
 		if a.Platform != r.platform {
@@ -221,7 +310,11 @@ func NewRunner(p Poller, accounts []config.Account, cursors Cursors, pub Publish
 			return nil, tanggap.Errorf(tanggap.EINVALID, "collectors: account %s/%s listed twice", a.Platform, a.Handle)
 		}
 		seen[k] = true
-		r.accts = append(r.accts, &accountState{cfg: a, next: r.started, interval: opts.Interval})
+		st := &accountState{cfg: a, next: r.started, interval: opts.Interval, own: pool{quota: own}}
+		if opts.Leases == nil {
+			st.held, st.heldSince = true, r.started
+		}
+		r.accts = append(r.accts, st)
 		// Create the series so that dashboards see every account from the start.
 		m.published.WithLabelValues(string(r.platform), a.Handle)
 		m.polls.WithLabelValues(string(r.platform), a.Handle, ResultOK)
@@ -232,32 +325,74 @@ func NewRunner(p Poller, accounts []config.Account, cursors Cursors, pub Publish
 }
 
 // Run polls until ctx ends. On cancellation it stops starting polls,
-// finishes the publishes in flight (and saves their cursors) and returns nil.
+// finishes the publishes in flight (and saves their cursors), releases
+// its leases and returns nil.
 func (r *Runner) Run(ctx context.Context) error {
-	r.log.Info("collector started", "platform", r.platform, "accounts", len(r.accts), "interval", r.opts.Interval)
-	for ctx.Err() == nil {
-		next := r.tick(ctx)
-		if ctx.Err() != nil {
-			break
+	r.log.Info("collector started", "platform", r.platform, "accounts", len(r.accts), "interval", r.opts.Interval,
+		"owner", r.opts.Owner, "leases", r.opts.Leases != nil)
+	wake := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
 		}
-		t := time.NewTimer(max(next.Sub(r.now()), time.Millisecond))
+	}
+	var wg sync.WaitGroup
+	if r.opts.Leases != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.keepLeases(ctx, notify)
+		}()
+	}
+	for ctx.Err() == nil {
+		for _, a := range r.take(r.now(), r.opts.Concurrency) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.pollOnce(ctx, a)
+				r.done(a)
+				notify()
+			}()
+		}
+		// Sleep until the next account is due, or, with every slot taken,
+		// until a poll ends (it wakes the loop, as lease changes do).
+		var (
+			t   *time.Timer
+			due <-chan time.Time
+		)
+		if !r.full() {
+			t = time.NewTimer(max(r.nextDue().Sub(r.now()), time.Millisecond))
+			due = t.C
+		}
 		select {
 		case <-ctx.Done():
-			t.Stop()
-		case <-t.C:
+		case <-due:
+		case <-wake:
 		}
+		if t != nil {
+			t.Stop()
+		}
+	}
+	wg.Wait()
+	if r.opts.Leases != nil {
+		r.releaseLeases(context.WithoutCancel(ctx))
 	}
 	r.log.Info("collector stopped", "platform", r.platform)
 	return nil
 }
 
-// Coverage reports, per account, the last successful poll and the current
-// gap, sorted by account.
+// Coverage reports, per account this worker polls, the last successful
+// poll and the current gap, sorted by account. Accounts whose lease
+// another worker holds are left out: that worker reports them.
 func (r *Runner) Coverage() []AccountCoverage {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]AccountCoverage, 0, len(r.accts))
 	for _, a := range r.accts {
+		if !a.held {
+			continue
+		}
 		out = append(out, AccountCoverage{
 			Platform: r.platform, Account: a.cfg.Handle, Owner: a.cfg.Owner,
 			LastSuccess: a.lastSuccess, GapReason: a.gapReason, GapSince: a.gapSince,
@@ -266,25 +401,63 @@ func (r *Runner) Coverage() []AccountCoverage {
 	return out
 }
 
-// tick polls every due account (at most Concurrency at once), waits for
-// them and returns when the next account is due.
+// take marks busy and returns the accounts to poll now, most overdue
+// first (busier first among equals), so that at most limit polls are in
+// flight. An account whose window is closed is moved to its reopening
+// instead.
+func (r *Runner) take(now time.Time, limit int) []*accountState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var due []*accountState
+	for _, a := range r.accts {
+		if !a.busy && r.pollableLocked(a, now) && !a.next.After(now) && !r.blockedLocked(a, now) {
+			due = append(due, a)
+		}
+	}
+	sort.SliceStable(due, func(i, j int) bool {
+		if !due[i].next.Equal(due[j].next) {
+			return due[i].next.Before(due[j].next)
+		}
+		return due[i].weight(now) > due[j].weight(now)
+	})
+	due = due[:max(min(len(due), limit-r.busy), 0)]
+	for _, a := range due {
+		a.busy = true
+		r.busy++
+	}
+	return due
+}
+
+// full reports whether Concurrency polls are in flight.
+func (r *Runner) full() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.busy >= r.opts.Concurrency
+}
+
+func (r *Runner) done(a *accountState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a.busy = false
+	r.busy--
+}
+
+// tick polls every due account (at most Concurrency at once) and waits
+// for them: the scheduling tests drive the Runner with it on a fake clock.
 func (r *Runner) tick(ctx context.Context) time.Time {
-	due := r.due(r.now())
+	due := r.take(r.now(), len(r.accts))
 	sem := make(chan struct{}, r.opts.Concurrency)
 	var wg sync.WaitGroup
-loop:
 	for _, a := range due {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			break loop
 		}
-		if ctx.Err() != nil {
-			<-sem
-			break
-		}
-		if r.blocked(a, r.now()) { // a poll of this tick met a shared 429
-			<-sem
+		if ctx.Err() != nil || r.blocked(a, r.now()) { // a poll of this tick met a shared 429
+			if ctx.Err() == nil {
+				<-sem
+			}
+			r.done(a)
 			continue
 		}
 		wg.Add(1)
@@ -292,34 +465,14 @@ loop:
 			defer wg.Done()
 			defer func() { <-sem }()
 			r.pollOnce(ctx, a)
+			r.done(a)
 		}()
 	}
 	wg.Wait()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, a := range due {
-		a.busy = false
-	}
 	return r.nextDue()
 }
 
-// due returns the accounts to poll now. An account whose shared rate window
-// is exhausted is moved to the window's reopening instead.
-func (r *Runner) due(now time.Time) []*accountState {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []*accountState
-	for _, a := range r.accts {
-		if a.busy || a.next.After(now) || r.blockedLocked(a, now) {
-			continue
-		}
-		a.busy = true
-		out = append(out, a)
-	}
-	return out
-}
-
-// blocked reports whether the account's shared rate window is closed, and
+// blocked reports whether a window the account spends from is closed, and
 // if so moves the account to the window's reopening.
 func (r *Runner) blocked(a *accountState, now time.Time) bool {
 	r.mu.Lock()
@@ -328,44 +481,66 @@ func (r *Runner) blocked(a *accountState, now time.Time) bool {
 }
 
 func (r *Runner) blockedLocked(a *accountState, now time.Time) bool {
-	s := a.budget.Scope
-	if s == "" {
+	until := time.Time{}
+	if a.own.closed(now) {
+		until = a.own.until
+	}
+	for _, p := range r.pools {
+		if p.closed(now) && p.until.After(until) {
+			until = p.until
+		}
+	}
+	if until.IsZero() {
 		return false
 	}
-	until, ok := r.scopes[s]
-	if !ok {
-		return false
+	if a.next.Before(until) {
+		a.next = until.Add(r.jitter(r.opts.Interval / 2))
 	}
-	if !until.After(now) {
-		delete(r.scopes, s)
-		return false
-	}
-	a.next = until.Add(r.jitter(r.opts.Interval / 2))
 	return true
 }
 
+// nextDue is when the next held account that is not being polled is due.
 func (r *Runner) nextDue() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var next time.Time
+	now := r.now()
 	for _, a := range r.accts {
+		if a.busy || !r.pollableLocked(a, now) {
+			continue
+		}
 		if next.IsZero() || a.next.Before(next) {
 			next = a.next
 		}
 	}
 	if next.IsZero() {
-		next = r.now().Add(r.opts.Interval)
+		next = now.Add(r.opts.Interval)
 	}
 	return next
+}
+
+// pollableLocked reports whether this worker may start polling a: it
+// holds the lease, long enough for a poll to fit (see pollWindow).
+// Called with r.mu held.
+func (r *Runner) pollableLocked(a *accountState, now time.Time) bool {
+	return a.held && (r.opts.Leases == nil || a.leaseUntil.Sub(now) >= 2*r.leaseMargin())
 }
 
 // pollOnce runs one cycle for one account: cursor, poll, publish, cursor.
 func (r *Runner) pollOnce(ctx context.Context, a *accountState) {
 	start := r.now()
 	handle := a.cfg.Handle
+	timeout, ok := r.pollWindow(a, start)
+	if !ok {
+		return // the lease is gone or about to expire
+	}
 	defer func() {
 		r.m.duration.WithLabelValues(string(r.platform)).Observe(r.now().Sub(start).Seconds())
 	}()
 
-	cursor, err := r.cursors.Cursor(ctx, r.platform, handle)
+	cctx, cancel := context.WithTimeout(ctx, r.opts.StoreTimeout)
+	cursor, err := r.cursors.Cursor(cctx, r.platform, handle)
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -374,24 +549,27 @@ func (r *Runner) pollOnce(ctx context.Context, a *accountState) {
 		return
 	}
 
-	pctx, cancel := context.WithTimeout(ctx, r.opts.PollTimeout)
-	batch, err := r.poller.Poll(pctx, a.cfg, cursor)
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	batch, pollErr := r.poller.Poll(pctx, a.cfg, cursor)
 	cancel()
-	if err != nil {
+	r.spent(a, batch)
+	if pollErr != nil && batch.Cursor == "" {
 		if ctx.Err() != nil {
 			return // shutting down: not a gap
 		}
-		r.pollFailed(a, err)
+		r.pollFailed(a, pollErr)
 		return
 	}
 
-	// From here the batch is finished even if ctx ends: the publish in
-	// flight completes and the cursor is saved (bounded by PublishTimeout).
+	// From here the batch (whole, or the part before an error) is finished
+	// even if ctx ends: the publish in flight completes and the cursor is
+	// saved (bounded by PublishTimeout).
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.PublishTimeout)
 	defer cancel()
 	if len(batch.Posts) > 0 {
 		if err := r.pub.Publish(dctx, batch.Posts); err != nil {
 			r.failed(a, ResultError, GapPublishFailed, err)
+			r.respectRateLimit(a, pollErr)
 			return
 		}
 		r.m.published.WithLabelValues(string(r.platform), handle).Add(float64(len(batch.Posts)))
@@ -401,10 +579,48 @@ func (r *Runner) pollOnce(ctx context.Context, a *accountState) {
 			// The posts are in Kafka; the next poll sees them again and the
 			// store ignores the duplicates.
 			r.failed(a, ResultError, GapPublishFailed, err)
+			r.respectRateLimit(a, pollErr)
 			return
 		}
 	}
+	if pollErr != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		r.pollFailed(a, pollErr)
+		return
+	}
 	r.succeeded(a, batch)
+}
+
+// spent records what a poll cost and reported, whatever its outcome: the
+// calls count against the budgets, the platform's budget report is kept.
+func (r *Runner) spent(a *accountState, b Batch) {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a.observe(b, now)
+	a.own.spend(b.Calls, now)
+	for scope, p := range r.pools {
+		p.spend(b.Calls, now)
+		if p.quota != nil {
+			p.roll(now)
+			r.m.quotaUsed.WithLabelValues(string(r.platform), scope).Set(float64(p.used))
+		}
+	}
+	if !b.Budget.Known {
+		return
+	}
+	if b.Budget.Scope == "" {
+		a.own.reported = b.Budget
+		return
+	}
+	p := r.pools[b.Budget.Scope]
+	if p == nil {
+		p = &pool{}
+		r.pools[b.Budget.Scope] = p
+	}
+	p.reported = b.Budget
 }
 
 func (r *Runner) succeeded(a *accountState, b Batch) {
@@ -416,9 +632,6 @@ func (r *Runner) succeeded(a *accountState, b Batch) {
 	}
 	r.m.polls.WithLabelValues(p, h, result).Inc()
 	r.m.lastSuccess.WithLabelValues(p, h).Set(float64(now.UnixNano()) / 1e9)
-	if b.Budget.Known {
-		r.m.remaining.WithLabelValues(p, h).Set(float64(b.Budget.Remaining))
-	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -432,42 +645,77 @@ func (r *Runner) succeeded(a *accountState, b Batch) {
 	a.lastSuccess, a.gapReason, a.gapSince = now, "", time.Time{}
 	a.failures, a.authReported = 0, false
 
-	// Adaptive interval: busy accounts are polled at the base interval,
-	// quiet ones slow down by half each time up to the maximum.
-	if len(b.Posts) > 0 {
+	// Adaptive interval. With a known rate budget every account asks for
+	// the base interval and the budget decides (see pace: a window shared
+	// by the accounts goes first to those with recent posts), so that no
+	// call the budget affords is left unspent. Without one (nothing
+	// reported, no Quota), busy accounts are polled at the base interval
+	// and quiet ones slow down by half each time up to the maximum.
+	if len(b.Posts) > 0 || r.budgetKnownLocked(a, now) {
 		a.interval = r.opts.Interval
 	} else {
 		a.interval = min(a.interval+a.interval/2, r.opts.MaxInterval)
 	}
-	if b.Budget.Known {
-		a.budget = b.Budget
-	}
-	a.next = now.Add(max(a.interval, r.spread(a, b.Calls, now)))
+	r.schedule(a, now)
 }
 
-// spread returns the delay that makes the account's remaining budget last
-// until the window reopens, sharing it with every account of the same
-// scope. It is zero when the budget is unknown.
-func (r *Runner) spread(a *accountState, calls int, now time.Time) time.Duration {
-	b := a.budget
-	if !b.Known || !b.Reset.After(now) {
-		return 0
+// schedule sets the account's next poll after a success: its adaptive
+// interval, or later when a rate window needs it. A window spent (or
+// spacing the polls beyond BudgetGap) is a rate_limited gap: the account
+// is not watched until it reopens. Called with r.mu held.
+func (r *Runner) schedule(a *accountState, now time.Time) {
+	delay, spent := r.pace(a, now)
+	if spent {
+		delay += r.jitter(r.opts.Interval / 2)
 	}
-	window := b.Reset.Sub(now)
-	if b.Remaining <= 0 {
-		return window + r.jitter(r.opts.Interval/2)
+	a.next = now.Add(max(a.interval, delay))
+	r.setRemaining(a, now)
+	switch {
+	case spent && delay > a.interval: // a window that reopens before the next poll anyway is no gap
+		r.openGap(a, GapRateLimited, now, errBudgetSpent)
+	case delay > r.opts.BudgetGap:
+		r.openGap(a, GapRateLimited, now, errBudgetThin)
 	}
-	sharers := 1
-	if b.Scope != "" {
-		sharers = 0
-		for _, o := range r.accts {
-			if o.budget.Scope == b.Scope {
-				sharers++
-			}
+}
+
+// budgetKnownLocked reports whether any rate window the account spends
+// from is known (reported by the platform or counted by a Quota). Called
+// with r.mu held.
+func (r *Runner) budgetKnownLocked(a *accountState, now time.Time) bool {
+	if _, _, ok := a.own.left(now, 1); ok {
+		return true
+	}
+	for _, p := range r.pools {
+		if _, _, ok := p.left(now, 1); ok {
+			return true
 		}
 	}
-	need := time.Duration(max(calls, 1) * sharers)
-	return window * need / time.Duration(b.Remaining)
+	return false
+}
+
+// The logged causes of the gaps the Runner opens itself, when a rate
+// budget makes an account wait.
+var (
+	errBudgetSpent = errors.New("rate budget spent: the next poll waits for the window to reopen")
+	errBudgetThin  = errors.New("rate budget too thin for this many accounts: polls are spaced beyond BudgetGap")
+)
+
+// setRemaining publishes the units left in the account's tightest window.
+// Called with r.mu held.
+func (r *Runner) setRemaining(a *accountState, now time.Time) {
+	best, known := 0.0, false
+	check := func(p *pool, scale float64) {
+		if left, _, ok := p.left(now, scale); ok && (!known || left < best) {
+			best, known = left, true
+		}
+	}
+	check(&a.own, 1)
+	for _, p := range r.pools {
+		check(p, r.shareScale())
+	}
+	if known {
+		r.m.remaining.WithLabelValues(string(r.platform), a.cfg.Handle).Set(best)
+	}
 }
 
 // pollFailed handles a Poll error by its code.
@@ -500,20 +748,62 @@ func (r *Runner) rateLimited(a *accountState, err error) {
 		a.next = now.Add(r.backoff(a.failures))
 		return
 	}
-	a.next = rl.Until.Add(r.jitter(r.opts.Interval / 2))
 	r.m.remaining.WithLabelValues(p, h).Set(0)
 	r.log.Info("collector waiting for rate window", "platform", p, "account", h,
 		"until", rl.Until, "reason", rl.Reason, "scope", rl.Scope)
-	if rl.Scope == "" {
+	r.closeWindow(a, rl, now)
+}
+
+// respectRateLimit applies a rate limit that came with a partial batch
+// whose publish failed: the gap is publish_failed, but the window is
+// still closed. Called without r.mu held.
+func (r *Runner) respectRateLimit(a *accountState, err error) {
+	var rl *RateLimitError
+	if tanggap.ErrorCode(err) != tanggap.ERATELIMIT || !errors.As(err, &rl) {
 		return
 	}
-	// The window is shared: pause every account that spends from it.
-	r.scopes[rl.Scope] = rl.Until
-	a.budget.Scope = rl.Scope
+	now := r.now()
+	if !rl.Until.After(now) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closeWindow(a, rl, now)
+}
+
+// closeWindow holds a window shut until rl.Until: the account's own, or,
+// for a named Scope (an app's or project's window: X's usage cap,
+// YouTube's daily quota, Meta's app limit), every account of the Runner,
+// each shown as a rate_limited gap. Called with r.mu held.
+func (r *Runner) closeWindow(a *accountState, rl *RateLimitError, now time.Time) {
+	wake := rl.Until.Add(r.jitter(r.opts.Interval / 2))
+	if a.next.Before(wake) {
+		a.next = wake
+	}
+	if rl.Scope == "" {
+		a.own.until, a.own.reason = rl.Until, rl.Reason
+		return
+	}
+	pl := r.pools[rl.Scope]
+	if pl == nil {
+		pl = &pool{}
+		r.pools[rl.Scope] = pl
+	}
+	pl.until, pl.reason = rl.Until, rl.Reason
+	paused := 0
 	for _, o := range r.accts {
-		if o != a && o.budget.Scope == rl.Scope && o.next.Before(rl.Until) {
-			o.next = rl.Until.Add(r.jitter(r.opts.Interval / 2))
+		if o == a || !o.next.Before(rl.Until) {
+			continue
 		}
+		o.next = rl.Until.Add(r.jitter(r.opts.Interval / 2))
+		if o.held && o.gapReason != GapTokenExpired {
+			r.openGap(o, GapRateLimited, now, nil)
+			paused++
+		}
+	}
+	if paused > 0 {
+		r.log.Warn("collector shared rate window closed", "platform", r.platform, "scope", rl.Scope,
+			"reason", rl.Reason, "until", rl.Until, "accounts_paused", paused)
 	}
 }
 
@@ -558,6 +848,9 @@ func (r *Runner) openGap(a *accountState, reason string, now time.Time, err erro
 	}
 	if a.gapReason == "" {
 		a.gapSince = a.lastSuccess
+		if a.gapSince.IsZero() {
+			a.gapSince = a.heldSince
+		}
 		if a.gapSince.IsZero() {
 			a.gapSince = r.started
 		}

@@ -553,6 +553,7 @@ func TestRunnerSpreadsLowBudget(t *testing.T) {
 		calls     int
 		accounts  []string
 		scope     string
+		quiet     bool // no posts: every account weighs the same
 		// want returns the bounds of the wait after the second poll of
 		// account a, given the time left in the window then.
 		want func(window time.Duration) (lo, hi time.Duration)
@@ -561,14 +562,18 @@ func TestRunnerSpreadsLowBudget(t *testing.T) {
 			want: func(time.Duration) (time.Duration, time.Duration) { return testOpts.Interval, testOpts.Interval }},
 		{name: "low", remaining: 4, calls: 2, accounts: []string{"a"},
 			want: func(w time.Duration) (time.Duration, time.Duration) { return w / 2, w / 2 }},
-		{name: "shared by three", remaining: 30, calls: 1, accounts: []string{"a", "b", "c"}, scope: "x:app:user_timeline",
+		{name: "shared by three", remaining: 30, calls: 1, accounts: []string{"a", "b", "c"}, scope: "x:app:user_timeline", quiet: true,
 			want: func(w time.Duration) (time.Duration, time.Duration) { return w / 10, w / 10 }},
 		{name: "spent", remaining: 0, calls: 1, accounts: []string{"a"},
 			want: func(w time.Duration) (time.Duration, time.Duration) { return w, w + testOpts.Interval/2 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, func(a config.Account, cursor string) (Batch, error) {
-				return Batch{Posts: posts("1"), Cursor: "1", Calls: tc.calls,
+				var ps []tanggap.Post
+				if !tc.quiet {
+					ps = posts("1")
+				}
+				return Batch{Posts: ps, Cursor: "1", Calls: tc.calls,
 					Budget: Budget{Known: true, Limit: 900, Remaining: tc.remaining, Reset: reset, Scope: tc.scope}}, nil
 			}, tc.accounts...)
 			if tc.remaining > 0 {
@@ -704,8 +709,11 @@ func TestMetricsNames(t *testing.T) {
 		return Batch{Posts: posts("1"), Cursor: "1", Budget: Budget{Known: true, Limit: 75, Remaining: 74, Reset: t0.Add(time.Minute)}}, nil
 	})
 	reg := h.reg
+	h.r.pools["youtube:quota"] = &pool{quota: &Quota{Scope: "youtube:quota", Limit: 100, Period: time.Hour}}
 	h.tick()
 	h.r.failed(h.state("humasbekasikota"), ResultError, GapAPIError, errors.New("x"))
+	h.r.opts.Leases, h.r.opts.Owner = &memLeases{now: h.clock.Now, owners: map[string]string{}, until: map[string]time.Time{}}, "w1"
+	h.r.setLeaseGauge()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -717,9 +725,11 @@ func TestMetricsNames(t *testing.T) {
 	want := []string{
 		"tanggap_collector_gaps_total",
 		"tanggap_collector_last_success_timestamp_seconds",
+		"tanggap_collector_leases_held",
 		"tanggap_collector_poll_duration_seconds",
 		"tanggap_collector_polls_total",
 		"tanggap_collector_posts_published_total",
+		"tanggap_collector_quota_used_units",
 		"tanggap_collector_rate_limit_remaining",
 	}
 	if diff := cmp.Diff(want, names); diff != "" {

@@ -17,8 +17,6 @@ import (
 	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/collectors/demo"
-	"github.com/tanggap/tanggap/collectors/x"
-	"github.com/tanggap/tanggap/collectors/x/xfake"
 	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/store"
 	"github.com/tanggap/tanggap/workflow"
@@ -130,49 +128,17 @@ func runDev(ctx context.Context, args []string, e env) error {
 	return err
 }
 
-// devPollers starts a fake API per platform loaded with that platform's
-// demo posts (most posts at once, the rest dripped in over time so new
-// items appear live) and returns pollers pointed at them.
+// devPollers starts a fake API per platform (Instagram, Facebook, X API
+// v2, YouTube) loaded with that platform's demo posts (most at once, the
+// youngest fifth dripped in over time so new items appear live) and
+// returns pollers pointed at them. The X v1.1 collector is left to
+// `collect` (and its own tests): in dev X is polled through API v2.
 func devPollers(ctx context.Context, cfg *config.Config, posts []demo.Post, log interface{ Warn(string, ...any) }) ([]platformPoller, []func(context.Context, time.Duration) error, func(), error) {
-	var (
-		out    []platformPoller
-		drips  []func(context.Context, time.Duration) error
-		closes []func()
-	)
-	closeAll := func() {
-		for _, c := range closes {
-			c()
-		}
-	}
-	now := time.Now()
-
-	// X (API v1.1, go-twitter).
-	fx := xfake.New(xfake.Options{MentionsLimit: 1 << 30, UserTimelineLimit: 1 << 30, AppUserTimelineLimit: 1 << 30})
-	xsrv, xurl, err := serveLocal(fx)
+	f, err := startDevFakes(cfg, posts, time.Now())
 	if err != nil {
-		return nil, nil, closeAll, err
+		return nil, nil, func() {}, err
 	}
-	closes = append(closes, func() { xsrv.Close() })
-	sts, err := xfake.DemoStatuses(demo.ForPlatform(posts, tanggap.PlatformX), now)
-	if err != nil {
-		return nil, nil, closeAll, err
-	}
-	backlog := len(sts) * 4 / 5
-	fx.Append(sts[:backlog]...)
-	rest := sts[backlog:]
-	drips = append(drips, func(ctx context.Context, every time.Duration) error { return fx.Drip(ctx, rest, every) })
-	accts := cfg.WatchedAccounts(tanggap.PlatformX)
-	creds := x.Credentials{Bearer: fx.Bearer(), ConsumerKey: "dev", ConsumerSecret: "dev", Users: map[string]x.UserToken{}}
-	for _, a := range accts {
-		tok, sec := fx.Authorize(a.Handle)
-		creds.Users[a.Handle] = x.UserToken{Token: tok, Secret: sec}
-	}
-	xp, err := x.NewPoller(x.Options{Credentials: creds, BaseURL: xurl})
-	if err != nil {
-		return nil, nil, closeAll, err
-	}
-	out = append(out, platformPoller{poller: xp, accounts: accts})
-	return out, drips, closeAll, nil
+	return f.pollers, []func(context.Context, time.Duration) error{f.drip}, f.close, nil
 }
 
 // serveLocal serves a fake API on a loopback port.

@@ -21,7 +21,7 @@ func TestLoadCoversTheDemoNeeds(t *testing.T) {
 	var (
 		opds          = map[string]bool{}
 		kinds         = map[tanggap.Kind]int{}
-		officialX     int
+		official      = map[tanggap.Platform]int{}
 		urgentDamkar  bool
 		spam          bool
 		replyFirst    bool
@@ -35,8 +35,8 @@ func TestLoadCoversTheDemoNeeds(t *testing.T) {
 			opds[p.ExpectOPD] = true
 		}
 		kinds[p.ExpectKind]++
-		if p.Official && p.Platform == tanggap.PlatformX {
-			officialX++
+		if p.Official {
+			official[p.Platform]++
 		}
 		if p.ExpectOPD == "damkar" && p.Urgent {
 			urgentDamkar = true
@@ -58,11 +58,22 @@ func TestLoadCoversTheDemoNeeds(t *testing.T) {
 			t.Errorf("no post of kind %s", k)
 		}
 	}
-	if officialX < 8 {
-		t.Errorf("%d official replies on X, want about 10", officialX)
+	// As in Bekasi: most on Instagram, then X, Facebook and YouTube, with
+	// official replies on every platform.
+	n := 0
+	for _, p := range []tanggap.Platform{tanggap.PlatformInstagram, tanggap.PlatformX, tanggap.PlatformFacebook, tanggap.PlatformYouTube} {
+		if official[p] == 0 || platformCount[p] <= official[p] {
+			t.Errorf("%s: %d posts, %d official: want citizens' posts and official replies", p, platformCount[p], official[p])
+		}
+		n += official[p]
 	}
-	if platformCount[tanggap.PlatformX]*10 < len(posts)*8 {
-		t.Errorf("X has %d of %d posts, want most of them", platformCount[tanggap.PlatformX], len(posts))
+	if n < 8 {
+		t.Errorf("%d official posts, want about 10", n)
+	}
+	for _, p := range []tanggap.Platform{tanggap.PlatformX, tanggap.PlatformFacebook, tanggap.PlatformYouTube} {
+		if platformCount[p] >= platformCount[tanggap.PlatformInstagram] {
+			t.Errorf("%s has %d posts, Instagram %d: want most on Instagram", p, platformCount[p], platformCount[tanggap.PlatformInstagram])
+		}
 	}
 	if !urgentDamkar || !spam || !replyFirst {
 		t.Errorf("urgent fire %v, gambling spam %v, reply before its parent %v: want all", urgentDamkar, spam, replyFirst)

@@ -28,6 +28,8 @@ import (
 //	tanggap:{city}:cursor:<platform>:<account> string collector cursor (account from the city config)
 //	tanggap:{city}:lease:<name>           string the owner of a lease (collector workers), with TTL
 //	tanggap:{city}:once:<name>            string a "done once" marker, e.g. once:digest:<opd>:<day>, with TTL
+//	tanggap:{city}:corrections            list   routings by people, newest first (JSON): training examples
+//	tanggap:{city}:routing                hash   <opd>:auto and <opd>:overruled counts of the classifier
 //	tanggap:{city}:coverage               hash   per account: the collector's last coverage report (JSON)
 //	tanggap:{city}:user:<login>           hash   a web user (bcrypt hash, role, OPD); login validated
 //	tanggap:{city}:users                  set    every login
@@ -62,6 +64,8 @@ func (k keys) session(token string) string  { return k.p + "session:" + tokenHas
 func (k keys) loginFails(who string) string { return k.p + "loginfail:" + tokenHash(who) }
 func (k keys) lease(name string) string     { return k.p + "lease:" + name }
 func (k keys) marker(name string) string    { return k.p + "once:" + name }
+func (k keys) corrections() string          { return k.p + "corrections" }
+func (k keys) routing() string              { return k.p + "routing" }
 func (k keys) coverage() string             { return k.p + "coverage" }
 func (k keys) outbox() string               { return k.p + "outbox" }
 func (k keys) edits(id string) string       { return k.p + "edits:" + itemHash(id) }

@@ -391,3 +391,29 @@ func TestLeases(t *testing.T) {
 		}
 	})
 }
+
+func TestCorrectionsAndRoutingStats(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		in := citizen("700", "got mampet", c.Now())
+		in.ClassifierOPD = "bina_marga_sda"
+		if _, err := s.Ingest(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddCorrection(ctx, Correction{ItemID: "x:700", Text: "got mampet", ClassifierOPD: "bina_marga_sda",
+			FromOPD: "bina_marga_sda", OPD: "lingkungan_hidup", Actor: "humas"}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.Routing(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st["bina_marga_sda"]; got.Auto != 1 || got.Overruled != 1 || got.Rate() != 1 {
+			t.Fatalf("routing stats: %+v", got)
+		}
+		cs, _ := s.Corrections(ctx, 10)
+		if len(cs) != 1 || cs[0].OPD != "lingkungan_hidup" || cs[0].Text != "got mampet" {
+			t.Fatalf("corrections: %+v", cs)
+		}
+	})
+}

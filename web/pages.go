@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,6 +20,15 @@ type opdRow struct {
 	Code, Name, Abbrev        string
 	Overdue, DueSoon, OnTrack int64
 	Light                     string // red, yellow, green
+	Auto, Overruled           int64  // the classifier's routings to the OPD, and how many people overruled
+}
+
+// OverruledPct is the share of the classifier's routings people changed.
+func (r opdRow) OverruledPct() string {
+	if r.Auto == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(100*float64(r.Overruled)/float64(r.Auto), 'f', 0, 64) + "%"
 }
 
 func (s *Server) opdCodes() []string {
@@ -50,6 +60,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	if err != nil {
 		return err
 	}
+	routing, err := s.opt.Store.Routing(r.Context())
+	if err != nil {
+		return err
+	}
 	un := counts[store.Unrouted]
 	rows := []opdRow{{Code: store.Unrouted, Name: s.t(r, "unrouted"), Abbrev: "-",
 		Overdue: un[tanggap.Overdue], DueSoon: un[tanggap.DueSoon], OnTrack: un[tanggap.OnTrack], Light: light(un[tanggap.Overdue], un[tanggap.DueSoon])}}
@@ -57,7 +71,8 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	for _, o := range s.opt.Config.OPDs {
 		c := counts[o.Code]
 		rows = append(rows, opdRow{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev,
-			Overdue: c[tanggap.Overdue], DueSoon: c[tanggap.DueSoon], OnTrack: c[tanggap.OnTrack], Light: light(c[tanggap.Overdue], c[tanggap.DueSoon])})
+			Overdue: c[tanggap.Overdue], DueSoon: c[tanggap.DueSoon], OnTrack: c[tanggap.OnTrack], Light: light(c[tanggap.Overdue], c[tanggap.DueSoon]),
+			Auto: routing[o.Code].Auto, Overruled: routing[o.Code].Overruled})
 		tot[0] += c[tanggap.Overdue]
 		tot[1] += c[tanggap.DueSoon]
 		tot[2] += c[tanggap.OnTrack]
@@ -439,4 +454,26 @@ func (s *Server) apiItem(w http.ResponseWriter, r *http.Request, p *Principal) e
 	}
 	writeJSON(w, http.StatusOK, s.toAPI(*it))
 	return nil
+}
+
+// correctionsCSV exports people's routings as the training CSV of
+// `tanggap train` (columns text,opd,kind, plus context columns the trainer
+// ignores). Citizen text: the PPID Utama only.
+func (s *Server) correctionsCSV(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	if !p.CitywideAccess() {
+		return tanggap.Errorf(tanggap.EFORBIDDEN, "the PPID Utama exports corrections")
+	}
+	cs, err := s.opt.Store.Corrections(r.Context(), 0)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="koreksi-tanggap.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"text", "opd", "kind", "classifier_opd", "from_opd", "item_id", "at"})
+	for _, c := range cs {
+		cw.Write([]string{c.Text, c.OPD, string(c.Kind), c.ClassifierOPD, c.FromOPD, c.ItemID, c.At.Format(time.RFC3339)})
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -99,6 +99,9 @@ var messages = map[string][2]string{
 	"ok_done":              {"Tersimpan.", "Saved."},
 	"reports":              {"Laporan", "Reports"},
 	"deadline_any":         {"Tenggat", "Deadline"},
+	"overruled":            {"Dikoreksi manusia", "Overruled"},
+	"overruled_help":       {"Bagian disposisi otomatis classifier ke OPD ini yang dipindahkan oleh petugas", "Share of the classifier's routings to this OPD that people moved"},
+	"corrections_csv":      {"Unduh koreksi (CSV latih)", "Download corrections (training CSV)"},
 	"no_link":              {"Tautan unggahan tidak tersedia", "No link to the post"},
 }
 

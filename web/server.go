@@ -40,6 +40,8 @@ type Store interface {
 	History(ctx context.Context, id string) ([]tanggap.Event, error)
 	OpenCounts(ctx context.Context, opds []string, now time.Time) (map[string]map[tanggap.DeadlineState]int64, error)
 	Aging(ctx context.Context, opd string, bounds []time.Time) ([]int64, int64, error)
+	Routing(ctx context.Context) (map[string]store.RoutingStats, error)
+	Corrections(ctx context.Context, limit int64) ([]store.Correction, error)
 }
 
 // Workflow carries out actions on items (workflow.Service).
@@ -129,6 +131,7 @@ func (s *Server) routes() {
 	s.page("GET /antrian/{opd}", "queue", s.queue)
 	s.page("GET /item/{id}", "item", s.item)
 	s.page("GET /antrian/{opd}/daftar", "queue_rows", s.queueRows)
+	s.page("GET /koreksi.csv", "corrections", s.correctionsCSV)
 	s.page("POST /item/{id}/{action}", "action", s.action)
 	s.page("POST /antrian/{opd}/massal", "bulk", s.bulk)
 	s.api("GET /api/v1/items", "api_items", s.apiItems)

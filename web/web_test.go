@@ -166,6 +166,11 @@ func TestAnswerAndAssign(t *testing.T) {
 	if res := post("/item/x:101/assign", url.Values{"opd": {"bina_marga_sda"}, "reason": {"got mampet, bukan sampah"}, "version": {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("assign: %d", res.StatusCode)
 	}
+	// The person's routing is a training example the PPID Utama can export.
+	code, body := get(t, f.client(t, "humas"), f.srv.URL+"/koreksi.csv")
+	if code != 200 || !strings.HasPrefix(body, "text,opd,kind,") || !strings.Contains(body, "bina_marga_sda") || !strings.Contains(body, "numpuk") {
+		t.Fatalf("corrections CSV: %d %q", code, body)
+	}
 	// The item left DLH: DLH's admin no longer sees it.
 	if code, _ := get(t, c, f.srv.URL+"/item/x:101"); code != http.StatusNotFound {
 		t.Fatalf("moved item still visible to DLH: %d", code)
@@ -239,6 +244,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/items", nil, all(ua, ok, ok, ok, ok, fb)},
 		{"GET", "/api/v1/items?opd=bina_marga_sda", nil, all(ua, fb, fb, ok, ok, fb)},
 		{"GET", "/api/v1/items/x:201", nil, all(ua, nf, nf, ok, ok, fb)},
+		{"GET", "/koreksi.csv", nil, all(see, fb, fb, fb, ok, fb)},
 		{"GET", "/metrics", nil, all(ok, ok, ok, ok, ok, ok)},
 		{"GET", "/healthz", nil, all(ok, ok, ok, ok, ok, ok)},
 	}

@@ -22,6 +22,7 @@ import (
 type Store interface {
 	Item(ctx context.Context, id string) (*tanggap.Item, error)
 	Apply(ctx context.Context, c store.Change) (*tanggap.Item, error)
+	AddCorrection(ctx context.Context, c store.Correction) error
 }
 
 // Clocks computes an item's deadlines from the city's clock policy and
@@ -302,7 +303,19 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 	if to != tanggap.StatusOnHold && it.Status == tanggap.StatusOnHold && ch.Set["held_ms"] == "" {
 		s.resume(it, ch.Set, now)
 	}
-	return s.st.Apply(ctx, ch)
+	out, err := s.st.Apply(ctx, ch)
+	if err != nil {
+		return nil, err
+	}
+	if r.Action == "assign" && a.Login != "system" {
+		// A person's routing is a labelled example for the classifier. The
+		// item is already changed: a failure here is reported, not undone.
+		if err := s.st.AddCorrection(ctx, store.Correction{At: now, ItemID: it.ID, Text: it.Text, Kind: it.Kind,
+			ClassifierOPD: it.ClassifierOPD, FromOPD: it.OPD, OPD: r.OPD, Actor: a.Login}); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 // resume shifts every clock by the working time spent on hold.

@@ -43,6 +43,9 @@ redis.call('HSET', KEYS[1], 'version', 1, 'updated_ms', NOW)
 redis.call('ZADD', PREFIX .. 'items', f.created_ms, f.id)
 local n0 = state(KEYS[1])
 reindex(KEYS[1], nil, n0)
+if f.status == 'ASSIGNED' and f.opd ~= nil and f.opd ~= '' and f.classifier_opd == f.opd then
+  redis.call('HINCRBY', PREFIX .. 'routing', f.opd .. ':auto', 1)
+end
 record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'ingest',
   to_status = f.status, to_opd = f.opd or '', version = 1,
   data = {kind = f.kind, confidence = f.confidence}, set = f})

@@ -78,6 +78,9 @@ type Ingest struct {
 	Kelurahan  string
 	OutTarget  string
 	ClusterID  string
+	// Fingerprint is the near-duplicate signature of the text (hex);
+	// with an OPD and a place it makes the item a clustering candidate.
+	Fingerprint string
 	// ClassifierOPD is the classifier's suggestion, kept even when the
 	// confidence was too low to route (for overrule statistics).
 	ClassifierOPD string
@@ -164,14 +167,14 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 		"follow_due_ms", ms(d.Followup), "follow_soon_ms", ms(d.FollowupSoon),
 		"res_due_ms", ms(d.Resolution), "res_soon_ms", ms(d.ResolutionSoon),
 		"queued", b01(in.Queued), "truncated", b01(p.Truncated), "deleted", b01(p.Deleted), "edited_ms", edited,
-		"reply_by", in.ReplyBy,
+		"reply_by", in.ReplyBy, "fp", in.Fingerprint, "near_key", in.nearKey(),
 	}
 	parent := ""
 	if p.ParentID != "" {
 		parent = tanggap.ItemID(p.Platform, p.ParentID)
 	}
 	keys := []string{s.k.item(id), s.k.history(id), s.k.pending(id), s.k.edits(id),
-		s.k.item(parent), s.k.history(parent), s.k.pending(parent)}
+		s.k.item(parent), s.k.history(parent), s.k.pending(parent), s.k.item(in.ClusterID), s.k.history(in.ClusterID)}
 	args := make([]any, 0, 6+len(fields))
 	args = append(args, s.k.prefix(), ms(s.now()), b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy, len(fields)/2)
 	for _, f := range fields {

@@ -417,3 +417,40 @@ func TestCorrectionsAndRoutingStats(t *testing.T) {
 		}
 	})
 }
+
+func TestNearDuplicateCluster(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		mk := func(id string, at time.Time, cluster string) Ingest {
+			in := citizen(id, "pohon tumbang di jl kemakmuran", at)
+			in.Kelurahan, in.Fingerprint, in.ClusterID = "Margajaya", "abcd", cluster
+			return in
+		}
+		t0 := c.Now().Add(-time.Hour)
+		if _, err := s.Ingest(ctx, mk("800", t0, "")); err != nil {
+			t.Fatal(err)
+		}
+		cands, err := s.NearCandidates(ctx, mk("801", t0.Add(10*time.Minute), ""))
+		if err != nil || len(cands) != 1 || cands[0].ID != "x:800" || cands[0].Fingerprint != "abcd" {
+			t.Fatalf("candidates: %+v %v", cands, err)
+		}
+		far := mk("899", t0.Add(NearWindow+time.Hour), "")
+		if cands, _ := s.NearCandidates(ctx, far); len(cands) != 0 {
+			t.Fatalf("a report days later is no candidate: %+v", cands)
+		}
+		for _, id := range []string{"801", "802"} {
+			if _, err := s.Ingest(ctx, mk(id, t0.Add(10*time.Minute), "x:800")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		root, _ := s.Item(ctx, "x:800")
+		if root.Reporters != 3 || !root.Urgent || root.ClusterID != "x:800" {
+			t.Fatalf("root after two more reports: reporters=%d urgent=%v cluster=%q", root.Reporters, root.Urgent, root.ClusterID)
+		}
+		// Each member stays its own item in the queue.
+		q, _ := s.Queue(ctx, "bina_marga_sda", 10)
+		if q.Open != 3 {
+			t.Fatalf("queue has %d items, want 3", q.Open)
+		}
+	})
+}

@@ -30,6 +30,44 @@ type Decision struct {
 	Kelurahan  string
 	OutTarget  string // the agency when OPD is tanggap.OutOfScope
 	Topic      string // a short topic for reports (e.g. the strongest keyword)
+	// Fingerprint is a near-duplicate signature of the text ("" when the
+	// classifier gives none); see Triage.Cluster.
+	Fingerprint string
+}
+
+// NearFinder is the store side of clustering near-duplicates.
+type NearFinder interface {
+	NearCandidates(ctx context.Context, in store.Ingest) ([]store.NearCandidate, error)
+}
+
+// Cluster turns on near-duplicate clustering: a post whose fingerprint is
+// at least threshold similar to a recent post of the same OPD and place
+// joins that post's cluster.
+func (t *Triage) Cluster(similarity func(a, b string) float64, threshold float64) {
+	t.similarity, t.threshold = similarity, threshold
+}
+
+// cluster finds the cluster a decided post joins, if any.
+func (t *Triage) cluster(ctx context.Context, in *store.Ingest) error {
+	nf, ok := t.store.(NearFinder)
+	if !ok || t.similarity == nil || in.Fingerprint == "" {
+		return nil
+	}
+	cands, err := nf.NearCandidates(ctx, *in)
+	if err != nil {
+		return err
+	}
+	best := t.threshold
+	for _, c := range cands {
+		if sim := t.similarity(in.Fingerprint, c.Fingerprint); sim >= best {
+			best = sim
+			in.ClusterID = c.ClusterID
+			if in.ClusterID == "" {
+				in.ClusterID = c.ID
+			}
+		}
+	}
+	return nil
 }
 
 // Classifier is the seam for the routing model: the keyword classifier of
@@ -74,13 +112,15 @@ type Deadliner interface {
 
 // Triage decides and stores.
 type Triage struct {
-	cfg    *config.Config
-	clocks Deadliner
-	cls    Classifier
-	store  Ingester
-	m      *Metrics
-	log    *slog.Logger
-	now    func() time.Time
+	similarity func(a, b string) float64
+	threshold  float64
+	cfg        *config.Config
+	clocks     Deadliner
+	cls        Classifier
+	store      Ingester
+	m          *Metrics
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // New returns a Triage. now nil means time.Now.
@@ -107,6 +147,7 @@ func (t *Triage) Decide(p tanggap.Post) store.Ingest {
 	in.Kind, in.Confidence, in.Features, in.Urgent = d.Kind, d.Confidence, d.Features, d.Urgent
 	in.Kecamatan, in.Kelurahan, in.OutTarget, in.Topic = d.Kecamatan, d.Kelurahan, d.OutTarget, d.Topic
 	in.ClassifierOPD = d.OPD
+	in.Fingerprint = d.Fingerprint
 	switch {
 	case !d.Kind.Actionable():
 		in.Status = tanggap.StatusNotComplaint
@@ -157,7 +198,12 @@ func (t *Triage) HandleBatch(ctx context.Context, msgs []kafka.Message) []error 
 			errs[i] = err
 			continue
 		}
-		ins = append(ins, t.Decide(*p))
+		in := t.Decide(*p)
+		if err := t.cluster(ctx, &in); err != nil {
+			errs[i] = fmt.Errorf("triage %s: %w", p.ItemID(), err)
+			continue
+		}
+		ins = append(ins, in)
 		idx = append(idx, i)
 	}
 	if len(ins) == 0 {

@@ -43,6 +43,24 @@ redis.call('HSET', KEYS[1], 'version', 1, 'updated_ms', NOW)
 redis.call('ZADD', PREFIX .. 'items', f.created_ms, f.id)
 local n0 = state(KEYS[1])
 reindex(KEYS[1], nil, n0)
+if f.near_key ~= nil and f.near_key ~= '' then
+  redis.call('ZADD', PREFIX .. 'near:' .. f.near_key, f.created_ms, f.id)
+end
+-- Joining a cluster: the root counts reporters (itself included); from
+-- three it is urgent. KEYS[8] is the root item, KEYS[9] its history.
+if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id and redis.call('EXISTS', KEYS[8]) == 1 then
+  local r = state(KEYS[8])
+  local n = tonumber(redis.call('HGET', KEYS[8], 'reporters') or '1')
+  if n < 1 then n = 1 end
+  n = n + 1
+  local set = {cluster_id = f.cluster_id, reporters = tostring(n)}
+  if n >= 3 then set.urgent = '1' end
+  local ver = redis.call('HINCRBY', KEYS[8], 'version', 1)
+  redis.call('HSET', KEYS[8], 'cluster_id', set.cluster_id, 'reporters', set.reporters, 'updated_ms', NOW)
+  if set.urgent then redis.call('HSET', KEYS[8], 'urgent', '1') end
+  record(KEYS[9], {item_id = r.id, at_ms = tonumber(NOW), actor = 'triage', action = 'cluster',
+    from_status = r.status, to_status = r.status, version = ver, set = set, data = {joined = f.id}})
+end
 if f.status == 'ASSIGNED' and f.opd ~= nil and f.opd ~= '' and f.classifier_opd == f.opd then
   redis.call('HINCRBY', PREFIX .. 'routing', f.opd .. ':auto', 1)
 end

@@ -3,6 +3,10 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +21,7 @@ import (
 // kafka-go's 1 s default, which would make every synchronous write take a
 // second.
 type Producer struct {
-	w        *kafka.Writer
+	w        messageWriter
 	produced *prometheus.CounterVec
 	errs     *prometheus.CounterVec
 	topics   Topics
@@ -116,13 +120,82 @@ func (p *Producer) WriteRaw(ctx context.Context, topic string, msgs ...kafka.Mes
 	return p.write(ctx, topic, msgs)
 }
 
+// messageWriter is the part of *kafka.Writer the producer uses.
+type messageWriter interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+	Close() error
+}
+
+// writeAttempts bounds the producer's own retries of a write, on top of the
+// attempts kafka-go's Writer makes.
+const writeAttempts = 4
+
+// write sends msgs and waits for the acks. kafka-go's Writer retries the
+// errors it deems transient, but not io.EOF (kafka-go issue #1352: the
+// first request on a pooled connection to a restarted broker can fail so),
+// and it gives up after its attempts while a broker restarts. So the
+// messages that failed with a transient error are sent again, a few times
+// with backoff, before the error is returned; only those, so a retry
+// duplicates nothing that was acknowledged.
 func (p *Producer) write(ctx context.Context, topic string, msgs []kafka.Message) error {
-	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
-		p.errs.WithLabelValues(topic).Add(float64(len(msgs)))
-		return tanggap.WrapCode(tanggap.EUNAVAILABLE, err, "kafka write to %s", topic)
+	pending := msgs
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := p.w.WriteMessages(ctx, pending...)
+		if err == nil {
+			p.produced.WithLabelValues(topic).Add(float64(len(pending)))
+			return nil
+		}
+		failed := failedMessages(err, pending)
+		p.produced.WithLabelValues(topic).Add(float64(len(pending) - len(failed)))
+		if attempt == writeAttempts || !transient(err) || !sleep(ctx, backoff) {
+			p.errs.WithLabelValues(topic).Add(float64(len(failed)))
+			return tanggap.WrapCode(tanggap.EUNAVAILABLE, err, "kafka write to %s", topic)
+		}
+		pending, backoff = failed, backoff*2
 	}
-	p.produced.WithLabelValues(topic).Add(float64(len(msgs)))
-	return nil
+}
+
+// failedMessages returns the messages a WriteMessages error covers: those
+// with an error in kafka.WriteErrors, else all of them.
+func failedMessages(err error, msgs []kafka.Message) []kafka.Message {
+	var werrs kafka.WriteErrors
+	if !errors.As(err, &werrs) || len(werrs) != len(msgs) {
+		return msgs
+	}
+	var out []kafka.Message
+	for i, e := range werrs {
+		if e != nil {
+			out = append(out, msgs[i])
+		}
+	}
+	return out
+}
+
+// transient reports whether a write error may pass by itself: a dropped or
+// refused connection, a timeout, or a Kafka error marked retriable (no
+// leader yet, coordinator loading, ...). Every message error must be.
+func transient(err error) bool {
+	var werrs kafka.WriteErrors
+	if errors.As(err, &werrs) {
+		seen := false
+		for _, e := range werrs {
+			if e != nil {
+				if !transient(e) {
+					return false
+				}
+				seen = true
+			}
+		}
+		return seen
+	}
+	var kerr kafka.Error
+	if errors.As(err, &kerr) {
+		return kerr.Temporary()
+	}
+	var nerr net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &nerr)
 }
 
 // Close flushes and closes the writer.

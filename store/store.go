@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -446,7 +447,10 @@ func (s *Store) SetCursor(ctx context.Context, p tanggap.Platform, account, curs
 }
 
 // ScanCreated calls fn with batches of the items whose platform time is in
-// [from, to), oldest first, reading batch items per round trip.
+// [from, to), oldest first, reading batch items per round trip. It reads
+// each item's packed report row (one field, kept by the Lua scripts), so
+// the items it gives carry the fields reports use, not the classifier's
+// features or the fingerprint.
 func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error {
 	if batch <= 0 {
 		batch = 1000
@@ -461,7 +465,7 @@ func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64
 		if len(ids) == 0 {
 			return nil
 		}
-		its, err := s.items(ctx, ids)
+		its, err := s.packed(ctx, ids)
 		if err != nil {
 			return err
 		}
@@ -472,6 +476,74 @@ func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64
 			return nil
 		}
 	}
+}
+
+// repFields must list the fields in the order of REP_FIELDS in
+// lua/common.lua (a test checks).
+var repFields = []string{"id", "platform", "post_id", "url", "account", "author", "author_name", "text", "interaction",
+	"thread_id", "parent_id", "kind", "opd", "confidence", "urgent", "kecamatan", "kelurahan", "out_target", "cluster_id",
+	"status", "topic", "classifier_opd", "assigned_ms", "created_ms", "captured_ms", "queued", "deleted", "edited_ms",
+	"reply_by", "fr_ms", "fr_opd", "fr_url", "resolved_ms", "closed_ms", "evidence", "archive_reason", "external_ref",
+	"officer", "hops", "reporters", "due_ms", "soon_ms", "clock", "fr_due_ms", "res_due_ms", "duplicate_of",
+	"held_ms", "version", "updated_ms", "truncated"}
+
+// unpackRow reads a packed row (<length>:<bytes> per field) into m.
+func unpackRow(raw string, m map[string]string) bool {
+	for _, f := range repFields {
+		i := strings.IndexByte(raw, ':')
+		if i <= 0 {
+			return false
+		}
+		n, err := strconv.Atoi(raw[:i])
+		if err != nil || n < 0 || i+1+n > len(raw) {
+			return false
+		}
+		if n > 0 {
+			m[f] = raw[i+1 : i+1+n]
+		}
+		raw = raw[i+1+n:]
+	}
+	return raw == ""
+}
+
+// packed loads items by their report rows, falling back to the whole hash
+// for an item written before rows were kept.
+func (s *Store) packed(ctx context.Context, ids []string) ([]tanggap.Item, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, s.k.item(id), "rep")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable(err, "scan rows")
+	}
+	out := make([]tanggap.Item, 0, len(ids))
+	var old []string
+	m := map[string]string{}
+	for i, c := range cmds {
+		raw, err := c.Result()
+		if err != nil {
+			if errors.Is(err, redis.Nil) {
+				old = append(old, ids[i])
+				continue
+			}
+			return nil, unavailable(err, "scan rows")
+		}
+		clear(m)
+		if !unpackRow(raw, m) {
+			old = append(old, ids[i])
+			continue
+		}
+		out = append(out, *decodeItem(m))
+	}
+	if len(old) > 0 {
+		rest, err := s.items(ctx, old)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rest...)
+	}
+	return out, nil
 }
 
 // OpenIDs lists every open item of an OPD slot (held ones too), by

@@ -454,3 +454,42 @@ func TestNearDuplicateCluster(t *testing.T) {
 		}
 	})
 }
+
+// The Go list of packed fields must match the Lua one, and a scan must
+// give the same items as reading whole hashes.
+func TestPackedRows(t *testing.T) {
+	src := luaCommon[strings.Index(luaCommon, "local REP_FIELDS = {"):]
+	src = src[:strings.Index(src, "}")]
+	var lua []string
+	for _, q := range strings.Split(src, "'")[1:] {
+		if !strings.ContainsAny(q, ",{} \n") && q != "" {
+			lua = append(lua, q)
+		}
+	}
+	if d := cmp.Diff(lua, repFields); d != "" {
+		t.Fatalf("repFields differ from REP_FIELDS (-lua +go):\n%s", d)
+	}
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		s.Ingest(ctx, citizen("900", "teks: dengan 12:34 titik dua\x1e dan kontrol", t0))
+		s.Ingest(ctx, reply("901", "900", t0.Add(time.Minute), "bina_marga_sda"))
+		var got []tanggap.Item
+		if err := s.ScanCreated(ctx, t0.Add(-time.Hour), t0.Add(time.Hour), 10, func(its []tanggap.Item) error {
+			got = append(got, its...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := s.ItemsByID(ctx, []string{"x:900", "x:901"})
+		strip := func(its []tanggap.Item) []tanggap.Item {
+			for i := range its {
+				its[i].Features, its[i].Deadlines, its[i].DueSoonAt, its[i].ClaimUntil, its[i].ClaimedBy = nil, tanggap.Deadlines{}, time.Time{}, time.Time{}, ""
+			}
+			return its
+		}
+		if d := cmp.Diff(strip(want), strip(got)); d != "" {
+			t.Fatalf("packed scan differs from whole hashes (-hash +packed):\n%s", d)
+		}
+	})
+}

@@ -41,14 +41,18 @@ type env struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"dev":     {"run everything in one process on embedded Kafka and Redis, with demo data", runDev},
-		"collect": {"poll the platforms and publish posts to Kafka", runCollect},
-		"triage":  {"consume posts from Kafka, classify and store them in Redis", runTriage},
-		"serve":   {"serve the web UI, the JSON API and /metrics", runServe},
-		"user":    {"manage web users: add, reset, disable, enable", runUser},
-		"digest":  {"send today's escalation digests now (triage sends them daily at 07:00)", runDigest},
-		"rebuild": {"rebuild the Redis state from the Kafka events and posts topics", runRebuild},
-		"dlq":     {"list dead-lettered records and replay the ones a fix made processable", runDLQ},
+		"dev":      {"run everything in one process on embedded Kafka and Redis, with demo data", runDev},
+		"collect":  {"poll the platforms and publish posts to Kafka", runCollect},
+		"triage":   {"consume posts from Kafka, classify and store them in Redis", runTriage},
+		"serve":    {"serve the web UI, the JSON API and /metrics", runServe},
+		"user":     {"manage web users: add, reset, disable, enable", runUser},
+		"digest":   {"send today's escalation digests now (triage sends them daily at 07:00)", runDigest},
+		"rebuild":  {"rebuild the Redis state from the Kafka events and posts topics", runRebuild},
+		"dlq":      {"list dead-lettered records and replay the ones a fix made processable", runDLQ},
+		"train":    {"train the OPD and kind classifier from a CSV (text,opd[,kind])", runTrain},
+		"eval":     {"score the classifier on a labelled CSV and print one JSON object", runEval},
+		"classify": {"classify texts (CSV with a text column, or lines on stdin) as JSON lines", runClassify},
+		"bench":    {"load-test the pipeline on fake platform APIs and print one JSON report", runBench},
 	}
 }
 

@@ -99,6 +99,7 @@ func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, c
 	prod := bus.NewProducer(brokers, topics, pm)
 	m := triage.NewMetrics(reg)
 	t := triage.New(cfg, clocks, cls, st, m, log, nil)
+	clustering(t, cls)
 	host, _ := os.Hostname()
 	return &pipeline{
 		producerMetrics: pm,

@@ -35,6 +35,28 @@ end
 
 local SETS = {'open:', 'soon:', 'age:', 'unans:', 'held:'}
 
+-- The fields reports read, packed into one field ('rep') after every
+-- change, so a month of items is read with one HGET each instead of a
+-- whole hash (see store.ScanCreated).
+local REP_FIELDS = {'id', 'platform', 'post_id', 'url', 'account', 'author', 'author_name', 'text', 'interaction',
+  'thread_id', 'parent_id', 'kind', 'opd', 'confidence', 'urgent', 'kecamatan', 'kelurahan', 'out_target', 'cluster_id',
+  'status', 'topic', 'classifier_opd', 'assigned_ms', 'created_ms', 'captured_ms', 'queued', 'deleted', 'edited_ms',
+  'reply_by', 'fr_ms', 'fr_opd', 'fr_url', 'resolved_ms', 'closed_ms', 'evidence', 'archive_reason', 'external_ref',
+  'officer', 'hops', 'reporters', 'due_ms', 'soon_ms', 'clock', 'fr_due_ms', 'res_due_ms', 'duplicate_of',
+  'held_ms', 'version', 'updated_ms', 'truncated'}
+
+-- The row is the values in REP_FIELDS order, each as <length>:<bytes>
+-- (a missing field is empty), so it decodes without parsing JSON.
+local function pack(key)
+  local v = redis.call('HMGET', key, unpack(REP_FIELDS))
+  local parts = {}
+  for i = 1, #REP_FIELDS do
+    local x = v[i] or ''
+    parts[i] = #x .. ':' .. x
+  end
+  redis.call('HSET', key, 'rep', table.concat(parts))
+end
+
 -- reindex moves an item between the per-OPD sets after a change and stores
 -- its current clock (due_ms, soon_ms, clock). o and n are state tables.
 local function reindex(ikey, o, n)
@@ -65,6 +87,7 @@ local function reindex(ikey, o, n)
     redis.call('ZADD', PREFIX .. 'resolved', n.autoclose_ms, n.id)
   end
   redis.call('HSET', ikey, 'due_ms', d or '', 'soon_ms', soon or '', 'clock', clock)
+  pack(ikey)
 end
 
 local STATE_FIELDS = {'id', 'status', 'opd', 'fr_ms', 'queued', 'created_ms', 'version',

@@ -20,6 +20,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     local o = state(KEYS[1])
     local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
     redis.call('HSET', KEYS[1], 'deleted', '1', 'updated_ms', NOW)
+    pack(KEYS[1])
     record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'delete',
       from_status = o.status, to_status = o.status, version = ver, set = {deleted = '1'}})
     return 'deleted'
@@ -30,6 +31,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
     redis.call('RPUSH', KEYS[4], cjson.encode({at_ms = tonumber(f.edited_ms), text = f.text}))
     redis.call('HSET', KEYS[1], 'edited_ms', f.edited_ms, 'updated_ms', NOW)
+    pack(KEYS[1])
     record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'edit',
       from_status = o.status, to_status = o.status, version = ver, set = {edited_ms = f.edited_ms},
       data = {text = f.text}})
@@ -58,6 +60,7 @@ if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id and redis
   local ver = redis.call('HINCRBY', KEYS[8], 'version', 1)
   redis.call('HSET', KEYS[8], 'cluster_id', set.cluster_id, 'reporters', set.reporters, 'updated_ms', NOW)
   if set.urgent then redis.call('HSET', KEYS[8], 'urgent', '1') end
+  pack(KEYS[8])
   record(KEYS[9], {item_id = r.id, at_ms = tonumber(NOW), actor = 'triage', action = 'cluster',
     from_status = r.status, to_status = r.status, version = ver, set = set, data = {joined = f.id}})
 end

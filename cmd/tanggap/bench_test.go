@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBench runs a small bench on the in-process defaults and checks the
+// report's shape and counts (not its speed: the bench measures, it does not
+// assert durations).
+func TestBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the bench takes a few seconds")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errw bytes.Buffer
+	getenv := func(string) string { return "" } // no REDIS_ADDR, no brokers: kfake and miniredis
+	err := run(ctx, []string{"bench", "--posts", "400", "--rate", "50", "--rate-duration", "1s", "--consumers", "2", "--partitions", "3"},
+		getenv, strings.NewReader(""), &out, &errw)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, errw.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out.String())
+	}
+	if rep.Posts != 400 || rep.PostsPerSec <= 0 || rep.Max == nil || rep.Rate == nil || rep.Ceilings == nil {
+		t.Fatalf("report: %s", out.String())
+	}
+	if rep.Max.Lost != 0 || rep.Max.Extra != 0 || rep.Max.BadVersions != 0 || rep.Rate.Lost != 0 {
+		t.Errorf("items lost or duplicated: %+v %+v", rep.Max, rep.Rate)
+	}
+	if rep.Rate.Posts != 50 || rep.Rate.PublishToVisible.N != 50 || rep.Max.PublishToVisible.N == 0 {
+		t.Errorf("latency samples: rate %+v, max %+v", rep.Rate.PublishToVisible, rep.Max.PublishToVisible)
+	}
+	c := rep.Ceilings
+	if c.KafkaProduceConsume <= 0 || c.StoreIngest <= 0 || c.StoreIngestPipelined <= 0 || c.TriageCPUPerCore <= 0 || len(rep.Ratios) == 0 {
+		t.Errorf("ceilings: %+v ratios %v", c, rep.Ratios)
+	}
+	if rep.RedisBytesPerItem != nil {
+		t.Errorf("miniredis has no INFO memory, yet bytes per item %v", *rep.RedisBytesPerItem)
+	}
+	// Bad flags are usage errors, not panics.
+	if err := run(ctx, []string{"bench", "--phases", "nope"}, getenv, strings.NewReader(""), &out, &errw); err == nil {
+		t.Error("unknown phase accepted")
+	}
+}

@@ -78,10 +78,14 @@ func cut(s string, n int) string {
 func f1(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 func itoa(n int) string   { return strconv.Itoa(n) }
 
+// titleH is the height of the visible title line at the top of a chart.
+const titleH = 22
+
 func (s *svg) open(w, h int, title string) {
 	s.b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 `)
 	s.b.WriteString(itoa(w) + " " + itoa(h) + `" width="` + itoa(w) + `" height="` + itoa(h))
 	s.b.WriteString(`" role="img" aria-label="` + esc(title) + `"><title>` + esc(title) + "</title>")
+	s.text(4, 15, "", "ttl", title)
 }
 
 func (s *svg) rect(x, y, w, h float64, class, tip string) {
@@ -125,8 +129,8 @@ func niceMax(n int) int {
 
 func empty(title, msg string) template.HTML {
 	var s svg
-	s.open(chartW, 40, title)
-	s.text(8, 24, "", "lbl", msg)
+	s.open(chartW, titleH+30, title)
+	s.text(8, titleH+20, "", "lbl", msg)
 	return s.html()
 }
 
@@ -137,7 +141,7 @@ func HBarChart(title string, bars []Bar, emptyMsg string) template.HTML {
 		return empty(title, emptyMsg)
 	}
 	const labelW, rowH, barH, valW = 190.0, 22.0, 15.0, 50.0
-	h := int(rowH*float64(len(bars))) + 8
+	h := int(rowH*float64(len(bars))) + 8 + titleH
 	maxN := 1
 	for _, b := range bars {
 		maxN = max(maxN, b.N)
@@ -146,7 +150,7 @@ func HBarChart(title string, bars []Bar, emptyMsg string) template.HTML {
 	var s svg
 	s.open(chartW, h, title)
 	for i, b := range bars {
-		y := 4 + rowH*float64(i)
+		y := titleH + 4 + rowH*float64(i)
 		s.text(labelW-6, y+barH-3, "end", "lbl", cut(b.Label, maxLabel))
 		w := plot * float64(b.N) / float64(maxN)
 		s.rect(labelW, y, w, barH, b.Class, cut(b.Label, 200)+": "+itoa(b.N))
@@ -190,7 +194,7 @@ func stacked(title string, cats []Stack, legend []Legend, class func(i, j int) s
 	if len(cats) == 0 || maxT == 0 {
 		return empty(title, emptyMsg)
 	}
-	const h, top, bottom, left = 260, 12.0, 40.0, 44.0
+	const h, top, bottom, left = 280, 14.0 + titleH, 40.0, 44.0
 	right := 12.0
 	if len(legend) > 0 {
 		right = 170
@@ -236,7 +240,17 @@ func stacked(title string, cats []Stack, legend []Legend, class func(i, j int) s
 		if t > 0 {
 			s.text(x+barW/2, y-3, "middle", "val", itoa(t))
 		}
-		s.text(x+barW/2, top+plotH+16, "middle", "lbl", cut(c.Label, int(math.Max(4, slot/legendRune))))
+		fit := int(math.Max(4, slot/legendRune))
+		first, second := c.Label, ""
+		if utf8.RuneCountInString(c.Label) > fit {
+			if i := strings.LastIndex(c.Label, " "); i > 0 {
+				first, second = c.Label[:i], c.Label[i+1:]
+			}
+		}
+		s.text(x+barW/2, top+plotH+16, "middle", "lbl", cut(first, fit))
+		if second != "" {
+			s.text(x+barW/2, top+plotH+30, "middle", "lbl", cut(second, fit))
+		}
 	}
 	for j, l := range legend {
 		y := top + 4 + 20*float64(j)

@@ -65,6 +65,8 @@ func golden(t *testing.T, name string, got []byte) {
 func TestCSVGolden(t *testing.T) {
 	d := hostile(fixture())
 	rep := build(t, d)
+	// The goldens must not change when the holiday table gains a year.
+	rep.CalendarVersion = "SKB (uji); sha256:000000000000"
 	tests := []struct {
 		file  string
 		write func(w io.Writer) error

@@ -388,7 +388,7 @@ func Percentile(sorted []time.Duration, q float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
-	k := int(math.Ceil(q*float64(len(sorted)))) - 1
+	k := int(math.Ceil(q*float64(len(sorted))-1e-9)) - 1 // 1e-9: 0.9*n must not round up past n*9/10
 	return sorted[min(max(k, 0), len(sorted)-1)]
 }
 

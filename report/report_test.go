@@ -286,6 +286,8 @@ func TestSummarize(t *testing.T) {
 		{"two", h(1, 2), Durations{N: 2, Mean: 90 * time.Minute, Median: 90 * time.Minute, P90: 2 * time.Hour}},
 		{"ten unsorted", h(10, 9, 8, 7, 6, 5, 4, 3, 2, 1), Durations{N: 10, Mean: 330 * time.Minute, Median: 330 * time.Minute, P90: 9 * time.Hour}},
 		{"eleven", h(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100), Durations{N: 11, Mean: 155 * time.Hour / 11, Median: 6 * time.Hour, P90: 10 * time.Hour}},
+		{"twenty: rank 18 exactly", h(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20), Durations{N: 20, Mean: 630 * time.Minute, Median: 630 * time.Minute, P90: 18 * time.Hour}},
+		{"thirty: rank 27 exactly", h(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30), Durations{N: 30, Mean: 930 * time.Minute, Median: 930 * time.Minute, P90: 27 * time.Hour}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

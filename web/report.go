@@ -93,7 +93,8 @@ type reportReq struct {
 }
 
 // reportRequest reads the query (month=YYYY-MM, or from and to as
-// YYYY-MM-DD, both days included; opd=CODE; sep=semicolon; unmask=1) and
+// YYYY-MM-DD, both days included, which win over month; opd=CODE;
+// sep=semicolon; unmask=1) and
 // applies the role rules: only the PPID Utama sees every OPD and may ask
 // for reporters unmasked; an OPD's roles see their own OPD only.
 func (s *Server) reportRequest(r *http.Request, p *Principal) (*reportReq, error) {
@@ -101,16 +102,17 @@ func (s *Server) reportRequest(r *http.Request, p *Principal) (*reportReq, error
 	loc := s.loc
 	rq := &reportReq{month: q.Get("month"), from: q.Get("from"), to: q.Get("to"), opd: q.Get("opd")}
 	var err error
+	// from and to, when given, win over month: the picker form sends the
+	// month it was prefilled with along with a date range.
 	switch {
-	case rq.month != "" && (rq.from != "" || rq.to != ""):
-		return nil, tanggap.Errorf(tanggap.EINVALID, "give either month or from and to, not both")
-	case rq.month != "":
-		rq.period, err = report.ParseMonth(rq.month, loc)
 	case rq.from != "" || rq.to != "":
 		if rq.from == "" || rq.to == "" {
 			return nil, tanggap.Errorf(tanggap.EINVALID, "from and to go together (YYYY-MM-DD, both days included)")
 		}
+		rq.month = ""
 		rq.period, err = report.ParseDays(rq.from, rq.to, loc)
+	case rq.month != "":
+		rq.period, err = report.ParseMonth(rq.month, loc)
 	default:
 		rq.period = report.MonthOf(s.opt.Now(), loc)
 		rq.month = rq.period.From.In(loc).Format("2006-01")

@@ -1,0 +1,96 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/report"
+	"github.com/tanggap/tanggap/report/reporttest"
+	"github.com/tanggap/tanggap/workflow"
+)
+
+// fixedAuth signs every request in as one principal (benchmarks).
+type fixedAuth struct{ p *Principal }
+
+func (a fixedAuth) Principal(*http.Request) *Principal { return a.p }
+
+// BenchmarkMonthlyReportHTTP serves a month of 100,000 items end to end:
+// each request scans the store, computes, and renders the page or the
+// file. Redis is miniredis, or the redis-server at TANGGAP_TEST_REDIS_ADDR;
+// TANGGAP_BENCH_ITEMS changes the size.
+//
+//	TANGGAP_TEST_REDIS_ADDR=127.0.0.1:6391 go test ./web -run '^$' -bench MonthlyReportHTTP -benchtime 5x
+func BenchmarkMonthlyReportHTTP(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("TANGGAP_BENCH_ITEMS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
+			b.Fatalf("TANGGAP_BENCH_ITEMS=%q", s)
+		}
+	}
+	cfg, err := config.Load("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	loc := cfg.Location()
+	now := time.Date(2026, time.April, 1, 9, 0, 0, 0, loc)
+	st, backend := reporttest.Store(b, func() time.Time { return now })
+	var codes []string
+	for _, o := range cfg.OPDs {
+		codes = append(codes, o.Code)
+	}
+	start := time.Now()
+	if err := reporttest.Seed(context.Background(), st, clocks, reporttest.Options{N: n, Period: report.Month(2026, time.March, loc),
+		OPDs: codes, Now: now, Seed: 6}); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %d items into %s in %v", n, backend.Name, time.Since(start).Round(time.Millisecond))
+	s, err := New(Options{Config: cfg, Store: st, Clocks: clocks, Auth: fixedAuth{&Principal{Login: "humas", Name: "Humas", Role: RolePPIDUtama}},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, rt := range []struct{ name, path string }{
+		{"page", "/laporan?month=2026-03"},
+		{"print", "/laporan/cetak?month=2026-03"},
+		{"rekap.xlsx", "/laporan/rekap.xlsx?month=2026-03"},
+		{"rekap.csv", "/laporan/rekap.csv?month=2026-03&sep=semicolon"},
+		{"register.csv", "/laporan/register.csv?month=2026-03&sep=semicolon"},
+		{"register.xlsx", "/laporan/register.xlsx?month=2026-03"},
+	} {
+		path := rt.path
+		b.Run(rt.name, func(b *testing.B) {
+			var size int
+			c0, s0 := processCPU(), backend.ServerCPU()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d %.300s", path, rec.Code, rec.Body.String())
+				}
+				size = rec.Body.Len()
+			}
+			c1, s1 := processCPU(), backend.ServerCPU()
+			b.ReportMetric(float64(size), "bytes")
+			// CPU per request of this process and of the redis-server: on a
+			// shared machine the wall time also counts other processes' work.
+			b.ReportMetric(float64(c1-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+			if s1 > 0 {
+				b.ReportMetric(float64(s1-s0)/float64(time.Millisecond)/float64(b.N), "redis-cpu-ms/op")
+			}
+		})
+	}
+}

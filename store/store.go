@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -455,15 +456,41 @@ func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64
 	if batch <= 0 {
 		batch = 1000
 	}
-	min := strconv.FormatInt(from.UnixMilli(), 10)
+	// Page by score, not by offset (an offset costs Redis a walk from the
+	// start each time): the next page starts at the last score seen,
+	// skipping the ids already given at that score.
+	cur := from.UnixMilli()
 	max := "(" + strconv.FormatInt(to.UnixMilli(), 10)
-	for offset := int64(0); ; offset += batch {
-		ids, err := s.rdb.ZRangeByScore(ctx, s.k.items(), &redis.ZRangeBy{Min: min, Max: max, Offset: offset, Count: batch}).Result()
+	var atCur []string
+	for {
+		want := batch + int64(len(atCur))
+		zs, err := s.rdb.ZRangeByScoreWithScores(ctx, s.k.items(), &redis.ZRangeBy{Min: strconv.FormatInt(cur, 10), Max: max,
+			Count: want}).Result()
 		if err != nil {
 			return unavailable(err, "scan items")
 		}
+		ids := make([]string, 0, len(zs))
+		for _, z := range zs {
+			id, _ := z.Member.(string)
+			if int64(z.Score) == cur && slices.Contains(atCur, id) {
+				continue
+			}
+			ids = append(ids, id)
+		}
 		if len(ids) == 0 {
 			return nil
+		}
+		last := int64(zs[len(zs)-1].Score)
+		if last != cur {
+			atCur = atCur[:0]
+			cur = last
+		}
+		for _, z := range zs {
+			if int64(z.Score) == cur {
+				if id, _ := z.Member.(string); !slices.Contains(atCur, id) {
+					atCur = append(atCur, id)
+				}
+			}
 		}
 		its, err := s.packed(ctx, ids)
 		if err != nil {
@@ -472,7 +499,7 @@ func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64
 		if err := fn(its); err != nil {
 			return err
 		}
-		if int64(len(ids)) < batch {
+		if int64(len(zs)) < want {
 			return nil
 		}
 	}

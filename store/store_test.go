@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -490,6 +491,41 @@ func TestPackedRows(t *testing.T) {
 		}
 		if d := cmp.Diff(strip(want), strip(got)); d != "" {
 			t.Fatalf("packed scan differs from whole hashes (-hash +packed):\n%s", d)
+		}
+	})
+}
+
+func TestScanCreatedPagesByScore(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		want := map[string]bool{}
+		for i := 0; i < 25; i++ {
+			at := t0.Add(time.Duration(i) * time.Second)
+			if i >= 5 && i < 15 {
+				at = t0.Add(5 * time.Second) // ten posts in the same second
+			}
+			id := strconv.Itoa(1000 + i)
+			s.Ingest(ctx, citizen(id, "x", at))
+			want["x:"+id] = true
+		}
+		got := map[string]int{}
+		err := s.ScanCreated(ctx, t0, t0.Add(time.Minute), 4, func(its []tanggap.Item) error {
+			for _, it := range its {
+				got[it.ID]++
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := range want {
+			if got[id] != 1 {
+				t.Errorf("%s scanned %d times", id, got[id])
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("scanned %d items, want %d", len(got), len(want))
 		}
 	})
 }

@@ -300,10 +300,12 @@ func (s *Store) Queue(ctx context.Context, opd string, limit int64) (*Queue, err
 	}
 	q := &Queue{Open: nOpen.Val(), NHeld: nHeld.Val()}
 	var err error
-	if q.Items, err = s.items(ctx, open.Val()); err != nil {
+	// The packed rows carry what a queue shows (not the classifier's
+	// features): half the bytes of whole hashes.
+	if q.Items, err = s.packed(ctx, open.Val()); err != nil {
 		return nil, err
 	}
-	if q.Held, err = s.items(ctx, held.Val()); err != nil {
+	if q.Held, err = s.packed(ctx, held.Val()); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -512,7 +514,7 @@ var repFields = []string{"id", "platform", "post_id", "url", "account", "author"
 	"status", "topic", "classifier_opd", "assigned_ms", "created_ms", "captured_ms", "queued", "deleted", "edited_ms",
 	"reply_by", "fr_ms", "fr_opd", "fr_url", "resolved_ms", "closed_ms", "evidence", "archive_reason", "external_ref",
 	"officer", "hops", "reporters", "due_ms", "soon_ms", "clock", "fr_due_ms", "res_due_ms", "duplicate_of",
-	"held_ms", "version", "updated_ms", "truncated"}
+	"held_ms", "version", "updated_ms", "truncated", "claimed_by", "claim_until_ms"}
 
 // unpackRow reads a packed row (<length>:<bytes> per field) into m.
 func unpackRow(raw string, m map[string]string) bool {

@@ -43,7 +43,7 @@ local REP_FIELDS = {'id', 'platform', 'post_id', 'url', 'account', 'author', 'au
   'status', 'topic', 'classifier_opd', 'assigned_ms', 'created_ms', 'captured_ms', 'queued', 'deleted', 'edited_ms',
   'reply_by', 'fr_ms', 'fr_opd', 'fr_url', 'resolved_ms', 'closed_ms', 'evidence', 'archive_reason', 'external_ref',
   'officer', 'hops', 'reporters', 'due_ms', 'soon_ms', 'clock', 'fr_due_ms', 'res_due_ms', 'duplicate_of',
-  'held_ms', 'version', 'updated_ms', 'truncated'}
+  'held_ms', 'version', 'updated_ms', 'truncated', 'claimed_by', 'claim_until_ms'}
 
 -- The row is the values in REP_FIELDS order, each as <length>:<bytes>
 -- (a missing field is empty), so it decodes without parsing JSON.

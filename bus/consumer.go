@@ -136,7 +136,7 @@ func NewBatchConsumer(cfg ConsumerConfig, h BatchHandler, dead *Producer, log *s
 // Run consumes until ctx ends, then closes the reader (which commits the
 // offsets of every finished record). When ctx ends, the batch in flight is
 // finished (handled, dead-lettered, committed) if that takes less than
-// DrainTimeout and needs no retry; records fetched but not finished are not
+// drainTimeout and needs no retry; records fetched but not finished are not
 // committed, and the group delivers them again.
 func (c *Consumer) Run(ctx context.Context) error {
 	defer c.r.Close()
@@ -170,7 +170,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				break more
 			}
 		}
-		dctx, cancel := drainContext(ctx, DrainTimeout)
+		dctx, cancel := drainContext(ctx, drainTimeout)
 		ok := c.process(ctx, dctx, batch)
 		if ok {
 			if err := c.r.CommitMessages(dctx, batch...); err != nil && dctx.Err() == nil {
@@ -184,8 +184,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// DrainTimeout bounds the work on the batch in flight after shutdown began.
-const DrainTimeout = 10 * time.Second
+// drainTimeout bounds the work on the batch in flight after shutdown began.
+const drainTimeout = 10 * time.Second
 
 // drainContext is a context that ends grace after ctx does: the I/O of a
 // batch in flight is not cut off by a shutdown.

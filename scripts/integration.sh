@@ -72,4 +72,9 @@ step promtool-check-config promtool check config --syntax-only deploy/prometheus
 # 5. Grafana dashboards and the metric list: parse, datasource by uid variable, only known metrics.
 step dashboards go test -count=1 ./dashboards/ ./deploy/
 
+# 6. The fault suite (faults/, ~8 min): kill -9 of triage during a 100,000-post run, redis-server
+#    restarts, a Kafka broker stop/start and a platform API outage, on its own private servers
+#    (services.sh in a temp state dir), printing the table of posts sent, stored, lost, duplicated.
+step faults env TANGGAP_FAULTS=1 go test -count=1 -tags=integration -v -timeout 20m -run TestFaults ./faults/
+
 log "integration run passed"

@@ -200,8 +200,14 @@ func (t *Triage) HandleBatch(ctx context.Context, msgs []kafka.Message) []error 
 		}
 		in := t.Decide(*p)
 		if err := t.cluster(ctx, &in); err != nil {
+			// The store is failing: the records before this one are
+			// stored, this one and the later ones are retried (in order,
+			// and without a failing lookup each).
 			errs[i] = fmt.Errorf("triage %s: %w", p.ItemID(), err)
-			continue
+			for j := i + 1; j < len(msgs); j++ {
+				errs[j] = tanggap.Errorf(tanggap.EUNAVAILABLE, "not tried: an earlier record failed")
+			}
+			break
 		}
 		ins = append(ins, in)
 		idx = append(idx, i)

@@ -62,6 +62,7 @@ func runBench(ctx context.Context, args []string, e env) error {
 	fs.IntVar(&o.consumers, "consumers", 2, "triage consumers in the group, in this process")
 	fs.DurationVar(&o.interval, "interval", 50*time.Millisecond, "collector poll interval")
 	fs.IntVar(&o.maxBatch, "max-batch", 500, "most records a triage consumer handles (and stores in one Redis round trip) at once; 1 is one record at a time")
+	fs.BoolVar(&o.noCluster, "no-cluster", false, "turn near-duplicate clustering off (production runs it), to see its cost")
 	fs.IntVar(&o.kafkaPID, "kafka-pid", 0, "pid of a local Kafka broker, to report its CPU time per post (optional)")
 	fs.IntVar(&o.window, "window", 5000, "max-throughput phase: most posts appended to the fake APIs and not yet published to Kafka")
 	phases := fs.String("phases", "rate,max,ceilings", "phases to run, comma-separated: rate, max, ceilings")
@@ -127,6 +128,7 @@ type benchOptions struct {
 	window     int
 	maxBatch   int
 	kafkaPID   int
+	noCluster  bool
 	phases     map[string]bool
 	cpuprofile string
 }
@@ -257,6 +259,7 @@ type benchReport struct {
 		Partitions   int     `json:"partitions"`
 		Consumers    int     `json:"consumers"`
 		MaxBatch     int     `json:"max_batch"`
+		Clustering   bool    `json:"near_duplicate_clustering"`
 		Accounts     int     `json:"accounts"`
 		PollInterval string  `json:"poll_interval"`
 		GOMAXPROCS   int     `json:"gomaxprocs"`
@@ -317,23 +320,30 @@ type maxPhase struct {
 	Lost              int      `json:"lost"`
 	Extra             int64    `json:"extra_items"`
 	BadVersions       int      `json:"bad_versions"`
+	ClusterJoins      int      `json:"near_duplicate_joins"`
 	RedisCPUSec       *float64 `json:"redis_cpu_sec,omitempty"`
 	RedisCPUPerItemUS *float64 `json:"redis_cpu_us_per_item,omitempty"`
-	ProcessCPUSec     float64  `json:"bench_process_cpu_sec"`
-	ProcessCPUPerItem float64  `json:"bench_process_cpu_us_per_item"`
-	KafkaCPUSec       *float64 `json:"kafka_cpu_sec,omitempty"`
-	KafkaCPUPerItemUS *float64 `json:"kafka_cpu_us_per_item,omitempty"`
-	CPUProfile        string   `json:"cpu_profile,omitempty"`
+	// RedisChildCPUPerItemUS is the CPU of redis-server's children (AOF
+	// rewrites) during the phase; RedisAOFBytesPerItem the AOF growth
+	// (omitted when a rewrite ran during the phase).
+	RedisChildCPUPerItemUS *float64 `json:"redis_child_cpu_us_per_item,omitempty"`
+	RedisAOFBytesPerItem   *float64 `json:"redis_aof_bytes_per_item,omitempty"`
+	ProcessCPUSec          float64  `json:"bench_process_cpu_sec"`
+	ProcessCPUPerItem      float64  `json:"bench_process_cpu_us_per_item"`
+	KafkaCPUSec            *float64 `json:"kafka_cpu_sec,omitempty"`
+	KafkaCPUPerItemUS      *float64 `json:"kafka_cpu_us_per_item,omitempty"`
+	CPUProfile             string   `json:"cpu_profile,omitempty"`
 }
 
 type ceilings struct {
-	Posts                  int     `json:"posts"`
-	KafkaProduceConsume    float64 `json:"kafka_produce_consume_posts_per_sec"`
-	KafkaProduceOnly       float64 `json:"kafka_produce_posts_per_sec"`
-	StoreIngest            float64 `json:"store_ingest_posts_per_sec"`
-	StoreIngestPipelined   float64 `json:"store_ingest_pipelined_posts_per_sec"`
-	TriageCPUPerCore       float64 `json:"triage_decode_decide_posts_per_sec_one_core"`
-	StoreIngestConcurrency int     `json:"store_ingest_concurrency"`
+	Posts                  int      `json:"posts"`
+	KafkaProduceConsume    float64  `json:"kafka_produce_consume_posts_per_sec"`
+	KafkaProduceOnly       float64  `json:"kafka_produce_posts_per_sec"`
+	StoreIngest            float64  `json:"store_ingest_posts_per_sec"`
+	StoreIngestPipelined   float64  `json:"store_ingest_pipelined_posts_per_sec"`
+	StoreRedisCPUPerItemUS *float64 `json:"store_ingest_pipelined_redis_cpu_us_per_item,omitempty"`
+	TriageCPUPerCore       float64  `json:"triage_decode_decide_posts_per_sec_one_core"`
+	StoreIngestConcurrency int      `json:"store_ingest_concurrency"`
 }
 
 func (b *bench) run(ctx context.Context) (*benchReport, error) {
@@ -341,6 +351,7 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	rep := &benchReport{PublishToVisibleMS: map[string]any{}}
 	s := &rep.Setup
 	s.Kafka, s.Redis, s.Partitions, s.Consumers, s.MaxBatch = b.kafkaLbl, b.redisLbl, b.o.partitions, b.o.consumers, b.o.maxBatch
+	s.Clustering = !b.o.noCluster
 	s.PollInterval, s.GOMAXPROCS, s.CPUs = b.o.interval.String(), runtime.GOMAXPROCS(0), runtime.NumCPU()
 	s.Load1Start = load1()
 	rep.Posts = b.o.posts
@@ -360,11 +371,16 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	}
 	st := store.New(b.rdb, b.city(""), nil)
 
-	// The pipeline under test, wired as newPipeline wires `tanggap triage`:
+	// The pipeline under test, wired as newPipeline wires `tanggap triage`
+	// (newTriage is shared):
 	// --consumers triage consumers in one group, one event relay.
 	reg := prometheus.NewRegistry()
 	prod := bus.NewProducer(b.brokers, b.topics, bus.NewProducerMetrics(reg))
-	t := triage.New(b.cfg, clocks, cls, st, triage.NewMetrics(reg), b.log, nil)
+	tm := triage.NewMetrics(reg)
+	t := newTriage(b.cfg, clocks, cls, st, tm, b.log)
+	if b.o.noCluster {
+		t = triage.New(b.cfg, clocks, cls, st, tm, b.log, nil)
+	}
 	cm := bus.NewConsumerMetrics(reg)
 	pg, pctx := errgroup.WithContext(ctx)
 	pctx, stopPipes := context.WithCancel(pctx)
@@ -593,7 +609,10 @@ func (b *bench) published(posts []tanggap.Post) {
 // posts ahead of Kafka) and measures the time until every item is stored.
 func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fleet, base int64) (*maxPhase, *float64, string, error) {
 	mem0, memErr := usedMemory(ctx, b.rdb)
-	cpu0, cpuErr := redisCPU(ctx, b.rdb)
+	cpu0, cpuErr := redisCPU(ctx, b.rdb, false)
+	ccpu0, _ := redisCPU(ctx, b.rdb, true)
+	aof0, aofErr := infoInt(ctx, b.rdb, "persistence", "aof_current_size")
+	rw0, _ := infoInt(ctx, b.rdb, "persistence", "aof_rewrites")
 	pcpu0 := processCPU()
 	kcpu0, kcpuErr := pidCPU(b.o.kafkaPID)
 	if b.o.cpuprofile != "" {
@@ -639,7 +658,7 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 	mp := &maxPhase{Posts: len(sent), PostsPerSec: round1(float64(len(sent)) / elapsed.Seconds()),
 		PublishedPerSec: round1(float64(len(sent)) / time.Duration(allPublished.Load()).Seconds()),
 		ProcessCPUSec:   round3(processCPU() - pcpu0), CPUProfile: b.o.cpuprofile,
-		Method: "per item: updated_ms (triage's clock when it sent the ingest script) minus captured_ms (the Kafka record timestamp); items changed again by a reply are left out"}
+		Method: "per item: updated_ms (triage's clock when it sent the ingest script) minus captured_ms (the Kafka record timestamp); items changed again (answered, joined by a near-duplicate) are left out"}
 	mp.ProcessCPUPerItem = round1(mp.ProcessCPUSec * 1e6 / float64(len(sent)))
 	if kcpuErr == nil {
 		if kcpu1, err := pidCPU(b.o.kafkaPID); err == nil {
@@ -649,10 +668,20 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 		}
 	}
 	if cpuErr == nil && !b.redisIn {
-		if cpu1, err := redisCPU(ctx, b.rdb); err == nil {
+		if cpu1, err := redisCPU(ctx, b.rdb, false); err == nil {
 			d := round3(cpu1 - cpu0)
 			per := round1(d * 1e6 / float64(len(sent)))
 			mp.RedisCPUSec, mp.RedisCPUPerItemUS = &d, &per
+		}
+		if ccpu1, err := redisCPU(ctx, b.rdb, true); err == nil {
+			per := round1((ccpu1 - ccpu0) * 1e6 / float64(len(sent)))
+			mp.RedisChildCPUPerItemUS = &per
+		}
+		aof1, err1 := infoInt(ctx, b.rdb, "persistence", "aof_current_size")
+		rw1, err2 := infoInt(ctx, b.rdb, "persistence", "aof_rewrites")
+		if aofErr == nil && err1 == nil && err2 == nil && rw1 == rw0 && aof1 > aof0 {
+			per := round1(float64(aof1-aof0) / float64(len(sent)))
+			mp.RedisAOFBytesPerItem = &per
 		}
 	}
 
@@ -674,19 +703,29 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 	}
 	var lats []time.Duration
 	found := 0
+	var items []tanggap.Item
 	for i := 0; i < len(ids); i += 1000 {
 		its, err := st.ItemsByID(ctx, ids[i:min(i+1000, len(ids))])
 		if err != nil {
 			return nil, nil, "", err
 		}
-		for _, it := range its {
-			found++
-			if it.Version != want[it.ID] {
-				mp.BadVersions++
-			}
-			if it.Version == 1 {
-				lats = append(lats, it.UpdatedAt.Sub(it.CapturedAt))
-			}
+		items = append(items, its...)
+	}
+	// Near-duplicate clustering bumps a root's version once per joiner.
+	joins := map[string]int64{}
+	for _, it := range items {
+		if it.ClusterID != "" && it.ClusterID != it.ID {
+			joins[it.ClusterID]++
+			mp.ClusterJoins++
+		}
+	}
+	for _, it := range items {
+		found++
+		if it.Version != want[it.ID]+joins[it.ID] {
+			mp.BadVersions++
+		}
+		if it.Version == 1 {
+			lats = append(lats, it.UpdatedAt.Sub(it.CapturedAt))
 		}
 	}
 	mp.Lost = len(ids) - found
@@ -754,6 +793,7 @@ func (b *bench) ceilings(ctx context.Context, posts []tanggap.Post, clocks *work
 	// at a time (as triage calls it), then pipelined in batches.
 	for _, mode := range []string{"single", "pipelined"} {
 		st := store.New(b.rdb, b.city("-"+mode), nil)
+		cpu0, cpuErr := redisCPU(ctx, b.rdb, false)
 		t0 := time.Now()
 		g, gctx := errgroup.WithContext(ctx)
 		per := (len(ins) + b.o.consumers - 1) / b.o.consumers
@@ -785,6 +825,10 @@ func (b *bench) ceilings(ctx context.Context, posts []tanggap.Post, clocks *work
 			out.StoreIngest = rate
 		} else {
 			out.StoreIngestPipelined = rate
+			if cpu1, err := redisCPU(ctx, b.rdb, false); err == nil && cpuErr == nil && !b.redisIn {
+				per := round1((cpu1 - cpu0) * 1e6 / float64(len(ins)))
+				out.StoreRedisCPUPerItemUS = &per
+			}
 		}
 	}
 
@@ -887,16 +931,26 @@ func infoField(ctx context.Context, rdb redis.UniversalClient, section, field st
 }
 
 func usedMemory(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
-	v, err := infoField(ctx, rdb, "memory", "used_memory")
+	return infoInt(ctx, rdb, "memory", "used_memory")
+}
+
+func infoInt(ctx context.Context, rdb redis.UniversalClient, section, field string) (int64, error) {
+	v, err := infoField(ctx, rdb, section, field)
 	if err != nil {
 		return 0, err
 	}
-	return strconv.ParseInt(v, 10, 64)
+	return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 }
 
-func redisCPU(ctx context.Context, rdb redis.UniversalClient) (float64, error) {
+// redisCPU is the CPU time (seconds) of the redis-server process, and of
+// its children (AOF rewrites, RDB saves) when children is set.
+func redisCPU(ctx context.Context, rdb redis.UniversalClient, children bool) (float64, error) {
 	var sum float64
-	for _, f := range []string{"used_cpu_sys", "used_cpu_user"} {
+	fields := []string{"used_cpu_sys", "used_cpu_user"}
+	if children {
+		fields = []string{"used_cpu_sys_children", "used_cpu_user_children"}
+	}
+	for _, f := range fields {
 		v, err := infoField(ctx, rdb, "cpu", f)
 		if err != nil {
 			return 0, err

@@ -98,8 +98,7 @@ func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, c
 	pm := bus.NewProducerMetrics(reg)
 	prod := bus.NewProducer(brokers, topics, pm)
 	m := triage.NewMetrics(reg)
-	t := triage.New(cfg, clocks, cls, st, m, log, nil)
-	clustering(t, cls)
+	t := newTriage(cfg, clocks, cls, st, m, log)
 	host, _ := os.Hostname()
 	return &pipeline{
 		producerMetrics: pm,
@@ -108,6 +107,14 @@ func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, c
 		consumer:        bus.NewBatchConsumer(bus.ConsumerConfig{Brokers: brokers, Group: group, Topic: topics.Posts}, t.HandleBatch, prod, log, bus.NewConsumerMetrics(reg)),
 		relay:           &triage.Relay{Outbox: st, Pub: prod, Log: log, Consumer: fmt.Sprintf("%s-%d", host, os.Getpid())},
 	}
+}
+
+// newTriage builds the triage step the way every pipeline runs it (tanggap
+// triage, dev, bench).
+func newTriage(cfg *config.Config, clocks *workflow.Clocks, cls triage.Classifier, st *store.Store, m *triage.Metrics, log *slog.Logger) *triage.Triage {
+	t := triage.New(cfg, clocks, cls, st, m, log, nil)
+	clustering(t, cls)
+	return t
 }
 
 // run consumes and relays until ctx ends, then closes the producer.

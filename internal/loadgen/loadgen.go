@@ -296,7 +296,11 @@ func (f *Fleet) statusLocked(a *account, now time.Time) xfake.Status {
 	case v == 1:
 		text = pick(r, t.questions)
 	default:
-		text = pick(r, t.problems) + " " + pick(r, t.places) + ", " + pick(r, t.pleas)
+		text = pick(r, t.problems) + " " + pick(r, t.places)
+		if r.IntN(2) == 0 {
+			text += fmt.Sprintf(" rt %02d rw %02d", 1+r.IntN(15), 1+r.IntN(20))
+		}
+		text += " " + pick(r, t.since) + ", " + pick(r, t.pleas)
 	}
 	return xfake.Status{CreatedAt: created, User: user, Text: "@" + a.cfg.Handle + " " + text}
 }
@@ -305,7 +309,7 @@ func pick(r *rand.Rand, xs []string) string { return xs[r.IntN(len(xs))] }
 
 // texts are the templates, written for this generator.
 type texts struct {
-	problems, places, pleas, praise, questions, replies, names []string
+	problems, places, since, pleas, praise, questions, replies, names []string
 }
 
 func newTexts() texts {
@@ -324,6 +328,7 @@ func newTexts() texts {
 			"di harapan indah", "di jatisampurna", "di mustikajaya", "di rawalumbu", "di bekasi timur", "di medan satria",
 			"di pejuang", "di sumur batu", "di jl. kh noer ali", "dekat stasiun bekasi", "di perumnas 3", "di jaka sampurna",
 		},
+		since: []string{"sejak kemarin", "sudah tiga hari", "dari minggu lalu", "tiap malam", "pagi ini", "sudah sebulan", "setiap hujan", "dari kemarin sore"},
 		pleas: []string{
 			"mohon ditindaklanjuti", "tolong segera diperbaiki", "sudah lapor tapi belum ada tindakan", "kapan diperbaiki pak?",
 			"warga sudah resah", "mohon perhatiannya", "tolong dicek ke lokasi",

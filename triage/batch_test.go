@@ -1,0 +1,137 @@
+package triage
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/workflow"
+)
+
+// TestHandleBatch stores a batch in one round trip, in Kafka order: an
+// official reply ahead of its complaint waits for it and answers it; junk
+// records get their own EINVALID and do not stop the others; a redelivered
+// batch changes nothing.
+func TestHandleBatch(t *testing.T) {
+	cfg := mustConfig(t)
+	clocks, _ := workflow.NewClocks(cfg, "")
+	rdb := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
+	defer rdb.Close()
+	st := store.New(rdb, "bekasi", nil)
+	m := NewMetrics(prometheus.NewRegistry())
+	tr := New(cfg, clocks, NewKeywords(cfg), st, m, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	t0 := time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC)
+	rec := func(p tanggap.Post) kafka.Message {
+		b, err := json.Marshal(bus.Envelope{V: 1, Type: "post", Post: &p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kafka.Message{Value: b, Time: t0.Add(time.Minute)}
+	}
+	reply := tanggap.Post{Platform: tanggap.PlatformX, ID: "20", ParentID: "10", ThreadID: "10", Author: "dlh_kotabekasi",
+		Text: "@warga sudah kami teruskan", CreatedAt: t0.Add(30 * time.Minute)}
+	complaint := tanggap.Post{Platform: tanggap.PlatformX, ID: "10", ThreadID: "10", Author: "warga",
+		Text: "sampah numpuk di tps liar, bau busuk", CreatedAt: t0}
+	other := tanggap.Post{Platform: tanggap.PlatformX, ID: "30", ThreadID: "30", Author: "warga2",
+		Text: "jalan berlubang parah di jl. ahmad yani", CreatedAt: t0}
+	batch := []kafka.Message{rec(reply), {Value: []byte("<html>")}, rec(complaint), rec(other)}
+	errs := tr.HandleBatch(context.Background(), batch)
+	if len(errs) != 4 || errs[0] != nil || tanggap.ErrorCode(errs[1]) != tanggap.EINVALID || errs[2] != nil || errs[3] != nil {
+		t.Fatalf("errors %v", errs)
+	}
+	it, err := st.Item(context.Background(), "x:10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.FirstResponseAt == nil || !it.FirstResponseAt.Equal(reply.CreatedAt) || it.Version != 2 {
+		t.Errorf("complaint not answered by the reply that came first: %+v", it)
+	}
+	if n, _ := st.ItemCount(context.Background()); n != 3 {
+		t.Errorf("%d items, want 3", n)
+	}
+	// Redelivery: nothing changes.
+	if errs := tr.HandleBatch(context.Background(), batch); errs[0] != nil || errs[2] != nil || errs[3] != nil {
+		t.Fatalf("redelivery: %v", errs)
+	}
+	again, _ := st.Item(context.Background(), "x:10")
+	if again.Version != it.Version {
+		t.Errorf("redelivery changed the complaint: version %d -> %d", it.Version, again.Version)
+	}
+	if got := testutil.ToFloat64(m.Records.WithLabelValues("duplicate")); got != 3 {
+		t.Errorf("duplicates counted %v, want 3", got)
+	}
+	// Redis down: every post gets a retryable error, the junk stays EINVALID.
+	rdb.Close()
+	errs = tr.HandleBatch(context.Background(), batch)
+	for i, err := range errs {
+		want := tanggap.EUNAVAILABLE
+		if i == 1 {
+			want = tanggap.EINVALID
+		}
+		if tanggap.ErrorCode(err) != want {
+			t.Errorf("record %d with Redis down: %v", i, err)
+		}
+	}
+}
+
+// nearStore fails its near-duplicate lookups from the second one on.
+type nearStore struct {
+	lookups int
+	stored  []string
+}
+
+func (s *nearStore) Ingest(_ context.Context, in store.Ingest) (store.IngestResult, error) {
+	s.stored = append(s.stored, in.Post.ID)
+	return store.Stored, nil
+}
+
+func (s *nearStore) NearCandidates(context.Context, store.Ingest) ([]store.NearCandidate, error) {
+	if s.lookups++; s.lookups > 1 {
+		return nil, tanggap.Errorf(tanggap.EUNAVAILABLE, "redis down")
+	}
+	return nil, nil
+}
+
+type fingerprinting struct{ Classifier }
+
+func (f fingerprinting) Classify(text string) Decision {
+	d := f.Classifier.Classify(text)
+	d.Fingerprint = "ff"
+	return d
+}
+
+// TestHandleBatchClusterLookupFails: when the near-duplicate lookup fails,
+// the records before are stored and that record and the later ones are
+// retried, without a lookup each.
+func TestHandleBatchClusterLookupFails(t *testing.T) {
+	cfg := mustConfig(t)
+	clocks, _ := workflow.NewClocks(cfg, "")
+	ns := &nearStore{}
+	tr := New(cfg, clocks, fingerprinting{NewKeywords(cfg)}, ns, NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	tr.Cluster(func(a, b string) float64 { return 1 }, 0.5)
+	var batch []kafka.Message
+	for _, id := range []string{"1", "2", "3"} {
+		p := tanggap.Post{Platform: tanggap.PlatformX, ID: id, ThreadID: id, Author: "warga", Text: "sampah numpuk di tps liar", CreatedAt: time.Now()}
+		b, _ := json.Marshal(bus.Envelope{V: 1, Type: "post", Post: &p})
+		batch = append(batch, kafka.Message{Value: b})
+	}
+	errs := tr.HandleBatch(context.Background(), batch)
+	if errs[0] != nil || tanggap.ErrorCode(errs[1]) != tanggap.EUNAVAILABLE || tanggap.ErrorCode(errs[2]) != tanggap.EUNAVAILABLE {
+		t.Fatalf("errors %v", errs)
+	}
+	if len(ns.stored) != 1 || ns.stored[0] != "1" || ns.lookups != 2 {
+		t.Errorf("stored %v after %d lookups; want [1] after 2", ns.stored, ns.lookups)
+	}
+}

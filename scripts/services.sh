@@ -368,9 +368,10 @@ start_kafka() {
   write_kafka_config "$port" "$cport"
   if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
     local cluster_id
+    # base64url of 16 random bytes; "--cluster-id=ID" keeps an id that starts with "-" from reading as a flag
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
     log "formatting KRaft storage (cluster id $cluster_id)"
-    kafka_java kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" \
+    kafka_java kafka.tools.StorageTool format --ignore-formatted --cluster-id="$cluster_id" \
       -c "$KAFKA_DIR/server.properties" >"$KAFKA_DIR/format.log" 2>&1 || {
       cat "$KAFKA_DIR/format.log" >&2
       die "kafka storage format failed"

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestDevShowsCoverageGap(t *testing.T) {
 			}
 		}
 	}
-	st := store.New(testRedis(t), "devgap", nil)
+	st := store.New(testRedis(t), "devgap"+strconv.FormatInt(time.Now().UnixNano()%1e9, 10), nil)
 	reg := newRegistry()
 	runners, err := newRunners([]platformPoller{ig}, cfg, st, &recordingPublisher{seen: map[string]time.Time{}}, reg, log,
 		collectors.RunnerOptions{Interval: 100 * time.Millisecond})

@@ -13,7 +13,7 @@
 // Cursor: JSON with the resolved page id, the active posts (comment total
 // and updated_time, so only changed posts are listed again) and a bounded
 // set of recently seen ids with a hash of their text and a watermark
-// (graph.Seen). Edits are noticed by the hash; a tracked comment missing
+// (wire.Seen). Edits are noticed by the hash; a tracked comment missing
 // from a complete listing is looked up and reported deleted only on Graph
 // error 100/33 or is_hidden=true.
 package facebook

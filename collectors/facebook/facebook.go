@@ -13,6 +13,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/collectors/facebook/graph"
+	"github.com/tanggap/tanggap/collectors/internal/wire"
 	"github.com/tanggap/tanggap/config"
 )
 
@@ -131,7 +132,7 @@ type cursor struct {
 	V      int         `json:"v"`
 	PageID string      `json:"pid,omitempty"`
 	Posts  []postState `json:"posts,omitempty"`
-	graph.Seen
+	wire.Seen
 }
 
 type postState struct {
@@ -200,7 +201,7 @@ type run struct {
 	posts    []tanggap.Post
 	emitted  map[string]bool
 	progress bool
-	suspects []graph.Entry
+	suspects []wire.Entry
 }
 
 func (r *run) poll(ctx context.Context) error {
@@ -256,7 +257,7 @@ type fbUser struct {
 
 type fbPost struct {
 	ID           string     `json:"id"`
-	Message      graph.Text `json:"message"`
+	Message      wire.Text  `json:"message"`
 	CreatedTime  graph.Time `json:"created_time"`
 	UpdatedTime  graph.Time `json:"updated_time"`
 	PermalinkURL string     `json:"permalink_url"`
@@ -282,7 +283,7 @@ type feedPage struct {
 
 type fbComment struct {
 	ID          string     `json:"id"`
-	Message     graph.Text `json:"message"`
+	Message     wire.Text  `json:"message"`
 	CreatedTime graph.Time `json:"created_time"`
 	From        *fbUser    `json:"from"`
 	Parent      *struct {
@@ -525,7 +526,7 @@ func (r *run) observe(p tanggap.Post, hidden bool) {
 	if p.ID == "" || r.emitted[p.ID] || p.CreatedAt.IsZero() {
 		return
 	}
-	h := graph.Hash(p.Text)
+	h := wire.Hash(p.Text)
 	e, ok := r.c.Get(p.ID)
 	at := p.CreatedAt.Unix()
 	switch {
@@ -534,7 +535,7 @@ func (r *run) observe(p tanggap.Post, hidden bool) {
 			return
 		}
 		p.Deleted = hidden
-		e = graph.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
+		e = wire.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
 	case hidden && !e.Gone:
 		p.Deleted = true
 	case !hidden && e.Gone:

@@ -15,7 +15,7 @@
 // Cursor: JSON with the resolved ig-user-id, the active media (comment
 // count and last scan time, to spend the 200 calls/hour/account on media
 // whose count changed) and a bounded set of recently seen comment ids with
-// a hash of their text and a watermark (graph.Seen). Edits are noticed by
+// a hash of their text and a watermark (wire.Seen). Edits are noticed by
 // the hash; deletions and hiding are reported when the API says so: a
 // tracked comment missing from a complete listing is looked up and
 // reported deleted only on Graph error 100/33 or hidden=true.

@@ -13,6 +13,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/collectors/facebook/graph"
+	"github.com/tanggap/tanggap/collectors/internal/wire"
 	"github.com/tanggap/tanggap/config"
 )
 
@@ -133,7 +134,7 @@ type cursor struct {
 	UserID string       `json:"uid,omitempty"`
 	TagsAt int64        `json:"tags_at,omitempty"`
 	Media  []mediaState `json:"media,omitempty"`
-	graph.Seen
+	wire.Seen
 }
 
 type mediaState struct {
@@ -203,7 +204,7 @@ type run struct {
 	posts    []tanggap.Post
 	emitted  map[string]bool
 	progress bool
-	suspects []graph.Entry
+	suspects []wire.Entry
 }
 
 func (r *run) poll(ctx context.Context) error {
@@ -278,7 +279,7 @@ func (r *run) resolve(ctx context.Context) error {
 
 type igMedia struct {
 	ID            string     `json:"id"`
-	Caption       graph.Text `json:"caption"`
+	Caption       wire.Text  `json:"caption"`
 	Timestamp     graph.Time `json:"timestamp"`
 	Permalink     string     `json:"permalink"`
 	CommentsCount int        `json:"comments_count"`
@@ -297,7 +298,7 @@ type igUser struct {
 
 type igComment struct {
 	ID        string     `json:"id"`
-	Text      graph.Text `json:"text"`
+	Text      wire.Text  `json:"text"`
 	Timestamp graph.Time `json:"timestamp"`
 	Username  string     `json:"username"`
 	From      *igUser    `json:"from"`
@@ -624,7 +625,7 @@ func (r *run) observe(p tanggap.Post, hidden bool) {
 	if p.ID == "" || r.emitted[p.ID] || p.CreatedAt.IsZero() {
 		return
 	}
-	h := graph.Hash(p.Text)
+	h := wire.Hash(p.Text)
 	e, ok := r.c.Get(p.ID)
 	at := p.CreatedAt.Unix()
 	switch {
@@ -633,7 +634,7 @@ func (r *run) observe(p tanggap.Post, hidden bool) {
 			return // forgotten long ago, not new
 		}
 		p.Deleted = hidden
-		e = graph.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
+		e = wire.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
 	case hidden && !e.Gone:
 		p.Deleted = true
 	case !hidden && e.Gone:

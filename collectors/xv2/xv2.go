@@ -13,6 +13,7 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/internal/wire"
 	"github.com/tanggap/tanggap/config"
 )
 
@@ -141,19 +142,19 @@ func (c *cursor) encode() string {
 // Wire format.
 
 type tweet struct {
-	ID               string   `json:"id"`
-	Text             text     `json:"text"`
-	AuthorID         string   `json:"author_id"`
-	CreatedAt        string   `json:"created_at"`
-	ConversationID   string   `json:"conversation_id"`
-	InReplyToUserID  string   `json:"in_reply_to_user_id"`
-	EditHistory      []string `json:"edit_history_tweet_ids"`
+	ID               string    `json:"id"`
+	Text             wire.Text `json:"text"`
+	AuthorID         string    `json:"author_id"`
+	CreatedAt        string    `json:"created_at"`
+	ConversationID   string    `json:"conversation_id"`
+	InReplyToUserID  string    `json:"in_reply_to_user_id"`
+	EditHistory      []string  `json:"edit_history_tweet_ids"`
 	ReferencedTweets []struct {
 		Type string `json:"type"`
 		ID   string `json:"id"`
 	} `json:"referenced_tweets"`
 	NoteTweet *struct {
-		Text text `json:"text"`
+		Text wire.Text `json:"text"`
 	} `json:"note_tweet"`
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/internal/wire"
 	"github.com/tanggap/tanggap/config"
 )
 
@@ -93,7 +94,7 @@ type cursor struct {
 	V         int           `json:"v"`
 	ChannelID string        `json:"cid,omitempty"`
 	Threads   []threadState `json:"threads,omitempty"`
-	seen
+	wire.Seen
 }
 
 type threadState struct {
@@ -120,13 +121,13 @@ func (c *cursor) encode() string {
 type ytComment struct {
 	ID      string `json:"id"`
 	Snippet struct {
-		ChannelID         string `json:"channelId"`
-		VideoID           string `json:"videoId"`
-		TextDisplay       text   `json:"textDisplay"`
-		TextOriginal      text   `json:"textOriginal"`
-		ParentID          string `json:"parentId"`
-		AuthorDisplayName string `json:"authorDisplayName"`
-		AuthorChannelURL  string `json:"authorChannelUrl"`
+		ChannelID         string    `json:"channelId"`
+		VideoID           string    `json:"videoId"`
+		TextDisplay       wire.Text `json:"textDisplay"`
+		TextOriginal      wire.Text `json:"textOriginal"`
+		ParentID          string    `json:"parentId"`
+		AuthorDisplayName string    `json:"authorDisplayName"`
+		AuthorChannelURL  string    `json:"authorChannelUrl"`
 		AuthorChannelID   *struct {
 			Value string `json:"value"`
 		} `json:"authorChannelId"`
@@ -474,7 +475,7 @@ func (r *run) observe(p tanggap.Post, c ytComment) bool {
 	if p.ID == "" || r.emitted[p.ID] || p.CreatedAt.IsZero() {
 		return false
 	}
-	h := hashText(p.Text)
+	h := wire.Hash(p.Text)
 	e, ok := r.c.Get(p.ID)
 	at := p.CreatedAt.Unix()
 	switch {
@@ -482,7 +483,7 @@ func (r *run) observe(p tanggap.Post, c ytComment) bool {
 		if at <= r.c.Floor {
 			return false
 		}
-		e = entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
+		e = wire.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
 	case e.Hash != h:
 		edited := r.now
 		if t, ok := parseTime(c.Snippet.UpdatedAt); ok && t.After(p.CreatedAt) {

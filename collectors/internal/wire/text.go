@@ -1,4 +1,4 @@
-package graph
+package wire
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package graph
+package wire
 
 import (
 	"encoding/base64"
@@ -6,7 +6,7 @@ import (
 	"sort"
 )
 
-// Seen is the bounded memory of a Meta cursor: the ids seen recently with
+// Seen is the bounded memory of a cursor (Meta, YouTube): the ids seen recently with
 // a hash of their text (to notice edits), their time and thread (to report
 // a deletion), and a floor below which an unknown id is old, not new.
 type Seen struct {

@@ -155,12 +155,64 @@ func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 // (the same variable as the integration run's).
 const RedisAddrEnv = "TANGGAP_TEST_REDIS_ADDR"
 
+// KeepCityEnv names a city to seed once and keep on the real
+// redis-server between benchmark runs (seeding 100,000 items through the
+// ingest scripts takes minutes): with it set, Store uses that city and
+// leaves its keys at cleanup, and Backend.Seed skips seeding when the city
+// already holds the same synthetic month.
+const KeepCityEnv = "TANGGAP_BENCH_CITY"
+
 // Backend is the Redis a benchmark runs on.
 type Backend struct {
 	Name string // "miniredis" or "redis-server host:port"
 	// ServerCPU is the CPU time the redis-server has used so far (INFO
 	// cpu); 0 for miniredis, whose work is the benchmark process's own.
 	ServerCPU func() time.Duration
+
+	rdb  redis.UniversalClient
+	city string
+	keep bool // a kept city (KeepCityEnv)
+}
+
+// Seed writes the synthetic month opt describes, like the package's Seed,
+// unless the backend is a kept city that already holds exactly that month.
+// It reports whether it reused the kept data.
+func (b Backend) Seed(ctx context.Context, st *store.Store, clocks *workflow.Clocks, opt Options) (reused bool, err error) {
+	if !b.keep {
+		return false, Seed(ctx, st, clocks, opt)
+	}
+	marker := "tanggap:{" + b.city + "}:reporttest:seeded"
+	want := fmt.Sprintf("n=%d from=%d to=%d opds=%s now=%d seed=%d", opt.N, opt.Period.From.UnixMilli(), opt.Period.To.UnixMilli(),
+		strings.Join(opt.OPDs, ","), opt.Now.UnixMilli(), opt.Seed)
+	if got, err := b.rdb.Get(ctx, marker).Result(); err == nil && got == want {
+		return true, nil
+	}
+	if err := deleteCity(ctx, b.rdb, b.city); err != nil {
+		return false, err
+	}
+	if err := Seed(ctx, st, clocks, opt); err != nil {
+		return false, err
+	}
+	return false, b.rdb.Set(ctx, marker, want, 0).Err()
+}
+
+// deleteCity removes every key of a city.
+func deleteCity(ctx context.Context, rdb redis.UniversalClient, city string) error {
+	var cur uint64
+	for {
+		ks, next, err := rdb.Scan(ctx, cur, "tanggap:{"+city+"}:*", 1000).Result()
+		if err != nil {
+			return err
+		}
+		if len(ks) > 0 {
+			if err := rdb.Unlink(ctx, ks...).Err(); err != nil {
+				return err
+			}
+		}
+		if cur = next; cur == 0 {
+			return nil
+		}
+	}
 }
 
 // Store returns a store for a fresh city: on the real redis-server at
@@ -176,22 +228,14 @@ func Store(tb testing.TB, now func() time.Time) (*store.Store, Backend) {
 		return store.New(rdb, "bench", now), Backend{Name: "miniredis", ServerCPU: func() time.Duration { return 0 }}
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 32})
-	city := "bench" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	city, keep := os.Getenv(KeepCityEnv), true
+	if city == "" {
+		city, keep = "bench"+strconv.FormatInt(time.Now().UnixNano(), 36), false
+	}
 	tb.Cleanup(func() {
 		defer rdb.Close()
-		ctx := context.Background()
-		var cur uint64
-		for {
-			ks, next, err := rdb.Scan(ctx, cur, "tanggap:{"+city+"}:*", 1000).Result()
-			if err != nil {
-				return
-			}
-			if len(ks) > 0 {
-				rdb.Unlink(ctx, ks...)
-			}
-			if cur = next; cur == 0 {
-				return
-			}
+		if !keep {
+			_ = deleteCity(context.Background(), rdb, city)
 		}
 	})
 	cpu := func() time.Duration {
@@ -209,5 +253,9 @@ func Store(tb testing.TB, now func() time.Time) (*store.Store, Backend) {
 		}
 		return time.Duration(total * float64(time.Second))
 	}
-	return store.New(rdb, city, now), Backend{Name: "redis-server " + addr, ServerCPU: cpu}
+	name := "redis-server " + addr
+	if keep {
+		name += " (kept city " + city + ")"
+	}
+	return store.New(rdb, city, now), Backend{Name: name, ServerCPU: cpu, rdb: rdb, city: city, keep: keep}
 }

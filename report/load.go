@@ -15,8 +15,9 @@ type Source interface {
 	// not reuse a batch's slice after fn returns (store.Store allocates
 	// each one).
 	ScanCreated(ctx context.Context, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error
-	// OpenIDs lists every open item of an OPD slot ("" is the unrouted one).
-	OpenIDs(ctx context.Context, opd string) ([]string, error)
+	// OpenIDsOutside lists the open items of OPD slots ("" is the
+	// unrouted one) whose platform time is before from or at or after to.
+	OpenIDsOutside(ctx context.Context, slots []string, from, to time.Time) ([]string, error)
 	// ItemsByID loads items by id, skipping missing ones.
 	ItemsByID(ctx context.Context, ids []string) ([]tanggap.Item, error)
 }
@@ -113,13 +114,6 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	if d.Others, err = scan(ctx, src, p.From.Add(-lookback), p.From, keep); err != nil {
 		return nil, err
 	}
-	seen := make(map[string]bool, len(d.Items)+len(d.Others))
-	for i := range d.Items {
-		seen[d.Items[i].ID] = true
-	}
-	for i := range d.Others {
-		seen[d.Others[i].ID] = true
-	}
 	// Open items outside both windows: older than the lookback, or received
 	// after the period (a past month's report still counts today's overdue).
 	slots := make([]string, 0, len(sc.OPDs)+1)
@@ -129,18 +123,9 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	for _, o := range sc.OPDs {
 		slots = append(slots, o.Code)
 	}
-	var missing []string
-	for _, slot := range slots {
-		ids, err := src.OpenIDs(ctx, slot)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			if !seen[id] {
-				seen[id] = true
-				missing = append(missing, id)
-			}
-		}
+	missing, err := src.OpenIDsOutside(ctx, slots, p.From.Add(-lookback), p.To)
+	if err != nil {
+		return nil, err
 	}
 	for len(missing) > 0 {
 		n := min(len(missing), scanBatch)

@@ -11,9 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -202,6 +200,22 @@ func (s *Store) items(ctx context.Context, ids []string) ([]tanggap.Item, error)
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	hashes, err := s.hashes(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tanggap.Item, 0, len(ids))
+	for _, m := range hashes {
+		if len(m) > 0 {
+			out = append(out, *decodeItem(m))
+		}
+	}
+	return out, nil
+}
+
+// hashes reads whole item hashes in one round trip (empty for a missing
+// item).
+func (s *Store) hashes(ctx context.Context, ids []string) ([]map[string]string, error) {
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
 	for i, id := range ids {
@@ -210,11 +224,9 @@ func (s *Store) items(ctx context.Context, ids []string) ([]tanggap.Item, error)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, unavailable(err, "items")
 	}
-	out := make([]tanggap.Item, 0, len(ids))
-	for _, c := range cmds {
-		if m := c.Val(); len(m) > 0 {
-			out = append(out, *decodeItem(m))
-		}
+	out := make([]map[string]string, len(ids))
+	for i, c := range cmds {
+		out[i] = c.Val()
 	}
 	return out, nil
 }
@@ -230,49 +242,109 @@ func msTime(s string) time.Time {
 	return time.UnixMilli(n).UTC()
 }
 
-func msPtr(s string) *time.Time {
+// itemDecoder fills one item from its stored fields.
+type itemDecoder struct {
+	it *tanggap.Item
+	// times holds the optional instants (*time.Time fields) of the items
+	// a decoder fills, slab at a time instead of one allocation each (one
+	// at a time when slab is 0).
+	times []time.Time
+	slab  int
+}
+
+func (d *itemDecoder) ptr(s string) *time.Time {
 	t := msTime(s)
 	if t.IsZero() {
 		return nil
 	}
-	return &t
+	if len(d.times) == cap(d.times) {
+		d.times = make([]time.Time, 0, max(d.slab, 1))
+	}
+	d.times = append(d.times, t)
+	return &d.times[len(d.times)-1]
 }
 
+// itemFields sets each stored field of an item hash on the item being
+// decoded; fields not listed are not part of tanggap.Item. Whole hashes
+// (decodeItem) and packed report rows (decodeRow) both decode through it,
+// so the two always agree.
+var itemFields = map[string]func(d *itemDecoder, v string){
+	"id":          func(d *itemDecoder, v string) { d.it.ID = v },
+	"platform":    func(d *itemDecoder, v string) { d.it.Platform = tanggap.Platform(v) },
+	"post_id":     func(d *itemDecoder, v string) { d.it.PostID = v },
+	"url":         func(d *itemDecoder, v string) { d.it.URL = v },
+	"account":     func(d *itemDecoder, v string) { d.it.Account = v },
+	"author":      func(d *itemDecoder, v string) { d.it.Author = v },
+	"author_name": func(d *itemDecoder, v string) { d.it.AuthorName = v },
+	"text":        func(d *itemDecoder, v string) { d.it.Text = v },
+	"interaction": func(d *itemDecoder, v string) { d.it.Interaction = tanggap.Interaction(v) },
+	"thread_id":   func(d *itemDecoder, v string) { d.it.ThreadID = v },
+	"parent_id":   func(d *itemDecoder, v string) { d.it.ParentID = v },
+	"kind":        func(d *itemDecoder, v string) { d.it.Kind = tanggap.Kind(v) },
+	"opd":         func(d *itemDecoder, v string) { d.it.OPD = v },
+	"confidence":  func(d *itemDecoder, v string) { d.it.Confidence, _ = strconv.ParseFloat(v, 64) },
+	"features": func(d *itemDecoder, v string) {
+		if v != "" && v != "null" {
+			_ = json.Unmarshal([]byte(v), &d.it.Features)
+		}
+	},
+	"urgent":         func(d *itemDecoder, v string) { d.it.Urgent = v == "1" },
+	"kecamatan":      func(d *itemDecoder, v string) { d.it.Kecamatan = v },
+	"kelurahan":      func(d *itemDecoder, v string) { d.it.Kelurahan = v },
+	"out_target":     func(d *itemDecoder, v string) { d.it.OutTarget = v },
+	"cluster_id":     func(d *itemDecoder, v string) { d.it.ClusterID = v },
+	"status":         func(d *itemDecoder, v string) { d.it.Status = tanggap.Status(v) },
+	"topic":          func(d *itemDecoder, v string) { d.it.Topic = v },
+	"classifier_opd": func(d *itemDecoder, v string) { d.it.ClassifierOPD = v },
+	"assigned_ms":    func(d *itemDecoder, v string) { d.it.AssignedAt = d.ptr(v) },
+	"created_ms":     func(d *itemDecoder, v string) { d.it.CreatedAt = msTime(v) },
+	"captured_ms":    func(d *itemDecoder, v string) { d.it.CapturedAt = msTime(v) },
+	"queued":         func(d *itemDecoder, v string) { d.it.Queued = v == "1" },
+	"deleted":        func(d *itemDecoder, v string) { d.it.Deleted = v == "1" },
+	"truncated":      func(d *itemDecoder, v string) { d.it.Truncated = v == "1" },
+	"edited_ms":      func(d *itemDecoder, v string) { d.it.EditedAt = d.ptr(v) },
+	"reply_by":       func(d *itemDecoder, v string) { d.it.ReplyBy = v },
+	"fr_ms":          func(d *itemDecoder, v string) { d.it.FirstResponseAt = d.ptr(v) },
+	"fr_opd":         func(d *itemDecoder, v string) { d.it.FirstResponseOPD = v },
+	"fr_url":         func(d *itemDecoder, v string) { d.it.FirstResponseURL = v },
+	"resolved_ms":    func(d *itemDecoder, v string) { d.it.ResolvedAt = d.ptr(v) },
+	"closed_ms":      func(d *itemDecoder, v string) { d.it.ClosedAt = d.ptr(v) },
+	"held_ms":        func(d *itemDecoder, v string) { d.it.HeldSince = d.ptr(v) },
+	"evidence":       func(d *itemDecoder, v string) { d.it.Evidence = v },
+	"archive_reason": func(d *itemDecoder, v string) { d.it.ArchiveReason = v },
+	"external_ref":   func(d *itemDecoder, v string) { d.it.ExternalRef = v },
+	"duplicate_of":   func(d *itemDecoder, v string) { d.it.DuplicateOf = v },
+	"officer":        func(d *itemDecoder, v string) { d.it.Officer = v },
+	"claimed_by":     func(d *itemDecoder, v string) { d.it.ClaimedBy = v },
+	"claim_until_ms": func(d *itemDecoder, v string) { d.it.ClaimUntil = msTime(v) },
+	"hops":           func(d *itemDecoder, v string) { d.it.Hops, _ = strconv.Atoi(v) },
+	"reporters":      func(d *itemDecoder, v string) { d.it.Reporters, _ = strconv.Atoi(v) },
+	"version":        func(d *itemDecoder, v string) { d.it.Version, _ = strconv.ParseInt(v, 10, 64) },
+	"updated_ms":     func(d *itemDecoder, v string) { d.it.UpdatedAt = msTime(v) },
+	"due_ms":         func(d *itemDecoder, v string) { d.it.Deadline = msTime(v) },
+	"soon_ms":        func(d *itemDecoder, v string) { d.it.DueSoonAt = msTime(v) },
+	"clock":          func(d *itemDecoder, v string) { d.it.Clock = tanggap.Clock(v) },
+	"fr_due_ms":      func(d *itemDecoder, v string) { d.it.Deadlines.FirstResponse = msTime(v) },
+	"fr_soon_ms":     func(d *itemDecoder, v string) { d.it.Deadlines.FirstResponseSoon = msTime(v) },
+	"route_due_ms":   func(d *itemDecoder, v string) { d.it.Deadlines.Routing = msTime(v) },
+	"route_soon_ms":  func(d *itemDecoder, v string) { d.it.Deadlines.RoutingSoon = msTime(v) },
+	"follow_due_ms":  func(d *itemDecoder, v string) { d.it.Deadlines.Followup = msTime(v) },
+	"follow_soon_ms": func(d *itemDecoder, v string) { d.it.Deadlines.FollowupSoon = msTime(v) },
+	"res_due_ms":     func(d *itemDecoder, v string) { d.it.Deadlines.Resolution = msTime(v) },
+	"res_soon_ms":    func(d *itemDecoder, v string) { d.it.Deadlines.ResolutionSoon = msTime(v) },
+}
+
+// decodeItem decodes a whole item hash.
 func decodeItem(m map[string]string) *tanggap.Item {
-	it := &tanggap.Item{
-		ID: m["id"], Platform: tanggap.Platform(m["platform"]), PostID: m["post_id"], URL: m["url"],
-		Account: m["account"], Author: m["author"], AuthorName: m["author_name"], Text: m["text"],
-		Interaction: tanggap.Interaction(m["interaction"]), ThreadID: m["thread_id"], ParentID: m["parent_id"],
-		Kind: tanggap.Kind(m["kind"]), OPD: m["opd"], Urgent: m["urgent"] == "1",
-		Kecamatan: m["kecamatan"], Kelurahan: m["kelurahan"], OutTarget: m["out_target"], ClusterID: m["cluster_id"],
-		Status: tanggap.Status(m["status"]), CreatedAt: msTime(m["created_ms"]), CapturedAt: msTime(m["captured_ms"]),
-		Deadline: msTime(m["due_ms"]), DueSoonAt: msTime(m["soon_ms"]), Clock: tanggap.Clock(m["clock"]),
-		FirstResponseOPD: m["fr_opd"], FirstResponseURL: m["fr_url"],
-		ClassifierOPD: m["classifier_opd"], Topic: m["topic"], ExternalRef: m["external_ref"], DuplicateOf: m["duplicate_of"],
-		Evidence: m["evidence"], ArchiveReason: m["archive_reason"], Officer: m["officer"], ClaimedBy: m["claimed_by"],
-		ClaimUntil: msTime(m["claim_until_ms"]),
-		AssignedAt: msPtr(m["assigned_ms"]), ResolvedAt: msPtr(m["resolved_ms"]), ClosedAt: msPtr(m["closed_ms"]), HeldSince: msPtr(m["held_ms"]),
-		Deadlines: tanggap.Deadlines{
-			FirstResponse: msTime(m["fr_due_ms"]), FirstResponseSoon: msTime(m["fr_soon_ms"]),
-			Routing: msTime(m["route_due_ms"]), RoutingSoon: msTime(m["route_soon_ms"]),
-			Followup: msTime(m["follow_due_ms"]), FollowupSoon: msTime(m["follow_soon_ms"]),
-			Resolution: msTime(m["res_due_ms"]), ResolutionSoon: msTime(m["res_soon_ms"]),
-		},
-		Truncated: m["truncated"] == "1", Deleted: m["deleted"] == "1", UpdatedAt: msTime(m["updated_ms"]),
-		ReplyBy: m["reply_by"], Queued: m["queued"] == "1",
-	}
-	it.Confidence, _ = strconv.ParseFloat(m["confidence"], 64)
-	it.Version, _ = strconv.ParseInt(m["version"], 10, 64)
-	it.Hops, _ = strconv.Atoi(m["hops"])
-	it.Reporters, _ = strconv.Atoi(m["reporters"])
-	if t := msTime(m["fr_ms"]); !t.IsZero() {
-		it.FirstResponseAt = &t
-	}
-	if t := msTime(m["edited_ms"]); !t.IsZero() {
-		it.EditedAt = &t
-	}
-	if f := m["features"]; f != "" && f != "null" {
-		_ = json.Unmarshal([]byte(f), &it.Features)
+	it := &tanggap.Item{}
+	d := itemDecoder{it: it}
+	for k, v := range m {
+		if v == "" {
+			continue // a missing or empty field leaves the zero value
+		}
+		if set := itemFields[k]; set != nil {
+			set(&d, v)
+		}
 	}
 	return it
 }
@@ -450,60 +522,76 @@ func (s *Store) SetCursor(ctx context.Context, p tanggap.Platform, account, curs
 }
 
 // ScanCreated calls fn with batches of the items whose platform time is in
-// [from, to), oldest first, reading batch items per round trip. It reads
-// each item's packed report row (one field, kept by the Lua scripts), so
-// the items it gives carry the fields reports use, not the classifier's
-// features or the fingerprint.
+// [from, to), oldest first (ties by id), reading about batch items per
+// round trip. It reads each item's packed report row (one field, kept by
+// the Lua scripts), so the items it gives carry the fields reports use,
+// not the classifier's features nor every deadline of Deadlines (only
+// FirstResponse and Resolution).
+//
+// The range is read in windows of platform time sized from its count to
+// hold about batch items each. A window's ids come without their scores
+// (formatting scores is most of the cost of a range in Redis): the next
+// window's ids are asked for in the same round trip as this window's rows.
 func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error {
 	if batch <= 0 {
 		batch = 1000
 	}
-	// Page by score, not by offset (an offset costs Redis a walk from the
-	// start each time): the next page starts at the last score seen,
-	// skipping the ids already given at that score.
-	cur := from.UnixMilli()
-	max := "(" + strconv.FormatInt(to.UnixMilli(), 10)
-	var atCur []string
+	lo, hi := from.UnixMilli(), to.UnixMilli()
+	if hi <= lo {
+		return nil
+	}
+	key := s.k.items()
+	window := func(a, b int64) *redis.ZRangeBy {
+		return &redis.ZRangeBy{Min: strconv.FormatInt(a, 10), Max: "(" + strconv.FormatInt(b, 10)}
+	}
+	n, err := s.rdb.ZCount(ctx, key, strconv.FormatInt(lo, 10), "("+strconv.FormatInt(hi, 10)).Result()
+	if err != nil {
+		return unavailable(err, "scan items")
+	}
+	if n == 0 {
+		return nil
+	}
+	windows := (n + batch - 1) / batch
+	step := max((hi-lo+windows-1)/windows, 1)
+	b := min(lo+step, hi)
+	ids, err := s.rdb.ZRangeByScore(ctx, key, window(lo, b)).Result()
+	if err != nil {
+		return unavailable(err, "scan items")
+	}
+	dec := itemDecoder{slab: 256}
 	for {
-		want := batch + int64(len(atCur))
-		zs, err := s.rdb.ZRangeByScoreWithScores(ctx, s.k.items(), &redis.ZRangeBy{Min: strconv.FormatInt(cur, 10), Max: max,
-			Count: want}).Result()
-		if err != nil {
-			return unavailable(err, "scan items")
-		}
-		ids := make([]string, 0, len(zs))
-		for _, z := range zs {
-			id, _ := z.Member.(string)
-			if int64(z.Score) == cur && slices.Contains(atCur, id) {
-				continue
+		// A window may hold more than batch items (platform times are not
+		// spread evenly): its rows are then read batch at a time, and the
+		// next window's ids come with the last part.
+		var next *redis.StringSliceCmd
+		for {
+			part := ids[:min(int64(len(ids)), batch)]
+			ids = ids[len(part):]
+			pipe := s.rdb.Pipeline()
+			rows := s.queueRows(ctx, pipe, part)
+			if len(ids) == 0 && b < hi {
+				next = pipe.ZRangeByScore(ctx, key, window(b, min(b+step, hi)))
 			}
-			ids = append(ids, id)
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		last := int64(zs[len(zs)-1].Score)
-		if last != cur {
-			atCur = atCur[:0]
-			cur = last
-		}
-		for _, z := range zs {
-			if int64(z.Score) == cur {
-				if id, _ := z.Member.(string); !slices.Contains(atCur, id) {
-					atCur = append(atCur, id)
+			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+				return unavailable(err, "scan rows")
+			}
+			its, err := s.decodeRows(ctx, &dec, part, rows)
+			if err != nil {
+				return err
+			}
+			if len(its) > 0 {
+				if err := fn(its); err != nil {
+					return err
 				}
 			}
+			if len(ids) == 0 {
+				break
+			}
 		}
-		its, err := s.packed(ctx, ids)
-		if err != nil {
-			return err
-		}
-		if err := fn(its); err != nil {
-			return err
-		}
-		if int64(len(zs)) < want {
+		if next == nil {
 			return nil
 		}
+		ids, b = next.Val(), min(b+step, hi)
 	}
 }
 
@@ -516,63 +604,137 @@ var repFields = []string{"id", "platform", "post_id", "url", "account", "author"
 	"officer", "hops", "reporters", "due_ms", "soon_ms", "clock", "fr_due_ms", "res_due_ms", "duplicate_of",
 	"held_ms", "version", "updated_ms", "truncated", "claimed_by", "claim_until_ms"}
 
+// repSetters are itemFields in repFields order.
+var repSetters = func() []func(*itemDecoder, string) {
+	out := make([]func(*itemDecoder, string), len(repFields))
+	for i, f := range repFields {
+		if out[i] = itemFields[f]; out[i] == nil {
+			panic("store: packed field " + f + " has no decoder")
+		}
+	}
+	return out
+}()
+
+// splitField reads one <length>:<bytes> field of a packed row and returns
+// the value and the rest.
+func splitField(raw string) (v, rest string, ok bool) {
+	n, i := 0, 0
+	for ; i < len(raw) && raw[i] != ':'; i++ {
+		c := raw[i]
+		if c < '0' || c > '9' || i >= 9 {
+			return "", "", false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if i == 0 || i == len(raw) || i+1+n > len(raw) {
+		return "", "", false
+	}
+	return raw[i+1 : i+1+n], raw[i+1+n:], true
+}
+
 // unpackRow reads a packed row (<length>:<bytes> per field) into m.
 func unpackRow(raw string, m map[string]string) bool {
 	for _, f := range repFields {
-		i := strings.IndexByte(raw, ':')
-		if i <= 0 {
+		v, rest, ok := splitField(raw)
+		if !ok {
 			return false
 		}
-		n, err := strconv.Atoi(raw[:i])
-		if err != nil || n < 0 || i+1+n > len(raw) {
-			return false
+		if v != "" {
+			m[f] = v
 		}
-		if n > 0 {
-			m[f] = raw[i+1 : i+1+n]
-		}
-		raw = raw[i+1+n:]
+		raw = rest
 	}
 	return raw == ""
 }
 
-// packed loads items by their report rows, falling back to the whole hash
-// for an item written before rows were kept.
-func (s *Store) packed(ctx context.Context, ids []string) ([]tanggap.Item, error) {
-	pipe := s.rdb.Pipeline()
+// decodeRow decodes a packed row straight into *it (zeroed first); the
+// strings of the item share the row's memory. It reports false, leaving
+// *it undefined, when the row is malformed.
+func decodeRow(raw string, d *itemDecoder, it *tanggap.Item) bool {
+	*it = tanggap.Item{}
+	d.it = it
+	for _, set := range repSetters {
+		v, rest, ok := splitField(raw)
+		if !ok {
+			return false
+		}
+		if v != "" {
+			set(d, v)
+		}
+		raw = rest
+	}
+	return raw == ""
+}
+
+// queueRows adds to pipe the reads of the packed rows of ids.
+func (s *Store) queueRows(ctx context.Context, pipe redis.Pipeliner, ids []string) []*redis.StringCmd {
 	cmds := make([]*redis.StringCmd, len(ids))
 	for i, id := range ids {
 		cmds[i] = pipe.HGet(ctx, s.k.item(id), "rep")
 	}
+	return cmds
+}
+
+// decodeRows decodes the replies of queueRows in the order of ids, reading
+// the whole hash of an item written before rows were kept (or whose row
+// does not decode) and skipping items that vanished.
+func (s *Store) decodeRows(ctx context.Context, d *itemDecoder, ids []string, cmds []*redis.StringCmd) ([]tanggap.Item, error) {
+	out := make([]tanggap.Item, len(ids))
+	var old []int
+	for i, c := range cmds {
+		raw, err := c.Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, unavailable(err, "scan rows")
+		}
+		if err != nil || !decodeRow(raw, d, &out[i]) {
+			old = append(old, i)
+		}
+	}
+	if len(old) == 0 {
+		return out, nil
+	}
+	oldIDs := make([]string, len(old))
+	for j, i := range old {
+		oldIDs[j] = ids[i]
+	}
+	hashes, err := s.hashes(ctx, oldIDs)
+	if err != nil {
+		return nil, err
+	}
+	gone := map[int]bool{}
+	for j, i := range old {
+		if len(hashes[j]) == 0 {
+			gone[i] = true
+			continue
+		}
+		out[i] = *decodeItem(hashes[j])
+	}
+	if len(gone) > 0 {
+		k := 0
+		for i := range out {
+			if !gone[i] {
+				out[k] = out[i]
+				k++
+			}
+		}
+		out = out[:k]
+	}
+	return out, nil
+}
+
+// packed loads items by their report rows, in the order of ids, falling
+// back to the whole hash for an item written before rows were kept.
+func (s *Store) packed(ctx context.Context, ids []string) ([]tanggap.Item, error) {
+	if len(ids) == 0 {
+		return []tanggap.Item{}, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := s.queueRows(ctx, pipe, ids)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, unavailable(err, "scan rows")
 	}
-	out := make([]tanggap.Item, 0, len(ids))
-	var old []string
-	m := map[string]string{}
-	for i, c := range cmds {
-		raw, err := c.Result()
-		if err != nil {
-			if errors.Is(err, redis.Nil) {
-				old = append(old, ids[i])
-				continue
-			}
-			return nil, unavailable(err, "scan rows")
-		}
-		clear(m)
-		if !unpackRow(raw, m) {
-			old = append(old, ids[i])
-			continue
-		}
-		out = append(out, *decodeItem(m))
-	}
-	if len(old) > 0 {
-		rest, err := s.items(ctx, old)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rest...)
-	}
-	return out, nil
+	d := itemDecoder{slab: 64}
+	return s.decodeRows(ctx, &d, ids, cmds)
 }
 
 // OpenIDs lists every open item of an OPD slot (held ones too), by
@@ -580,6 +742,32 @@ func (s *Store) packed(ctx context.Context, ids []string) ([]tanggap.Item, error
 func (s *Store) OpenIDs(ctx context.Context, opd string) ([]string, error) {
 	ids, err := s.rdb.ZRange(ctx, s.k.set("age:", opd), 0, -1).Result()
 	return ids, unavailable(err, "open ids")
+}
+
+// OpenIDsOutside lists the open items (held ones too) of OPD slots whose
+// platform time is before from or at or after to, slot by slot, by platform
+// time: a report reads the items inside [from, to) with ScanCreated and
+// only needs the open ones around them.
+func (s *Store) OpenIDsOutside(ctx context.Context, slots []string, from, to time.Time) ([]string, error) {
+	if len(slots) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, 0, 2*len(slots))
+	f, t := strconv.FormatInt(from.UnixMilli(), 10), strconv.FormatInt(to.UnixMilli(), 10)
+	for _, opd := range slots {
+		key := s.k.set("age:", opd)
+		cmds = append(cmds, pipe.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: "(" + f}),
+			pipe.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: t, Max: "+inf"}))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, unavailable(err, "open ids")
+	}
+	var out []string
+	for _, c := range cmds {
+		out = append(out, c.Val()...)
+	}
+	return out, nil
 }
 
 // ItemsByID loads items by id in one round trip (missing ones are skipped).

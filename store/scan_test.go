@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+	"github.com/tanggap/tanggap"
+)
+
+// pack builds a packed row the way pack() in lua/common.lua does.
+func pack(m map[string]string) string {
+	var b strings.Builder
+	for _, f := range repFields {
+		v := m[f]
+		b.WriteString(strconv.Itoa(len(v)))
+		b.WriteByte(':')
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+// A packed row decoded in place gives the item the whole hash gives, for
+// every field the row carries, including odd values (colons and digits in
+// texts, unparsable numbers, "0" instants).
+func TestDecodeRowMatchesHash(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	values := []string{"", "0", "1", "x", "12:34", "3:abc", "1772298043000", "1772298043000x", "-5", "0.75",
+		"teks: dengan 12:34 titik dua\x1e dan kontrol", "null", `["a","b"]`, "9999999999999999999999"}
+	for i := 0; i < 500; i++ {
+		m := map[string]string{}
+		for _, f := range repFields {
+			m[f] = values[rng.IntN(len(values))]
+		}
+		row := pack(m)
+		var d itemDecoder
+		var got tanggap.Item
+		if !decodeRow(row, &d, &got) {
+			t.Fatalf("row %q does not decode", row)
+		}
+		want := decodeItem(m)
+		if diff := cmp.Diff(*want, got); diff != "" {
+			t.Fatalf("decodeRow differs from decodeItem (-hash +row):\n%s", diff)
+		}
+		um := map[string]string{}
+		if !unpackRow(row, um) {
+			t.Fatalf("row %q does not unpack", row)
+		}
+		if diff := cmp.Diff(*want, *decodeItem(um)); diff != "" {
+			t.Fatalf("unpackRow differs (-hash +row):\n%s", diff)
+		}
+	}
+	good := pack(map[string]string{"id": "x:1", "text": "halo"})
+	for _, bad := range []string{"", good[:len(good)-1], good + "0:", "x" + good, strings.Replace(good, "4:halo", "5:halo", 1),
+		strings.Replace(good, "4:halo", "-4:halo", 1), strings.Replace(good, "4:halo", "99999999999:halo", 1)} {
+		var d itemDecoder
+		var it tanggap.Item
+		if decodeRow(bad, &d, &it) {
+			t.Errorf("malformed row %q decoded", bad)
+		}
+	}
+}
+
+// ScanCreated gives every item of [from, to) once, in platform time then id
+// order, whatever the spread of platform times; an item without a packed
+// row (written before rows were kept) keeps its place; an item that
+// vanished is skipped.
+func TestScanCreatedOrderAndFallback(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-2 * time.Hour).Truncate(time.Second)
+		var want []string
+		add := func(id string, at time.Time) {
+			t.Helper()
+			if _, err := s.Ingest(ctx, citizen(id, "aduan "+id, at)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add("before", t0.Add(-time.Millisecond))
+		for i := 0; i < 40; i++ {
+			at := t0.Add(time.Duration(i*i) * time.Second) // spread unevenly
+			if i >= 10 && i < 30 {
+				at = t0.Add(7 * time.Minute) // twenty at the same instant
+			}
+			add(fmt.Sprintf("%03d", i), at)
+		}
+		add("at_to", t0.Add(time.Hour))
+		ids, err := s.rdb.ZRangeByScore(ctx, s.k.items(), &redis.ZRangeBy{Min: ms(t0), Max: "(" + ms(t0.Add(time.Hour))}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, ids...)
+		if len(want) != 40 {
+			t.Fatalf("%d ids in range", len(want))
+		}
+		// An item of before packed rows, and one that vanished since the
+		// range was read (its id stays in the set).
+		if err := s.rdb.HDel(ctx, s.k.item("x:015"), "rep").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.rdb.Del(ctx, s.k.item("x:020")).Err(); err != nil {
+			t.Fatal(err)
+		}
+		want = slicesDelete(want, "x:020")
+		for _, batch := range []int64{1, 3, 7, 100} {
+			var got []string
+			var texts []string
+			err := s.ScanCreated(ctx, t0, t0.Add(time.Hour), batch, func(its []tanggap.Item) error {
+				for _, it := range its {
+					got = append(got, it.ID)
+					texts = append(texts, it.Text)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("batch %d: ids (-want +got):\n%s", batch, diff)
+			}
+			for i, id := range got {
+				if texts[i] != "aduan "+strings.TrimPrefix(id, "x:") {
+					t.Errorf("batch %d: %s has text %q", batch, id, texts[i])
+				}
+			}
+		}
+		// An empty range and a range with nothing in it.
+		for _, r := range [][2]time.Time{{t0, t0}, {t0.Add(-time.Hour), t0.Add(-time.Minute)}} {
+			if err := s.ScanCreated(ctx, r[0], r[1], 10, func(its []tanggap.Item) error {
+				t.Errorf("items in an empty range: %d", len(its))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func slicesDelete(s []string, v string) []string {
+	out := s[:0]
+	for _, x := range s {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// OpenIDsOutside lists the open items of the slots outside [from, to) only.
+func TestOpenIDsOutside(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		from := c.Now().Add(-48 * time.Hour)
+		to := c.Now().Add(-24 * time.Hour)
+		in := func(id, opd string, at time.Time) {
+			t.Helper()
+			p := citizen(id, "aduan", at)
+			p.OPD = opd
+			if _, err := s.Ingest(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in("old", "bina_marga_sda", from.Add(-time.Hour))
+		in("inside", "bina_marga_sda", from.Add(time.Hour))
+		in("at_from", "bina_marga_sda", from)
+		in("at_to", "bina_marga_sda", to)
+		in("after", "bina_marga_sda", to.Add(time.Hour))
+		in("other_opd", "perhubungan", from.Add(-time.Hour))
+		unrouted := citizen("unrouted", "aduan", from.Add(-2*time.Hour))
+		unrouted.OPD, unrouted.Status = "", tanggap.StatusNew
+		if _, err := s.Ingest(ctx, unrouted); err != nil {
+			t.Fatal(err)
+		}
+		in("closed_old", "bina_marga_sda", from.Add(-3*time.Hour))
+		if _, err := s.Apply(ctx, Change{ID: "x:closed_old", Version: -1, Actor: "t", Action: "archive",
+			Set: map[string]string{"status": string(tanggap.StatusNotComplaint), "archive_reason": "spam"}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.OpenIDsOutside(ctx, []string{"", "bina_marga_sda"}, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"x:unrouted", "x:old", "x:at_to", "x:after"}, got); diff != "" {
+			t.Errorf("open ids outside (-want +got):\n%s", diff)
+		}
+		if got, err := s.OpenIDsOutside(ctx, nil, from, to); err != nil || len(got) != 0 {
+			t.Errorf("no slots: %v %v", got, err)
+		}
+	})
+}

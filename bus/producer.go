@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -82,16 +83,37 @@ func (p *Producer) Publish(ctx context.Context, posts []tanggap.Post) error {
 
 // PublishEvents sends audit events to the events topic, keyed by item.
 func (p *Producer) PublishEvents(ctx context.Context, evs []tanggap.Event) error {
-	if len(evs) == 0 {
-		return nil
-	}
-	msgs := make([]kafka.Message, len(evs))
+	raw := make([]RawEvent, len(evs))
 	for i := range evs {
-		b, err := json.Marshal(Envelope{V: EnvelopeVersion, Type: "event", Event: &evs[i]})
+		b, err := json.Marshal(&evs[i])
 		if err != nil {
 			return tanggap.WrapCode(tanggap.EINVALID, err, "encode event %s", evs[i].ID)
 		}
-		msgs[i] = kafka.Message{Topic: p.topics.Events, Key: []byte(evs[i].ItemID), Value: b, Time: evs[i].At}
+		raw[i] = RawEvent{ItemID: evs[i].ItemID, At: evs[i].At, JSON: b}
+	}
+	return p.PublishRawEvents(ctx, raw)
+}
+
+// RawEvent is an audit event already encoded as tanggap.Event JSON (the
+// Redis outbox holds them so).
+type RawEvent struct {
+	ItemID string
+	At     time.Time
+	JSON   []byte
+}
+
+// PublishRawEvents sends encoded audit events to the events topic, keyed
+// by item, in the same envelope as PublishEvents, without decoding them.
+func (p *Producer) PublishRawEvents(ctx context.Context, evs []RawEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	head := `{"v":` + strconv.Itoa(EnvelopeVersion) + `,"type":"event","event":`
+	msgs := make([]kafka.Message, len(evs))
+	for i, ev := range evs {
+		b := make([]byte, 0, len(head)+len(ev.JSON)+1)
+		b = append(append(append(b, head...), ev.JSON...), '}')
+		msgs[i] = kafka.Message{Topic: p.topics.Events, Key: []byte(ev.ItemID), Value: b, Time: ev.At}
 	}
 	return p.write(ctx, p.topics.Events, msgs)
 }

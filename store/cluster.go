@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,9 +24,10 @@ const NearWindow = 72 * time.Hour
 // UrgentReporters is the reporter count from which a cluster is urgent.
 const UrgentReporters = 3
 
-// nearKey is the (OPD, place) slot of an ingest, "" when it cannot cluster.
+// NearKey is the (OPD, place) slot of an ingest, "" when it cannot
+// cluster: two ingests are candidates for each other only within one slot.
 // OPD codes and place names come from the config and the gazetteer.
-func (in *Ingest) nearKey() string {
+func (in *Ingest) NearKey() string {
 	place := in.Kelurahan
 	if place == "" {
 		place = in.Kecamatan
@@ -38,44 +41,87 @@ func (in *Ingest) nearKey() string {
 // NearCandidate is a recent item of the same OPD and place.
 type NearCandidate struct {
 	ID          string
-	ClusterID   string // "" when it is not in a cluster yet
+	ClusterID   string // the cluster a post joins through this item: its own or the item itself
 	Fingerprint string
+	Created     time.Time
 }
 
-// NearCandidates lists the items of the same OPD and place within
-// NearWindow of t0 (at most 200, the most recent).
-func (s *Store) NearCandidates(ctx context.Context, in Ingest) ([]NearCandidate, error) {
-	nk := in.nearKey()
-	if nk == "" {
-		return nil, nil
+// nearLimit bounds the candidates read per (OPD, place): the most recent.
+const nearLimit = 200
+
+// NearCandidates lists, for each ingest, the stored items of the same OPD
+// and place within NearWindow of its platform time, most recent first (at
+// most 200). Ingests of one (OPD, place) share one read: a batch costs a
+// single round trip whatever its size. Items that are the ingest itself (a
+// redelivery) are left out; so are earlier posts of the same batch, which
+// the caller compares in memory.
+func (s *Store) NearCandidates(ctx context.Context, ins []Ingest) ([][]NearCandidate, error) {
+	type span struct{ lo, hi int64 }
+	spans := map[string]*span{}
+	for i := range ins {
+		nk := ins[i].NearKey()
+		if nk == "" {
+			continue
+		}
+		t := ins[i].Post.CreatedAt.UnixMilli()
+		if sp := spans[nk]; sp != nil {
+			sp.lo, sp.hi = min(sp.lo, t), max(sp.hi, t)
+		} else {
+			spans[nk] = &span{t, t}
+		}
 	}
-	t0 := in.Post.CreatedAt
-	ids, err := s.rdb.ZRevRangeByScore(ctx, s.k.near(nk), &redis.ZRangeBy{
-		Min: strconv.FormatInt(t0.Add(-NearWindow).UnixMilli(), 10), Max: strconv.FormatInt(t0.Add(NearWindow).UnixMilli(), 10), Count: 200,
-	}).Result()
-	if err != nil {
-		return nil, unavailable(err, "near candidates")
+	out := make([][]NearCandidate, len(ins))
+	if len(spans) == 0 {
+		return out, nil
 	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
+	w := NearWindow.Milliseconds()
 	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.SliceCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HMGet(ctx, s.k.item(id), "cluster_id", "fp")
+	cmds := make(map[string]*redis.ZSliceCmd, len(spans))
+	for nk, sp := range spans {
+		cmds[nk] = pipe.ZRevRangeByScoreWithScores(ctx, s.k.near(nk), &redis.ZRangeBy{
+			Min: strconv.FormatInt(sp.lo-w, 10), Max: strconv.FormatInt(sp.hi+w, 10), Count: nearLimit,
+		})
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, unavailable(err, "near candidates")
 	}
-	out := make([]NearCandidate, 0, len(ids))
-	for i, id := range ids {
-		v := cmds[i].Val()
-		c := NearCandidate{ID: id}
-		c.ClusterID, _ = v[0].(string)
-		c.Fingerprint, _ = v[1].(string)
-		if c.Fingerprint != "" && id != in.Post.ItemID() {
-			out = append(out, c)
+	parsed := make(map[string][]NearCandidate, len(cmds))
+	for nk, c := range cmds {
+		zs := c.Val()
+		cs := make([]NearCandidate, 0, len(zs))
+		for _, z := range zs {
+			m, _ := z.Member.(string)
+			if c, ok := parseNear(m, int64(z.Score)); ok {
+				cs = append(cs, c)
+			}
+		}
+		parsed[nk] = cs
+	}
+	for i := range ins {
+		nk := ins[i].NearKey()
+		if nk == "" {
+			continue
+		}
+		t0, self := ins[i].Post.CreatedAt, ins[i].Post.ItemID()
+		for _, c := range parsed[nk] {
+			if c.ID != self && c.Created.Sub(t0).Abs() <= NearWindow {
+				out[i] = append(out[i], c)
+			}
 		}
 	}
 	return out, nil
+}
+
+// parseNear decodes a member of a near set ("<id> <cluster or -> <fp>",
+// written by the Lua near()); ids never contain spaces (Post.Validate).
+func parseNear(m string, created int64) (NearCandidate, bool) {
+	id, rest, ok1 := strings.Cut(m, " ")
+	cl, fp, ok2 := strings.Cut(rest, " ")
+	if !ok1 || !ok2 || id == "" || fp == "" {
+		return NearCandidate{}, false
+	}
+	if cl == "-" {
+		cl = id
+	}
+	return NearCandidate{ID: id, ClusterID: cl, Fingerprint: fp, Created: time.UnixMilli(created).UTC()}, true
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -17,10 +18,23 @@ import (
 
 const outboxGroup = "relay"
 
-// OutboxEntry is one event waiting for Kafka.
+// OutboxEntry is one event waiting for Kafka, already in its wire form:
+// the relay forwards it without decoding its fields into maps (it moves
+// every post's ingest event, the busiest path after ingest itself).
 type OutboxEntry struct {
 	StreamID string
-	Event    tanggap.Event
+	ItemID   string
+	At       time.Time
+	Event    json.RawMessage // a tanggap.Event as JSON
+}
+
+// Decode returns the entry's event.
+func (e OutboxEntry) Decode() (tanggap.Event, error) {
+	var ev tanggap.Event
+	if err := json.Unmarshal(e.Event, &ev); err != nil {
+		return ev, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode outbox event %s", e.StreamID)
+	}
+	return ev, nil
 }
 
 // ReadOutbox returns events for a relay consumer: first those it read and
@@ -65,13 +79,59 @@ func decodeOutbox(msgs []redis.XMessage) ([]OutboxEntry, error) {
 	out := make([]OutboxEntry, 0, len(msgs))
 	for _, m := range msgs {
 		raw, _ := m.Values["event"].(string)
-		ev, err := decodeEvent(raw)
+		e, err := eventJSON(raw)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, OutboxEntry{StreamID: m.ID, Event: ev})
+		e.StreamID = m.ID
+		out = append(out, e)
 	}
 	return out, nil
+}
+
+// wireEvent is tanggap.Event's JSON with data and set kept raw: the Lua
+// scripts write them as objects of strings (TestOutboxWireForm holds them
+// to it), which is what tanggap.Event's maps read.
+type wireEvent struct {
+	ID         string          `json:"id"`
+	ItemID     string          `json:"item_id"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Action     string          `json:"action"`
+	FromStatus string          `json:"from_status,omitempty"`
+	ToStatus   string          `json:"to_status,omitempty"`
+	FromOPD    string          `json:"from_opd,omitempty"`
+	ToOPD      string          `json:"to_opd,omitempty"`
+	Reason     string          `json:"reason,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Set        json.RawMessage `json:"set,omitempty"`
+	Version    int64           `json:"version"`
+}
+
+// eventJSON turns an event as the Lua scripts write it into tanggap.Event
+// JSON.
+func eventJSON(raw string) (OutboxEntry, error) {
+	var r rawEvent
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return OutboxEntry{}, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode outbox event")
+	}
+	w := wireEvent{ID: eventID(r.ItemID, r.Version), ItemID: r.ItemID, At: time.UnixMilli(r.AtMS).UTC(),
+		Actor: r.Actor, Action: r.Action, FromStatus: r.FromStatus, ToStatus: r.ToStatus, FromOPD: r.FromOPD,
+		ToOPD: r.ToOPD, Reason: r.Reason, Data: object(r.Data), Set: object(r.Set), Version: r.Version}
+	b, err := json.Marshal(w)
+	if err != nil {
+		return OutboxEntry{}, tanggap.WrapCode(tanggap.EINTERNAL, err, "encode outbox event")
+	}
+	return OutboxEntry{ItemID: r.ItemID, At: w.At, Event: b}, nil
+}
+
+// object keeps a non-empty JSON object (cjson writes an empty table as {}
+// or []).
+func object(raw json.RawMessage) json.RawMessage {
+	if len(raw) < 3 || raw[0] != '{' {
+		return nil
+	}
+	return raw
 }
 
 // AckOutbox removes events Kafka acknowledged.

@@ -81,7 +81,11 @@ func TestRestoreFromEvents(t *testing.T) {
 				break
 			}
 			for _, e := range got {
-				evs = append(evs, e.Event)
+				ev, err := e.Decode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				evs = append(evs, ev)
 				s.AckOutbox(ctx, e.StreamID)
 			}
 		}

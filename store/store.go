@@ -10,7 +10,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -167,7 +166,7 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 		"follow_due_ms", ms(d.Followup), "follow_soon_ms", ms(d.FollowupSoon),
 		"res_due_ms", ms(d.Resolution), "res_soon_ms", ms(d.ResolutionSoon),
 		"queued", b01(in.Queued), "truncated", b01(p.Truncated), "deleted", b01(p.Deleted), "edited_ms", edited,
-		"reply_by", in.ReplyBy, "fp", in.Fingerprint, "near_key", in.nearKey(),
+		"reply_by", in.ReplyBy, "fp", in.Fingerprint, "near_key", in.NearKey(),
 	}
 	parent := ""
 	if p.ParentID != "" {
@@ -469,13 +468,18 @@ func decodeEvent(s string) (tanggap.Event, error) {
 		return tanggap.Event{}, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode event")
 	}
 	ev := tanggap.Event{
-		ID: fmt.Sprintf("%s#%d", r.ItemID, r.Version), ItemID: r.ItemID, At: time.UnixMilli(r.AtMS).UTC(),
+		ID: eventID(r.ItemID, r.Version), ItemID: r.ItemID, At: time.UnixMilli(r.AtMS).UTC(),
 		Actor: r.Actor, Action: r.Action, FromStatus: tanggap.Status(r.FromStatus), ToStatus: tanggap.Status(r.ToStatus),
 		FromOPD: r.FromOPD, ToOPD: r.ToOPD, Reason: r.Reason, Version: r.Version,
 	}
 	ev.Data = stringMap(r.Data)
 	ev.Set = stringMap(r.Set)
 	return ev, nil
+}
+
+// eventID names an event: unique and ordered per item.
+func eventID(item string, version int64) string {
+	return item + "#" + strconv.FormatInt(version, 10)
 }
 
 // stringMap reads a JSON object written by cjson, which encodes an empty

@@ -309,8 +309,13 @@ func TestOutbox(t *testing.T) {
 		}
 		// Not acknowledged: the same consumer gets them again after a crash.
 		again, err := s.ReadOutbox(ctx, "r1", 10, 10*time.Millisecond)
-		if err != nil || len(again) != 2 || again[0].Event.Action != "ingest" || again[1].Event.ToOPD != "perhubungan" {
+		if err != nil || len(again) != 2 {
 			t.Fatalf("re-read: %v %+v", err, again)
+		}
+		e0, err0 := again[0].Decode()
+		e1, err1 := again[1].Decode()
+		if err0 != nil || err1 != nil || e0.Action != "ingest" || e1.ToOPD != "perhubungan" || again[1].ItemID != "x:500" || !again[1].At.Equal(e1.At) {
+			t.Fatalf("re-read: %v %v %+v %+v", err0, err1, e0, e1)
 		}
 		if err := s.AckOutbox(ctx, again[0].StreamID, again[1].StreamID); err != nil {
 			t.Fatal(err)
@@ -431,13 +436,20 @@ func TestNearDuplicateCluster(t *testing.T) {
 		if _, err := s.Ingest(ctx, mk("800", t0, "")); err != nil {
 			t.Fatal(err)
 		}
-		cands, err := s.NearCandidates(ctx, mk("801", t0.Add(10*time.Minute), ""))
-		if err != nil || len(cands) != 1 || cands[0].ID != "x:800" || cands[0].Fingerprint != "abcd" {
+		// One read serves a batch: a near report, a report days later, the
+		// root itself (a redelivery) and a post that cannot cluster.
+		far := mk("899", t0.Add(NearWindow+time.Hour), "")
+		unplaced := mk("898", t0, "")
+		unplaced.Kelurahan = ""
+		cands, err := s.NearCandidates(ctx, []Ingest{mk("801", t0.Add(10*time.Minute), ""), far, mk("800", t0, ""), unplaced})
+		if err != nil || len(cands) != 4 {
 			t.Fatalf("candidates: %+v %v", cands, err)
 		}
-		far := mk("899", t0.Add(NearWindow+time.Hour), "")
-		if cands, _ := s.NearCandidates(ctx, far); len(cands) != 0 {
-			t.Fatalf("a report days later is no candidate: %+v", cands)
+		if c := cands[0]; len(c) != 1 || c[0].ID != "x:800" || c[0].ClusterID != "x:800" || c[0].Fingerprint != "abcd" || !c[0].Created.Equal(t0.Truncate(time.Millisecond)) {
+			t.Fatalf("candidates of a near report: %+v", c)
+		}
+		if len(cands[1]) != 0 || len(cands[2]) != 0 || len(cands[3]) != 0 {
+			t.Fatalf("a report days later, the item itself and an unplaced post have no candidates: %+v", cands[1:])
 		}
 		for _, id := range []string{"801", "802"} {
 			if _, err := s.Ingest(ctx, mk(id, t0.Add(10*time.Minute), "x:800")); err != nil {
@@ -447,6 +459,20 @@ func TestNearDuplicateCluster(t *testing.T) {
 		root, _ := s.Item(ctx, "x:800")
 		if root.Reporters != 3 || !root.Urgent || root.ClusterID != "x:800" {
 			t.Fatalf("root after two more reports: reporters=%d urgent=%v cluster=%q", root.Reporters, root.Urgent, root.ClusterID)
+		}
+		// A member's candidate entry names the root's cluster.
+		cands, _ = s.NearCandidates(ctx, []Ingest{mk("803", t0.Add(20*time.Minute), "")})
+		if len(cands[0]) != 3 {
+			t.Fatalf("candidates after three reports: %+v", cands[0])
+		}
+		for _, c := range cands[0] {
+			if c.ClusterID != "x:800" {
+				t.Errorf("candidate %s is in cluster %q, want x:800", c.ID, c.ClusterID)
+			}
+		}
+		// The fingerprint is kept in the candidate index, not in the item.
+		if fp, _ := s.rdb.HGet(ctx, s.k.item("x:801"), "fp").Result(); fp != "" {
+			t.Errorf("item hash keeps the fingerprint %q", fp)
 		}
 		// Each member stays its own item in the queue.
 		q, _ := s.Queue(ctx, "bina_marga_sda", 10)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,7 +88,7 @@ func TestHandleBatch(t *testing.T) {
 	}
 }
 
-// nearStore fails its near-duplicate lookups from the second one on.
+// nearStore fails its near-duplicate lookups.
 type nearStore struct {
 	lookups int
 	stored  []string
@@ -97,24 +99,84 @@ func (s *nearStore) Ingest(_ context.Context, in store.Ingest) (store.IngestResu
 	return store.Stored, nil
 }
 
-func (s *nearStore) NearCandidates(context.Context, store.Ingest) ([]store.NearCandidate, error) {
-	if s.lookups++; s.lookups > 1 {
-		return nil, tanggap.Errorf(tanggap.EUNAVAILABLE, "redis down")
-	}
-	return nil, nil
+func (s *nearStore) NearCandidates(context.Context, []store.Ingest) ([][]store.NearCandidate, error) {
+	s.lookups++
+	return nil, tanggap.Errorf(tanggap.EUNAVAILABLE, "redis down")
 }
 
 type fingerprinting struct{ Classifier }
 
 func (f fingerprinting) Classify(text string) Decision {
 	d := f.Classifier.Classify(text)
-	d.Fingerprint = "ff"
+	d.Fingerprint, d.Kelurahan = "ff", "Margajaya"
+	if strings.Contains(text, "beda") {
+		d.Fingerprint = "ee"
+	}
 	return d
 }
 
-// TestHandleBatchClusterLookupFails: when the near-duplicate lookup fails,
-// the records before are stored and that record and the later ones are
-// retried, without a lookup each.
+// candStore has one stored candidate, x:90 in cluster x:80, similar to
+// fingerprint "ee"; it records what it stores.
+type candStore struct{ stored []store.Ingest }
+
+func (s *candStore) Ingest(_ context.Context, in store.Ingest) (store.IngestResult, error) {
+	s.stored = append(s.stored, in)
+	return store.Stored, nil
+}
+
+func (s *candStore) NearCandidates(_ context.Context, ins []store.Ingest) ([][]store.NearCandidate, error) {
+	out := make([][]store.NearCandidate, len(ins))
+	for i := range ins {
+		if ins[i].NearKey() != "" {
+			out[i] = []store.NearCandidate{{ID: "x:90", ClusterID: "x:80", Fingerprint: "ee", Created: ins[i].Post.CreatedAt}}
+		}
+	}
+	return out, nil
+}
+
+// TestHandleBatchClustersWithinBatch: a report joins an earlier report of
+// the same batch (which becomes the root) or a stored candidate's cluster;
+// a report with nothing similar starts none.
+func TestHandleBatchClustersWithinBatch(t *testing.T) {
+	cfg := mustConfig(t)
+	clocks, _ := workflow.NewClocks(cfg, "")
+	cs := &candStore{}
+	tr := New(cfg, clocks, fingerprinting{NewKeywords(cfg)}, cs, NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	tr.Cluster(func(a, b string) float64 {
+		if a == b {
+			return 1
+		}
+		return 0
+	}, 0.5)
+	now := time.Now()
+	var batch []kafka.Message
+	for i, text := range []string{"sampah numpuk di tps liar", "sampah numpuk lagi di tps liar", "sampah beda numpuk di tps liar"} {
+		id := strconv.Itoa(i + 1)
+		p := tanggap.Post{Platform: tanggap.PlatformX, ID: id, ThreadID: id, Author: "warga", Text: text, CreatedAt: now}
+		b, _ := json.Marshal(bus.Envelope{V: 1, Type: "post", Post: &p})
+		batch = append(batch, kafka.Message{Value: b})
+	}
+	for i, err := range tr.HandleBatch(context.Background(), batch) {
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+	}
+	if len(cs.stored) != 3 {
+		t.Fatalf("stored %d", len(cs.stored))
+	}
+	if cs.stored[0].NearKey() == "" {
+		t.Fatal("the test posts cannot cluster: no OPD or place")
+	}
+	want := []string{"", "x:1", "x:80"}
+	for i, in := range cs.stored {
+		if in.ClusterID != want[i] {
+			t.Errorf("post %d joined cluster %q, want %q", i+1, in.ClusterID, want[i])
+		}
+	}
+}
+
+// TestHandleBatchClusterLookupFails: when the batch's near-duplicate lookup
+// fails, nothing is stored and every record is retried, after one lookup.
 func TestHandleBatchClusterLookupFails(t *testing.T) {
 	cfg := mustConfig(t)
 	clocks, _ := workflow.NewClocks(cfg, "")
@@ -128,10 +190,12 @@ func TestHandleBatchClusterLookupFails(t *testing.T) {
 		batch = append(batch, kafka.Message{Value: b})
 	}
 	errs := tr.HandleBatch(context.Background(), batch)
-	if errs[0] != nil || tanggap.ErrorCode(errs[1]) != tanggap.EUNAVAILABLE || tanggap.ErrorCode(errs[2]) != tanggap.EUNAVAILABLE {
-		t.Fatalf("errors %v", errs)
+	for i, err := range errs {
+		if tanggap.ErrorCode(err) != tanggap.EUNAVAILABLE {
+			t.Errorf("record %d: %v, want EUNAVAILABLE", i, err)
+		}
 	}
-	if len(ns.stored) != 1 || ns.stored[0] != "1" || ns.lookups != 2 {
-		t.Errorf("stored %v after %d lookups; want [1] after 2", ns.stored, ns.lookups)
+	if len(ns.stored) != 0 || ns.lookups != 1 {
+		t.Errorf("stored %v after %d lookups; want none after 1", ns.stored, ns.lookups)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/store"
 )
 
@@ -15,9 +15,10 @@ type Outbox interface {
 	AckOutbox(ctx context.Context, ids ...string) error
 }
 
-// EventPublisher sends audit events to Kafka, returning after the ack.
+// EventPublisher sends encoded audit events to Kafka, returning after the
+// ack (bus.Producer).
 type EventPublisher interface {
-	PublishEvents(ctx context.Context, evs []tanggap.Event) error
+	PublishRawEvents(ctx context.Context, evs []bus.RawEvent) error
 }
 
 // Relay moves audit events from the Redis outbox to the Kafka events
@@ -36,12 +37,12 @@ func (r *Relay) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		entries, err := r.Outbox.ReadOutbox(ctx, r.Consumer, 500, time.Second)
 		if err == nil && len(entries) > 0 {
-			evs := make([]tanggap.Event, len(entries))
+			evs := make([]bus.RawEvent, len(entries))
 			ids := make([]string, len(entries))
 			for i, e := range entries {
-				evs[i], ids[i] = e.Event, e.StreamID
+				evs[i], ids[i] = bus.RawEvent{ItemID: e.ItemID, At: e.At, JSON: e.Event}, e.StreamID
 			}
-			if err = r.Pub.PublishEvents(ctx, evs); err == nil {
+			if err = r.Pub.PublishRawEvents(ctx, evs); err == nil {
 				err = r.Outbox.AckOutbox(ctx, ids...)
 			}
 		}

@@ -35,9 +35,11 @@ type Decision struct {
 	Fingerprint string
 }
 
-// NearFinder is the store side of clustering near-duplicates.
+// NearFinder is the store side of clustering near-duplicates
+// (store.Store.NearCandidates): for each ingest, the recent stored items of
+// its OPD and place.
 type NearFinder interface {
-	NearCandidates(ctx context.Context, in store.Ingest) ([]store.NearCandidate, error)
+	NearCandidates(ctx context.Context, ins []store.Ingest) ([][]store.NearCandidate, error)
 }
 
 // Cluster turns on near-duplicate clustering: a post whose fingerprint is
@@ -47,25 +49,61 @@ func (t *Triage) Cluster(similarity func(a, b string) float64, threshold float64
 	t.similarity, t.threshold = similarity, threshold
 }
 
-// cluster finds the cluster a decided post joins, if any.
-func (t *Triage) cluster(ctx context.Context, in *store.Ingest) error {
+// cluster sets the cluster each decided post of a batch joins, if any:
+// the most similar candidate at or above the threshold among the stored
+// items (one store round trip for the whole batch) and the earlier posts
+// of the same batch, which are stored before it.
+func (t *Triage) cluster(ctx context.Context, ins []store.Ingest) error {
 	nf, ok := t.store.(NearFinder)
-	if !ok || t.similarity == nil || in.Fingerprint == "" {
+	if !ok || t.similarity == nil {
 		return nil
 	}
-	cands, err := nf.NearCandidates(ctx, *in)
+	some := false
+	for i := range ins {
+		some = some || ins[i].NearKey() != ""
+	}
+	if !some {
+		return nil
+	}
+	cands, err := nf.NearCandidates(ctx, ins)
 	if err != nil {
 		return err
 	}
-	best := t.threshold
-	for _, c := range cands {
-		if sim := t.similarity(in.Fingerprint, c.Fingerprint); sim >= best {
-			best = sim
-			in.ClusterID = c.ClusterID
-			if in.ClusterID == "" {
-				in.ClusterID = c.ID
+	earlier := map[string][]int{} // near key -> indexes of this batch, in order
+	for i := range ins {
+		in := &ins[i]
+		nk := in.NearKey()
+		if nk == "" {
+			continue
+		}
+		best, self := t.threshold, in.Post.ItemID()
+		consider := func(id, cluster, fp string) {
+			if id == self {
+				return
+			}
+			if sim := t.similarity(in.Fingerprint, fp); sim >= best {
+				best, in.ClusterID = sim, cluster
 			}
 		}
+		// Earlier posts of this batch (stored before this one), newest
+		// first, then the stored items, newest first: on a tie the older
+		// report wins.
+		prev := earlier[nk]
+		for k := len(prev) - 1; k >= 0; k-- {
+			e := &ins[prev[k]]
+			if e.Post.CreatedAt.Sub(in.Post.CreatedAt).Abs() > store.NearWindow {
+				continue
+			}
+			cl := e.ClusterID
+			if cl == "" {
+				cl = e.Post.ItemID()
+			}
+			consider(e.Post.ItemID(), cl, e.Fingerprint)
+		}
+		for _, c := range cands[i] {
+			consider(c.ID, c.ClusterID, c.Fingerprint)
+		}
+		earlier[nk] = append(prev, i)
 	}
 	return nil
 }
@@ -198,21 +236,19 @@ func (t *Triage) HandleBatch(ctx context.Context, msgs []kafka.Message) []error 
 			errs[i] = err
 			continue
 		}
-		in := t.Decide(*p)
-		if err := t.cluster(ctx, &in); err != nil {
-			// The store is failing: the records before this one are
-			// stored, this one and the later ones are retried (in order,
-			// and without a failing lookup each).
-			errs[i] = fmt.Errorf("triage %s: %w", p.ItemID(), err)
-			for j := i + 1; j < len(msgs); j++ {
-				errs[j] = tanggap.Errorf(tanggap.EUNAVAILABLE, "not tried: an earlier record failed")
-			}
-			break
-		}
-		ins = append(ins, in)
+		ins = append(ins, t.Decide(*p))
 		idx = append(idx, i)
 	}
 	if len(ins) == 0 {
+		return errs
+	}
+	if err := t.cluster(ctx, ins); err != nil {
+		// The store is failing: nothing was written, every record is
+		// retried.
+		for _, i := range idx {
+			t.m.Records.WithLabelValues("retry").Inc()
+			errs[i] = fmt.Errorf("triage: near-duplicate lookup: %w", err)
+		}
 		return errs
 	}
 	var (

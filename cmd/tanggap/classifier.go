@@ -31,19 +31,6 @@ func (t trained) Classify(text string) triage.Decision {
 	return d
 }
 
-// similarity compares two stored fingerprints (hex).
-func similarity(a, b string) float64 {
-	fa, err := classify.ParseFingerprint(a)
-	if err != nil {
-		return 0
-	}
-	fb, err := classify.ParseFingerprint(b)
-	if err != nil {
-		return 0
-	}
-	return classify.Similarity(fa, fb)
-}
-
 // newClassifier returns the routing classifier: the trained model embedded
 // in the binary, with near-duplicate clustering on.
 func newClassifier(cfg *config.Config, log *slog.Logger) (triage.Classifier, error) {
@@ -59,7 +46,7 @@ func newClassifier(cfg *config.Config, log *slog.Logger) (triage.Classifier, err
 // fingerprints.
 func clustering(t *triage.Triage, cls triage.Classifier) {
 	if _, ok := cls.(trained); ok {
-		t.Cluster(similarity, classify.DuplicateThreshold)
+		t.Cluster(classify.SimilarityHex, classify.DuplicateThreshold)
 	}
 }
 

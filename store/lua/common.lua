@@ -107,6 +107,26 @@ local function copy(t)
   return c
 end
 
+-- Near-duplicate candidates: each item with a fingerprint, an OPD and a
+-- place is a member of near:<opd>|<place>, scored by platform time. The
+-- member carries what triage compares, "<id> <cluster or -> <fingerprint>",
+-- so candidates are read with one ZRANGE and no hash reads. A root's
+-- member says "-": its cluster is its own id once a report joins it. The
+-- fingerprint lives only here (and in the ingest event), not in the hash.
+local NEAR_KEEP_MS = 14 * 24 * 3600 * 1000 -- far beyond the 72 h window
+
+local function near(f)
+  if f.near_key == nil or f.near_key == '' or f.fp == nil or f.fp == '' then return end
+  local k = PREFIX .. 'near:' .. f.near_key
+  local cl = f.cluster_id
+  if cl == nil or cl == '' then cl = '-' end
+  redis.call('ZADD', k, f.created_ms, f.id .. ' ' .. cl .. ' ' .. f.fp)
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. (tonumber(f.created_ms) - NEAR_KEEP_MS))
+end
+
+-- NOT_HASHED are ingest fields kept out of the item hash (see near).
+local NOT_HASHED = {fp = true, near_key = true}
+
 -- record appends an audit event to the item's history and the outbox.
 local function record(hkey, ev)
   local j = cjson.encode(ev)

@@ -10,8 +10,10 @@ local f = {}
 local flat = {}
 for i = 7, 6 + 2 * n, 2 do
   f[ARGV[i]] = ARGV[i + 1]
-  flat[#flat + 1] = ARGV[i]
-  flat[#flat + 1] = ARGV[i + 1]
+  if not NOT_HASHED[ARGV[i]] then
+    flat[#flat + 1] = ARGV[i]
+    flat[#flat + 1] = ARGV[i + 1]
+  end
 end
 
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -45,9 +47,7 @@ redis.call('HSET', KEYS[1], 'version', 1, 'updated_ms', NOW)
 redis.call('ZADD', PREFIX .. 'items', f.created_ms, f.id)
 local n0 = state(KEYS[1])
 reindex(KEYS[1], nil, n0)
-if f.near_key ~= nil and f.near_key ~= '' then
-  redis.call('ZADD', PREFIX .. 'near:' .. f.near_key, f.created_ms, f.id)
-end
+near(f)
 -- Joining a cluster: the root counts reporters (itself included); from
 -- three it is urgent. KEYS[8] is the root item, KEYS[9] its history.
 if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id and redis.call('EXISTS', KEYS[8]) == 1 then

@@ -9,15 +9,20 @@ local o = nil
 if cur > 0 then o = state(KEYS[1]) end
 local n = tonumber(ARGV[6])
 local flat = {}
+local f = {}
 for i = 7, 6 + 2 * n, 2 do
-  flat[#flat + 1] = ARGV[i]
-  flat[#flat + 1] = ARGV[i + 1]
+  f[ARGV[i]] = ARGV[i + 1]
+  if not NOT_HASHED[ARGV[i]] then
+    flat[#flat + 1] = ARGV[i]
+    flat[#flat + 1] = ARGV[i + 1]
+  end
 end
 if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
 redis.call('HSET', KEYS[1], 'version', version, 'updated_ms', NOW)
 local nw = state(KEYS[1])
 if ARGV[4] == 'ingest' then
   redis.call('ZADD', PREFIX .. 'items', nw.created_ms, nw.id)
+  near(f)
 end
 if ARGV[4] == 'edit' then
   local ev = cjson.decode(ARGV[5])

@@ -44,6 +44,26 @@ func Similarity(a, b Fingerprint) float64 {
 	return float64(n) / fingerprintSize
 }
 
+// SimilarityHex is Similarity of two fingerprints in their String form,
+// compared position by position without decoding (triage compares each new
+// post with up to 200 stored ones). A malformed or empty text's
+// fingerprint is similar to nothing.
+func SimilarityHex(a, b string) float64 {
+	const width = 8 // hex digits per position
+	if len(a) != width*fingerprintSize || len(b) != width*fingerprintSize || a == zeroHex || b == zeroHex {
+		return 0
+	}
+	n := 0
+	for i := 0; i < len(a); i += width {
+		if a[i:i+width] == b[i:i+width] {
+			n++
+		}
+	}
+	return float64(n) / fingerprintSize
+}
+
+var zeroHex = Fingerprint{}.String()
+
 // IsZero reports whether the fingerprint is of a text without content
 // words.
 func (f Fingerprint) IsZero() bool { return f == Fingerprint{} }

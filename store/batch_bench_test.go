@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tanggap/tanggap/internal/testenv"
+)
+
+// BenchmarkIngestBatch measures the ingest script alone against a real
+// redis-server (TANGGAP_TEST_REDIS_ADDR), 500 posts per pipelined round
+// trip as triage sends them, and reports the server's CPU per post: the
+// store's share of the pipeline's budget. "joins" has every post after the
+// first of its place join that place's cluster (the bench's generated
+// load clusters about 70% of posts).
+//
+//	TANGGAP_TEST_REDIS_ADDR=127.0.0.1:6379 go test ./store -run '^$' -bench IngestBatch -benchtime 20000x
+func BenchmarkIngestBatch(b *testing.B) {
+	addr := testenv.RedisAddr(b)
+	for _, joins := range []bool{false, true} {
+		b.Run(map[bool]string{false: "fresh", true: "joins"}[joins], func(b *testing.B) {
+			ctx := context.Background()
+			rdb := redis.NewClient(&redis.Options{Addr: addr})
+			defer rdb.Close()
+			city := "bench" + strconv.FormatInt(time.Now().UnixNano(), 36)
+			c := newClock()
+			s := New(rdb, city, c.Now)
+			defer dropCity(rdb, city)
+			text := "jalan berlubang parah di jl. ahmad yani rt 03 rw 07 sudah tiga hari, tolong segera diperbaiki, motor sering jatuh"
+			fp := strings.Repeat("0123abcd", 32)
+			places := []string{"Margajaya", "Kranji", "Jatiasih", "Pekayon Jaya", "Harapan Jaya", "Bintara"}
+			t0 := c.Now().Add(-time.Hour)
+			batch := make([]Ingest, 0, 500)
+			flush := func() {
+				_, errs := s.IngestBatch(ctx, batch)
+				for _, err := range errs {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				batch = batch[:0]
+			}
+			cpu0 := redisCPU(b, rdb)
+			b.ResetTimer()
+			for i := range b.N {
+				in := citizen(strconv.Itoa(1000000+i), text, t0.Add(time.Duration(i)*time.Millisecond))
+				in.Kelurahan, in.Fingerprint = places[i%len(places)], fp
+				if joins && i >= len(places) {
+					in.ClusterID = "x:" + strconv.Itoa(1000000+i%len(places))
+				}
+				if batch = append(batch, in); len(batch) == cap(batch) {
+					flush()
+				}
+			}
+			if len(batch) > 0 {
+				flush()
+			}
+			b.StopTimer()
+			b.ReportMetric((redisCPU(b, rdb)-cpu0)*1e6/float64(b.N), "redis-cpu-us/post")
+		})
+	}
+}
+
+// redisCPU is the server's CPU time in seconds (INFO cpu, main process).
+func redisCPU(b *testing.B, rdb *redis.Client) float64 {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatal(fmt.Errorf("INFO cpu %s: %w", k, err))
+			}
+			total += f
+		}
+	}
+	return total
+}
+
+func dropCity(rdb *redis.Client, city string) {
+	ctx := context.Background()
+	var cur uint64
+	for {
+		ks, next, err := rdb.Scan(ctx, cur, "tanggap:{"+city+"}:*", 1000).Result()
+		if err != nil {
+			return
+		}
+		if len(ks) > 0 {
+			rdb.Unlink(ctx, ks...)
+		}
+		if cur = next; cur == 0 {
+			return
+		}
+	}
+}

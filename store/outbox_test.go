@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tanggap/tanggap"
+)
+
+// TestOutboxWireForm: every event the scripts write (ingest, edit, delete,
+// cluster join, official reply before and after its parent, a person's
+// change) leaves the outbox as tanggap.Event JSON that decodes strictly
+// (data and set hold only strings) and equals the item's history.
+func TestOutboxWireForm(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		must := func(_ IngestResult, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		root := citizen("1", "pohon tumbang di jl kemakmuran", t0)
+		root.Kelurahan, root.Fingerprint = "Margajaya", "ab"
+		must(s.Ingest(ctx, root))
+		member := citizen("2", "pohon tumbang jl kemakmuran", t0.Add(time.Minute))
+		member.Kelurahan, member.Fingerprint, member.ClusterID = "Margajaya", "ab", "x:1"
+		must(s.Ingest(ctx, member))
+		must(s.Ingest(ctx, reply("3", "1", t0.Add(time.Hour), "bina_marga_sda")))
+		must(s.Ingest(ctx, reply("4", "5", t0.Add(time.Hour), "bina_marga_sda"))) // before its parent
+		must(s.Ingest(ctx, citizen("5", "lampu mati", t0.Add(2*time.Minute))))
+		at := c.Now()
+		ed := citizen("5", "lampu pju mati", t0.Add(2*time.Minute))
+		ed.Post.EditedAt = &at
+		must(s.Ingest(ctx, ed))
+		del := citizen("2", "", t0.Add(time.Minute))
+		del.Post.Deleted = true
+		must(s.Ingest(ctx, del))
+		if _, err := s.Apply(ctx, Change{ID: "x:5", Version: -1, Actor: "humas", Action: "assign", Reason: "pju",
+			Set: map[string]string{"opd": "perhubungan"}, Data: map[string]string{"note": "<b>\"lampu\"</b>"}}); err != nil {
+			t.Fatal(err)
+		}
+
+		got := map[string][]tanggap.Event{}
+		actions := map[string]bool{}
+		for {
+			es, err := s.ReadOutbox(ctx, "t", 100, time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) == 0 {
+				break
+			}
+			for _, e := range es {
+				ev, err := e.Decode()
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", e.StreamID, err, e.Event)
+				}
+				if e.ItemID != ev.ItemID || !e.At.Equal(ev.At) {
+					t.Errorf("entry says %s at %v, event %s at %v", e.ItemID, e.At, ev.ItemID, ev.At)
+				}
+				got[ev.ItemID] = append(got[ev.ItemID], ev)
+				actions[ev.Action] = true
+				if err := s.AckOutbox(ctx, e.StreamID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, a := range []string{"ingest", "cluster", "answer", "edit", "delete", "assign"} {
+			if !actions[a] {
+				t.Errorf("no %s event in the outbox", a)
+			}
+		}
+		for id, evs := range got {
+			h, err := s.History(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(h, evs); d != "" {
+				t.Errorf("%s: outbox and history differ (-history +outbox):\n%s", id, d)
+			}
+		}
+	})
+}

@@ -300,6 +300,7 @@ func WriteRecapXLSX(w io.Writer, rep *Report, lang string) error {
 	if err := rep.notesSheet(f, st, text(lang, "title_recap"), lang); err != nil {
 		return err
 	}
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return newZip(w) })
 	return f.Write(w)
 }
 
@@ -314,8 +315,16 @@ func widths(f *excelize.File, sheet string, n int) error {
 	return f.SetColWidth(sheet, "C", "C", 40)
 }
 
-// WriteRegisterXLSX writes the detail register with excelize's stream
-// writer (a month can hold 100,000 rows), then the notes sheet.
+// registerSheetPath is the part of the register sheet: the first sheet of
+// a new workbook (spliceZip fails the export if excelize names it
+// otherwise).
+const registerSheetPath = "xl/worksheets/sheet1.xml"
+
+// WriteRegisterXLSX writes the detail register, then the notes sheet. The
+// register sheet's header, column widths and frozen pane are excelize's
+// stream writer's; its rows (a month can hold 100,000) are written by
+// sheetWriter into the sheet's zip entry, and every entry is compressed by
+// parallelDeflate.
 func WriteRegisterXLSX(w io.Writer, rep *Report, reg *Register, lang string) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -348,34 +357,6 @@ func WriteRegisterXLSX(w io.Writer, rep *Report, reg *Register, lang string) err
 	if err := sw.SetRow("A1", head, excelize.RowOpts{Height: 30}); err != nil {
 		return err
 	}
-	loc := rep.loc
-	txt := func(s string) excelize.Cell { return excelize.Cell{StyleID: st.text, Value: s} }
-	when := func(t time.Time) excelize.Cell {
-		if t.IsZero() {
-			return excelize.Cell{StyleID: st.when}
-		}
-		return excelize.Cell{StyleID: st.when, Value: t.In(loc)}
-	}
-	vals := make([]any, len(cols))
-	for i := range reg.Rows {
-		r := &reg.Rows[i]
-		hk := excelize.Cell{StyleID: st.dec2}
-		if r.HasHKLeft {
-			hk.Value = r.HKLeft
-		}
-		code := r.OPD
-		if code == "" {
-			code = "_unrouted"
-		}
-		vals = append(vals[:0], txt(r.ID), when(r.Posted), when(r.Captured), txt(r.Platform), txt(r.Account), txt(r.Interaction),
-			txt(r.Link), txt(r.Reporter), txt(r.Summary), txt(r.Kind), txt(r.Topic), txt(r.Kecamatan), txt(r.Kelurahan), txt(code),
-			txt(r.OPDName), when(r.Assigned), when(r.FirstResponse), when(r.Resolved), txt(r.Evidence), txt(r.StatusLabel),
-			when(r.Deadline), hk, txt(r.ExternalRef), txt(r.Officer))
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, vals); err != nil {
-			return fmt.Errorf("register row %d: %w", i+1, err)
-		}
-	}
 	if err := sw.Flush(); err != nil {
 		return err
 	}
@@ -386,5 +367,76 @@ func WriteRegisterXLSX(w io.Writer, rep *Report, reg *Register, lang string) err
 	if err := rep.notesSheet(f, st, text(lang, "title_register"), lang, mask); err != nil {
 		return err
 	}
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
+		return &spliceZip{zw: newZip(w), sheet: registerSheetPath, fill: func(w io.Writer) error {
+			return writeRegisterRows(w, rep, reg, st)
+		}}
+	})
 	return f.Write(w)
+}
+
+// registerCols are the column letters of the register's 24 columns.
+var registerCols = func() []string {
+	out := make([]string, 24)
+	for i := range out {
+		out[i], _ = excelize.ColumnNumberToName(i + 1)
+	}
+	return out
+}()
+
+// writeRegisterRows writes the register's rows from row 2 on, cell for
+// cell what the stream writer wrote for them before.
+func writeRegisterRows(w io.Writer, rep *Report, reg *Register, st xstyles) error {
+	s := &sheetWriter{w: w, b: make([]byte, 0, sheetFlush+64<<10)}
+	loc := rep.loc
+	c := registerCols
+	when := func(col string, t time.Time) {
+		if t.IsZero() {
+			s.empty(col, st.when)
+			return
+		}
+		s.when(col, st.when, t.In(loc))
+	}
+	for i := range reg.Rows {
+		r := &reg.Rows[i]
+		s.startRow(i + 2)
+		s.text(c[0], st.text, r.ID)
+		when(c[1], r.Posted)
+		when(c[2], r.Captured)
+		s.text(c[3], st.text, r.Platform)
+		s.text(c[4], st.text, r.Account)
+		s.text(c[5], st.text, r.Interaction)
+		s.text(c[6], st.text, r.Link)
+		s.text(c[7], st.text, r.Reporter)
+		s.text(c[8], st.text, r.Summary)
+		s.text(c[9], st.text, r.Kind)
+		s.text(c[10], st.text, r.Topic)
+		s.text(c[11], st.text, r.Kecamatan)
+		s.text(c[12], st.text, r.Kelurahan)
+		code := r.OPD
+		if code == "" {
+			code = "_unrouted"
+		}
+		s.text(c[13], st.text, code)
+		s.text(c[14], st.text, r.OPDName)
+		when(c[15], r.Assigned)
+		when(c[16], r.FirstResponse)
+		when(c[17], r.Resolved)
+		s.text(c[18], st.text, r.Evidence)
+		s.text(c[19], st.text, r.StatusLabel)
+		when(c[20], r.Deadline)
+		if r.HasHKLeft {
+			s.number(c[21], st.dec2, r.HKLeft)
+		} else {
+			s.empty(c[21], st.dec2)
+		}
+		s.text(c[22], st.text, r.ExternalRef)
+		s.text(c[23], st.text, r.Officer)
+		s.endRow()
+		if s.err != nil {
+			return fmt.Errorf("register row %d: %w", i+1, s.err)
+		}
+	}
+	s.flush()
+	return s.err
 }

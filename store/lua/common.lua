@@ -46,20 +46,30 @@ local REP_FIELDS = {'id', 'platform', 'post_id', 'url', 'account', 'author', 'au
   'held_ms', 'version', 'updated_ms', 'truncated', 'claimed_by', 'claim_until_ms'}
 
 -- The row is the values in REP_FIELDS order, each as <length>:<bytes>
--- (a missing field is empty), so it decodes without parsing JSON.
-local function pack(key)
-  local v = redis.call('HMGET', key, unpack(REP_FIELDS))
+-- (a missing field is empty), so it decodes without parsing JSON. all,
+-- when given, is every field the hash holds (a new item): then nothing is
+-- read back.
+local function pack(key, all)
   local parts = {}
-  for i = 1, #REP_FIELDS do
-    local x = v[i] or ''
-    parts[i] = #x .. ':' .. x
+  if all then
+    for i, name in ipairs(REP_FIELDS) do
+      local x = all[name] or ''
+      parts[i] = #x .. ':' .. x
+    end
+  else
+    local v = redis.call('HMGET', key, unpack(REP_FIELDS))
+    for i = 1, #REP_FIELDS do
+      local x = v[i] or ''
+      parts[i] = #x .. ':' .. x
+    end
   end
   redis.call('HSET', key, 'rep', table.concat(parts))
 end
 
 -- reindex moves an item between the per-OPD sets after a change and stores
--- its current clock (due_ms, soon_ms, clock). o and n are state tables.
-local function reindex(ikey, o, n)
+-- its current clock (due_ms, soon_ms, clock). o and n are state tables; all
+-- is every field of a new item (see pack).
+local function reindex(ikey, o, n, all)
   if o then
     local s = slot(o.opd)
     for _, set in ipairs(SETS) do redis.call('ZREM', PREFIX .. set .. s, o.id) end
@@ -86,8 +96,11 @@ local function reindex(ikey, o, n)
   if n.status == 'RESOLVED' and num(n.autoclose_ms) then
     redis.call('ZADD', PREFIX .. 'resolved', n.autoclose_ms, n.id)
   end
-  redis.call('HSET', ikey, 'due_ms', d or '', 'soon_ms', soon or '', 'clock', clock)
-  pack(ikey)
+  local dv, sv = '', ''
+  if d then dv, sv = tostring(d), tostring(soon) end
+  redis.call('HSET', ikey, 'due_ms', dv, 'soon_ms', sv, 'clock', clock)
+  if all then all.due_ms, all.soon_ms, all.clock = dv, sv, clock end
+  pack(ikey, all)
 end
 
 local STATE_FIELDS = {'id', 'status', 'opd', 'fr_ms', 'queued', 'created_ms', 'version',

@@ -45,8 +45,13 @@ end
 redis.call('HSET', KEYS[1], unpack(flat))
 redis.call('HSET', KEYS[1], 'version', 1, 'updated_ms', NOW)
 redis.call('ZADD', PREFIX .. 'items', f.created_ms, f.id)
-local n0 = state(KEYS[1])
-reindex(KEYS[1], nil, n0)
+-- A new item's fields are all in f: its state and packed row are built
+-- from it, not read back.
+local all = copy(f)
+all.fp, all.near_key, all.version, all.updated_ms = nil, nil, '1', NOW
+local n0 = {}
+for _, k in ipairs(STATE_FIELDS) do n0[k] = all[k] end
+reindex(KEYS[1], nil, n0, all)
 near(f)
 -- Joining a cluster: the root counts reporters (itself included); from
 -- three it is urgent. KEYS[8] is the root item, KEYS[9] its history.

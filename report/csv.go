@@ -2,11 +2,14 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tanggap/tanggap"
 )
@@ -46,6 +49,11 @@ func (o CSVOptions) numLang() string {
 func SafeCell(s string) string {
 	if s == "" {
 		return s
+	}
+	switch s[0] {
+	case ' ', '\t', '\r', '=', '+', '-', '@':
+	default:
+		return s // the common case: nothing to check further
 	}
 	if s[0] == '\t' || s[0] == '\r' {
 		return "'" + s
@@ -237,6 +245,8 @@ func RegisterColumns(lang string) []string {
 }
 
 // WriteRegisterCSV writes the detail register, then the notes and formulas.
+// The rows are appended by csvRecord, byte for byte what encoding/csv writes
+// for them, without a string per time or number.
 func WriteRegisterCSV(w io.Writer, rep *Report, reg *Register, opt CSVOptions) error {
 	c, bw, err := newCSV(w, opt, rep.loc)
 	if err != nil {
@@ -247,24 +257,64 @@ func WriteRegisterCSV(w io.Writer, rep *Report, reg *Register, opt CSVOptions) e
 		cols[i] = c.txt(cols[i])
 	}
 	c.w.Write(cols)
-	rec := make([]string, len(cols))
+	c.w.Flush() // the rows go to bw directly, after the header
+	if err := c.w.Error(); err != nil {
+		return err
+	}
+	rec := &csvRecord{comma: opt.sep(), b: make([]byte, 0, 96<<10)}
+	numLang := opt.numLang()
+	ts := newTimeFormatter(rep.loc)
+	when := func(t time.Time) {
+		if t.IsZero() {
+			rec.plain(nil)
+			return
+		}
+		rec.plain(ts.append(rec.scratch[:0], t))
+	}
 	for i := range reg.Rows {
 		r := &reg.Rows[i]
-		hk := ""
-		if r.HasHKLeft {
-			hk = c.num(r.HKLeft, 2)
-		}
+		rec.text(SafeCell(r.ID))
+		when(r.Posted)
+		when(r.Captured)
+		rec.text(SafeCell(r.Platform))
+		rec.text(SafeCell(r.Account))
+		rec.text(SafeCell(r.Interaction))
+		rec.text(SafeCell(r.Link))
+		rec.text(SafeCell(r.Reporter))
+		rec.text(SafeCell(r.Summary))
+		rec.text(SafeCell(r.Kind))
+		rec.text(SafeCell(r.Topic))
+		rec.text(SafeCell(r.Kecamatan))
+		rec.text(SafeCell(r.Kelurahan))
 		code := r.OPD
 		if code == "" {
 			code = "_unrouted"
 		}
-		rec = append(rec[:0], c.txt(r.ID), c.time(r.Posted), c.time(r.Captured), c.txt(r.Platform), c.txt(r.Account),
-			c.txt(r.Interaction), c.txt(r.Link), c.txt(r.Reporter), c.txt(r.Summary), c.txt(r.Kind), c.txt(r.Topic),
-			c.txt(r.Kecamatan), c.txt(r.Kelurahan), c.txt(code), c.txt(r.OPDName), c.time(r.Assigned), c.time(r.FirstResponse),
-			c.time(r.Resolved), c.txt(r.Evidence), c.txt(r.StatusLabel), c.time(r.Deadline), hk, c.txt(r.ExternalRef), c.txt(r.Officer))
-		if err := c.w.Write(rec); err != nil {
-			return err
+		rec.text(SafeCell(code))
+		rec.text(SafeCell(r.OPDName))
+		when(r.Assigned)
+		when(r.FirstResponse)
+		when(r.Resolved)
+		rec.text(SafeCell(r.Evidence))
+		rec.text(SafeCell(r.StatusLabel))
+		when(r.Deadline)
+		if r.HasHKLeft {
+			rec.plain(appendDecimal(rec.scratch[:0], r.HKLeft, 2, numLang))
+		} else {
+			rec.plain(nil)
 		}
+		rec.text(SafeCell(r.ExternalRef))
+		rec.text(SafeCell(r.Officer))
+		rec.end()
+		if len(rec.b) >= 64<<10 {
+			if _, err := bw.Write(rec.b); err != nil {
+				return err
+			}
+			rec.b = rec.b[:0]
+		}
+	}
+	if _, err := bw.Write(rec.b); err != nil {
+		return err
 	}
 	mask := text(opt.Lang, "meta_masked")
 	if reg.Unmasked {
@@ -272,4 +322,179 @@ func WriteRegisterCSV(w io.Writer, rep *Report, reg *Register, opt CSVOptions) e
 	}
 	c.footer(rep, text(opt.Lang, "title_register"), mask)
 	return c.close(bw)
+}
+
+// csvRecord appends one record at a time as encoding/csv's Writer (with
+// UseCRLF) writes it.
+type csvRecord struct {
+	comma   rune
+	b       []byte
+	n       int    // fields in the current record
+	scratch []byte // for formatting a field
+}
+
+func (r *csvRecord) sep() {
+	if r.n > 0 {
+		r.b = utf8.AppendRune(r.b, r.comma)
+	}
+	r.n++
+}
+
+// plain appends a field made of digits, '-', ':', ' ', ',' or '.' only
+// (times and numbers): quoted only when it holds the separator or starts
+// with a space, which these fields never do with ',' or ';' as separators
+// and decimals that do not use the separator.
+func (r *csvRecord) plain(f []byte) {
+	r.sep()
+	if len(f) > 0 && (f[0] == ' ' || bytes.IndexRune(f, r.comma) >= 0) {
+		r.quoted(string(f))
+		return
+	}
+	r.b = append(r.b, f...)
+	r.scratch = f[:0]
+}
+
+func (r *csvRecord) text(f string) {
+	r.sep()
+	if !r.needsQuotes(f) {
+		r.b = append(r.b, f...)
+		return
+	}
+	r.quoted(f)
+}
+
+func (r *csvRecord) quoted(f string) {
+	r.b = append(r.b, '"')
+	for len(f) > 0 {
+		i := strings.IndexAny(f, "\"\r\n")
+		if i < 0 {
+			i = len(f)
+		}
+		r.b = append(r.b, f[:i]...)
+		f = f[i:]
+		if len(f) > 0 {
+			switch f[0] {
+			case '"':
+				r.b = append(r.b, `""`...)
+			case '\r':
+				// dropped: UseCRLF writes every line end as \r\n
+			case '\n':
+				r.b = append(r.b, "\r\n"...)
+			}
+			f = f[1:]
+		}
+	}
+	r.b = append(r.b, '"')
+}
+
+// needsQuotes is encoding/csv's fieldNeedsQuotes.
+func (r *csvRecord) needsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` {
+		return true
+	}
+	if r.comma < utf8.RuneSelf {
+		c := byte(r.comma)
+		for i := 0; i < len(f); i++ {
+			if b := f[i]; b == '\n' || b == '\r' || b == '"' || b == c {
+				return true
+			}
+		}
+	} else if strings.ContainsRune(f, r.comma) || strings.ContainsAny(f, "\"\r\n") {
+		return true
+	}
+	if f[0] < utf8.RuneSelf {
+		return f[0] == ' ' || f[0] >= '\t' && f[0] <= '\r'
+	}
+	r1, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r1)
+}
+
+func (r *csvRecord) end() {
+	r.b = append(r.b, '\r', '\n')
+	r.n = 0
+}
+
+// appendDecimal appends Decimal(v, dec, lang).
+func appendDecimal(b []byte, v float64, dec int, lang string) []byte {
+	start := len(b)
+	b = strconv.AppendFloat(b, v, 'f', dec, 64)
+	s := b[start:]
+	if len(s) > 1 && s[0] == '-' && s[1] == '0' && (len(s) == 2 || s[2] == '.' && allZeros(s[3:])) {
+		copy(s, s[1:]) // no "-0,0"
+		b = b[:len(b)-1]
+		s = b[start:]
+	}
+	if lang != "en" {
+		if i := bytes.IndexByte(s, '.'); i >= 0 {
+			s[i] = ','
+		}
+	}
+	return b
+}
+
+func allZeros(b []byte) bool {
+	for _, c := range b {
+		if c != '0' {
+			return false
+		}
+	}
+	return true
+}
+
+// timeFormatter appends instants as CSVTime in a location. It keeps the
+// text and the bounds of recently seen local days (a register's times fall
+// on few days), so most instants cost a division.
+type timeFormatter struct {
+	loc    *time.Location
+	offset int64 // the last zone offset seen: day numbers are guessed with it
+	days   [64]dayEntry
+}
+
+type dayEntry struct {
+	start, end int64 // Unix seconds of the day's local midnight and the next one
+	text       [11]byte
+}
+
+func newTimeFormatter(loc *time.Location) *timeFormatter {
+	f := &timeFormatter{loc: loc}
+	for i := range f.days {
+		f.days[i].start, f.days[i].end = 1, 0 // empty
+	}
+	return f
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func (f *timeFormatter) append(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	e := &f.days[floorDiv(sec+f.offset, 86400)&63]
+	if sec < e.start || sec >= e.end {
+		lt := t.In(f.loc)
+		y, m, d := lt.Date()
+		start := time.Date(y, m, d, 0, 0, 0, 0, f.loc)
+		end := time.Date(y, m, d+1, 0, 0, 0, 0, f.loc)
+		_, offStart := start.Zone()
+		_, offEnd := end.Add(-time.Second).Zone()
+		day := lt.AppendFormat(make([]byte, 0, 16), "2006-01-02 ")
+		if offStart != offEnd || end.Sub(start) != 24*time.Hour || len(day) != len(e.text) {
+			return lt.AppendFormat(b, CSVTime) // a day with a zone change, a year past 9999
+		}
+		f.offset = int64(offStart)
+		e = &f.days[floorDiv(start.Unix()+f.offset, 86400)&63]
+		e.start, e.end = start.Unix(), end.Unix()
+		copy(e.text[:], day)
+	}
+	s := sec - e.start // seconds into the local day
+	hh, mm := s/3600, s%3600/60
+	b = append(b, e.text[:]...)
+	return append(b, byte('0'+hh/10), byte('0'+hh%10), ':', byte('0'+mm/10), byte('0'+mm%10))
 }

@@ -491,8 +491,22 @@ func TestDockerfile(t *testing.T) {
 			entry = true
 		}
 	}
-	if len(froms) < 2 || !strings.HasPrefix(froms[0], "golang:1.26") {
-		t.Errorf("stages %v: want a multi-stage build from golang:1.26", froms)
+	// The image is built with the toolchain CI tests and govulncheck checks.
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var toolchain string
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "toolchain" {
+			toolchain = strings.TrimPrefix(f[1], "go")
+		}
+	}
+	if toolchain == "" {
+		t.Error("go.mod names no release toolchain")
+	}
+	if len(froms) < 2 || froms[0] != "golang:"+toolchain {
+		t.Errorf("stages %v: want a multi-stage build from golang:%s (go.mod's toolchain)", froms, toolchain)
 	}
 	if last := froms[len(froms)-1]; !strings.Contains(last, "distroless") && !strings.Contains(last, "debian") {
 		t.Errorf("final stage %s: want distroless or debian-slim", last)

@@ -10,7 +10,8 @@
 #
 # Exit status: 0 when no vulnerable symbol is reachable from our code; 1 when one is in a
 # third-party module; for the standard library (fixed only by a newer Go toolchain) it
-# fails too unless TANGGAP_VULN_STDLIB=warn.
+# fails too unless TANGGAP_VULN_STDLIB=warn. The standard library checked is that of the
+# go command running this: .ci/run sets GOTOOLCHAIN to go.mod's release toolchain.
 #
 #   scripts/vulncheck.sh [packages...]       default ./...
 set -euo pipefail

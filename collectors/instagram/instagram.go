@@ -252,30 +252,44 @@ func (r *run) resolve(ctx context.Context) error {
 		r.c.UserID = r.uid
 		return nil
 	}
-	var page struct {
-		Data []struct {
-			ID      string `json:"id"`
-			Account *struct {
-				ID       string `json:"id"`
-				Username string `json:"username"`
-			} `json:"instagram_business_account"`
-		} `json:"data"`
-	}
-	q := url.Values{"fields": {AccountFields}, "limit": {"100"}}
-	if err := r.call.Get(ctx, "me/accounts", q, &page); err != nil {
-		return err
-	}
+	// A city token manages more Pages than one page of me/accounts holds
+	// (Kota Bekasi watches 121 Instagram accounts): follow the cursors.
 	want := strings.TrimPrefix(r.acct.Handle, "@")
-	for _, d := range page.Data {
-		if d.Account != nil && strings.EqualFold(d.Account.Username, want) && d.Account.ID != "" {
-			r.uid = d.Account.ID
-			r.c.UserID = r.uid
-			r.progress = true
-			return nil
+	q := url.Values{"fields": {AccountFields}, "limit": {"100"}}
+	for range maxAccountPages {
+		var page struct {
+			Data []struct {
+				ID      string `json:"id"`
+				Account *struct {
+					ID       string `json:"id"`
+					Username string `json:"username"`
+				} `json:"instagram_business_account"`
+			} `json:"data"`
+			Paging *graph.Paging `json:"paging"`
 		}
+		if err := r.call.Get(ctx, "me/accounts", q, &page); err != nil {
+			return err
+		}
+		for _, d := range page.Data {
+			if d.Account != nil && strings.EqualFold(d.Account.Username, want) && d.Account.ID != "" {
+				r.uid = d.Account.ID
+				r.c.UserID = r.uid
+				r.progress = true
+				return nil
+			}
+		}
+		after := page.Paging.After()
+		if after == "" || len(page.Data) == 0 {
+			break
+		}
+		q.Set("after", after)
 	}
 	return tanggap.Errorf(tanggap.EINVALID, "%s: the token manages no such Instagram account; set its id in the city config", r.call.Label())
 }
+
+// maxAccountPages bounds the me/accounts pages read to resolve one
+// account's id (100 Pages each).
+const maxAccountPages = 20
 
 type igMedia struct {
 	ID            string     `json:"id"`

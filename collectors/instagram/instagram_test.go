@@ -451,3 +451,25 @@ func TestTagsPermissionMissingDoesNotStopComments(t *testing.T) {
 		t.Errorf("calls %d, want 1", b.Calls)
 	}
 }
+
+// TestResolveBeyondFirstAccountsPage: the token manages more Pages than
+// one me/accounts page holds and the watched account is on a later page.
+func TestResolveBeyondFirstAccountsPage(t *testing.T) {
+	e := newEnv(t, []instagramfake.Option{instagramfake.WithBudget(0, 0)})
+	for i := range 150 {
+		// Ids that sort before the watched account's: it comes last.
+		e.fake.AddAccount(fmt.Sprintf("opd_lain_%03d", i), fmt.Sprintf("10000000000%04d", i))
+	}
+	c := e.comment("Sampah menumpuk di TPS Bantargebang", "", time.Minute)
+	b := e.poll(t)
+	found := false
+	for _, p := range b.Posts {
+		found = found || p.ID == c
+	}
+	if !found {
+		t.Fatalf("the comment was not collected: %+v", briefs(b.Posts))
+	}
+	if !strings.Contains(string(b.Cursor), e.uid) {
+		t.Errorf("cursor %s does not keep the resolved id %s", b.Cursor, e.uid)
+	}
+}

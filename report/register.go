@@ -82,17 +82,39 @@ func (r *Report) BuildRegister(d *Data, opt RegisterOptions) *Register {
 			items = append(items, it)
 		}
 	}
-	slices.SortStableFunc(items, func(a, b *tanggap.Item) int {
+	byT0 := func(a, b *tanggap.Item) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
-	})
+	}
+	if !slices.IsSortedFunc(items, byT0) { // a scan gives them in this order
+		slices.SortStableFunc(items, byT0)
+	}
+	lb := &labels{lang: opt.Lang, names: names, m: map[string]string{}}
 	reg.Rows = make([]RegisterRow, len(items))
 	for i, it := range items {
-		reg.Rows[i] = r.registerRow(it, names, opt)
+		r.registerRow(&reg.Rows[i], it, lb, opt)
 	}
 	return reg
+}
+
+// labels remembers the labels of the few distinct codes a register repeats
+// on every row (interaction, kind, status, OPD name).
+type labels struct {
+	lang  string
+	names map[string]string
+	m     map[string]string
+}
+
+func (l *labels) get(kind byte, code string, mk func() string) string {
+	key := string(kind) + code
+	if v, ok := l.m[key]; ok {
+		return v
+	}
+	v := mk()
+	l.m[key] = v
+	return v
 }
 
 func deref(t *time.Time) time.Time {
@@ -102,23 +124,27 @@ func deref(t *time.Time) time.Time {
 	return *t
 }
 
-func (r *Report) registerRow(it *tanggap.Item, names map[string]string, opt RegisterOptions) RegisterRow {
-	row := RegisterRow{
+func (r *Report) registerRow(row *RegisterRow, it *tanggap.Item, lb *labels, opt RegisterOptions) {
+	*row = RegisterRow{
 		ID: clean(it.ID), Posted: it.CreatedAt, Captured: it.CapturedAt, Platform: it.Platform.Label(), Account: clean(it.Account),
-		Interaction: interactionLabel(it.Interaction, opt.Lang), Link: safeURL(it.URL), Summary: Summary(it.Text),
-		Kind: it.Kind.Label(opt.Lang), Topic: clean(it.Topic), Kecamatan: clean(it.Kecamatan), Kelurahan: clean(it.Kelurahan),
+		Interaction: lb.get('i', string(it.Interaction), func() string { return interactionLabel(it.Interaction, opt.Lang) }),
+		Link:        safeURL(it.URL), Summary: Summary(it.Text),
+		Kind:  lb.get('k', string(it.Kind), func() string { return it.Kind.Label(opt.Lang) }),
+		Topic: clean(it.Topic), Kecamatan: clean(it.Kecamatan), Kelurahan: clean(it.Kelurahan),
 		OPD: it.OPD, Assigned: deref(it.AssignedAt), FirstResponse: deref(it.FirstResponseAt), Resolved: deref(it.ResolvedAt),
-		Evidence: clean(it.Evidence), Status: it.Status, StatusLabel: it.Status.Label(opt.Lang),
+		Evidence: clean(it.Evidence), Status: it.Status,
+		StatusLabel: lb.get('s', string(it.Status), func() string { return it.Status.Label(opt.Lang) }),
 		ExternalRef: clean(it.ExternalRef), Officer: clean(it.Officer),
 	}
-	switch {
-	case it.OPD == "":
-		row.OPDName = text(opt.Lang, "unrouted")
-	case names[it.OPD] != "":
-		row.OPDName = names[it.OPD]
-	default:
-		row.OPDName = it.OPD
-	}
+	row.OPDName = lb.get('o', it.OPD, func() string {
+		switch {
+		case it.OPD == "":
+			return text(opt.Lang, "unrouted")
+		case lb.names[it.OPD] != "":
+			return lb.names[it.OPD]
+		}
+		return it.OPD
+	})
 	if opt.Unmask {
 		row.Reporter = clean(it.Author)
 		if n := clean(it.AuthorName); n != "" && n != row.Reporter {
@@ -141,13 +167,22 @@ func (r *Report) registerRow(it *tanggap.Item, names map[string]string, opt Regi
 			row.HKLeft = 0 // no -0
 		}
 	}
-	return row
 }
 
 // Mask hides most of an identity: the first two and the last two
 // characters stay, the rest becomes "***" whatever its length ("wa***88").
 // Identities of four characters or fewer keep only their first one.
 func Mask(s string) string {
+	if ascii(s) && (s == "" || s[0] > ' ' && s[len(s)-1] > ' ') {
+		switch n := len(s); {
+		case n == 0:
+			return ""
+		case n <= 4:
+			return s[:1] + "***"
+		default:
+			return s[:2] + "***" + s[n-2:]
+		}
+	}
 	s = strings.TrimSpace(s)
 	n := utf8.RuneCountInString(s)
 	switch {
@@ -165,6 +200,9 @@ func Mask(s string) string {
 // space or control characters becomes one space), at most SummaryRunes
 // runes, with "…" when cut.
 func Summary(s string) string {
+	if out, ok := summaryPlain(s); ok {
+		return out
+	}
 	s = strings.Join(strings.Fields(clean(s)), " ")
 	if utf8.RuneCountInString(s) <= SummaryRunes {
 		return s
@@ -173,9 +211,59 @@ func Summary(s string) string {
 	return strings.TrimRight(string(rs), " ") + "…"
 }
 
+// summaryPlain is Summary for the common text: valid UTF-8 without
+// control characters, no white space but single ASCII spaces between
+// words. It reports false for any other text.
+func summaryPlain(s string) (string, bool) {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return "", s == ""
+	}
+	n, cut := 0, -1 // runes; byte offset of rune SummaryRunes
+	space := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		w := 1
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f || c == ' ' && space {
+				return "", false
+			}
+			space = c == ' '
+		} else {
+			var r rune
+			r, w = utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && w == 1 || unicode.IsControl(r) || unicode.IsSpace(r) {
+				return "", false
+			}
+			space = false
+		}
+		if n == SummaryRunes {
+			cut = i
+		}
+		n++
+		i += w
+	}
+	if cut < 0 {
+		return s, true
+	}
+	return strings.TrimRight(s[:cut], " ") + "…", true
+}
+
+// ascii reports whether s is printable ASCII.
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // clean makes a stored string fit one spreadsheet cell: valid UTF-8, no
 // control characters, no surrounding space.
 func clean(s string) string {
+	if ascii(s) && (s == "" || s[0] != ' ' && s[len(s)-1] != ' ') {
+		return s // the common case: nothing to change
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		s = strings.Map(func(r rune) rune {
@@ -191,6 +279,9 @@ func clean(s string) string {
 // safeURL keeps http(s) links only.
 func safeURL(s string) string {
 	s = clean(s)
+	if plainURL(s) {
+		return s
+	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return ""
@@ -206,4 +297,50 @@ func interactionLabel(ia tanggap.Interaction, lang string) string {
 		return l
 	}
 	return clean(string(ia))
+}
+
+// plainURL reports whether s is an http(s) link url.Parse surely accepts
+// with a host: a lower-case scheme, a host of letters, digits, dots and
+// hyphens, an optional numeric port, and a path without escapes, query or
+// fragment. Other links go through url.Parse.
+func plainURL(s string) bool {
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
+			return false
+		}
+	}
+	i := 0
+	for i < len(rest) && (rest[i] >= 'a' && rest[i] <= 'z' || rest[i] >= 'A' && rest[i] <= 'Z' || rest[i] >= '0' && rest[i] <= '9' ||
+		rest[i] == '.' || rest[i] == '-') {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	if i < len(rest) && rest[i] == ':' {
+		j := i + 1
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		if j == i+1 {
+			return false
+		}
+		i = j
+	}
+	if i == len(rest) {
+		return true
+	}
+	if rest[i] != '/' {
+		return false
+	}
+	for _, c := range []byte(rest[i:]) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/tanggap/tanggap"
@@ -10,11 +9,10 @@ import (
 
 // Source is the part of the store a report reads (store.Store).
 type Source interface {
-	// ScanCreated calls fn with batches of the items whose platform time is
-	// in [from, to), oldest first. fn may keep the batch: the source must
-	// not reuse a batch's slice after fn returns (store.Store allocates
-	// each one).
-	ScanCreated(ctx context.Context, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error
+	// AppendCreated appends to dst the items whose platform time is in
+	// [from, to) and for which keep is true, oldest first, reading about
+	// batch items per round trip.
+	AppendCreated(ctx context.Context, from, to time.Time, batch int64, dst []tanggap.Item, keep func(*tanggap.Item) bool) ([]tanggap.Item, error)
 	// OpenIDsOutside lists the open items of OPD slots ("" is the
 	// unrouted one) whose platform time is before from or at or after to.
 	OpenIDsOutside(ctx context.Context, slots []string, from, to time.Time) ([]string, error)
@@ -108,10 +106,10 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	in := sc.matcher()
 	keep := func(it *tanggap.Item) bool { return Counted(it) && in(it.OPD) }
 	var err error
-	if d.Items, err = scan(ctx, src, p.From, p.To, keep); err != nil {
+	if d.Items, err = src.AppendCreated(ctx, p.From, p.To, scanBatch, nil, keep); err != nil {
 		return nil, err
 	}
-	if d.Others, err = scan(ctx, src, p.From.Add(-lookback), p.From, keep); err != nil {
+	if d.Others, err = src.AppendCreated(ctx, p.From.Add(-lookback), p.From, scanBatch, nil, keep); err != nil {
 		return nil, err
 	}
 	// Open items outside both windows: older than the lookback, or received
@@ -143,75 +141,5 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	return d, nil
 }
 
-// Scanning: items are read scanBatch per round trip, by scanWorkers
-// goroutines each reading one slice of the time range, so that decoding
-// (most of the cost) uses every core while Redis answers the others.
-const (
-	scanBatch   = 2000
-	scanWorkers = 4
-)
-
-// scan reads the kept items with platform time in [from, to), oldest first.
-func scan(ctx context.Context, src Source, from, to time.Time, keep func(*tanggap.Item) bool) ([]tanggap.Item, error) {
-	n := scanWorkers
-	step := (to.Sub(from) / time.Duration(n)).Truncate(time.Millisecond)
-	if step < time.Hour {
-		n, step = 1, to.Sub(from)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	parts := make([][][]tanggap.Item, n) // per worker, the kept part of each batch
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for w := range n {
-		a, b := from.Add(time.Duration(w)*step), from.Add(time.Duration(w+1)*step)
-		if w == n-1 {
-			b = to
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = src.ScanCreated(ctx, a, b, scanBatch, func(its []tanggap.Item) error {
-				k := 0 // filter in place: no copy of the (large) items
-				for i := range its {
-					if keep(&its[i]) {
-						if k != i {
-							its[k] = its[i]
-						}
-						k++
-					}
-				}
-				if k > 0 {
-					parts[w] = append(parts[w], its[:k])
-				}
-				return nil
-			})
-			if errs[w] != nil {
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
-	total := 0
-	for w := range n {
-		if errs[w] != nil {
-			return nil, errs[w]
-		}
-		for _, batch := range parts[w] {
-			total += len(batch)
-		}
-	}
-	if total == 0 {
-		return nil, nil
-	}
-	if n == 1 && len(parts[0]) == 1 {
-		return parts[0][0], nil
-	}
-	out := make([]tanggap.Item, 0, total)
-	for _, batches := range parts {
-		for _, batch := range batches {
-			out = append(out, batch...)
-		}
-	}
-	return out, nil
-}
+// scanBatch is how many items Load reads per round trip.
+const scanBatch = 2000

@@ -92,9 +92,10 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// TestLoadOrderAcrossWorkers checks that the parallel scan returns what one
-// sequential scan returns, in the same order.
-func TestLoadOrderAcrossWorkers(t *testing.T) {
+// TestLoadOrder checks that Load, which reads windows ahead on several
+// connections and decodes them in place, returns what one plain scan
+// returns, in the same order.
+func TestLoadOrder(t *testing.T) {
 	ctx := context.Background()
 	cfg, err := config.Load("")
 	if err != nil {

@@ -108,27 +108,62 @@ func TestScanCreatedOrderAndFallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		want = slicesDelete(want, "x:020")
-		for _, batch := range []int64{1, 3, 7, 100} {
-			var got []string
-			var texts []string
-			err := s.ScanCreated(ctx, t0, t0.Add(time.Hour), batch, func(its []tanggap.Item) error {
-				for _, it := range its {
-					got = append(got, it.ID)
-					texts = append(texts, it.Text)
+		check := func(name string, got []tanggap.Item, want []string) {
+			t.Helper()
+			var ids []string
+			for _, it := range got {
+				ids = append(ids, it.ID)
+				if it.Text != "aduan "+strings.TrimPrefix(it.ID, "x:") {
+					t.Errorf("%s: %s has text %q", name, it.ID, it.Text)
 				}
+			}
+			if diff := cmp.Diff(want, ids); diff != "" {
+				t.Fatalf("%s: ids (-want +got):\n%s", name, diff)
+			}
+		}
+		for _, batch := range []int64{1, 3, 7, 100} {
+			var got []tanggap.Item
+			err := s.ScanCreated(ctx, t0, t0.Add(time.Hour), batch, func(its []tanggap.Item) error {
+				got = append(got, its...)
 				return nil
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Fatalf("batch %d: ids (-want +got):\n%s", batch, diff)
+			check(fmt.Sprintf("ScanCreated batch %d", batch), got, want)
+
+			// AppendCreated: the same items after what dst holds, those keep
+			// refuses dropped, whatever the window size.
+			head := []tanggap.Item{{ID: "x:head", Text: "aduan head"}}
+			odd := func(it *tanggap.Item) bool { n, _ := strconv.Atoi(strings.TrimPrefix(it.ID, "x:")); return n%2 == 1 }
+			all, err := s.AppendCreated(ctx, t0, t0.Add(time.Hour), batch, head, nil)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for i, id := range got {
-				if texts[i] != "aduan "+strings.TrimPrefix(id, "x:") {
-					t.Errorf("batch %d: %s has text %q", batch, id, texts[i])
+			check(fmt.Sprintf("AppendCreated batch %d", batch), all, append([]string{"x:head"}, want...))
+			some, err := s.AppendCreated(ctx, t0, t0.Add(time.Hour), batch, nil, odd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantOdd []string
+			for _, id := range want {
+				if odd(&tanggap.Item{ID: id}) {
+					wantOdd = append(wantOdd, id)
 				}
 			}
+			check(fmt.Sprintf("AppendCreated odd batch %d", batch), some, wantOdd)
+		}
+		// An error from fn stops the scan with that error.
+		stop := fmt.Errorf("stop")
+		calls := 0
+		if err := s.ScanCreated(ctx, t0, t0.Add(time.Hour), 2, func([]tanggap.Item) error { calls++; return stop }); err != stop || calls != 1 {
+			t.Errorf("fn error: %v after %d calls", err, calls)
+		}
+		// A cancelled context ends the scan.
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := s.AppendCreated(cctx, t0, t0.Add(time.Hour), 2, nil, nil); err == nil {
+			t.Error("a cancelled scan returned no error")
 		}
 		// An empty range and a range with nothing in it.
 		for _, r := range [][2]time.Time{{t0, t0}, {t0.Add(-time.Hour), t0.Add(-time.Minute)}} {

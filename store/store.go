@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -234,9 +235,17 @@ func msTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return time.Time{}
+	n, ok := int64(0), len(s) <= 18
+	for i := 0; ok && i < len(s); i++ { // the usual form: digits only
+		c := s[i]
+		ok = c >= '0' && c <= '9'
+		n = n*10 + int64(c-'0')
+	}
+	if !ok {
+		var err error
+		if n, err = strconv.ParseInt(s, 10, 64); err != nil {
+			return time.Time{}
+		}
 	}
 	return time.UnixMilli(n).UTC()
 }
@@ -526,17 +535,62 @@ func (s *Store) SetCursor(ctx context.Context, p tanggap.Platform, account, curs
 }
 
 // ScanCreated calls fn with batches of the items whose platform time is in
-// [from, to), oldest first (ties by id), reading about batch items per
-// round trip. It reads each item's packed report row (one field, kept by
-// the Lua scripts), so the items it gives carry the fields reports use,
-// not the classifier's features nor every deadline of Deadlines (only
-// FirstResponse and Resolution).
-//
-// The range is read in windows of platform time sized from its count to
-// hold about batch items each. A window's ids come without their scores
-// (formatting scores is most of the cost of a range in Redis): the next
-// window's ids are asked for in the same round trip as this window's rows.
+// [from, to), oldest first (ties by id), about batch items each. It reads
+// each item's packed report row (one field, kept by the Lua scripts), so
+// the items it gives carry the fields reports use, not the classifier's
+// features nor every deadline of Deadlines (only FirstResponse and
+// Resolution). fn may keep a batch.
 func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error {
+	dec := itemDecoder{slab: 256}
+	return s.scanWindows(ctx, from, to, batch, func(w *rowWindow) error {
+		its, err := s.decodeRows(ctx, &dec, w.ids, w.rows)
+		if err != nil || len(its) == 0 {
+			return err
+		}
+		return fn(its)
+	})
+}
+
+// AppendCreated appends to dst the items whose platform time is in [from,
+// to) and for which keep (when not nil) is true, oldest first (ties by id),
+// reading them as ScanCreated does, about batch per window. Each row is
+// decoded straight into its place in dst, which grows once to the size of
+// the range: no batch is allocated nor copied.
+func (s *Store) AppendCreated(ctx context.Context, from, to time.Time, batch int64, dst []tanggap.Item,
+	keep func(*tanggap.Item) bool) ([]tanggap.Item, error) {
+	dec := itemDecoder{slab: 1024}
+	grown := false
+	err := s.scanWindows(ctx, from, to, batch, func(w *rowWindow) error {
+		if !grown {
+			dst, grown = slices.Grow(dst, int(w.total)), true
+		}
+		var err error
+		dst, err = s.appendRows(ctx, &dec, dst, w.ids, w.rows, keep)
+		return err
+	})
+	return dst, err
+}
+
+// scanAhead is how many windows a scan reads ahead of the one it decodes,
+// each on its own connection, so that Redis, the network and the decoding
+// work at the same time.
+const scanAhead = 3
+
+// rowWindow is one time window of a scan: its ids and the replies of the
+// reads of their packed rows.
+type rowWindow struct {
+	total int64 // items in the whole range when the scan started
+	ids   []string
+	rows  []*redis.StringCmd
+	err   error
+	done  chan struct{}
+}
+
+// scanWindows reads [from, to) in time windows sized from its count to hold
+// about batch items each, up to scanAhead windows ahead, and calls each
+// with every window in order. A window's ids come without their scores
+// (formatting scores is most of the cost of a range in Redis).
+func (s *Store) scanWindows(ctx context.Context, from, to time.Time, batch int64, each func(w *rowWindow) error) error {
 	if batch <= 0 {
 		batch = 1000
 	}
@@ -545,9 +599,6 @@ func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64
 		return nil
 	}
 	key := s.k.items()
-	window := func(a, b int64) *redis.ZRangeBy {
-		return &redis.ZRangeBy{Min: strconv.FormatInt(a, 10), Max: "(" + strconv.FormatInt(b, 10)}
-	}
 	n, err := s.rdb.ZCount(ctx, key, strconv.FormatInt(lo, 10), "("+strconv.FormatInt(hi, 10)).Result()
 	if err != nil {
 		return unavailable(err, "scan items")
@@ -557,46 +608,55 @@ func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64
 	}
 	windows := (n + batch - 1) / batch
 	step := max((hi-lo+windows-1)/windows, 1)
-	b := min(lo+step, hi)
-	ids, err := s.rdb.ZRangeByScore(ctx, key, window(lo, b)).Result()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	queue := make(chan *rowWindow, scanAhead)
+	go func() {
+		defer close(queue)
+		for a := lo; a < hi; a += step {
+			w := &rowWindow{total: n, done: make(chan struct{})}
+			select {
+			case queue <- w:
+			case <-ctx.Done():
+				return
+			}
+			go s.fetchWindow(ctx, w, key, a, min(a+step, hi))
+		}
+	}()
+	for w := range queue {
+		<-w.done
+		err := w.err
+		if err == nil {
+			err = each(w)
+		}
+		if err != nil {
+			cancel()
+			for w := range queue { // let the reads in flight end
+				<-w.done
+			}
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+func (s *Store) fetchWindow(ctx context.Context, w *rowWindow, key string, a, b int64) {
+	defer close(w.done)
+	ids, err := s.rdb.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: strconv.FormatInt(a, 10), Max: "(" + strconv.FormatInt(b, 10)}).Result()
 	if err != nil {
-		return unavailable(err, "scan items")
+		w.err = unavailable(err, "scan items")
+		return
 	}
-	dec := itemDecoder{slab: 256}
-	for {
-		// A window may hold more than batch items (platform times are not
-		// spread evenly): its rows are then read batch at a time, and the
-		// next window's ids come with the last part.
-		var next *redis.StringSliceCmd
-		for {
-			part := ids[:min(int64(len(ids)), batch)]
-			ids = ids[len(part):]
-			pipe := s.rdb.Pipeline()
-			rows := s.queueRows(ctx, pipe, part)
-			if len(ids) == 0 && b < hi {
-				next = pipe.ZRangeByScore(ctx, key, window(b, min(b+step, hi)))
-			}
-			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-				return unavailable(err, "scan rows")
-			}
-			its, err := s.decodeRows(ctx, &dec, part, rows)
-			if err != nil {
-				return err
-			}
-			if len(its) > 0 {
-				if err := fn(its); err != nil {
-					return err
-				}
-			}
-			if len(ids) == 0 {
-				break
-			}
-		}
-		if next == nil {
-			return nil
-		}
-		ids, b = next.Val(), min(b+step, hi)
+	if len(ids) == 0 {
+		return
 	}
+	pipe := s.rdb.Pipeline()
+	rows := s.queueRows(ctx, pipe, ids)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		w.err = unavailable(err, "scan rows")
+		return
+	}
+	w.ids, w.rows = ids, rows
 }
 
 // repFields must list the fields in the order of REP_FIELDS in
@@ -724,6 +784,40 @@ func (s *Store) decodeRows(ctx context.Context, d *itemDecoder, ids []string, cm
 		out = out[:k]
 	}
 	return out, nil
+}
+
+// appendRows decodes the replies of queueRows in the order of ids straight
+// into new elements of dst, dropping those keep refuses, reading the whole
+// hash of an item written before rows were kept and skipping items that
+// vanished.
+func (s *Store) appendRows(ctx context.Context, d *itemDecoder, dst []tanggap.Item, ids []string, cmds []*redis.StringCmd,
+	keep func(*tanggap.Item) bool) ([]tanggap.Item, error) {
+	for i, c := range cmds {
+		raw, err := c.Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return dst, unavailable(err, "scan rows")
+		}
+		if len(dst) == cap(dst) {
+			dst = slices.Grow(dst, len(ids)-i)
+		}
+		dst = dst[:len(dst)+1] // decodeRow zeroes the element
+		it := &dst[len(dst)-1]
+		if err != nil || !decodeRow(raw, d, it) {
+			hashes, err := s.hashes(ctx, ids[i:i+1])
+			if err != nil {
+				return dst[:len(dst)-1], err
+			}
+			if len(hashes[0]) == 0 { // vanished
+				dst = dst[:len(dst)-1]
+				continue
+			}
+			*it = *decodeItem(hashes[0])
+		}
+		if keep != nil && !keep(it) {
+			dst = dst[:len(dst)-1]
+		}
+	}
+	return dst, nil
 }
 
 // packed loads items by their report rows, in the order of ids, falling

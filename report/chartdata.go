@@ -23,18 +23,16 @@ const (
 type chartAcc struct {
 	period Period
 	weeks  []time.Time
-	weekly map[string][]int
 	frb    []time.Duration
 	fr     []int
 	unans  int
 	agingB []float64
 	aging  [][3]int
-	topics map[string]int
 	kec    map[string]int
 }
 
 func newChartAcc(p Period, loc *time.Location) *chartAcc {
-	c := &chartAcc{period: p, weekly: map[string][]int{}, topics: map[string]int{}, kec: map[string]int{},
+	c := &chartAcc{period: p, kec: map[string]int{},
 		frb:    []time.Duration{time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 48 * time.Hour, 72 * time.Hour},
 		agingB: []float64{1, 3, 5, 10, 14}}
 	c.fr = make([]int, len(c.frb)+1)
@@ -79,17 +77,8 @@ func (c *chartAcc) add(f *facts) {
 	if !f.received {
 		return
 	}
-	if w := c.week(it.CreatedAt); w >= 0 {
-		s := c.weekly[it.OPD]
-		if s == nil {
-			s = make([]int, len(c.weeks))
-			c.weekly[it.OPD] = s
-		}
-		s[w]++
-	}
-	if it.Topic != "" {
-		c.topics[it.Topic]++
-	}
+	// Weekly counts per OPD and topics are the rows' (acc.weekly, the total
+	// row's topics).
 	if it.Kecamatan != "" {
 		c.kec[it.Kecamatan]++
 	}
@@ -104,17 +93,22 @@ func (c *chartAcc) add(f *facts) {
 	}
 }
 
-func (c *chartAcc) finish(accs map[string]*acc) ChartData {
+func (c *chartAcc) finish(accs map[string]*acc, topics map[string]int) ChartData {
 	cd := ChartData{Weeks: c.weeks, FRBounds: c.frb, FRBuckets: c.fr, FRUnanswered: c.unans, AgingBounds: c.agingB, Aging: c.aging,
-		Topics: topCounts(c.topics, topTopics), Kecamatan: topCounts(c.kec, topKecamatan)}
+		Topics: topCounts(topics, topTopics), Kecamatan: topCounts(c.kec, topKecamatan)}
 	type tot struct {
 		code string
 		n    int
 	}
 	var tots []tot
-	for code, s := range c.weekly {
+	weekly := map[string][]int{}
+	for code, a := range accs {
+		if a == nil || a.weekly == nil {
+			continue
+		}
+		weekly[code] = a.weekly
 		n := 0
-		for _, v := range s {
+		for _, v := range a.weekly {
 			n += v
 		}
 		tots = append(tots, tot{code, n})
@@ -134,13 +128,13 @@ func (c *chartAcc) finish(accs map[string]*acc) ChartData {
 			} else if ok && a.row.Name != "" {
 				label = a.row.Name
 			}
-			cd.WeeklySeries = append(cd.WeeklySeries, Series{OPD: t.code, Label: label, Counts: c.weekly[t.code]})
+			cd.WeeklySeries = append(cd.WeeklySeries, Series{OPD: t.code, Label: label, Counts: weekly[t.code]})
 			continue
 		}
 		if rest == nil {
 			rest = make([]int, len(c.weeks))
 		}
-		for w, v := range c.weekly[t.code] {
+		for w, v := range weekly[t.code] {
 			rest[w] += v
 		}
 	}

@@ -79,6 +79,9 @@ type Data struct {
 	// and every item open now whatever its platform time (for "overdue now"
 	// and "oldest open"). An item may appear in both Items and Others.
 	Others []tanggap.Item
+
+	// distinct is set by Load: no id repeats within Items.
+	distinct bool
 }
 
 // DefaultLookback is how far before the period Load looks for items that
@@ -102,7 +105,7 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	if lookback <= 0 {
 		lookback = DefaultLookback
 	}
-	d := &Data{Period: p, Scope: sc}
+	d := &Data{Period: p, Scope: sc, distinct: true}
 	in := sc.matcher()
 	keep := func(it *tanggap.Item) bool { return Counted(it) && in(it.OPD) }
 	var err error

@@ -142,3 +142,54 @@ func TestLoadOrder(t *testing.T) {
 		t.Errorf("parallel scan differs (-sequential +parallel):\n%s", diff)
 	}
 }
+
+// Data from Load lets Build and BuildRegister skip remembering every id of
+// Items; the report must be the one of the same data without that
+// knowledge, duplicates between Items and Others included.
+func TestBuildLoadedDataAsPlainData(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := cfg.Location()
+	now := time.Date(2026, time.April, 1, 9, 0, 0, 0, loc)
+	p := report.Month(2026, time.March, loc)
+	st, _ := reporttest.Store(t, func() time.Time { return now })
+	var codes []string
+	sc := report.Scope{Unrouted: true, Other: true}
+	for _, o := range cfg.OPDs {
+		codes = append(codes, o.Code)
+		sc.OPDs = append(sc.OPDs, report.OPD{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev})
+	}
+	if err := reporttest.Seed(ctx, st, clocks, reporttest.Options{N: 400, Period: p, OPDs: codes, Now: now, Seed: 2, Workers: 4}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := report.Load(ctx, st, p, sc, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(d.Items); i += 7 { // in both: counted once
+		d.Others = append(d.Others, d.Items[i])
+	}
+	plain := &report.Data{Period: d.Period, Scope: d.Scope, Items: d.Items, Others: d.Others}
+	opt := report.Options{Calendar: clocks.Calendar(), Now: now, FirstResponseTarget: cfg.Clocks.FirstResponse.D()}
+	got, want := report.Build(d, opt), report.Build(plain, opt)
+	if diff := cmp.Diff(want.Rows, got.Rows); diff != "" {
+		t.Errorf("rows (-plain +loaded):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.Charts, got.Charts); diff != "" {
+		t.Errorf("charts (-plain +loaded):\n%s", diff)
+	}
+	if want.Total.Received != 400 {
+		t.Errorf("received %d, want 400", want.Total.Received)
+	}
+	ro := report.RegisterOptions{Lang: "id"}
+	if diff := cmp.Diff(want.BuildRegister(plain, ro), got.BuildRegister(d, ro)); diff != "" {
+		t.Errorf("register (-plain +loaded):\n%s", diff)
+	}
+}

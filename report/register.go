@@ -73,14 +73,22 @@ func (r *Report) BuildRegister(d *Data, opt RegisterOptions) *Register {
 		names[o.Code] = o.Name
 	}
 	items := make([]*tanggap.Item, 0, len(d.Items))
-	seen := make(map[string]bool, len(d.Items))
+	var seen map[string]bool // Load's Items hold distinct ids
+	if !d.distinct {
+		seen = make(map[string]bool, len(d.Items))
+	}
 	in := d.Scope.matcher()
 	for i := range d.Items {
 		it := &d.Items[i]
 		if !seen[it.ID] && Counted(it) && in(it.OPD) && d.Period.Contains(it.CreatedAt) {
-			seen[it.ID] = true
+			if seen != nil {
+				seen[it.ID] = true
+			}
 			items = append(items, it)
 		}
+	}
+	if r.clock == nil {
+		r.clock = newWorkClock(r.cal, d.Period.From, r.Now.AddDate(1, 0, 0))
 	}
 	byT0 := func(a, b *tanggap.Item) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
@@ -156,10 +164,10 @@ func (r *Report) registerRow(row *RegisterRow, it *tanggap.Item, lb *labels, opt
 	switch {
 	case it.Status.Open() && !it.Deadline.IsZero():
 		row.Deadline = it.Deadline
-		row.HKLeft, row.HasHKLeft = r.cal.WorkingDaysBetween(r.Now, it.Deadline), true
+		row.HKLeft, row.HasHKLeft = r.clock.Days(r.Now, it.Deadline), true
 	case it.ResolvedAt != nil && !it.Deadlines.Resolution.IsZero():
 		row.Deadline = it.Deadlines.Resolution
-		row.HKLeft, row.HasHKLeft = r.cal.WorkingDaysBetween(*it.ResolvedAt, it.Deadlines.Resolution), true
+		row.HKLeft, row.HasHKLeft = r.clock.Days(*it.ResolvedAt, it.Deadlines.Resolution), true
 	}
 	if row.HasHKLeft {
 		row.HKLeft = math.Round(row.HKLeft*100) / 100

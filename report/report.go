@@ -155,8 +155,9 @@ type Report struct {
 	OfficeEnd       string
 	Lookback        time.Duration
 
-	loc *time.Location
-	cal *calendar.Calendar
+	loc   *time.Location
+	cal   *calendar.Calendar
+	clock *workClock // office time, for the register's HK left
 }
 
 // Location is the report's time zone (Asia/Jakarta).
@@ -213,6 +214,8 @@ type facts struct {
 	ageHK      float64
 	carry      bool
 	deadlineSt tanggap.DeadlineState
+	topic      int // index of the item's topic in builder.topicNames; -1 for none
+	week       int // index of the week of T0 in the chart's weeks; -1 outside
 }
 
 // OpenAt reports whether a counted item was open at t: received before t,
@@ -245,22 +248,24 @@ func FirstResponseDeadline(it *tanggap.Item, target time.Duration) time.Time {
 }
 
 func (b *builder) facts(it *tanggap.Item, received bool) facts {
-	f := facts{it: it, received: received}
-	cal, now := b.opt.Calendar, b.opt.Now
+	f := facts{it: it, received: received, topic: -1, week: -1}
+	now := b.opt.Now
 	if received {
+		f.topic = b.topic(it.Topic)
+		f.week = b.chart.week(it.CreatedAt)
 		f.need = it.Status != tanggap.StatusNotComplaint
 		if f.need {
 			if it.FirstResponseAt != nil {
 				f.answered = true
 				f.frClock = max(it.FirstResponseAt.Sub(it.CreatedAt), 0)
-				f.frWork = max(cal.WorkingHoursBetween(it.CreatedAt, *it.FirstResponseAt), 0)
+				f.frWork = max(b.clock.Hours(it.CreatedAt, *it.FirstResponseAt), 0)
 				f.inTarget = !it.FirstResponseAt.After(FirstResponseDeadline(it, b.opt.FirstResponseTarget))
 			} else {
 				f.pending = now.Before(FirstResponseDeadline(it, b.opt.FirstResponseTarget))
 			}
 			if it.ResolvedAt != nil {
 				f.resolved = true
-				f.resHK = max(cal.WorkingDaysBetween(it.CreatedAt, *it.ResolvedAt), 0)
+				f.resHK = max(b.clock.Days(it.CreatedAt, *it.ResolvedAt), 0)
 			}
 		}
 	}
@@ -268,32 +273,76 @@ func (b *builder) facts(it *tanggap.Item, received bool) facts {
 		f.openNow = true
 		f.deadlineSt = it.StateAt(now)
 		f.overdue = f.deadlineSt == tanggap.Overdue
-		f.ageHK = max(cal.WorkingDaysBetween(it.CreatedAt, now), 0)
+		f.ageHK = max(b.clock.Days(it.CreatedAt, now), 0)
 	}
 	f.carry = OpenAt(it, b.p.From)
 	return f
 }
 
 type builder struct {
-	opt Options
-	p   Period
+	opt   Options
+	p     Period
+	clock *workClock
+	chart *chartAcc
+	// topicIndex numbers the topics met; topicNames[i] is topic i.
+	topicIndex map[string]int
+	topicNames []string
 }
 
-// acc accumulates one row.
+// topic numbers a topic ("" is -1).
+func (b *builder) topic(t string) int {
+	if t == "" {
+		return -1
+	}
+	i, ok := b.topicIndex[t]
+	if !ok {
+		i = len(b.topicNames)
+		b.topicIndex[t] = i
+		b.topicNames = append(b.topicNames, t)
+	}
+	return i
+}
+
+// acc accumulates one row. Counts are kept in slices indexed like
+// tanggap.Statuses, tanggap.Platforms and the builder's topics, with maps
+// for codes outside those lists, and become the row's maps and tops in
+// finish.
 type acc struct {
-	row       Row
-	frc, frw  []time.Duration
-	resSum    float64
-	platforms map[tanggap.Platform]int
-	topics    map[string]int
+	row      Row
+	frc, frw []time.Duration
+	resSum   float64
+	status   []int
+	statusX  map[tanggap.Status]int
+	plat     []int
+	platX    map[tanggap.Platform]int
+	topics   []int
+	weekly   []int // received per week of the chart; nil when none
 }
 
 func newAcc(code, name, abbrev string) *acc {
-	return &acc{row: Row{OPD: code, Name: name, Abbrev: abbrev, ByStatus: map[tanggap.Status]int{}},
-		platforms: map[tanggap.Platform]int{}, topics: map[string]int{}}
+	return &acc{row: Row{OPD: code, Name: name, Abbrev: abbrev}, status: make([]int, len(tanggap.Statuses)),
+		plat: make([]int, len(tanggap.Platforms))}
 }
 
-func (a *acc) add(f *facts) {
+func statusIndex(st tanggap.Status) int {
+	for i, s := range tanggap.Statuses {
+		if s == st {
+			return i
+		}
+	}
+	return -1
+}
+
+func platformIndex(p tanggap.Platform) int {
+	for i, q := range tanggap.Platforms {
+		if q == p {
+			return i
+		}
+	}
+	return -1
+}
+
+func (a *acc) add(f *facts, weeks int) {
 	r := &a.row
 	if f.carry {
 		r.CarryOver++
@@ -309,10 +358,33 @@ func (a *acc) add(f *facts) {
 		return
 	}
 	r.Received++
-	r.ByStatus[f.it.Status]++
-	a.platforms[f.it.Platform]++
-	if f.it.Topic != "" {
-		a.topics[f.it.Topic]++
+	if i := statusIndex(f.it.Status); i >= 0 {
+		a.status[i]++
+	} else {
+		if a.statusX == nil {
+			a.statusX = map[tanggap.Status]int{}
+		}
+		a.statusX[f.it.Status]++
+	}
+	if i := platformIndex(f.it.Platform); i >= 0 {
+		a.plat[i]++
+	} else {
+		if a.platX == nil {
+			a.platX = map[tanggap.Platform]int{}
+		}
+		a.platX[f.it.Platform]++
+	}
+	if f.topic >= 0 {
+		if f.topic >= len(a.topics) {
+			a.topics = append(a.topics, make([]int, f.topic+1-len(a.topics))...)
+		}
+		a.topics[f.topic]++
+	}
+	if f.week >= 0 {
+		if a.weekly == nil {
+			a.weekly = make([]int, weeks)
+		}
+		a.weekly[f.week]++
 	}
 	if !f.need {
 		r.Archived++
@@ -337,27 +409,47 @@ func (a *acc) add(f *facts) {
 	}
 }
 
-func (a *acc) finish() Row {
+func (a *acc) finish(topicNames []string) Row {
 	r := a.row
 	r.FirstResponse = summarize(a.frc)
 	r.FirstResponseWork = summarize(a.frw)
 	if r.ResolvedN > 0 {
 		r.ResolutionHK = a.resSum / float64(r.ResolvedN)
 	}
-	for _, p := range tanggap.Platforms {
-		if n := a.platforms[p]; n > r.TopPlatformN {
+	r.ByStatus = make(map[tanggap.Status]int, len(a.status)+len(a.statusX))
+	for i, n := range a.status {
+		if n > 0 {
+			r.ByStatus[tanggap.Statuses[i]] = n
+		}
+	}
+	for st, n := range a.statusX {
+		r.ByStatus[st] = n
+	}
+	for i, p := range tanggap.Platforms {
+		if n := a.plat[i]; n > r.TopPlatformN {
 			r.TopPlatform, r.TopPlatformN = p, n
 		}
 	}
-	for p, n := range a.platforms { // platforms outside the known list
+	for p, n := range a.platX { // platforms outside the known list
 		if n > r.TopPlatformN {
 			r.TopPlatform, r.TopPlatformN = p, n
 		}
 	}
-	if t := topCounts(a.topics, 1); len(t) > 0 {
+	if t := topCounts(a.topicCounts(topicNames), 1); len(t) > 0 {
 		r.TopTopic, r.TopTopicN = t[0].Label, t[0].N
 	}
 	return r
+}
+
+// topicCounts are the row's received complaints per topic.
+func (a *acc) topicCounts(topicNames []string) map[string]int {
+	m := make(map[string]int, len(a.topics))
+	for i, n := range a.topics {
+		if n > 0 {
+			m[topicNames[i]] = n
+		}
+	}
+	return m
 }
 
 // summarize computes the mean, median and nearest-rank p90 of ds (sorted in
@@ -413,14 +505,23 @@ func topCounts(m map[string]int, n int) []Count {
 // Build computes the report of d.
 func Build(d *Data, opt Options) *Report {
 	opt.defaults()
-	b := &builder{opt: opt, p: d.Period}
 	cal := opt.Calendar
 	loc := cal.Location()
 	co := cal.Options()
 	rep := &Report{Period: d.Period, Now: opt.Now, Scope: d.Scope, MinSample: opt.MinSample, Target: opt.FirstResponseTarget,
 		CalendarVersion: cal.Version(), CutiNonworking: cal.CutiBersamaIsNonworking(), OfficeStart: co.OfficeStart, OfficeEnd: co.OfficeEnd,
 		Lookback: opt.Lookback, loc: loc, cal: cal}
+	// The office-time table covers the instants a report meets: T0 since
+	// the lookback, answers and resolutions, deadlines up to a year on.
+	until := d.Period.To
+	if opt.Now.After(until) {
+		until = opt.Now
+	}
+	rep.clock = newWorkClock(cal, d.Period.From.Add(-opt.Lookback), until.AddDate(1, 0, 0))
+	b := &builder{opt: opt, p: d.Period, clock: rep.clock, chart: newChartAcc(d.Period, loc), topicIndex: map[string]int{}}
 
+	// accs holds the row of every OPD slot met; nil for a slot outside the
+	// scope, so that each item costs one lookup.
 	accs := map[string]*acc{}
 	var order []string
 	for _, o := range d.Scope.OPDs {
@@ -433,50 +534,54 @@ func Build(d *Data, opt Options) *Report {
 		accs[""] = newAcc("", "", "")
 	}
 	total := newAcc(Total, "", "")
-	cd := newChartAcc(d.Period, loc)
-
-	seen := make(map[string]bool, len(d.Items)+len(d.Others))
 	in := d.Scope.matcher()
-	visit := func(it *tanggap.Item, received bool) {
-		if seen[it.ID] || !Counted(it) || !in(it.OPD) {
+	weeks := len(b.chart.weeks)
+
+	seen := newSeen(d)
+	visit := func(it *tanggap.Item, received, other bool) {
+		if !Counted(it) {
 			return
 		}
-		seen[it.ID] = true
-		f := b.facts(it, received)
 		a, ok := accs[it.OPD]
 		if !ok {
-			a = newAcc(it.OPD, it.OPD, "")
+			if in(it.OPD) {
+				a = newAcc(it.OPD, it.OPD, "")
+			}
 			accs[it.OPD] = a
 		}
-		a.add(&f)
-		total.add(&f)
-		cd.add(&f)
+		if a == nil || seen.visited(it.ID, other) {
+			return
+		}
+		f := b.facts(it, received)
+		a.add(&f, weeks)
+		total.add(&f, weeks)
+		b.chart.add(&f)
 	}
 	for i := range d.Items {
-		visit(&d.Items[i], d.Period.Contains(d.Items[i].CreatedAt))
+		visit(&d.Items[i], d.Period.Contains(d.Items[i].CreatedAt), false)
 	}
 	for i := range d.Others {
-		visit(&d.Others[i], d.Period.Contains(d.Others[i].CreatedAt))
+		visit(&d.Others[i], d.Period.Contains(d.Others[i].CreatedAt), true)
 	}
 
 	// Recap rows: the scope's OPDs, the unrouted row, other codes by code.
 	for _, code := range order {
-		rep.Rows = append(rep.Rows, accs[code].finish())
+		rep.Rows = append(rep.Rows, accs[code].finish(b.topicNames))
 	}
-	if a, ok := accs[""]; ok {
-		rep.Rows = append(rep.Rows, a.finish())
+	if a := accs[""]; a != nil {
+		rep.Rows = append(rep.Rows, a.finish(b.topicNames))
 	}
 	var extra []string
-	for code := range accs {
-		if code != "" && !slices.Contains(order, code) {
+	for code, a := range accs {
+		if a != nil && code != "" && !slices.Contains(order, code) {
 			extra = append(extra, code)
 		}
 	}
 	slices.Sort(extra)
 	for _, code := range extra {
-		rep.Rows = append(rep.Rows, accs[code].finish())
+		rep.Rows = append(rep.Rows, accs[code].finish(b.topicNames))
 	}
-	rep.Total = total.finish()
+	rep.Total = total.finish(b.topicNames)
 
 	// League: OPD rows only (not the unrouted row nor unknown codes).
 	for _, r := range rep.Rows[:len(order)] {
@@ -490,8 +595,51 @@ func Build(d *Data, opt Options) *Report {
 	for i := range rep.Rows {
 		rep.Rows[i].Rank = ranks[rep.Rows[i].OPD]
 	}
-	rep.Charts = cd.finish(accs)
+	rep.Charts = b.chart.finish(accs, total.topicCounts(b.topicNames))
 	return rep
+}
+
+// seenIDs tells whether an item was visited before (an item may be in both
+// Items and Others, or twice in one of them). Data from Load has distinct
+// ids within Items, so only the ids of Others are remembered then, and an
+// item of Items is looked up among them.
+type seenIDs struct {
+	all    map[string]bool // every id visited, when Items may repeat ids
+	others map[string]bool // ids of Others (Load's data): true once visited
+}
+
+func newSeen(d *Data) *seenIDs {
+	if !d.distinct {
+		return &seenIDs{all: make(map[string]bool, len(d.Items)+len(d.Others))}
+	}
+	s := &seenIDs{others: make(map[string]bool, len(d.Others))}
+	for i := range d.Others {
+		s.others[d.Others[i].ID] = false
+	}
+	return s
+}
+
+// visited reports whether id was visited before, and remembers it.
+func (s *seenIDs) visited(id string, other bool) bool {
+	if s.all != nil {
+		if s.all[id] {
+			return true
+		}
+		s.all[id] = true
+		return false
+	}
+	if len(s.others) == 0 {
+		return false
+	}
+	v, ok := s.others[id]
+	if !ok {
+		return false // an item of Items that is not in Others
+	}
+	if v {
+		return true
+	}
+	s.others[id] = true
+	return false
 }
 
 // rank orders league rows: those with at least min received first, by %

@@ -1,0 +1,54 @@
+package report
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/tanggap/tanggap/calendar"
+)
+
+// workClock gives the calendar's answer for instants inside its table,
+// around it and far outside it, at office-hour and day boundaries, for
+// several office hours and both cuti bersama settings.
+func TestWorkClockMatchesCalendar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, opt := range []calendar.Options{
+		calendar.DefaultOptions(),
+		{CutiBersamaIsNonworking: false, OfficeStart: "07:30", OfficeEnd: "15:45"},
+		{CutiBersamaIsNonworking: true, OfficeStart: "00:00", OfficeEnd: "23:59"},
+	} {
+		cal, err := calendar.Default(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc := cal.Location()
+		from := time.Date(2026, 1, 1, 0, 0, 0, 0, loc)
+		to := time.Date(2026, 12, 31, 23, 0, 0, 0, loc)
+		w := newWorkClock(cal, from, to)
+		if len(w.days) < 365 {
+			t.Fatalf("%+v: table of %d days", opt, len(w.days))
+		}
+		var points []time.Time
+		for d := from.AddDate(0, 0, -3); d.Before(to.AddDate(0, 0, 3)); d = d.AddDate(0, 0, 1) {
+			for _, hm := range [][2]int{{0, 0}, {7, 30}, {8, 0}, {12, 0}, {15, 45}, {16, 0}, {23, 59}} {
+				at := time.Date(d.Year(), d.Month(), d.Day(), hm[0], hm[1], 0, 0, loc)
+				points = append(points, at, at.Add(-time.Nanosecond), at.Add(time.Millisecond))
+			}
+		}
+		points = append(points, time.Date(1999, 5, 5, 10, 0, 0, 0, loc), time.Date(2030, 5, 5, 10, 0, 0, 0, loc), time.Time{})
+		span := to.Sub(from) + 20*24*time.Hour
+		for range 3000 {
+			points = append(points, from.Add(-10*24*time.Hour+time.Duration(rng.Int64N(int64(span)))))
+		}
+		for range 200_000 {
+			a, b := points[rng.IntN(len(points))], points[rng.IntN(len(points))]
+			if got, want := w.Hours(a, b), cal.WorkingHoursBetween(a, b); got != want {
+				t.Fatalf("%+v: Hours(%v, %v) = %v, want %v", opt, a, b, got, want)
+			}
+			if got, want := w.Days(a, b), cal.WorkingDaysBetween(a, b); got != want {
+				t.Fatalf("%+v: Days(%v, %v) = %v, want %v", opt, a, b, got, want)
+			}
+		}
+	}
+}

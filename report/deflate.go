@@ -129,6 +129,7 @@ func (d *parallelDeflate) dispatch(final bool) {
 	d.queue <- c
 	go func() {
 		defer close(c.ready)
+		c.out.Grow(len(c.in)/4 + 1024) // XML compresses to about a seventh
 		fw := flateWriters.Get().(*flate.Writer)
 		fw.Reset(&c.out)
 		_, err := fw.Write(c.in)

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -94,15 +95,37 @@ func (z *spliceZip) Close() error {
 }
 
 // sheetWriter appends rows of cells as excelize's StreamWriter.SetRow
-// writes them, flushing to w in large writes.
+// writes them.
 type sheetWriter struct {
-	w   io.Writer
 	b   []byte
 	row []byte // the current row number, in digits
-	err error
 }
 
-const sheetFlush = 256 << 10
+var sheetBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2<<20)
+	return &b
+}}
+
+func getSheetBuf() []byte { return (*sheetBufs.Get().(*[]byte))[:0] }
+
+func putSheetBuf(b []byte) {
+	b = b[:0]
+	sheetBufs.Put(&b)
+}
+
+// cellFmt is the fixed text of the cells of one column and style:
+// `<c r="<column>` before the row number and `" s="<style>"` after it.
+type cellFmt struct {
+	pre, post string
+}
+
+func newCellFmt(col string, style int) cellFmt {
+	f := cellFmt{pre: `<c r="` + col, post: `"`}
+	if style != 0 {
+		f.post += ` s="` + strconv.Itoa(style) + `"`
+	}
+	return f
+}
 
 func (s *sheetWriter) startRow(r int) {
 	s.row = strconv.AppendInt(s.row[:0], int64(r), 10)
@@ -111,31 +134,13 @@ func (s *sheetWriter) startRow(r int) {
 	s.b = append(s.b, `">`...)
 }
 
-func (s *sheetWriter) endRow() {
-	s.b = append(s.b, `</row>`...)
-	if len(s.b) >= sheetFlush {
-		s.flush()
-	}
-}
-
-func (s *sheetWriter) flush() {
-	if s.err == nil && len(s.b) > 0 {
-		_, s.err = s.w.Write(s.b)
-	}
-	s.b = s.b[:0]
-}
+func (s *sheetWriter) endRow() { s.b = append(s.b, `</row>`...) }
 
 // cellStart writes <c r="<col><row>"[ s="style"][ t="typ"]>.
-func (s *sheetWriter) cellStart(col string, style int, typ string) {
-	s.b = append(s.b, `<c r="`...)
-	s.b = append(s.b, col...)
+func (s *sheetWriter) cellStart(f *cellFmt, typ string) {
+	s.b = append(s.b, f.pre...)
 	s.b = append(s.b, s.row...)
-	s.b = append(s.b, '"')
-	if style != 0 {
-		s.b = append(s.b, ` s="`...)
-		s.b = strconv.AppendInt(s.b, int64(style), 10)
-		s.b = append(s.b, '"')
-	}
+	s.b = append(s.b, f.post...)
 	if typ != "" {
 		s.b = append(s.b, ` t="`...)
 		s.b = append(s.b, typ...)
@@ -145,14 +150,14 @@ func (s *sheetWriter) cellStart(col string, style int, typ string) {
 }
 
 // empty is a cell with a style and no value.
-func (s *sheetWriter) empty(col string, style int) {
-	s.cellStart(col, style, "")
+func (s *sheetWriter) empty(f *cellFmt) {
+	s.cellStart(f, "")
 	s.b = append(s.b, `</c>`...)
 }
 
 // text is a string cell: an inline string, as excelize writes a Go string.
-func (s *sheetWriter) text(col string, style int, v string) {
-	s.cellStart(col, style, "inlineStr")
+func (s *sheetWriter) text(f *cellFmt, v string) {
+	s.cellStart(f, "inlineStr")
 	s.inline(v)
 	s.b = append(s.b, `</c>`...)
 }
@@ -179,12 +184,12 @@ func (s *sheetWriter) inline(v string) {
 }
 
 // number is a numeric cell as excelize writes a float64.
-func (s *sheetWriter) number(col string, style int, v float64) {
+func (s *sheetWriter) number(f *cellFmt, v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		s.text(col, style, fmt.Sprint(v))
+		s.text(f, fmt.Sprint(v))
 		return
 	}
-	s.cellStart(col, style, "")
+	s.cellStart(f, "")
 	s.b = append(s.b, `<v>`...)
 	s.b = append(s.b, formatCellFloat(v)...)
 	s.b = append(s.b, `</v></c>`...)
@@ -192,19 +197,19 @@ func (s *sheetWriter) number(col string, style int, v float64) {
 
 // when is a date-time cell as excelize writes a time.Time: the serial
 // number of the wall-clock time of t in its location.
-func (s *sheetWriter) when(col string, style int, t time.Time) {
+func (s *sheetWriter) when(f *cellFmt, t time.Time) {
 	_, offset := t.Zone()
 	t = t.Add(time.Duration(offset) * time.Second)
 	x := timeToExcelTime(t)
 	if x <= 0 { // before 1900: excelize writes the time as text
-		s.cellStart(col, style, "inlineStr")
+		s.cellStart(f, "inlineStr")
 		v := t.Format(time.RFC3339Nano)
 		s.b = append(s.b, `<is><t>`...)
 		s.b = append(s.b, v...)
 		s.b = append(s.b, `</t></is></c>`...)
 		return
 	}
-	s.cellStart(col, style, "")
+	s.cellStart(f, "")
 	s.b = append(s.b, `<v>`...)
 	s.b = strconv.AppendFloat(s.b, x, 'f', -1, 64)
 	s.b = append(s.b, `</v></c>`...)

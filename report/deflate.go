@@ -16,8 +16,9 @@ import (
 // compressor several times faster than the standard library's default
 // level, for files about a third larger.
 
-// deflateLevel is klauspost/compress's level: 1 and 2 are the fast ones.
-const deflateLevel = 2
+// deflateLevel is klauspost/compress's fastest level: on the register's
+// XML it takes about 15% less CPU than level 2 for a file 2.5% larger.
+const deflateLevel = 1
 
 // deflateChunk is how much of an entry one goroutine compresses at a time.
 const deflateChunk = 1 << 20

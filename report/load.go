@@ -11,8 +11,10 @@ import (
 type Source interface {
 	// AppendCreated appends to dst the items whose platform time is in
 	// [from, to) and for which keep is true, oldest first, reading about
-	// batch items per round trip.
-	AppendCreated(ctx context.Context, from, to time.Time, batch int64, dst []tanggap.Item, keep func(*tanggap.Item) bool) ([]tanggap.Item, error)
+	// batch items per round trip. With opd set it reads only the items that
+	// have been in that OPD (keep still sees each one's current OPD).
+	AppendCreated(ctx context.Context, opd string, from, to time.Time, batch int64, dst []tanggap.Item,
+		keep func(*tanggap.Item) bool) ([]tanggap.Item, error)
 	// OpenIDsOutside lists the open items of OPD slots ("" is the
 	// unrouted one) whose platform time is before from or at or after to.
 	OpenIDsOutside(ctx context.Context, slots []string, from, to time.Time) ([]string, error)
@@ -99,20 +101,15 @@ func Counted(it *tanggap.Item) bool {
 // lookback window before it, and every open item of the scope's slots.
 // lookback <= 0 means DefaultLookback.
 func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Duration) (*Data, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
 	if lookback <= 0 {
 		lookback = DefaultLookback
 	}
-	d := &Data{Period: p, Scope: sc, distinct: true}
-	in := sc.matcher()
-	keep := func(it *tanggap.Item) bool { return Counted(it) && in(it.OPD) }
-	var err error
-	if d.Items, err = src.AppendCreated(ctx, p.From, p.To, scanBatch, nil, keep); err != nil {
+	d, err := LoadPeriod(ctx, src, p, sc)
+	if err != nil {
 		return nil, err
 	}
-	if d.Others, err = src.AppendCreated(ctx, p.From.Add(-lookback), p.From, scanBatch, nil, keep); err != nil {
+	opd, keep := sc.source(), sc.keep()
+	if d.Others, err = src.AppendCreated(ctx, opd, p.From.Add(-lookback), p.From, scanBatch, nil, keep); err != nil {
 		return nil, err
 	}
 	// Open items outside both windows: older than the lookback, or received
@@ -142,6 +139,38 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 		}
 	}
 	return d, nil
+}
+
+// LoadPeriod reads the items of the period only: what the detail register
+// lists. Its Data has no Others, so a report built from it has no
+// carry-over and counts only the period's items as open now; the register
+// does not need them (see Header).
+func LoadPeriod(ctx context.Context, src Source, p Period, sc Scope) (*Data, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	d := &Data{Period: p, Scope: sc, distinct: true}
+	var err error
+	if d.Items, err = src.AppendCreated(ctx, sc.source(), p.From, p.To, scanBatch, nil, sc.keep()); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// source is the OPD whose items a scan of the scope may read alone: the
+// scope's only OPD when it has neither the unrouted items nor other codes;
+// "" (every item) otherwise.
+func (s Scope) source() string {
+	if len(s.OPDs) == 1 && !s.Unrouted && !s.Other {
+		return s.OPDs[0].Code
+	}
+	return ""
+}
+
+// keep selects the items of the scope a report counts.
+func (s Scope) keep() func(*tanggap.Item) bool {
+	in := s.matcher()
+	return func(it *tanggap.Item) bool { return Counted(it) && in(it.OPD) }
 }
 
 // scanBatch is how many items Load reads per round trip.

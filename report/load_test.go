@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"testing"
@@ -191,5 +192,67 @@ func TestBuildLoadedDataAsPlainData(t *testing.T) {
 	ro := report.RegisterOptions{Lang: "id"}
 	if diff := cmp.Diff(want.BuildRegister(plain, ro), got.BuildRegister(d, ro)); diff != "" {
 		t.Errorf("register (-plain +loaded):\n%s", diff)
+	}
+}
+
+// The register from LoadPeriod and Header (what the register exports use)
+// is the register of the whole report, and so are its files.
+func TestRegisterFromHeader(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := cfg.Location()
+	now := time.Date(2026, time.April, 1, 9, 0, 0, 0, loc)
+	st, _ := reporttest.Store(t, func() time.Time { return now })
+	var codes []string
+	sc := report.Scope{Unrouted: true, Other: true}
+	for _, o := range cfg.OPDs {
+		codes = append(codes, o.Code)
+		sc.OPDs = append(sc.OPDs, report.OPD{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev})
+	}
+	// February and March: the March register must not list February.
+	for i, m := range []time.Month{time.February, time.March} {
+		if err := reporttest.Seed(ctx, st, clocks, reporttest.Options{N: 150, Period: report.Month(2026, m, loc), OPDs: codes, Now: now,
+			Seed: uint64(10 + i), Workers: 4}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := report.Month(2026, time.March, loc)
+	opt := report.Options{Calendar: clocks.Calendar(), Now: now, FirstResponseTarget: cfg.Clocks.FirstResponse.D()}
+	for _, scope := range []report.Scope{sc, {OPDs: sc.OPDs[:1]}} {
+		full, err := report.Load(ctx, st, p, scope, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, err := report.LoadPeriod(ctx, st, p, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items.Others) != 0 || len(items.Items) != len(full.Items) || len(full.Items) == 0 {
+			t.Fatalf("LoadPeriod: %d items, %d others; Load: %d items", len(items.Items), len(items.Others), len(full.Items))
+		}
+		rep, head := report.Build(full, opt), report.Header(items, opt)
+		for _, ro := range []report.RegisterOptions{{Lang: "id"}, {Lang: "en", Unmask: true}} {
+			a, b := rep.BuildRegister(full, ro), head.BuildRegister(items, ro)
+			if diff := cmp.Diff(a, b); diff != "" {
+				t.Fatalf("register (-Build +Header):\n%s", diff)
+			}
+			var ca, cb bytes.Buffer
+			if err := report.WriteRegisterCSV(&ca, rep, a, report.CSVOptions{Lang: ro.Lang}); err != nil {
+				t.Fatal(err)
+			}
+			if err := report.WriteRegisterCSV(&cb, head, b, report.CSVOptions{Lang: ro.Lang}); err != nil {
+				t.Fatal(err)
+			}
+			if ca.String() != cb.String() {
+				t.Fatal("register CSV from Header differs")
+			}
+		}
 	}
 }

@@ -502,15 +502,17 @@ func topCounts(m map[string]int, n int) []Count {
 	return out
 }
 
-// Build computes the report of d.
-func Build(d *Data, opt Options) *Report {
+// Header is a report without figures: the period, the time of the data,
+// the scope, the calendar settings and the formulas, which is what the
+// detail register's exports print around their rows (BuildRegister needs
+// nothing more). Its Rows, League, Total and Charts are empty.
+func Header(d *Data, opt Options) *Report {
 	opt.defaults()
 	cal := opt.Calendar
-	loc := cal.Location()
 	co := cal.Options()
 	rep := &Report{Period: d.Period, Now: opt.Now, Scope: d.Scope, MinSample: opt.MinSample, Target: opt.FirstResponseTarget,
 		CalendarVersion: cal.Version(), CutiNonworking: cal.CutiBersamaIsNonworking(), OfficeStart: co.OfficeStart, OfficeEnd: co.OfficeEnd,
-		Lookback: opt.Lookback, loc: loc, cal: cal}
+		Lookback: opt.Lookback, loc: cal.Location(), cal: cal}
 	// The office-time table covers the instants a report meets: T0 since
 	// the lookback, answers and resolutions, deadlines up to a year on.
 	until := d.Period.To
@@ -518,6 +520,14 @@ func Build(d *Data, opt Options) *Report {
 		until = opt.Now
 	}
 	rep.clock = newWorkClock(cal, d.Period.From.Add(-opt.Lookback), until.AddDate(1, 0, 0))
+	return rep
+}
+
+// Build computes the report of d.
+func Build(d *Data, opt Options) *Report {
+	opt.defaults()
+	rep := Header(d, opt)
+	loc := rep.loc
 	b := &builder{opt: opt, p: d.Period, clock: rep.clock, chart: newChartAcc(d.Period, loc), topicIndex: map[string]int{}}
 
 	// accs holds the row of every OPD slot met; nil for a slot outside the

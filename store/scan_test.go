@@ -136,12 +136,12 @@ func TestScanCreatedOrderAndFallback(t *testing.T) {
 			// refuses dropped, whatever the window size.
 			head := []tanggap.Item{{ID: "x:head", Text: "aduan head"}}
 			odd := func(it *tanggap.Item) bool { n, _ := strconv.Atoi(strings.TrimPrefix(it.ID, "x:")); return n%2 == 1 }
-			all, err := s.AppendCreated(ctx, t0, t0.Add(time.Hour), batch, head, nil)
+			all, err := s.AppendCreated(ctx, "", t0, t0.Add(time.Hour), batch, head, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			check(fmt.Sprintf("AppendCreated batch %d", batch), all, append([]string{"x:head"}, want...))
-			some, err := s.AppendCreated(ctx, t0, t0.Add(time.Hour), batch, nil, odd)
+			some, err := s.AppendCreated(ctx, "", t0, t0.Add(time.Hour), batch, nil, odd)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +162,7 @@ func TestScanCreatedOrderAndFallback(t *testing.T) {
 		// A cancelled context ends the scan.
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := s.AppendCreated(cctx, t0, t0.Add(time.Hour), 2, nil, nil); err == nil {
+		if _, err := s.AppendCreated(cctx, "", t0, t0.Add(time.Hour), 2, nil, nil); err == nil {
 			t.Error("a cancelled scan returned no error")
 		}
 		// An empty range and a range with nothing in it.
@@ -226,6 +226,48 @@ func TestOpenIDsOutside(t *testing.T) {
 		}
 		if got, err := s.OpenIDsOutside(ctx, nil, from, to); err != nil || len(got) != 0 {
 			t.Errorf("no slots: %v %v", got, err)
+		}
+	})
+}
+
+// AppendCreated with an OPD reads the items that have been in that OPD:
+// one routed elsewhere since is read from both OPDs' sets (with its
+// current OPD), one never in it is not read.
+func TestAppendCreatedOPD(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		for i, opd := range []string{"bina_marga_sda", "perhubungan", "bina_marga_sda", ""} {
+			in := citizen(strconv.Itoa(700+i), "aduan", t0.Add(time.Duration(i)*time.Minute))
+			in.OPD = opd
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Apply(ctx, Change{ID: "x:702", Version: -1, Actor: "t", Action: "reassign",
+			Set: map[string]string{"opd": "perhubungan"}}); err != nil {
+			t.Fatal(err)
+		}
+		read := func(opd string) []string {
+			t.Helper()
+			its, err := s.AppendCreated(ctx, opd, t0, t0.Add(time.Hour), 2, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, it := range its {
+				out = append(out, it.ID+"@"+it.OPD)
+			}
+			return out
+		}
+		if diff := cmp.Diff([]string{"x:700@bina_marga_sda", "x:702@perhubungan"}, read("bina_marga_sda")); diff != "" {
+			t.Errorf("bina_marga_sda (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"x:701@perhubungan", "x:702@perhubungan"}, read("perhubungan")); diff != "" {
+			t.Errorf("perhubungan (-want +got):\n%s", diff)
+		}
+		if got := read(""); len(got) != 4 {
+			t.Errorf("every item: %v", got)
 		}
 	})
 }

@@ -542,7 +542,7 @@ func (s *Store) SetCursor(ctx context.Context, p tanggap.Platform, account, curs
 // Resolution). fn may keep a batch.
 func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error {
 	dec := itemDecoder{slab: 256}
-	return s.scanWindows(ctx, from, to, batch, func(w *rowWindow) error {
+	return s.scanWindows(ctx, s.k.items(), from, to, batch, func(w *rowWindow) error {
 		its, err := s.decodeRows(ctx, &dec, w.ids, w.rows)
 		if err != nil || len(its) == 0 {
 			return err
@@ -553,14 +553,20 @@ func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64
 
 // AppendCreated appends to dst the items whose platform time is in [from,
 // to) and for which keep (when not nil) is true, oldest first (ties by id),
-// reading them as ScanCreated does, about batch per window. Each row is
-// decoded straight into its place in dst, which grows once to the size of
-// the range: no batch is allocated nor copied.
-func (s *Store) AppendCreated(ctx context.Context, from, to time.Time, batch int64, dst []tanggap.Item,
+// reading them as ScanCreated does, about batch per window. With opd set,
+// it reads only the items that have been in that OPD (the opd:<code> set:
+// an item routed elsewhere since is still read, keep sees its current
+// OPD). Each row is decoded straight into its place in dst, which grows
+// once to the size of the range: no batch is allocated nor copied.
+func (s *Store) AppendCreated(ctx context.Context, opd string, from, to time.Time, batch int64, dst []tanggap.Item,
 	keep func(*tanggap.Item) bool) ([]tanggap.Item, error) {
+	key := s.k.items()
+	if opd != "" {
+		key = s.k.opd(opd)
+	}
 	dec := itemDecoder{slab: 1024}
 	grown := false
-	err := s.scanWindows(ctx, from, to, batch, func(w *rowWindow) error {
+	err := s.scanWindows(ctx, key, from, to, batch, func(w *rowWindow) error {
 		if !grown {
 			dst, grown = slices.Grow(dst, int(w.total)), true
 		}
@@ -586,11 +592,12 @@ type rowWindow struct {
 	done  chan struct{}
 }
 
-// scanWindows reads [from, to) in time windows sized from its count to hold
-// about batch items each, up to scanAhead windows ahead, and calls each
-// with every window in order. A window's ids come without their scores
-// (formatting scores is most of the cost of a range in Redis).
-func (s *Store) scanWindows(ctx context.Context, from, to time.Time, batch int64, each func(w *rowWindow) error) error {
+// scanWindows reads the items of the sorted set key (ids by platform time)
+// in [from, to) in time windows sized from its count to hold about batch
+// items each, up to scanAhead windows ahead, and calls each with every
+// window in order. A window's ids come without their scores (formatting
+// scores is most of the cost of a range in Redis).
+func (s *Store) scanWindows(ctx context.Context, key string, from, to time.Time, batch int64, each func(w *rowWindow) error) error {
 	if batch <= 0 {
 		batch = 1000
 	}
@@ -598,7 +605,6 @@ func (s *Store) scanWindows(ctx context.Context, from, to time.Time, batch int64
 	if hi <= lo {
 		return nil
 	}
-	key := s.k.items()
 	n, err := s.rdb.ZCount(ctx, key, strconv.FormatInt(lo, 10), "("+strconv.FormatInt(hi, 10)).Result()
 	if err != nil {
 		return unavailable(err, "scan items")

@@ -208,6 +208,13 @@ func (rq *reportReq) link(path string, extra ...string) string {
 
 // buildReport loads the items and computes the report.
 func (s *Server) buildReport(ctx context.Context, rq *reportReq) (*report.Report, *report.Data, error) {
+	return s.loadReport(ctx, rq, false)
+}
+
+// loadReport loads the items and computes the report; with registerOnly,
+// it loads the period's items only and makes the report's header (what the
+// detail register prints), without the carry-over scan or the figures.
+func (s *Server) loadReport(ctx context.Context, rq *reportReq, registerOnly bool) (*report.Report, *report.Data, error) {
 	src, ok := s.opt.Store.(report.Source) // store.Store is one
 
 	if !ok {
@@ -218,13 +225,20 @@ func (s *Server) buildReport(ctx context.Context, rq *reportReq) (*report.Report
 	}
 	ctx, cancel := context.WithTimeout(ctx, reportDeadline)
 	defer cancel()
+	opt := report.Options{Calendar: s.opt.Clocks.Calendar(), Now: s.opt.Now(),
+		FirstResponseTarget: s.opt.Config.Clocks.FirstResponse.D(), Lookback: report.DefaultLookback}
+	if registerOnly {
+		d, err := report.LoadPeriod(ctx, src, rq.period, rq.scope)
+		if err != nil {
+			return nil, nil, err
+		}
+		return report.Header(d, opt), d, nil
+	}
 	d, err := report.Load(ctx, src, rq.period, rq.scope, report.DefaultLookback)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := report.Build(d, report.Options{Calendar: s.opt.Clocks.Calendar(), Now: s.opt.Now(),
-		FirstResponseTarget: s.opt.Config.Clocks.FirstResponse.D(), Lookback: report.DefaultLookback})
-	return rep, d, nil
+	return report.Build(d, opt), d, nil
 }
 
 // leagueView is one line of the league table as the page shows it.
@@ -402,12 +416,15 @@ func (s *Server) reportExport(what, format string) func(w http.ResponseWriter, r
 		if rq.unmask && what != "register" {
 			return tanggap.Errorf(tanggap.EINVALID, "unmask applies to the register only")
 		}
-		rep, d, err := s.buildReport(r.Context(), rq)
+		rep, d, err := s.loadReport(r.Context(), rq, what == "register")
 		if err != nil {
 			return err
 		}
 		l := lang(r)
 		var buf bytes.Buffer
+		if what == "register" { // about 400 bytes a row in CSV, 220 in XLSX: one allocation instead of doubling
+			buf.Grow(64<<10 + len(d.Items)*map[string]int{"csv": 420, "xlsx": 240}[format])
+		}
 		copt := report.CSVOptions{Semicolon: rq.semicolon, Lang: l}
 		switch what + "." + format {
 		case "recap.csv":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,45 @@ func TestRegisterXLSXLarge(t *testing.T) {
 	}
 	if len(rows) != 1+len(reg.Rows) || rows[len(rows)-1][0] != reg.Rows[len(reg.Rows)-1].ID {
 		t.Fatalf("%d rows read back, last %v", len(rows), rows[len(rows)-1][:1])
+	}
+}
+
+// failWriter fails after n bytes.
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		return 0, fmt.Errorf("connection lost")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// A destination that fails mid-file makes the export fail, and leaves no
+// goroutine of the row writers or of the compressor behind.
+func TestXLSXWriteErrorEndsGoroutines(t *testing.T) {
+	d := hostile(fixture())
+	rep := build(t, d)
+	reg := rep.BuildRegister(d, RegisterOptions{Lang: "id"})
+	base := reg.Rows
+	for len(reg.Rows) < 8000 {
+		reg.Rows = append(reg.Rows, base...)
+	}
+	before := runtime.NumGoroutine()
+	for _, n := range []int{0, 100, 5000, 300_000} {
+		if err := WriteRegisterXLSX(&failWriter{n: n}, rep, reg, "id"); err == nil {
+			t.Errorf("failing after %d bytes: no error", n)
+		}
+		if err := WriteRecapXLSX(&failWriter{n: n}, rep, "id"); err == nil && n < 5000 {
+			t.Errorf("recap failing after %d bytes: no error", n)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines left, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }

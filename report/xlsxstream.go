@@ -84,14 +84,17 @@ func (z *spliceZip) AddFS(fsys fs.FS) error {
 	return z.zw.AddFS(fsys)
 }
 
+// Close ends the archive; it always closes the zip writer, which ends the
+// compressor of the entry in progress (and its goroutines).
 func (z *spliceZip) Close() error {
-	if err := z.finish(); err != nil {
-		return err
+	err := z.finish()
+	if cerr := z.zw.Close(); err == nil {
+		err = cerr
 	}
-	if !z.done {
-		return fmt.Errorf("xlsx: excelize wrote no %s", z.sheet)
+	if err == nil && !z.done {
+		err = fmt.Errorf("xlsx: excelize wrote no %s", z.sheet)
 	}
-	return z.zw.Close()
+	return err
 }
 
 // sheetWriter appends rows of cells as excelize's StreamWriter.SetRow

@@ -248,6 +248,10 @@ func RegisterColumns(lang string) []string {
 // The rows are appended by csvRecord, byte for byte what encoding/csv writes
 // for them, without a string per time or number.
 func WriteRegisterCSV(w io.Writer, rep *Report, reg *Register, opt CSVOptions) error {
+	return writeRegisterCSV(w, rep, builtRows(reg.Rows), reg.Unmasked, opt)
+}
+
+func writeRegisterCSV(w io.Writer, rep *Report, rows rowChunks, unmasked bool, opt CSVOptions) error {
 	c, bw, err := newCSV(w, opt, rep.loc)
 	if err != nil {
 		return err
@@ -271,57 +275,70 @@ func WriteRegisterCSV(w io.Writer, rep *Report, reg *Register, opt CSVOptions) e
 		}
 		rec.plain(ts.append(rec.scratch[:0], t))
 	}
-	for i := range reg.Rows {
-		r := &reg.Rows[i]
-		rec.text(SafeCell(r.ID))
-		when(r.Posted)
-		when(r.Captured)
-		rec.text(SafeCell(r.Platform))
-		rec.text(SafeCell(r.Account))
-		rec.text(SafeCell(r.Interaction))
-		rec.text(SafeCell(r.Link))
-		rec.text(SafeCell(r.Reporter))
-		rec.text(SafeCell(r.Summary))
-		rec.text(SafeCell(r.Kind))
-		rec.text(SafeCell(r.Topic))
-		rec.text(SafeCell(r.Kecamatan))
-		rec.text(SafeCell(r.Kelurahan))
-		code := r.OPD
-		if code == "" {
-			code = "_unrouted"
+	for k := 0; ; k++ {
+		chunk, err := rows.chunk(k)
+		if err != nil {
+			return err
 		}
-		rec.text(SafeCell(code))
-		rec.text(SafeCell(r.OPDName))
-		when(r.Assigned)
-		when(r.FirstResponse)
-		when(r.Resolved)
-		rec.text(SafeCell(r.Evidence))
-		rec.text(SafeCell(r.StatusLabel))
-		when(r.Deadline)
-		if r.HasHKLeft {
-			rec.plain(appendDecimal(rec.scratch[:0], r.HKLeft, 2, numLang))
-		} else {
-			rec.plain(nil)
+		if chunk == nil {
+			break
 		}
-		rec.text(SafeCell(r.ExternalRef))
-		rec.text(SafeCell(r.Officer))
-		rec.end()
-		if len(rec.b) >= 64<<10 {
-			if _, err := bw.Write(rec.b); err != nil {
-				return err
+		for i := range chunk {
+			rec.register(&chunk[i], when, numLang)
+			if len(rec.b) >= 64<<10 {
+				if _, err := bw.Write(rec.b); err != nil {
+					return err
+				}
+				rec.b = rec.b[:0]
 			}
-			rec.b = rec.b[:0]
 		}
 	}
 	if _, err := bw.Write(rec.b); err != nil {
 		return err
 	}
 	mask := text(opt.Lang, "meta_masked")
-	if reg.Unmasked {
+	if unmasked {
 		mask = text(opt.Lang, "meta_unmasked")
 	}
 	c.footer(rep, text(opt.Lang, "title_register"), mask)
 	return c.close(bw)
+}
+
+// register appends one register row.
+func (rec *csvRecord) register(r *RegisterRow, when func(time.Time), numLang string) {
+	rec.text(SafeCell(r.ID))
+	when(r.Posted)
+	when(r.Captured)
+	rec.text(SafeCell(r.Platform))
+	rec.text(SafeCell(r.Account))
+	rec.text(SafeCell(r.Interaction))
+	rec.text(SafeCell(r.Link))
+	rec.text(SafeCell(r.Reporter))
+	rec.text(SafeCell(r.Summary))
+	rec.text(SafeCell(r.Kind))
+	rec.text(SafeCell(r.Topic))
+	rec.text(SafeCell(r.Kecamatan))
+	rec.text(SafeCell(r.Kelurahan))
+	code := r.OPD
+	if code == "" {
+		code = "_unrouted"
+	}
+	rec.text(SafeCell(code))
+	rec.text(SafeCell(r.OPDName))
+	when(r.Assigned)
+	when(r.FirstResponse)
+	when(r.Resolved)
+	rec.text(SafeCell(r.Evidence))
+	rec.text(SafeCell(r.StatusLabel))
+	when(r.Deadline)
+	if r.HasHKLeft {
+		rec.plain(appendDecimal(rec.scratch[:0], r.HKLeft, 2, numLang))
+	} else {
+		rec.plain(nil)
+	}
+	rec.text(SafeCell(r.ExternalRef))
+	rec.text(SafeCell(r.Officer))
+	rec.end()
 }
 
 // csvRecord appends one record at a time as encoding/csv's Writer (with

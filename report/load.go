@@ -15,6 +15,9 @@ type Source interface {
 	// have been in that OPD (keep still sees each one's current OPD).
 	AppendCreated(ctx context.Context, opd string, from, to time.Time, batch int64, dst []tanggap.Item,
 		keep func(*tanggap.Item) bool) ([]tanggap.Item, error)
+	// ScanCreatedIn calls fn with batches of the items (of an OPD, or every
+	// item for "") whose platform time is in [from, to), oldest first.
+	ScanCreatedIn(ctx context.Context, opd string, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error
 	// OpenIDsOutside lists the open items of OPD slots ("" is the
 	// unrouted one) whose platform time is before from or at or after to.
 	OpenIDsOutside(ctx context.Context, slots []string, from, to time.Time) ([]string, error)

@@ -90,12 +90,6 @@ func (r *Report) BuildRegister(d *Data, opt RegisterOptions) *Register {
 	if r.clock == nil {
 		r.clock = newWorkClock(r.cal, d.Period.From, r.Now.AddDate(1, 0, 0))
 	}
-	byT0 := func(a, b *tanggap.Item) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	}
 	if !slices.IsSortedFunc(items, byT0) { // a scan gives them in this order
 		slices.SortStableFunc(items, byT0)
 	}
@@ -105,6 +99,14 @@ func (r *Report) BuildRegister(d *Data, opt RegisterOptions) *Register {
 		r.registerRow(&reg.Rows[i], it, lb, opt)
 	}
 	return reg
+}
+
+// byT0 is the register's order: T0, then id.
+func byT0(a, b *tanggap.Item) int {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 // labels remembers the labels of the few distinct codes a register repeats

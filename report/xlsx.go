@@ -328,6 +328,10 @@ const registerSheetPath = "xl/worksheets/sheet1.xml"
 // parallelDeflate. The file is written to w as it is made: after an error,
 // w may hold part of it.
 func WriteRegisterXLSX(w io.Writer, rep *Report, reg *Register, lang string) error {
+	return writeRegisterXLSX(w, rep, builtRows(reg.Rows), reg.Unmasked, lang)
+}
+
+func writeRegisterXLSX(w io.Writer, rep *Report, rows rowChunks, unmasked bool, lang string) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	st, err := newStyles(f)
@@ -363,7 +367,7 @@ func WriteRegisterXLSX(w io.Writer, rep *Report, reg *Register, lang string) err
 		return err
 	}
 	mask := text(lang, "meta_masked")
-	if reg.Unmasked {
+	if unmasked {
 		mask = text(lang, "meta_unmasked")
 	}
 	if err := rep.notesSheet(f, st, text(lang, "title_register"), lang, mask); err != nil {
@@ -374,7 +378,7 @@ func WriteRegisterXLSX(w io.Writer, rep *Report, reg *Register, lang string) err
 	// stays empty), which saves growing and copying a 20 MB buffer.
 	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
 		return &spliceZip{zw: newZip(w), sheet: registerSheetPath, fill: func(w io.Writer) error {
-			return writeRegisterRows(w, rep, reg, st)
+			return writeRegisterRows(w, rep, rows, st)
 		}}
 	})
 	return f.Write(io.Discard)
@@ -393,28 +397,34 @@ var registerCells = func() []string {
 const registerSegment = 1000
 
 // writeRegisterRows writes the register's rows from row 2 on, cell for
-// cell what the stream writer wrote for them before. Segments of rows are
+// cell what the stream writer wrote for them before. Chunks of rows are
 // turned into XML on every core and written in order.
-func writeRegisterRows(w io.Writer, rep *Report, reg *Register, st xstyles) error {
+func writeRegisterRows(w io.Writer, rep *Report, rows rowChunks, st xstyles) error {
 	type segment struct {
 		b    []byte
 		done chan struct{}
 	}
 	cells := newRegisterCells(st)
 	queue := make(chan *segment, runtime.GOMAXPROCS(0))
+	var rowsErr error // set before queue is closed
 	go func() {
 		defer close(queue)
-		for lo := 0; lo < len(reg.Rows); lo += registerSegment {
+		for k := 0; ; k++ {
+			chunk, err := rows.chunk(k)
+			if err != nil || chunk == nil {
+				rowsErr = err
+				return
+			}
 			seg := &segment{done: make(chan struct{})}
 			queue <- seg
-			go func(lo, hi int) {
+			go func(first int) {
 				defer close(seg.done)
 				s := &sheetWriter{b: getSheetBuf()}
-				for i := lo; i < hi; i++ {
-					s.registerRow(cells, &reg.Rows[i], i+2, rep.loc)
+				for i := range chunk {
+					s.registerRow(cells, &chunk[i], first+i, rep.loc)
 				}
 				seg.b = s.b
-			}(lo, min(lo+registerSegment, len(reg.Rows)))
+			}(k*registerSegment + 2)
 		}
 	}()
 	var err error
@@ -424,6 +434,9 @@ func writeRegisterRows(w io.Writer, rep *Report, reg *Register, st xstyles) erro
 			_, err = w.Write(seg.b)
 		}
 		putSheetBuf(seg.b)
+	}
+	if err == nil {
+		err = rowsErr
 	}
 	return err
 }

@@ -541,8 +541,18 @@ func (s *Store) SetCursor(ctx context.Context, p tanggap.Platform, account, curs
 // features nor every deadline of Deadlines (only FirstResponse and
 // Resolution). fn may keep a batch.
 func (s *Store) ScanCreated(ctx context.Context, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error {
+	return s.ScanCreatedIn(ctx, "", from, to, batch, fn)
+}
+
+// ScanCreatedIn is ScanCreated over the items that have been in an OPD
+// (see AppendCreated); opd "" means every item.
+func (s *Store) ScanCreatedIn(ctx context.Context, opd string, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error {
+	key := s.k.items()
+	if opd != "" {
+		key = s.k.opd(opd)
+	}
 	dec := itemDecoder{slab: 256}
-	return s.scanWindows(ctx, s.k.items(), from, to, batch, func(w *rowWindow) error {
+	return s.scanWindows(ctx, key, from, to, batch, func(w *rowWindow) error {
 		its, err := s.decodeRows(ctx, &dec, w.ids, w.rows)
 		if err != nil || len(its) == 0 {
 			return err

@@ -5,15 +5,21 @@ import (
 	"context"
 	"encoding/csv"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/report"
 	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/workflow"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -265,4 +271,53 @@ func readCSV(t *testing.T, b []byte, sep rune) [][]string {
 		t.Fatalf("%v:\n%s", err, b)
 	}
 	return recs
+}
+
+// reversedStore gives each batch of a scan backwards: items out of T0
+// order, which the register export must still list in order.
+type reversedStore struct{ *store.Store }
+
+func (s reversedStore) ScanCreatedIn(ctx context.Context, opd string, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error {
+	return s.Store.ScanCreatedIn(ctx, opd, from, to, batch, func(its []tanggap.Item) error {
+		slices.Reverse(its)
+		return fn(its)
+	})
+}
+
+// The register exports are written while the store is read; when the
+// store gives items out of order they are built first instead, and the
+// files are the same.
+func TestRegisterExportOutOfOrder(t *testing.T) {
+	f := newFixture(t)
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(st Store, path string) string {
+		t.Helper()
+		s, err := New(Options{Config: cfg, Store: st, Clocks: clocks, Auth: fixedAuth{&Principal{Login: "humas", Name: "Humas", Role: RolePPIDUtama}},
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Now: func() time.Time { return f.now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %.300s", path, rec.Code, rec.Body.String())
+		}
+		return rec.Body.String()
+	}
+	for _, path := range []string{"/laporan/register.csv?month=2026-03", "/laporan/register.xlsx?month=2026-03&unmask=1"} {
+		want, got := serve(f.st, path), serve(reversedStore{f.st}, path)
+		if got != want || len(want) < 500 {
+			t.Errorf("%s: out-of-order store gives %d bytes, want the same %d", path, len(got), len(want))
+		}
+		if strings.HasSuffix(path, ".csv") && strings.Count(want, "x:") != 3 {
+			t.Errorf("%s: %d items listed, want 3:\n%s", path, strings.Count(want, "x:"), want)
+		}
+	}
 }

@@ -1,0 +1,169 @@
+package report_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/report"
+	"github.com/tanggap/tanggap/report/reporttest"
+	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/workflow"
+)
+
+// sourceWith wraps the store's scan: fail makes it fail once it gave the
+// first batch, reverse gives each batch backwards.
+type sourceWith struct {
+	*store.Store
+	fail    bool
+	reverse bool
+}
+
+var errScan = errors.New("scan broke")
+
+func (s *sourceWith) ScanCreatedIn(ctx context.Context, opd string, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error {
+	return s.Store.ScanCreatedIn(ctx, opd, from, to, batch, func(its []tanggap.Item) error {
+		if s.reverse {
+			slices.Reverse(its)
+		}
+		if err := fn(its); err != nil || !s.fail {
+			return err
+		}
+		return errScan
+	})
+}
+
+func parts(t *testing.T, b []byte) map[string]string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name] = string(data)
+	}
+	return out
+}
+
+type brokenWriter struct{ n int }
+
+func (w *brokenWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		return 0, errors.New("connection lost")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// ExportRegister writes, while reading, the files of the register built
+// from LoadPeriod and Header; a scan or a destination that fails makes it
+// fail without leaving goroutines; items out of T0 order end it with
+// ErrRegisterOrder.
+func TestExportRegister(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := cfg.Location()
+	now := time.Date(2026, time.April, 1, 9, 0, 0, 0, loc)
+	st, _ := reporttest.Store(t, func() time.Time { return now })
+	var codes []string
+	sc := report.Scope{Unrouted: true, Other: true}
+	for _, o := range cfg.OPDs {
+		codes = append(codes, o.Code)
+		sc.OPDs = append(sc.OPDs, report.OPD{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev})
+	}
+	for i, m := range []time.Month{time.February, time.March} {
+		if err := reporttest.Seed(ctx, st, clocks, reporttest.Options{N: 1300, Period: report.Month(2026, m, loc), OPDs: codes, Now: now,
+			Seed: uint64(20 + i), Workers: 4}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := report.Month(2026, time.March, loc)
+	opt := report.Options{Calendar: clocks.Calendar(), Now: now, FirstResponseTarget: cfg.Clocks.FirstResponse.D()}
+	for _, scope := range []report.Scope{sc, {OPDs: sc.OPDs[:1]}} {
+		d, err := report.LoadPeriod(ctx, st, p, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := report.Header(d, opt)
+		for _, ro := range []report.RegisterOptions{{Lang: "id"}, {Lang: "en", Unmask: true}} {
+			reg := rep.BuildRegister(d, ro)
+			copt := report.CSVOptions{Lang: ro.Lang, Semicolon: ro.Lang == "id"}
+			var want, got bytes.Buffer
+			if err := report.WriteRegisterCSV(&want, rep, reg, copt); err != nil {
+				t.Fatal(err)
+			}
+			if err := report.ExportRegister(ctx, &got, st, p, scope, opt, ro, "csv", copt); err != nil {
+				t.Fatal(err)
+			}
+			if want.String() != got.String() {
+				t.Fatalf("%d rows, %+v: CSV differs from WriteRegisterCSV's", len(reg.Rows), ro)
+			}
+			want.Reset()
+			got.Reset()
+			if err := report.WriteRegisterXLSX(&want, rep, reg, ro.Lang); err != nil {
+				t.Fatal(err)
+			}
+			if err := report.ExportRegister(ctx, &got, st, p, scope, opt, ro, "xlsx", copt); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(parts(t, want.Bytes()), parts(t, got.Bytes())); diff != "" {
+				t.Fatalf("%+v: XLSX differs from WriteRegisterXLSX's:\n%.2000s", ro, diff)
+			}
+		}
+	}
+
+	before := runtime.NumGoroutine()
+	ro, copt := report.RegisterOptions{Lang: "id"}, report.CSVOptions{Lang: "id"}
+	for _, format := range []string{"csv", "xlsx"} {
+		err := report.ExportRegister(ctx, io.Discard, &sourceWith{Store: st, fail: true}, p, sc, opt, ro, format, copt)
+		if !errors.Is(err, errScan) {
+			t.Errorf("%s: a broken scan gave %v (%T)", format, err, err)
+		}
+		err = report.ExportRegister(ctx, io.Discard, &sourceWith{Store: st, reverse: true}, p, sc, opt, ro, format, copt)
+		if !errors.Is(err, report.ErrRegisterOrder) {
+			t.Errorf("%s: items out of order gave %v", format, err)
+		}
+		for _, n := range []int{0, 1000, 100_000} {
+			if err := report.ExportRegister(ctx, &brokenWriter{n: n}, st, p, sc, opt, ro, format, copt); err == nil {
+				t.Errorf("%s: a destination broken after %d bytes gave no error", format, n)
+			}
+		}
+	}
+	if err := report.ExportRegister(ctx, io.Discard, st, p, sc, opt, ro, "pdf", copt); err == nil {
+		t.Error("format pdf: no error")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines left, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}

@@ -75,14 +75,17 @@ type Classifier struct {
 }
 
 type scratch struct {
+	doc   normalize.Doc // reused: a Result keeps strings, never these slices
 	feats []feat
 	seen  bucketSet
-	z     []float64
-	zk    []float64
-	acc   []float32
-	tok   []float64
-	big   []float64
-	kw    []float64
+	// shingles de-duplicates the fingerprint's shingles.
+	shingles hashSet
+	z        []float64
+	zk       []float64
+	acc      []float32
+	tok      []float64
+	big      []float64
+	kw       []kwContribution
 }
 
 // Default returns the classifier with the embedded model and gazetteer.
@@ -152,18 +155,25 @@ func (c *Classifier) Gazetteer() *place.Gazetteer { return c.gaz }
 
 // Classify triages one text.
 func (c *Classifier) Classify(text string) Result {
-	doc := c.norm.Normalize(text)
 	s := c.scratch.Get().(*scratch)
 	defer c.scratch.Put(s)
+	doc := &s.doc
+	c.norm.NormalizeInto(text, doc)
 	s.feats = c.ext.extract(doc.Tokens, s.feats, &s.seen)
 	c.model.tab.prepare(s.feats)
 	var res Result
 
+	// Every head's logits in one pass over the features.
+	tab := c.model.tab
+	s.acc = grow32(s.acc, tab.width)
+	tab.scoreAll(s.feats, s.acc)
+
 	// OPD model, with the mentioned accounts as a prior.
 	om := c.model.opd
 	s.z = grow(s.z, om.k())
-	s.acc = grow32(s.acc, om.k())
-	c.model.tab.scores(om, s.feats, s.z, s.acc)
+	for i, v := range s.acc[om.off : om.off+om.k()] {
+		s.z[i] = float64(v)
+	}
 	var mentionFeat string
 	for _, h := range doc.Mentions {
 		res.Mentions = append(res.Mentions, "@"+h)
@@ -195,8 +205,9 @@ func (c *Classifier) Classify(text string) Result {
 	res.Kind, res.KindConfidence = tanggap.KindComplaint, 1
 	if km := c.model.kind; km != nil {
 		s.zk = grow(s.zk, km.k())
-		s.acc = grow32(s.acc, km.k())
-		c.model.tab.scores(km, s.feats, s.zk, s.acc)
+		for i, v := range s.acc[km.off : km.off+km.k()] {
+			s.zk[i] = float64(v)
+		}
 		if cue := c.rules.kindCue(doc.Tokens); cue != "" {
 			for i, k := range c.kindIdx {
 				if k == cue {
@@ -235,7 +246,7 @@ func (c *Classifier) Classify(text string) Result {
 		}
 	}
 
-	res.Fingerprint = fingerprint(doc.Tokens)
+	res.Fingerprint = fingerprintSeen(doc.Tokens, &s.shingles)
 	p := c.gaz.ExtractWords(doc.Words)
 	res.Kecamatan, res.Kelurahan, res.RT, res.RW, res.OutsideCity = p.Kecamatan, p.Kelurahan, p.RT, p.RW, p.OutsideCity
 
@@ -247,6 +258,12 @@ func (c *Classifier) Classify(text string) Result {
 		res.Features = append(res.Features, c.explain(s, doc.Tokens, best, maxFeatures-len(res.Features))...)
 	}
 	return res
+}
+
+// kwContribution is a matched keyword phrase's contribution to a label.
+type kwContribution struct {
+	k int // index in keywords.seqs
+	v float64
 }
 
 // knownContent reports whether any content feature has weights.
@@ -282,20 +299,18 @@ func (c *Classifier) explain(s *scratch, toks []string, label int, n int) []stri
 	om := c.model.opd
 	s.tok = grow(s.tok, len(toks))
 	s.big = grow(s.big, len(toks))
-	s.kw = grow(s.kw, len(c.ext.kw.seqs))
 	clear(s.tok)
 	clear(s.big)
-	clear(s.kw)
+	s.kw = s.kw[:0]
 	for _, f := range s.feats {
-		if f.row < 0 {
+		if f.row < 0 || f.ns == nsLength {
 			continue
 		}
 		v := c.model.tab.contribution(om, f, label)
 		switch {
-		case f.src < 0:
-			if k := int(-1 - f.src); k < len(s.kw) {
-				s.kw[k] += v
-			}
+		case f.ns == nsKeyword:
+			// One feature per matched keyword phrase (extract de-duplicates).
+			s.kw = append(s.kw, kwContribution{int(-1 - f.src), v})
 		case f.ns == nsBigram:
 			s.big[f.src] += v
 		default:
@@ -312,7 +327,9 @@ func (c *Classifier) explain(s *scratch, toks []string, label int, n int) []stri
 	var top [maxFeatures + 4]cand
 	nt := 0
 	consider := func(kind byte, i int, v float64) {
-		if v <= 0 {
+		if v <= 0 || nt == len(top) && v <= top[nt-1].v {
+			// Weaker than every kept candidate, including an earlier
+			// occurrence of the same word.
 			return
 		}
 		if kind == 't' || kind == 'b' {
@@ -328,9 +345,6 @@ func (c *Classifier) explain(s *scratch, toks []string, label int, n int) []stri
 					return
 				}
 			}
-		}
-		if nt == len(top) && v <= top[nt-1].v {
-			return
 		}
 		if nt < len(top) {
 			nt++
@@ -349,8 +363,8 @@ func (c *Classifier) explain(s *scratch, toks []string, label int, n int) []stri
 			consider('b', i, v)
 		}
 	}
-	for k, v := range s.kw {
-		consider('k', k, v)
+	for _, kc := range s.kw {
+		consider('k', kc.k, kc.v)
 	}
 	out := make([]string, 0, min(n, nt))
 	for _, cd := range top[:nt] {

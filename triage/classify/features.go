@@ -40,6 +40,7 @@ type feat struct {
 	row    int32 // weight row in the model table, -1 for none (set by table.prepare)
 	src    int32 // index of the token that produced it (keyword features: -1-keywordIndex)
 	ns     byte
+	touch  int8 // written by table.prepare so that its early reads of the row are kept
 }
 
 // keywords matches each OPD's scope keywords (config) as token sequences.

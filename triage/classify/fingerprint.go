@@ -117,6 +117,14 @@ func functionWord(t string) bool {
 
 // fingerprint hashes unigrams and bigrams of content words.
 func fingerprint(toks []string) Fingerprint {
+	var seen hashSet
+	return fingerprintSeen(toks, &seen)
+}
+
+// fingerprintSeen is fingerprint with a reusable set: a shingle that
+// occurs again changes no minimum, so it is hashed 32 times only once.
+func fingerprintSeen(toks []string, seen *hashSet) Fingerprint {
+	seen.reset()
 	var f Fingerprint
 	for i := range f {
 		f[i] = ^uint32(0)
@@ -129,9 +137,13 @@ func fingerprint(toks []string) Fingerprint {
 		}
 		any = true
 		h := fnv64(14695981039346656037, t)
-		f.add(h)
+		if seen.add(h) {
+			f.add(h)
+		}
 		if prev != "" {
-			f.add(fnv64(fnv64(h^0x9e3779b97f4a7c15, " "), prev))
+			if b := fnv64(fnv64(h^0x9e3779b97f4a7c15, " "), prev); seen.add(b) {
+				f.add(b)
+			}
 		}
 		prev = t
 	}
@@ -179,4 +191,49 @@ func mix64(z uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
+}
+
+// hashSet is a small open-addressing set of 64-bit hashes, reset per text.
+type hashSet struct {
+	slots []uint64 // 0 is empty; a hash of 0 is stored as 1
+	n     int
+}
+
+func (s *hashSet) reset() {
+	if s.n > 0 {
+		clear(s.slots)
+		s.n = 0
+	}
+}
+
+// add reports whether h was not in the set yet.
+func (s *hashSet) add(h uint64) bool {
+	if h == 0 {
+		h = 1
+	}
+	if 2*(s.n+1) > len(s.slots) {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := (h * 0x9e3779b97f4a7c15) >> 32 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case 0:
+			s.slots[i] = h
+			s.n++
+			return true
+		case h:
+			return false
+		}
+	}
+}
+
+func (s *hashSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, max(256, 2*len(old)))
+	s.n = 0
+	for _, h := range old {
+		if h != 0 {
+			s.add(h)
+		}
+	}
 }

@@ -10,23 +10,51 @@ import (
 )
 
 // table holds the weights of every head (the OPD model and the kind
-// model) over one hashed feature space. For speed, each bucket's IDF and
-// row live together, and one row holds the int8 weights of all heads, so a
-// feature costs two memory reads whatever the number of heads.
+// model) over one hashed feature space. For speed, a bucket costs 4 bytes
+// (its row, or its IDF when it has no row), a row's IDF and scales live
+// together, and one row holds the int8 weights of all heads, so a feature
+// costs three memory reads whatever the number of heads, in tables small
+// enough to stay in the processor's caches.
 type table struct {
-	bits   uint8
-	def    float32      // IDF of buckets without a stored one
-	meta   []bucketMeta // by bucket
-	scales []float32    // rows * len(heads): weight = q * scale
-	q      []int8       // rows * width
-	width  int          // sum of the heads' label counts
-	heads  []*head
+	bits  uint8
+	def   float32   // IDF of buckets without a stored one
+	meta  []int32   // by bucket: >= 0 its row; < 0 no row, and ^meta holds the bits of its float32 IDF (0: use def)
+	rowf  []float32 // by row, stride len(heads)+1: the bucket's IDF (0: use def), then one scale per head (weight = q * scale)
+	q     []int8    // rows * width
+	width int       // sum of the heads' label counts
+	heads []*head
+	nrows int
 }
 
-type bucketMeta struct {
-	idf float32 // 0: use table.def
-	row int32   // -1: no weights
+// bucket returns a bucket's IDF (0: use def) and row (-1: no weights).
+func (t *table) bucket(b uint32) (float32, int32) {
+	if int(b) >= len(t.meta) {
+		return 0, -1
+	}
+	m := t.meta[b]
+	if m < 0 {
+		return math.Float32frombits(uint32(^m)), -1
+	}
+	return t.rowf[int(m)*(len(t.heads)+1)], m
 }
+
+// addBucket sets bucket b's IDF (idf >= 0, 0 for the default) and, when
+// scales is not nil, appends a row with those per-head scales and
+// weights.
+func (t *table) addBucket(b int, idf float32, scales []float32, q []int8) {
+	if scales == nil {
+		t.meta[b] = ^int32(math.Float32bits(idf))
+		return
+	}
+	t.meta[b] = int32(t.nrows)
+	t.rowf = append(t.rowf, idf)
+	t.rowf = append(t.rowf, scales...)
+	t.q = append(t.q, q...)
+	t.nrows++
+}
+
+// scale is the scale of head h in row r.
+func (t *table) scale(r int, h int) float32 { return t.rowf[r*(len(t.heads)+1)+1+h] }
 
 // head is one labelling task.
 type head struct {
@@ -44,17 +72,20 @@ func (h *head) k() int { return len(h.labels) }
 func (t *table) prepare(fs []feat) {
 	var ss float64
 	for i := range fs {
-		m := bucketMeta{row: -1}
-		if b := fs[i].bucket; int(b) < len(t.meta) {
-			m = t.meta[b]
-		}
-		w := m.idf
+		w, row := t.bucket(fs[i].bucket)
 		if w == 0 {
 			w = t.def
 		}
 		fs[i].val *= w
-		fs[i].row = m.row
+		fs[i].row = row
 		ss += float64(fs[i].val) * float64(fs[i].val)
+		if row >= 0 {
+			// Read the row's first and last weight now: the loads of
+			// many features overlap here, where scoreAll's long
+			// per-feature loop would wait for them one by one.
+			r := int(row) * t.width
+			fs[i].touch = t.q[r] ^ t.q[r+t.width-1]
+		}
 	}
 	if ss > 0 {
 		inv := float32(1 / math.Sqrt(ss))
@@ -67,10 +98,7 @@ func (t *table) prepare(fs []feat) {
 // resolve sets each feature's row without touching its value.
 func (t *table) resolve(fs []feat) {
 	for i := range fs {
-		fs[i].row = -1
-		if b := fs[i].bucket; int(b) < len(t.meta) {
-			fs[i].row = t.meta[b].row
-		}
+		_, fs[i].row = t.bucket(fs[i].bucket)
 	}
 }
 
@@ -80,23 +108,74 @@ func (t *table) scores(h *head, fs []feat, out []float64, acc []float32) {
 	k := h.k()
 	acc = acc[:k]
 	copy(acc, h.bias)
-	nh := len(t.heads)
 	for _, f := range fs {
 		r := int(f.row)
 		if r < 0 {
 			continue
 		}
-		sv := f.val * t.scales[r*nh+h.index]
+		sv := f.val * t.scale(r, h.index)
 		if sv == 0 {
 			continue
 		}
-		row := t.q[r*t.width+h.off : r*t.width+h.off+k]
-		for c, q := range row {
-			acc[c] += sv * float32(q)
-		}
+		axpy(acc, t.q[r*t.width+h.off:r*t.width+h.off+k], sv)
 	}
 	for c, v := range acc {
 		out[c] = float64(v)
+	}
+}
+
+// scoreAll accumulates the logits of every head in one pass over the
+// features, so each feature's row is read from memory once: acc (at least
+// t.width long) gets head h's logits at [h.off, h.off+K). Features must
+// have been prepared.
+func (t *table) scoreAll(fs []feat, acc []float32) {
+	acc = acc[:t.width]
+	for _, h := range t.heads {
+		copy(acc[h.off:h.off+h.k()], h.bias)
+	}
+	nh := len(t.heads)
+	w := t.width
+	for _, f := range fs {
+		r := int(f.row)
+		if r < 0 {
+			continue
+		}
+		row := t.q[r*w : r*w+w]
+		sc := t.rowf[r*(nh+1)+1 : r*(nh+1)+1+nh]
+		if nh == 2 {
+			// The usual case (OPD and kind heads): no loop over heads.
+			off := t.heads[1].off
+			if sv := f.val * sc[0]; sv != 0 {
+				axpy(acc[:off], row[:off], sv)
+			}
+			if sv := f.val * sc[1]; sv != 0 {
+				axpy(acc[off:], row[off:], sv)
+			}
+			continue
+		}
+		for i, h := range t.heads {
+			if sv := f.val * sc[i]; sv != 0 {
+				axpy(acc[h.off:h.off+h.k()], row[h.off:h.off+h.k()], sv)
+			}
+		}
+	}
+}
+
+// axpy adds s*q to a, element by element (len(a) >= len(q)), four at a
+// time.
+func axpy(a []float32, q []int8, s float32) {
+	a = a[:len(q)]
+	i := 0
+	for ; i+4 <= len(q); i += 4 {
+		a4 := a[i : i+4 : i+4]
+		q4 := q[i : i+4 : i+4]
+		a4[0] += s * float32(q4[0])
+		a4[1] += s * float32(q4[1])
+		a4[2] += s * float32(q4[2])
+		a4[3] += s * float32(q4[3])
+	}
+	for ; i < len(q); i++ {
+		a[i] += s * float32(q[i])
 	}
 }
 
@@ -107,15 +186,10 @@ func (t *table) contribution(h *head, f feat, c int) float64 {
 	if r < 0 {
 		return 0
 	}
-	return float64(f.val * t.scales[r*len(t.heads)+h.index] * float32(t.q[r*t.width+h.off+c]))
+	return float64(f.val * t.scale(r, h.index) * float32(t.q[r*t.width+h.off+c]))
 }
 
-func (t *table) rows() int {
-	if len(t.heads) == 0 {
-		return 0
-	}
-	return len(t.scales) / len(t.heads)
-}
+func (t *table) rows() int { return t.nrows }
 
 // softmax turns logits into calibrated probabilities in place and returns
 // the index of the largest.
@@ -153,16 +227,17 @@ type denseHead struct {
 // dropped when its largest weight is below minAbs; a bucket keeps its IDF
 // when idf[b] > 0.
 func newTable(bits uint8, idf []float32, def float32, minAbs float32, dense ...denseHead) *table {
-	t := &table{bits: bits, def: def, meta: make([]bucketMeta, 1<<bits)}
+	t := &table{bits: bits, def: def, meta: make([]int32, 1<<bits)}
 	for i, d := range dense {
 		t.heads = append(t.heads, &head{labels: d.labels, bias: append([]float32(nil), d.bias...), temp: d.temp, off: t.width, index: i})
 		t.width += len(d.labels)
 	}
 	scales := make([]float32, len(dense))
+	q := make([]int8, 0, t.width)
 	for b := range t.meta {
-		t.meta[b] = bucketMeta{row: -1}
+		var w float32
 		if b < len(idf) {
-			t.meta[b].idf = idf[b]
+			w = max(idf[b], 0)
 		}
 		keep := false
 		for i, d := range dense {
@@ -175,16 +250,17 @@ func newTable(bits uint8, idf []float32, def float32, minAbs float32, dense ...d
 			keep = true
 		}
 		if !keep {
+			t.addBucket(b, w, nil, nil)
 			continue
 		}
-		t.meta[b].row = int32(t.rows())
-		t.scales = append(t.scales, scales...)
+		q = q[:0]
 		for i, d := range dense {
 			k := len(d.labels)
 			for _, v := range d.w[b*k : b*k+k] {
-				t.q = append(t.q, quant(v, scales[i]))
+				q = append(q, quant(v, scales[i]))
 			}
 		}
+		t.addBucket(b, w, scales, q)
 	}
 	return t
 }
@@ -231,29 +307,30 @@ func (t *table) writeTo(w *bufio.Writer) {
 	}
 	putFloat32(w, t.def)
 	n := 0
-	for _, m := range t.meta {
-		if m.idf > 0 || m.row >= 0 {
+	for b := range t.meta {
+		if idf, row := t.bucket(uint32(b)); idf > 0 || row >= 0 {
 			n++
 		}
 	}
 	putUvarint(w, uint64(n))
 	last := 0
 	nh := len(t.heads)
-	for b, m := range t.meta {
-		if m.idf <= 0 && m.row < 0 {
+	for b := range t.meta {
+		idf, row := t.bucket(uint32(b))
+		if idf <= 0 && row < 0 {
 			continue
 		}
 		putUvarint(w, uint64(b-last))
 		last = b
-		putUvarint(w, uint64(math.Round(float64(m.idf)*16)))
-		if m.row < 0 {
+		putUvarint(w, uint64(math.Round(float64(idf)*16)))
+		if row < 0 {
 			w.WriteByte(0)
 			continue
 		}
 		w.WriteByte(1)
-		r := int(m.row)
-		for _, s := range t.scales[r*nh : r*nh+nh] {
-			putFloat32(w, s)
+		r := int(row)
+		for h := range nh {
+			putFloat32(w, t.scale(r, h))
 		}
 		for _, q := range t.q[r*t.width : r*t.width+t.width] {
 			w.WriteByte(byte(q))
@@ -296,15 +373,17 @@ func readTable(r *bufio.Reader) (*table, error) {
 	if t.def, err = readFloat32(r); err != nil || !(t.def > 0) {
 		return nil, fmt.Errorf("idf: %w", orBad(err))
 	}
-	t.meta = make([]bucketMeta, 1<<t.bits)
+	t.meta = make([]int32, 1<<t.bits)
 	for i := range t.meta {
-		t.meta[i].row = -1
+		t.meta[i] = ^int32(0) // no row, default IDF
 	}
 	n, err := binary.ReadUvarint(r)
 	if err != nil || n > uint64(len(t.meta)) {
 		return nil, fmt.Errorf("buckets: %w", orBad(err))
 	}
 	buf := make([]byte, t.width)
+	q8 := make([]int8, t.width)
+	scales := make([]float32, nh)
 	b := 0
 	for i := 0; i < int(n); i++ {
 		d, err := binary.ReadUvarint(r)
@@ -319,28 +398,27 @@ func readTable(r *bufio.Reader) (*table, error) {
 		if err != nil || q > 1<<12 {
 			return nil, fmt.Errorf("bucket %d: %w", i, orBad(err))
 		}
-		t.meta[b].idf = float32(q) / 16
+		idf := float32(q) / 16
 		flag, err := r.ReadByte()
 		if err != nil || flag > 1 {
 			return nil, fmt.Errorf("bucket %d: %w", i, orBad(err))
 		}
 		if flag == 0 {
+			t.addBucket(b, idf, nil, nil)
 			continue
 		}
-		t.meta[b].row = int32(t.rows())
-		for range t.heads {
-			s, err := readFloat32(r)
-			if err != nil {
+		for h := range scales {
+			if scales[h], err = readFloat32(r); err != nil {
 				return nil, err
 			}
-			t.scales = append(t.scales, s)
 		}
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return nil, fmt.Errorf("bucket %d: %w", i, err)
 		}
-		for _, v := range buf {
-			t.q = append(t.q, int8(v))
+		for j, v := range buf {
+			q8[j] = int8(v)
 		}
+		t.addBucket(b, idf, scales, q8)
 	}
 	return t, nil
 }

@@ -117,28 +117,45 @@ func (n *Normalizer) Normalize(text string) Doc {
 	return d
 }
 
+// NormalizeInto is Normalize into d, reusing the memory of d's slices: a
+// caller that normalises texts one after another allocates only for the
+// lower-cased text. Whatever d held before is overwritten.
+func (n *Normalizer) NormalizeInto(text string, d *Doc) {
+	d.Mentions, d.Hashtags = d.Mentions[:0], d.Hashtags[:0]
+	d.Words = AppendWords(d.Words[:0], text, &d.Mentions, &d.Hashtags)
+	d.Tokens = n.AppendFormal(d.Tokens[:0], d.Words)
+}
+
 // Formal maps slang words to formal words. The result shares no memory
 // with words that it would modify.
 func (n *Normalizer) Formal(words []string) []string {
-	out := make([]string, 0, len(words)+len(words)/8)
+	return n.AppendFormal(make([]string, 0, len(words)+len(words)/8), words)
+}
+
+// AppendFormal appends the formal words of words to dst.
+func (n *Normalizer) AppendFormal(dst, words []string) []string {
 	for _, w := range words {
 		if f, ok := n.slang[w]; ok {
-			out = append(out, f...)
+			dst = append(dst, f...)
 			continue
 		}
-		out = append(out, w)
+		dst = append(dst, w)
 	}
-	return out
+	return dst
 }
 
 // Words tokenises text without slang mapping. Mentions and hashtags are
 // appended to the given slices when they are not nil.
 func Words(text string, mentions, hashtags *[]string) []string {
+	return AppendWords(make([]string, 0, len(text)/5+1), text, mentions, hashtags)
+}
+
+// AppendWords is Words appending to words.
+func AppendWords(words []string, text string, mentions, hashtags *[]string) []string {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, " ")
 	}
 	s := strings.ToLower(text)
-	words := make([]string, 0, len(s)/5+1)
 	i := 0
 	for i < len(s) {
 		r, size := utf8.DecodeRuneInString(s[i:])

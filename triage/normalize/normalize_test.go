@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestNormalize(t *testing.T) {
@@ -112,4 +113,28 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("%d words from %d bytes", len(d.Words), len(s))
 		}
 	})
+}
+
+// NormalizeInto reuses a Doc's memory: whatever an earlier, longer text
+// left there must not show through.
+func TestNormalizeIntoReuse(t *testing.T) {
+	n, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{
+		"@dishubbekasikota lampu merah mati #macet #BekasiMacet, jln rusak bgt yg di depan, tolong!!",
+		"sampah numpuk",
+		"",
+		"@dinsos.kotabekasi anak2 gak dapet bansos?",
+		"ok",
+	}
+	var d Doc
+	for _, text := range texts {
+		n.NormalizeInto(text, &d)
+		want := n.Normalize(text)
+		if diff := cmp.Diff(want, d, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%q: NormalizeInto differs from Normalize (-want +got):\n%s", text, diff)
+		}
+	}
 }

@@ -6,9 +6,9 @@ import "time"
 type DeadlineState string
 
 const (
-	OnTrack  DeadlineState = "on_track"
-	DueSoon  DeadlineState = "due_soon"
-	Overdue  DeadlineState = "overdue"
+	OnTrack DeadlineState = "on_track"
+	DueSoon DeadlineState = "due_soon"
+	Overdue DeadlineState = "overdue"
 )
 
 // Clock names the deadline an open item is currently measured against.

@@ -482,11 +482,11 @@ func (g *qbGen) item(i int, open bool) store.Ingest {
 	in := store.Ingest{
 		Post: tanggap.Post{Platform: p, ID: id, Text: text, Account: "humasbekasikota",
 			Author: fmt.Sprintf("warga%05d", g.r.IntN(60000)), AuthorID: strconv.Itoa(100000 + g.r.IntN(900000)),
-			AuthorName: g.pick([]string{"Budi Santoso", "Siti Rahma", "Agus W.", "Dewi Lestari", "Rudi Hartono", "Nur Aini"}),
+			AuthorName:  g.pick([]string{"Budi Santoso", "Siti Rahma", "Agus W.", "Dewi Lestari", "Rudi Hartono", "Nur Aini"}),
 			Interaction: tanggap.InteractionMention, ThreadID: id, URL: "https://x.com/warga/status/" + id,
 			CreatedAt: created, CapturedAt: created.Add(time.Duration(30+g.r.IntN(600)) * time.Second)},
 		Kind: kind, OPD: opd, ClassifierOPD: opd, Confidence: 0.6 + 0.4*g.r.Float64(), Urgent: urgent,
-		Features: []string{"kw:" + strings.Fields(text)[2], "place:" + strings.ToLower(kel)},
+		Features:  []string{"kw:" + strings.Fields(text)[2], "place:" + strings.ToLower(kel)},
 		Kecamatan: kec, Kelurahan: kel, Topic: "infrastruktur", Fingerprint: fmt.Sprintf("%016x", g.r.Uint64()),
 		Deadlines: g.clocks.Deadlines(created, kind, opd, urgent),
 	}

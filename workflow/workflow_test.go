@@ -28,7 +28,7 @@ func cfgWith(t *testing.T, cutiNonworking bool) *config.Config {
 func TestDeadlinesWorkedCheck(t *testing.T) {
 	t0 := time.Date(2026, 3, 17, 10, 0, 0, 0, jkt)
 	for _, tc := range []struct {
-		cuti           bool
+		cuti            bool
 		routing, follow string
 	}{
 		{true, "2026-03-27", "2026-03-31"},

@@ -86,6 +86,7 @@ type scratch struct {
 	tok      []float64
 	big      []float64
 	kw       []kwContribution
+	ids      []int32 // the tokens' ids in the rules' lexicon
 }
 
 // Default returns the classifier with the embedded model and gazetteer.
@@ -202,13 +203,15 @@ func (c *Classifier) Classify(text string) Result {
 	}
 
 	// Kind.
+	rt := c.rules.index(doc.Tokens, s.ids)
+	s.ids = rt.ids
 	res.Kind, res.KindConfidence = tanggap.KindComplaint, 1
 	if km := c.model.kind; km != nil {
 		s.zk = grow(s.zk, km.k())
 		for i, v := range s.acc[km.off : km.off+km.k()] {
 			s.zk[i] = float64(v)
 		}
-		if cue := c.rules.kindCue(doc.Tokens); cue != "" {
+		if cue := c.rules.kindCue(rt); cue != "" {
 			for i, k := range c.kindIdx {
 				if k == cue {
 					s.zk[i] += kindCueBonus * km.temp
@@ -220,7 +223,7 @@ func (c *Classifier) Classify(text string) Result {
 	}
 	ruleFeats := make([]string, 0, maxFeatures)
 	spam := false
-	if n, w := c.rules.spamScore(doc.Tokens); n >= 2 {
+	if n, w := c.rules.spamScore(rt); n >= 2 {
 		spam = true
 		res.Kind, res.KindConfidence = tanggap.KindNoise, max(res.KindConfidence, spamConfidence)
 		ruleFeats = append(ruleFeats, "aturan: spam ("+w+")")
@@ -231,17 +234,17 @@ func (c *Classifier) Classify(text string) Result {
 		res.OPD, res.Confidence = "", 0
 		explainOPD = false
 	default:
-		if target, phrase := c.rules.outOfScope(doc.Tokens); target != "" {
+		if target, phrase := c.rules.outOfScope(rt); target != "" {
 			res.OPD, res.Confidence, res.OutTarget = tanggap.OutOfScope, ruleConfidence, target
 			ruleFeats = append(ruleFeats, "bukan wewenang kota: "+target+" ("+phrase+")")
 			explainOPD = false
-		} else if res.OPD != "" && res.OPD == c.model.Meta.PJULabel && c.pjuOwner != "" && c.pjuOwner != res.OPD && c.rules.isPJU(doc.Tokens) {
+		} else if res.OPD != "" && res.OPD == c.model.Meta.PJULabel && c.pjuOwner != "" && c.pjuOwner != res.OPD && c.rules.isPJU(rt) {
 			res.OPD = c.pjuOwner
 			ruleFeats = append(ruleFeats, "aturan: PJU milik "+c.pjuOwner)
 		}
 	}
 	if res.Kind.Actionable() {
-		if reason, phrase := c.rules.urgency(doc.Tokens); reason != "" {
+		if reason, phrase := c.rules.urgency(rt); reason != "" {
 			res.Urgent, res.UrgentReason = true, reason+": "+phrase
 		}
 	}

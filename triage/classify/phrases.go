@@ -6,17 +6,54 @@ import (
 	"github.com/tanggap/tanggap/triage/normalize"
 )
 
+// lexicon numbers the first tokens of the phrases of several phrase sets,
+// so that a text's tokens are looked up in one map once, not once per set.
+type lexicon struct {
+	ids map[string]int32
+}
+
+func newLexicon() *lexicon { return &lexicon{ids: map[string]int32{}} }
+
+func (l *lexicon) id(t string) int32 {
+	i, ok := l.ids[t]
+	if !ok {
+		i = int32(len(l.ids))
+		l.ids[t] = i
+	}
+	return i
+}
+
+// lexText is normalised tokens with their lexicon ids (-1: starts no phrase).
+type lexText struct {
+	toks []string
+	ids  []int32
+}
+
+// index looks the tokens up, reusing ids' memory.
+func (l *lexicon) index(toks []string, ids []int32) lexText {
+	ids = ids[:0]
+	for _, t := range toks {
+		i, ok := l.ids[t]
+		if !ok {
+			i = -1
+		}
+		ids = append(ids, i)
+	}
+	return lexText{toks: toks, ids: ids}
+}
+
 // phraseSet finds phrases (token sequences) in normalised tokens. A token
 // ending in '*' matches any token with that prefix ("kebakar*").
 type phraseSet struct {
-	first    map[string][]int32
-	prefixed []int32 // phrases whose first token is a prefix pattern
+	lex      *lexicon
+	first    [][]int32 // by lexicon id of the first token: phrases
+	prefixed []int32   // phrases whose first token is a prefix pattern
 	seqs     [][]string
 	tags     []int32
 	texts    []string
 }
 
-func newPhraseSet() *phraseSet { return &phraseSet{first: map[string][]int32{}} }
+func newPhraseSet(lex *lexicon) *phraseSet { return &phraseSet{lex: lex} }
 
 // add normalises a phrase like a post (slang mapped), so that "jln rusak"
 // and "jalan rusak" are one phrase.
@@ -40,7 +77,11 @@ func (p *phraseSet) add(norm *normalize.Normalizer, phrase string, tag int) {
 		p.prefixed = append(p.prefixed, i)
 		return
 	}
-	p.first[toks[0]] = append(p.first[toks[0]], i)
+	id := int(p.lex.id(toks[0]))
+	for len(p.first) <= id {
+		p.first = append(p.first, nil)
+	}
+	p.first[id] = append(p.first[id], i)
 }
 
 func tokMatch(pat, t string) bool {
@@ -64,12 +105,15 @@ func (p *phraseSet) matchAt(toks []string, pos int, i int32) bool {
 }
 
 // each calls fn(phrase, position) for every match, in text order; fn
-// returns false to stop.
-func (p *phraseSet) each(toks []string, fn func(i int32, pos int) bool) {
-	for pos, t := range toks {
-		for _, i := range p.first[t] {
-			if p.matchAt(toks, pos, i) && !fn(i, pos) {
-				return
+// returns false to stop. The text must be indexed by p's lexicon.
+func (p *phraseSet) each(t lexText, fn func(i int32, pos int) bool) {
+	toks := t.toks
+	for pos, id := range t.ids {
+		if id >= 0 && int(id) < len(p.first) {
+			for _, i := range p.first[id] {
+				if p.matchAt(toks, pos, i) && !fn(i, pos) {
+					return
+				}
 			}
 		}
 		for _, i := range p.prefixed {
@@ -81,9 +125,9 @@ func (p *phraseSet) each(toks []string, fn func(i int32, pos int) bool) {
 }
 
 // find returns the first match with a tag, or -1.
-func (p *phraseSet) find(toks []string, tag int) (int32, int) {
+func (p *phraseSet) find(t lexText, tag int) (int32, int) {
 	found, at := int32(-1), -1
-	p.each(toks, func(i int32, pos int) bool {
+	p.each(t, func(i int32, pos int) bool {
 		if int(p.tags[i]) == tag {
 			found, at = i, pos
 			return false

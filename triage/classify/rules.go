@@ -181,8 +181,10 @@ func pjuPhrases() []string {
 		"tiang lampu", "lampu jalanan", "lampu pju"}
 }
 
-// rules holds the compiled phrase sets.
+// rules holds the compiled phrase sets. Its methods take a text indexed
+// by index.
 type rules struct {
+	lex     *lexicon
 	oos     []oosRule
 	oosSet  *phraseSet // tags: rule index*4 + part (0 strong, 1 weak, 2 need, 3 unless)
 	trouble *phraseSet
@@ -204,8 +206,9 @@ const (
 )
 
 func newRules(norm *normalize.Normalizer) *rules {
-	r := &rules{oos: oosRules(), oosSet: newPhraseSet(), trouble: newPhraseSet(), urgent: newPhraseSet(), spam: newPhraseSet(), pju: newPhraseSet(),
-		praise: newPhraseSet(), plaint: newPhraseSet(), aspire: newPhraseSet(), grieve: newPhraseSet()}
+	lex := newLexicon()
+	r := &rules{lex: lex, oos: oosRules(), oosSet: newPhraseSet(lex), trouble: newPhraseSet(lex), urgent: newPhraseSet(lex), spam: newPhraseSet(lex),
+		pju: newPhraseSet(lex), praise: newPhraseSet(lex), plaint: newPhraseSet(lex), aspire: newPhraseSet(lex), grieve: newPhraseSet(lex)}
 	for i, o := range r.oos {
 		for part, ps := range [][]string{o.strong, o.weak, o.need, o.unless} {
 			for _, p := range ps {
@@ -243,9 +246,12 @@ func newRules(norm *normalize.Normalizer) *rules {
 	return r
 }
 
+// index prepares normalised tokens for the rules, reusing ids' memory.
+func (r *rules) index(toks []string, ids []int32) lexText { return r.lex.index(toks, ids) }
+
 // outOfScope returns the agency a post is about when the city does not run
 // it, and the phrase that decided.
-func (r *rules) outOfScope(toks []string) (target, phrase string) {
+func (r *rules) outOfScope(toks lexText) (target, phrase string) {
 	var parts [64][4]int32 // first match per rule and part, +1
 	r.oosSet.each(toks, func(i int32, _ int) bool {
 		t := r.oosSet.tags[i]
@@ -290,10 +296,10 @@ func (r *rules) outOfScope(toks []string) (target, phrase string) {
 }
 
 // urgency returns the reason a post is urgent and the phrase that said so.
-func (r *rules) urgency(toks []string) (reason, phrase string) {
-	r.urgent.each(toks, func(i int32, pos int) bool {
+func (r *rules) urgency(t lexText) (reason, phrase string) {
+	r.urgent.each(t, func(i int32, pos int) bool {
 		for j := max(0, pos-3); j < pos; j++ {
-			if preventWord(toks[j]) {
+			if preventWord(t.toks[j]) {
 				return true
 			}
 		}
@@ -304,7 +310,7 @@ func (r *rules) urgency(toks []string) (reason, phrase string) {
 }
 
 // spamScore counts distinct spam words.
-func (r *rules) spamScore(toks []string) (int, string) {
+func (r *rules) spamScore(toks lexText) (int, string) {
 	var seen [64]bool
 	n, first := 0, ""
 	r.spam.each(toks, func(i int32, _ int) bool {
@@ -322,9 +328,9 @@ func (r *rules) spamScore(toks []string) (int, string) {
 }
 
 // kindCue returns the kind that cues point to, if any.
-func (r *rules) kindCue(toks []string) tanggap.Kind {
-	chatter := len(toks) > 0
-	for _, t := range toks {
+func (r *rules) kindCue(toks lexText) tanggap.Kind {
+	chatter := len(toks.toks) > 0
+	for _, t := range toks.toks {
 		if !chatterWord(t) {
 			chatter = false
 			break
@@ -346,7 +352,7 @@ func (r *rules) kindCue(toks []string) tanggap.Kind {
 	return ""
 }
 
-func (r *rules) isPJU(toks []string) bool {
+func (r *rules) isPJU(toks lexText) bool {
 	i, _ := r.pju.find(toks, 0)
 	return i >= 0
 }

@@ -81,7 +81,7 @@ func TrainModel(ctx context.Context, rows []Row, cfg *config.Config, spec Featur
 		if useOPD {
 			opdDocs = append(opdDocs, len(docs)-1)
 			opdLabels[r.OPD] = true
-			if rul.isPJU(toks) {
+			if rul.isPJU(rul.index(toks, nil)) {
 				pju[r.OPD]++
 			}
 		}

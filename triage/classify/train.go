@@ -26,7 +26,7 @@ type TrainOptions struct {
 }
 
 func defaultTrainOptions() TrainOptions {
-	return TrainOptions{Epochs: 30, C: 0.5, KindC: 0.1, ClassPower: 0.5, MinAbs: 0.02, Calibration: 0.1, Seed: 1}
+	return TrainOptions{Epochs: 30, C: 0.5, KindC: 0.1, ClassPower: 0.5, MinAbs: 0.05, Calibration: 0.1, Seed: 1}
 }
 
 // classWeights are (n / (K n_c)) ^ power over the classes present.

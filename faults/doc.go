@@ -17,5 +17,5 @@
 //
 // TANGGAP_FAULTS_POSTS overrides the posts of the kill -9 scenario
 // (default 100000); TANGGAP_FAULTS_OUTAGE the length of the API outage
-// (default 60s); TANGGAP_FAULTS_REPORT names a file that receives the table.
+// (default 3m: "failing for minutes"); TANGGAP_FAULTS_REPORT names a file that receives the table.
 package faults

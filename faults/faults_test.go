@@ -18,7 +18,7 @@ func TestFaults(t *testing.T) {
 		t.Skip("the fault suite takes minutes and restarts servers: scripts/integration.sh runs it with TANGGAP_FAULTS=1")
 	}
 	posts := envInt(t, "TANGGAP_FAULTS_POSTS", 100_000)
-	outage := envDuration(t, "TANGGAP_FAULTS_OUTAGE", time.Minute)
+	outage := envDuration(t, "TANGGAP_FAULTS_OUTAGE", 3*time.Minute)
 	small := min(posts, 20_000)
 	const outageRate = 40 // posts per second during the API outage scenario
 	e := newEnv(t)

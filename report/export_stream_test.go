@@ -13,11 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tanggap/tanggap"
-	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/report"
-	"github.com/tanggap/tanggap/report/reporttest"
 	"github.com/tanggap/tanggap/store"
-	"github.com/tanggap/tanggap/workflow"
 )
 
 // sourceWith wraps the store's scan: fail makes it fail once it gave the
@@ -80,31 +77,10 @@ func (w *brokenWriter) Write(p []byte) (int, error) {
 // ErrRegisterOrder.
 func TestExportRegister(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clocks, err := workflow.NewClocks(cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc := cfg.Location()
-	now := time.Date(2026, time.April, 1, 9, 0, 0, 0, loc)
-	st, _ := reporttest.Store(t, func() time.Time { return now })
-	var codes []string
-	sc := report.Scope{Unrouted: true, Other: true}
-	for _, o := range cfg.OPDs {
-		codes = append(codes, o.Code)
-		sc.OPDs = append(sc.OPDs, report.OPD{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev})
-	}
-	for i, m := range []time.Month{time.February, time.March} {
-		if err := reporttest.Seed(ctx, st, clocks, reporttest.Options{N: 1300, Period: report.Month(2026, m, loc), OPDs: codes, Now: now,
-			Seed: uint64(20 + i), Workers: 4}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := report.Month(2026, time.March, loc)
-	opt := report.Options{Calendar: clocks.Calendar(), Now: now, FirstResponseTarget: cfg.Clocks.FirstResponse.D()}
+	c := newTestCity(t)
+	c.seed(t, time.February, 1300, 20)
+	c.seed(t, time.March, 1300, 21)
+	st, sc, p, opt := c.st, c.scope, report.Month(2026, time.March, c.loc), c.options()
 	for _, scope := range []report.Scope{sc, {OPDs: sc.OPDs[:1]}} {
 		d, err := report.LoadPeriod(ctx, st, p, scope)
 		if err != nil {

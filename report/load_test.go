@@ -93,11 +93,22 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// TestLoadOrder checks that Load, which reads windows ahead on several
-// connections and decodes them in place, returns what one plain scan
-// returns, in the same order.
-func TestLoadOrder(t *testing.T) {
-	ctx := context.Background()
+// testCity is the seeded city of the Load and export tests: the embedded
+// config and its clocks, a store (miniredis, or the real redis-server in
+// the integration run) whose clock is 1 April 2026 09:00 in the city's
+// zone, and a scope of every OPD with unrouted and other items.
+type testCity struct {
+	cfg    *config.Config
+	clocks *workflow.Clocks
+	loc    *time.Location
+	now    time.Time
+	st     *store.Store
+	codes  []string
+	scope  report.Scope
+}
+
+func newTestCity(t *testing.T) *testCity {
+	t.Helper()
 	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatal(err)
@@ -106,19 +117,38 @@ func TestLoadOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc := cfg.Location()
-	now := time.Date(2026, time.April, 1, 9, 0, 0, 0, loc)
-	p := report.Month(2026, time.March, loc)
-	st, _ := reporttest.Store(t, func() time.Time { return now })
-	var codes []string
-	sc := report.Scope{Unrouted: true, Other: true}
+	c := &testCity{cfg: cfg, clocks: clocks, loc: cfg.Location(), scope: report.Scope{Unrouted: true, Other: true}}
+	c.now = time.Date(2026, time.April, 1, 9, 0, 0, 0, c.loc)
+	c.st, _ = reporttest.Store(t, func() time.Time { return c.now })
 	for _, o := range cfg.OPDs {
-		codes = append(codes, o.Code)
-		sc.OPDs = append(sc.OPDs, report.OPD{Code: o.Code, Name: o.Name})
+		c.codes = append(c.codes, o.Code)
+		c.scope.OPDs = append(c.scope.OPDs, report.OPD{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev})
 	}
-	if err := reporttest.Seed(ctx, st, clocks, reporttest.Options{N: 300, Period: p, OPDs: codes, Now: now, Seed: 1, Workers: 4}); err != nil {
+	return c
+}
+
+// seed stores n items created in month m of 2026 across every OPD.
+func (c *testCity) seed(t *testing.T, m time.Month, n int, seed uint64) {
+	t.Helper()
+	if err := reporttest.Seed(context.Background(), c.st, c.clocks, reporttest.Options{N: n, Period: report.Month(2026, m, c.loc),
+		OPDs: c.codes, Now: c.now, Seed: seed, Workers: 4}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// options are the report options of the city at its now.
+func (c *testCity) options() report.Options {
+	return report.Options{Calendar: c.clocks.Calendar(), Now: c.now, FirstResponseTarget: c.cfg.Clocks.FirstResponse.D()}
+}
+
+// TestLoadOrder checks that Load, which reads windows ahead on several
+// connections and decodes them in place, returns what one plain scan
+// returns, in the same order.
+func TestLoadOrder(t *testing.T) {
+	ctx := context.Background()
+	c := newTestCity(t)
+	c.seed(t, time.March, 300, 1)
+	st, sc, p := c.st, c.scope, report.Month(2026, time.March, c.loc)
 	var want []string
 	if err := st.ScanCreated(ctx, p.From, p.To, 7, func(its []tanggap.Item) error {
 		for _, it := range its {
@@ -149,27 +179,9 @@ func TestLoadOrder(t *testing.T) {
 // knowledge, duplicates between Items and Others included.
 func TestBuildLoadedDataAsPlainData(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clocks, err := workflow.NewClocks(cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc := cfg.Location()
-	now := time.Date(2026, time.April, 1, 9, 0, 0, 0, loc)
-	p := report.Month(2026, time.March, loc)
-	st, _ := reporttest.Store(t, func() time.Time { return now })
-	var codes []string
-	sc := report.Scope{Unrouted: true, Other: true}
-	for _, o := range cfg.OPDs {
-		codes = append(codes, o.Code)
-		sc.OPDs = append(sc.OPDs, report.OPD{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev})
-	}
-	if err := reporttest.Seed(ctx, st, clocks, reporttest.Options{N: 400, Period: p, OPDs: codes, Now: now, Seed: 2, Workers: 4}); err != nil {
-		t.Fatal(err)
-	}
+	c := newTestCity(t)
+	c.seed(t, time.March, 400, 2)
+	st, sc, p := c.st, c.scope, report.Month(2026, time.March, c.loc)
 	d, err := report.Load(ctx, st, p, sc, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +190,7 @@ func TestBuildLoadedDataAsPlainData(t *testing.T) {
 		d.Others = append(d.Others, d.Items[i])
 	}
 	plain := &report.Data{Period: d.Period, Scope: d.Scope, Items: d.Items, Others: d.Others}
-	opt := report.Options{Calendar: clocks.Calendar(), Now: now, FirstResponseTarget: cfg.Clocks.FirstResponse.D()}
+	opt := c.options()
 	got, want := report.Build(d, opt), report.Build(plain, opt)
 	if diff := cmp.Diff(want.Rows, got.Rows); diff != "" {
 		t.Errorf("rows (-plain +loaded):\n%s", diff)
@@ -199,32 +211,11 @@ func TestBuildLoadedDataAsPlainData(t *testing.T) {
 // is the register of the whole report, and so are its files.
 func TestRegisterFromHeader(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clocks, err := workflow.NewClocks(cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc := cfg.Location()
-	now := time.Date(2026, time.April, 1, 9, 0, 0, 0, loc)
-	st, _ := reporttest.Store(t, func() time.Time { return now })
-	var codes []string
-	sc := report.Scope{Unrouted: true, Other: true}
-	for _, o := range cfg.OPDs {
-		codes = append(codes, o.Code)
-		sc.OPDs = append(sc.OPDs, report.OPD{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev})
-	}
+	c := newTestCity(t)
 	// February and March: the March register must not list February.
-	for i, m := range []time.Month{time.February, time.March} {
-		if err := reporttest.Seed(ctx, st, clocks, reporttest.Options{N: 150, Period: report.Month(2026, m, loc), OPDs: codes, Now: now,
-			Seed: uint64(10 + i), Workers: 4}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := report.Month(2026, time.March, loc)
-	opt := report.Options{Calendar: clocks.Calendar(), Now: now, FirstResponseTarget: cfg.Clocks.FirstResponse.D()}
+	c.seed(t, time.February, 150, 10)
+	c.seed(t, time.March, 150, 11)
+	st, sc, p, opt := c.st, c.scope, report.Month(2026, time.March, c.loc), c.options()
 	for _, scope := range []report.Scope{sc, {OPDs: sc.OPDs[:1]}} {
 		full, err := report.Load(ctx, st, p, scope, 0)
 		if err != nil {

@@ -128,5 +128,3 @@ func TestAppendDecimal(t *testing.T) {
 		}
 	}
 }
-
-var _ = io.Discard

@@ -1,7 +1,6 @@
 package report_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -37,28 +36,6 @@ func (s *sourceWith) ScanCreatedIn(ctx context.Context, opd string, from, to tim
 		}
 		return errScan
 	})
-}
-
-func parts(t *testing.T, b []byte) map[string]string {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f.Name] = string(data)
-	}
-	return out
 }
 
 type brokenWriter struct{ n int }
@@ -108,7 +85,7 @@ func TestExportRegister(t *testing.T) {
 			if err := report.ExportRegister(ctx, &got, st, p, scope, opt, ro, "xlsx", copt); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(parts(t, want.Bytes()), parts(t, got.Bytes())); diff != "" {
+			if diff := cmp.Diff(report.UnzipParts(t, want.Bytes()), report.UnzipParts(t, got.Bytes())); diff != "" {
 				t.Fatalf("%+v: XLSX differs from WriteRegisterXLSX's:\n%.2000s", ro, diff)
 			}
 		}

@@ -91,6 +91,9 @@ func writeRegisterXLSXExcelize(w io.Writer, rep *Report, reg *Register, lang str
 	return f.Write(w)
 }
 
+// UnzipParts is unzipParts for the external tests (package report_test).
+var UnzipParts = unzipParts
+
 // unzipParts reads every part of an XLSX file.
 func unzipParts(t *testing.T, b []byte) map[string]string {
 	t.Helper()

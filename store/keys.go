@@ -14,6 +14,7 @@ import (
 // come from the validated city config.
 //
 //	tanggap:{city}:item:<h>               hash   the item (h = itemHash(id))
+//	tanggap:{city}:row:<h>                string the item's packed row: what queues and reports read
 //	tanggap:{city}:history:<h>            list   the item's audit events (JSON)
 //	tanggap:{city}:edits:<h>              list   later texts of an edited post (JSON)
 //	tanggap:{city}:pending:<h>            hash   an official reply seen before its parent <h>
@@ -53,6 +54,7 @@ func itemHash(id string) string {
 
 func (k keys) prefix() string               { return k.p }
 func (k keys) item(id string) string        { return k.p + "item:" + itemHash(id) }
+func (k keys) row(id string) string         { return k.p + "row:" + itemHash(id) }
 func (k keys) history(id string) string     { return k.p + "history:" + itemHash(id) }
 func (k keys) pending(id string) string     { return k.p + "pending:" + itemHash(id) }
 func (k keys) items() string                { return k.p + "items" }

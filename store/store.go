@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -597,7 +598,7 @@ const scanAhead = 3
 type rowWindow struct {
 	total int64 // items in the whole range when the scan started
 	ids   []string
-	rows  []*redis.StringCmd
+	rows  []any // packed rows or nil, as rows returns them
 	err   error
 	done  chan struct{}
 }
@@ -666,10 +667,9 @@ func (s *Store) fetchWindow(ctx context.Context, w *rowWindow, key string, a, b 
 	if len(ids) == 0 {
 		return
 	}
-	pipe := s.rdb.Pipeline()
-	rows := s.queueRows(ctx, pipe, ids)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		w.err = unavailable(err, "scan rows")
+	rows, err := s.rows(ctx, ids)
+	if err != nil {
+		w.err = err
 		return
 	}
 	w.ids, w.rows = ids, rows
@@ -727,11 +727,11 @@ func unpackRow(raw string, m map[string]string) bool {
 	return raw == ""
 }
 
-// decodeRow decodes a packed row straight into *it (zeroed first); the
-// strings of the item share the row's memory. It reports false, leaving
-// *it undefined, when the row is malformed.
+// decodeRow decodes a packed row straight into *it, which must be zero
+// (clearing 100,000 items that are zero already was a tenth of a month's
+// scan); the strings of the item share the row's memory. It reports false,
+// leaving *it undefined, when the row is malformed.
 func decodeRow(raw string, d *itemDecoder, it *tanggap.Item) bool {
-	*it = tanggap.Item{}
 	d.it = it
 	for _, set := range repSetters {
 		v, rest, ok := splitField(raw)
@@ -746,27 +746,32 @@ func decodeRow(raw string, d *itemDecoder, it *tanggap.Item) bool {
 	return raw == ""
 }
 
-// queueRows adds to pipe the reads of the packed rows of ids.
-func (s *Store) queueRows(ctx context.Context, pipe redis.Pipeliner, ids []string) []*redis.StringCmd {
-	cmds := make([]*redis.StringCmd, len(ids))
+// rows reads the packed rows of ids in one MGET: each reply is a row, or
+// nil for an item without one.
+func (s *Store) rows(ctx context.Context, ids []string) ([]any, error) {
+	keys := make([]string, len(ids))
 	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, s.k.item(id), "rep")
+		keys[i] = s.k.row(id)
 	}
-	return cmds
+	v, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, unavailable(err, "scan rows")
+	}
+	if len(v) != len(ids) {
+		return nil, fmt.Errorf("store: scan rows: %d replies for %d ids", len(v), len(ids))
+	}
+	return v, nil
 }
 
-// decodeRows decodes the replies of queueRows in the order of ids, reading
+// decodeRows decodes the replies of rows in the order of ids, reading
 // the whole hash of an item written before rows were kept (or whose row
 // does not decode) and skipping items that vanished.
-func (s *Store) decodeRows(ctx context.Context, d *itemDecoder, ids []string, cmds []*redis.StringCmd) ([]tanggap.Item, error) {
+func (s *Store) decodeRows(ctx context.Context, d *itemDecoder, ids []string, rows []any) ([]tanggap.Item, error) {
 	out := make([]tanggap.Item, len(ids))
 	var old []int
-	for i, c := range cmds {
-		raw, err := c.Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, unavailable(err, "scan rows")
-		}
-		if err != nil || !decodeRow(raw, d, &out[i]) {
+	for i, r := range rows {
+		raw, ok := r.(string)
+		if !ok || !decodeRow(raw, d, &out[i]) {
 			old = append(old, i)
 		}
 	}
@@ -802,35 +807,35 @@ func (s *Store) decodeRows(ctx context.Context, d *itemDecoder, ids []string, cm
 	return out, nil
 }
 
-// appendRows decodes the replies of queueRows in the order of ids straight
+// appendRows decodes the replies of rows in the order of ids straight
 // into new elements of dst, dropping those keep refuses, reading the whole
 // hash of an item written before rows were kept and skipping items that
 // vanished.
-func (s *Store) appendRows(ctx context.Context, d *itemDecoder, dst []tanggap.Item, ids []string, cmds []*redis.StringCmd,
+func (s *Store) appendRows(ctx context.Context, d *itemDecoder, dst []tanggap.Item, ids []string, rows []any,
 	keep func(*tanggap.Item) bool) ([]tanggap.Item, error) {
-	for i, c := range cmds {
-		raw, err := c.Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return dst, unavailable(err, "scan rows")
-		}
+	for i, r := range rows {
 		if len(dst) == cap(dst) {
 			dst = slices.Grow(dst, len(ids)-i)
 		}
-		dst = dst[:len(dst)+1] // decodeRow zeroes the element
+		// Elements past len(dst) are zero: slices.Grow makes them so and
+		// an element given back is cleared.
+		dst = dst[:len(dst)+1]
 		it := &dst[len(dst)-1]
-		if err != nil || !decodeRow(raw, d, it) {
+		drop := func() { *it = tanggap.Item{}; dst = dst[:len(dst)-1] }
+		if raw, ok := r.(string); !ok || !decodeRow(raw, d, it) {
 			hashes, err := s.hashes(ctx, ids[i:i+1])
 			if err != nil {
-				return dst[:len(dst)-1], err
+				drop()
+				return dst, err
 			}
 			if len(hashes[0]) == 0 { // vanished
-				dst = dst[:len(dst)-1]
+				drop()
 				continue
 			}
 			*it = *decodeItem(hashes[0])
 		}
 		if keep != nil && !keep(it) {
-			dst = dst[:len(dst)-1]
+			drop()
 		}
 	}
 	return dst, nil
@@ -842,13 +847,12 @@ func (s *Store) packed(ctx context.Context, ids []string) ([]tanggap.Item, error
 	if len(ids) == 0 {
 		return []tanggap.Item{}, nil
 	}
-	pipe := s.rdb.Pipeline()
-	cmds := s.queueRows(ctx, pipe, ids)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, unavailable(err, "scan rows")
+	rows, err := s.rows(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	d := itemDecoder{slab: 64}
-	return s.decodeRows(ctx, &d, ids, cmds)
+	return s.decodeRows(ctx, &d, ids, rows)
 }
 
 // OpenIDs lists every open item of an OPD slot (held ones too), by

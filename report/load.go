@@ -21,8 +21,12 @@ type Source interface {
 	// OpenIDsOutside lists the open items of OPD slots ("" is the
 	// unrouted one) whose platform time is before from or at or after to.
 	OpenIDsOutside(ctx context.Context, slots []string, from, to time.Time) ([]string, error)
-	// ItemsByID loads items by id, skipping missing ones.
-	ItemsByID(ctx context.Context, ids []string) ([]tanggap.Item, error)
+	// EndedIDs lists the items whose platform time is in [from, to) (and
+	// maybe a few around it) that ended at or after endedFrom.
+	EndedIDs(ctx context.Context, from, to, endedFrom time.Time) ([]string, error)
+	// RowsByID loads items by id (the fields reports read), skipping
+	// missing ones.
+	RowsByID(ctx context.Context, ids []string) ([]tanggap.Item, error)
 }
 
 // OPD is a department as reports name it.
@@ -80,9 +84,10 @@ type Data struct {
 	// [Period.From, Period.To), in the scope, needing an answer.
 	Items []tanggap.Item
 	// Others are the other complaints of the scope the report needs: those
-	// received in the lookback window before the period (for the carry-over)
-	// and every item open now whatever its platform time (for "overdue now"
-	// and "oldest open"). An item may appear in both Items and Others.
+	// received in the lookback window before the period and open when it
+	// began (the carry-over), and every item open now received outside the
+	// period (for "overdue now" and "oldest open"). Items received in the
+	// period are only in Items.
 	Others []tanggap.Item
 
 	// distinct is set by Load: no id repeats within Items.
@@ -90,7 +95,8 @@ type Data struct {
 }
 
 // DefaultLookback is how far before the period Load looks for items that
-// were open at its start and have been closed since (the carry-over).
+// were open at its start and have ended since (the carry-over); items open
+// now are found whatever their age.
 const DefaultLookback = 90 * 24 * time.Hour
 
 // Counted reports whether an item is a complaint reports count: a citizen
@@ -101,8 +107,8 @@ func Counted(it *tanggap.Item) bool {
 }
 
 // Load reads a report's data: the items of the period, the items of the
-// lookback window before it, and every open item of the scope's slots.
-// lookback <= 0 means DefaultLookback.
+// lookback window before it that were open when it began, and every open
+// item of the scope's slots. lookback <= 0 means DefaultLookback.
 func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Duration) (*Data, error) {
 	if lookback <= 0 {
 		lookback = DefaultLookback
@@ -111,12 +117,14 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	if err != nil {
 		return nil, err
 	}
-	opd, keep := sc.source(), sc.keep()
-	if d.Others, err = src.AppendCreated(ctx, opd, p.From.Add(-lookback), p.From, scanBatch, nil, keep); err != nil {
+	// The carry-over: items of the lookback that ended at or after the
+	// period's start (the store indexes ended items by when they ended),
+	// and open items received before the period or after it (a past
+	// month's report still counts today's overdue).
+	ids, err := src.EndedIDs(ctx, p.From.Add(-lookback), p.From, p.From)
+	if err != nil {
 		return nil, err
 	}
-	// Open items outside both windows: older than the lookback, or received
-	// after the period (a past month's report still counts today's overdue).
 	slots := make([]string, 0, len(sc.OPDs)+1)
 	if sc.Unrouted {
 		slots = append(slots, "")
@@ -124,19 +132,21 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	for _, o := range sc.OPDs {
 		slots = append(slots, o.Code)
 	}
-	missing, err := src.OpenIDsOutside(ctx, slots, p.From.Add(-lookback), p.To)
+	open, err := src.OpenIDsOutside(ctx, slots, p.From, p.To)
 	if err != nil {
 		return nil, err
 	}
-	for len(missing) > 0 {
-		n := min(len(missing), scanBatch)
-		its, err := src.ItemsByID(ctx, missing[:n])
+	ids = append(ids, open...)
+	keep := sc.keep()
+	for len(ids) > 0 {
+		n := min(len(ids), scanBatch)
+		its, err := src.RowsByID(ctx, ids[:n])
 		if err != nil {
 			return nil, err
 		}
-		missing = missing[n:]
+		ids = ids[n:]
 		for i := range its {
-			if keep(&its[i]) {
+			if !p.Contains(its[i].CreatedAt) && keep(&its[i]) {
 				d.Others = append(d.Others, its[i])
 			}
 		}

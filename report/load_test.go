@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -20,8 +21,9 @@ import (
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 // TestLoad reads through the real store (miniredis): the period's items,
-// the lookback window for the carry-over, and open items older than the
-// lookback or newer than the period through the open sets.
+// the items of the lookback window that ended after the period began (the
+// store's ended index), and open items received outside the period through
+// the open sets.
 func TestLoad(t *testing.T) {
 	ctx := context.Background()
 	loc, _ := time.LoadLocation(calendar.Zone)
@@ -51,6 +53,7 @@ func TestLoad(t *testing.T) {
 	ingest("after_open", "pdam", at(2026, time.April, 1, 8), false)
 	ingest("official", "pdam", at(2026, time.March, 6, 10), true)
 	ingest("other_opd", "perhubungan", at(2026, time.March, 7, 10), false)
+	ingest("lookback_reopened", "pdam", at(2026, time.February, 15, 10), false)
 	resolve := func(id string, when time.Time) {
 		t.Helper()
 		if _, err := st.Apply(ctx, store.Change{ID: "x:" + id, Version: -1, Actor: "t", Action: "resolve",
@@ -61,6 +64,11 @@ func TestLoad(t *testing.T) {
 	resolve("lookback_resolved", at(2026, time.March, 3, 10))
 	resolve("lookback_closed_before", at(2026, time.February, 10, 10))
 	resolve("old_resolved", at(2026, time.March, 2, 10)) // open at 1 March, but older than the lookback: missed (documented)
+	resolve("lookback_reopened", at(2026, time.February, 20, 10))
+	if _, err := st.Apply(ctx, store.Change{ID: "x:lookback_reopened", Version: -1, Actor: "t", Action: "reopen",
+		Set: map[string]string{"status": string(tanggap.StatusReopened)}}); err != nil {
+		t.Fatal(err)
+	}
 
 	sc := report.Scope{OPDs: []report.OPD{{Code: "pdam", Name: "PDAM Tirta Patriot"}}}
 	d, err := report.Load(ctx, st, report.Month(2026, time.March, loc), sc, 0)
@@ -77,7 +85,11 @@ func TestLoad(t *testing.T) {
 	if diff := cmp.Diff([]string{"x:in_period"}, ids(d.Items)); diff != "" {
 		t.Errorf("items (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"x:lookback_closed_before", "x:lookback_resolved", "x:old_open", "x:after_open"}, ids(d.Others)); diff != "" {
+	// Not read: lookback_closed_before (ended before the period) nor
+	// other_opd. lookback_reopened comes once, as an open item.
+	others := ids(d.Others)
+	slices.Sort(others)
+	if diff := cmp.Diff([]string{"x:after_open", "x:lookback_reopened", "x:lookback_resolved", "x:old_open"}, others); diff != "" {
 		t.Errorf("others (-want +got):\n%s", diff)
 	}
 	cal, err := calendar.Default(calendar.DefaultOptions())
@@ -86,9 +98,9 @@ func TestLoad(t *testing.T) {
 	}
 	rep := report.Build(d, report.Options{Calendar: cal, Now: now})
 	r := rep.Rows[0]
-	// Carried over: lookback_resolved and old_open. Open now: in_period,
-	// old_open, after_open.
-	if r.CarryOver != 2 || r.OpenNow != 3 || r.Received != 1 {
+	// Carried over: lookback_resolved, lookback_reopened and old_open.
+	// Open now: in_period, old_open, after_open, lookback_reopened.
+	if r.CarryOver != 3 || r.OpenNow != 4 || r.Received != 1 {
 		t.Errorf("carry %d, open %d, received %d", r.CarryOver, r.OpenNow, r.Received)
 	}
 }
@@ -244,6 +256,57 @@ func TestRegisterFromHeader(t *testing.T) {
 			if ca.String() != cb.String() {
 				t.Fatal("register CSV from Header differs")
 			}
+		}
+	}
+}
+
+// The carry-over Load finds through the store's ended index is the one of
+// reading every item of the lookback window.
+func TestLoadCarryOverAsFullLookback(t *testing.T) {
+	ctx := context.Background()
+	c := newTestCity(t)
+	for i, m := range []time.Month{time.January, time.February, time.March} {
+		c.seed(t, m, 300, uint64(20+i))
+	}
+	st, p, opt := c.st, report.Month(2026, time.March, c.loc), c.options()
+	for _, sc := range []report.Scope{c.scope, {OPDs: c.scope.OPDs[:1]}} {
+		d, err := report.Load(ctx, st, p, sc, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every item of the lookback, then every open item outside it.
+		keep := func(it *tanggap.Item) bool { return report.Counted(it) && sc.Includes(it.OPD) }
+		all, err := st.AppendCreated(ctx, "", p.From.Add(-report.DefaultLookback), p.From, 50, nil, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var slots []string
+		if sc.Unrouted {
+			slots = append(slots, "")
+		}
+		for _, o := range sc.OPDs {
+			slots = append(slots, o.Code)
+		}
+		open, err := st.OpenIDsOutside(ctx, slots, p.From.Add(-report.DefaultLookback), p.To)
+		if err != nil {
+			t.Fatal(err)
+		}
+		its, err := st.ItemsByID(ctx, open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range its {
+			if keep(&it) {
+				all = append(all, it)
+			}
+		}
+		plain := &report.Data{Period: d.Period, Scope: sc, Items: d.Items, Others: all}
+		got, want := report.Build(d, opt), report.Build(plain, opt)
+		if diff := cmp.Diff(want.Rows, got.Rows); diff != "" {
+			t.Errorf("rows (-full lookback +ended index):\n%s", diff)
+		}
+		if want.Total.CarryOver == 0 || len(d.Others) >= len(all) {
+			t.Errorf("carry-over %d from %d items read, %d in the full lookback", want.Total.CarryOver, len(d.Others), len(all))
 		}
 	}
 }

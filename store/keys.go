@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 
 	"github.com/tanggap/tanggap"
 )
@@ -19,6 +20,7 @@ import (
 //	tanggap:{city}:edits:<h>              list   later texts of an edited post (JSON)
 //	tanggap:{city}:pending:<h>            hash   an official reply seen before its parent <h>
 //	tanggap:{city}:items                  zset   every item by platform time (ms)
+//	tanggap:{city}:ended:<day>            zset   ended queued items of a UTC day of platform time, by end (ms)
 //	tanggap:{city}:opd:<opd>              zset   every item of an OPD by platform time
 //	tanggap:{city}:open:<opd>             zset   open items with a running clock, by deadline (ms)
 //	tanggap:{city}:soon:<opd>             zset   the same items, by the instant they turn due_soon
@@ -58,6 +60,7 @@ func (k keys) row(id string) string         { return k.p + "row:" + itemHash(id)
 func (k keys) history(id string) string     { return k.p + "history:" + itemHash(id) }
 func (k keys) pending(id string) string     { return k.p + "pending:" + itemHash(id) }
 func (k keys) items() string                { return k.p + "items" }
+func (k keys) ended(day int64) string       { return k.p + "ended:" + strconv.FormatInt(day, 10) }
 func (k keys) opd(opd string) string        { return k.p + "opd:" + slot(opd) }
 func (k keys) set(name, opd string) string  { return k.p + name + slot(opd) }
 func (k keys) resolved() string             { return k.p + "resolved" }

@@ -888,6 +888,50 @@ func (s *Store) OpenIDsOutside(ctx context.Context, slots []string, from, to tim
 	return out, nil
 }
 
+// dayMS is the width of the ended:<day> sets (DAY_MS in lua/common.lua).
+const dayMS = 24 * 3600 * 1000
+
+// EndedIDs lists the counted items whose platform time is in [from, to)
+// and which ended (resolved, closed or otherwise left the queue) at or
+// after endedFrom: the items a report's carry-over needs beyond the open
+// ones. It reads one range per UTC day of [from, to), so an id of the
+// days at the edges may have a platform time outside [from, to).
+func (s *Store) EndedIDs(ctx context.Context, from, to, endedFrom time.Time) ([]string, error) {
+	lo, hi := from.UnixMilli(), to.UnixMilli()
+	if hi <= lo {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	var cmds []*redis.StringSliceCmd
+	since := strconv.FormatInt(endedFrom.UnixMilli(), 10)
+	for day := floorDiv(lo, dayMS); day <= floorDiv(hi-1, dayMS); day++ {
+		cmds = append(cmds, pipe.ZRangeByScore(ctx, s.k.ended(day), &redis.ZRangeBy{Min: since, Max: "+inf"}))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, unavailable(err, "ended ids")
+	}
+	var out []string
+	for _, c := range cmds {
+		out = append(out, c.Val()...)
+	}
+	return out, nil
+}
+
+// floorDiv is a / b rounded down (Lua's math.floor of the quotient).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// RowsByID loads items by their packed rows, in the order of ids (missing
+// ones are skipped): the fields reports read, cheaper than ItemsByID.
+func (s *Store) RowsByID(ctx context.Context, ids []string) ([]tanggap.Item, error) {
+	return s.packed(ctx, ids)
+}
+
 // ItemsByID loads items by id in one round trip (missing ones are skipped).
 func (s *Store) ItemsByID(ctx context.Context, ids []string) ([]tanggap.Item, error) {
 	return s.items(ctx, ids)

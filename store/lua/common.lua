@@ -47,25 +47,54 @@ local REP_FIELDS = {'id', 'platform', 'post_id', 'url', 'account', 'author', 'au
   'officer', 'hops', 'reporters', 'due_ms', 'soon_ms', 'clock', 'fr_due_ms', 'res_due_ms', 'duplicate_of',
   'held_ms', 'version', 'updated_ms', 'truncated', 'claimed_by', 'claim_until_ms'}
 
+-- ENDED indexes the counted items that have ended (resolved, closed or
+-- otherwise out of the queue) by the instant they ended, in one set per
+-- UTC day of their platform time: ended:<day>, day = floor(created_ms /
+-- DAY_MS). A report finds the items of the days before its period that
+-- were still open when it began (the carry-over) with one range per day
+-- instead of reading every item of those days. The instant is the one
+-- report.OpenAt uses: resolved_ms, else closed_ms, else updated_ms.
+local DAY_MS = 24 * 3600 * 1000
+
+local function ended(v, fresh)
+  local created = num(v.created_ms)
+  if not created then return end
+  local key = PREFIX .. 'ended:' .. math.floor(created / DAY_MS)
+  if v.queued == '1' and not OPEN[v.status] then
+    local at = '+inf'
+    for _, f in ipairs({'resolved_ms', 'closed_ms', 'updated_ms'}) do
+      if num(v[f]) then at = v[f]; break end
+    end
+    redis.call('ZADD', key, at, v.id)
+  elseif not fresh then
+    redis.call('ZREM', key, v.id)
+  end
+end
+
 -- The row is the values in REP_FIELDS order, each as <length>:<bytes>
 -- (a missing field is empty), so it decodes without parsing JSON. all,
 -- when given, is every field the hash holds (a new item): then nothing is
--- read back.
+-- read back. Writing the row also keeps the item's place in ENDED, since
+-- every change writes it.
 local function pack(key, all)
   local parts = {}
+  local v = {}
   if all then
+    v = all
     for i, name in ipairs(REP_FIELDS) do
       local x = all[name] or ''
       parts[i] = #x .. ':' .. x
     end
   else
-    local v = redis.call('HMGET', key, unpack(REP_FIELDS))
-    for i = 1, #REP_FIELDS do
-      local x = v[i] or ''
+    local vals = redis.call('HMGET', key, unpack(REP_FIELDS))
+    for i, name in ipairs(REP_FIELDS) do
+      local x = vals[i] or ''
+      v[name] = vals[i]
       parts[i] = #x .. ':' .. x
     end
   end
   redis.call('SET', PREFIX .. 'row:' .. string.sub(key, #PREFIX + 6), table.concat(parts))
+  ended(v, all ~= nil)
 end
 
 -- reindex moves an item between the per-OPD sets after a change and stores

@@ -24,9 +24,10 @@ type Source interface {
 	// EndedIDs lists the items whose platform time is in [from, to) (and
 	// maybe a few around it) that ended at or after endedFrom.
 	EndedIDs(ctx context.Context, from, to, endedFrom time.Time) ([]string, error)
-	// RowsByID loads items by id (the fields reports read), skipping
-	// missing ones.
-	RowsByID(ctx context.Context, ids []string) ([]tanggap.Item, error)
+	// AppendRows appends to dst the items of ids (the fields reports
+	// read) for which keep is true, skipping missing ones, reading about
+	// batch items per round trip.
+	AppendRows(ctx context.Context, ids []string, batch int, dst []tanggap.Item, keep func(*tanggap.Item) bool) ([]tanggap.Item, error)
 }
 
 // OPD is a department as reports name it.
@@ -138,18 +139,11 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	}
 	ids = append(ids, open...)
 	keep := sc.keep()
-	for len(ids) > 0 {
-		n := min(len(ids), scanBatch)
-		its, err := src.RowsByID(ctx, ids[:n])
-		if err != nil {
-			return nil, err
-		}
-		ids = ids[n:]
-		for i := range its {
-			if !p.Contains(its[i].CreatedAt) && keep(&its[i]) {
-				d.Others = append(d.Others, its[i])
-			}
-		}
+	d.Others, err = src.AppendRows(ctx, ids, scanBatch, nil, func(it *tanggap.Item) bool {
+		return !p.Contains(it.CreatedAt) && keep(it)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return d, nil
 }

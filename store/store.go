@@ -605,9 +605,9 @@ type rowWindow struct {
 
 // scanWindows reads the items of the sorted set key (ids by platform time)
 // in [from, to) in time windows sized from its count to hold about batch
-// items each, up to scanAhead windows ahead, and calls each with every
-// window in order. A window's ids come without their scores (formatting
-// scores is most of the cost of a range in Redis).
+// items each and calls each with every window in order (see readAhead). A
+// window's ids come without their scores (formatting scores is most of the
+// cost of a range in Redis).
 func (s *Store) scanWindows(ctx context.Context, key string, from, to time.Time, batch int64, each func(w *rowWindow) error) error {
 	if batch <= 0 {
 		batch = 1000
@@ -625,25 +625,48 @@ func (s *Store) scanWindows(ctx context.Context, key string, from, to time.Time,
 	}
 	windows := (n + batch - 1) / batch
 	step := max((hi-lo+windows-1)/windows, 1)
+	return s.readAhead(ctx, n, int((hi-lo+step-1)/step), func(ctx context.Context, i int) ([]string, error) {
+		a := lo + int64(i)*step
+		ids, err := s.rdb.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: strconv.FormatInt(a, 10), Max: "(" + strconv.FormatInt(min(a+step, hi), 10)}).Result()
+		return ids, unavailable(err, "scan items")
+	}, each)
+}
+
+// readAhead calls each with windows 0 to windows-1 in order, each holding
+// the ids fetch gives for it and their packed rows, reading up to
+// scanAhead windows ahead of the one each works on, every read on its own
+// connection, so that Redis, the network and the decoding work at the same
+// time. total is what the windows hold in all, for each to size its output.
+func (s *Store) readAhead(ctx context.Context, total int64, windows int,
+	fetch func(ctx context.Context, i int) ([]string, error), each func(w *rowWindow) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	queue := make(chan *rowWindow, scanAhead)
 	go func() {
 		defer close(queue)
-		for a := lo; a < hi; a += step {
-			w := &rowWindow{total: n, done: make(chan struct{})}
+		for i := 0; i < windows; i++ {
+			w := &rowWindow{total: total, done: make(chan struct{})}
 			select {
 			case queue <- w:
 			case <-ctx.Done():
 				return
 			}
-			go s.fetchWindow(ctx, w, key, a, min(a+step, hi))
+			go func() {
+				defer close(w.done)
+				ids, err := fetch(ctx, i)
+				if err != nil || len(ids) == 0 {
+					w.err = err
+					return
+				}
+				w.rows, w.err = s.rows(ctx, ids)
+				w.ids = ids
+			}()
 		}
 	}()
 	for w := range queue {
 		<-w.done
 		err := w.err
-		if err == nil {
+		if err == nil && len(w.ids) > 0 {
 			err = each(w)
 		}
 		if err != nil {
@@ -657,22 +680,25 @@ func (s *Store) scanWindows(ctx context.Context, key string, from, to time.Time,
 	return ctx.Err()
 }
 
-func (s *Store) fetchWindow(ctx context.Context, w *rowWindow, key string, a, b int64) {
-	defer close(w.done)
-	ids, err := s.rdb.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: strconv.FormatInt(a, 10), Max: "(" + strconv.FormatInt(b, 10)}).Result()
-	if err != nil {
-		w.err = unavailable(err, "scan items")
-		return
+// AppendRows appends to dst the items of ids for which keep (when not nil)
+// is true, in the order of ids, skipping missing ones, reading their packed
+// rows about batch per round trip, a few round trips ahead, like
+// AppendCreated.
+func (s *Store) AppendRows(ctx context.Context, ids []string, batch int, dst []tanggap.Item,
+	keep func(*tanggap.Item) bool) ([]tanggap.Item, error) {
+	if batch <= 0 {
+		batch = 1000
 	}
-	if len(ids) == 0 {
-		return
-	}
-	rows, err := s.rows(ctx, ids)
-	if err != nil {
-		w.err = err
-		return
-	}
-	w.ids, w.rows = ids, rows
+	dst = slices.Grow(dst, len(ids))
+	dec := itemDecoder{slab: 1024}
+	err := s.readAhead(ctx, int64(len(ids)), (len(ids)+batch-1)/batch, func(_ context.Context, i int) ([]string, error) {
+		return ids[i*batch : min((i+1)*batch, len(ids))], nil
+	}, func(w *rowWindow) error {
+		var err error
+		dst, err = s.appendRows(ctx, &dec, dst, w.ids, w.rows, keep)
+		return err
+	})
+	return dst, err
 }
 
 // repFields must list the fields in the order of REP_FIELDS in
@@ -924,12 +950,6 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-// RowsByID loads items by their packed rows, in the order of ids (missing
-// ones are skipped): the fields reports read, cheaper than ItemsByID.
-func (s *Store) RowsByID(ctx context.Context, ids []string) ([]tanggap.Item, error) {
-	return s.packed(ctx, ids)
 }
 
 // ItemsByID loads items by id in one round trip (missing ones are skipped).

@@ -3,8 +3,6 @@ package report_test
 import (
 	"context"
 	"io"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -13,19 +11,6 @@ import (
 	"github.com/tanggap/tanggap/report/reporttest"
 	"github.com/tanggap/tanggap/workflow"
 )
-
-// benchItems is the size of the month; TANGGAP_BENCH_ITEMS overrides it
-// for quicker local runs.
-func benchItems(b *testing.B) int {
-	if s := os.Getenv("TANGGAP_BENCH_ITEMS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			b.Fatalf("TANGGAP_BENCH_ITEMS=%q", s)
-		}
-		return n
-	}
-	return 100_000
-}
 
 // BenchmarkMonthlyReport measures a month's report over 100,000 items, from
 // the store (miniredis, or the real redis-server at TANGGAP_TEST_REDIS_ADDR)
@@ -41,6 +26,8 @@ func benchItems(b *testing.B) int {
 //
 // Seeding 100,000 items takes minutes; with TANGGAP_BENCH_CITY=name the
 // seeded city stays in that redis-server for the next run.
+// TANGGAP_BENCH_ITEMS changes the size, TANGGAP_BENCH_HISTORY=k seeds k
+// months before the reported one too (see reporttest.BenchSize).
 func BenchmarkMonthlyReport(b *testing.B) {
 	ctx := context.Background()
 	cfg, err := config.Load("")
@@ -77,16 +64,16 @@ func BenchmarkMonthlyReport(b *testing.B) {
 		codes = append(codes, o.Code)
 		scope.OPDs = append(scope.OPDs, report.OPD{Code: o.Code, Name: o.Name, Abbrev: o.Abbrev})
 	}
-	n := benchItems(b)
+	n, before := reporttest.BenchSize(b)
 	start := time.Now()
-	reused, err := backend.Seed(ctx, st, clocks, reporttest.Options{N: n, Period: period, OPDs: codes, Now: now, Seed: 6})
+	reused, err := backend.Seed(ctx, st, clocks, reporttest.Options{N: n, Period: period, OPDs: codes, Now: now, Seed: 6, Before: before})
 	if err != nil {
 		b.Fatal(err)
 	}
 	if reused {
-		b.Logf("reused %d seeded items in %s", n, backend.Name)
+		b.Logf("reused %d seeded items in %s", n*(1+before), backend.Name)
 	} else {
-		b.Logf("seeded %d items into %s in %v", n, backend.Name, time.Since(start).Round(time.Millisecond))
+		b.Logf("seeded %d items into %s in %v", n*(1+before), backend.Name, time.Since(start).Round(time.Millisecond))
 	}
 	opt := report.Options{Calendar: clocks.Calendar(), Now: now, FirstResponseTarget: cfg.Clocks.FirstResponse.D()}
 
@@ -101,6 +88,7 @@ func BenchmarkMonthlyReport(b *testing.B) {
 		return d
 	}
 	d := load(b)
+	b.Logf("the month's %d items, and %d others: carry-over and open backlog of %d months before", len(d.Items), len(d.Others), before)
 	rep := report.Build(d, opt)
 	reg := rep.BuildRegister(d, report.RegisterOptions{Lang: "id"})
 	if len(reg.Rows) != n {

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -27,7 +25,8 @@ func (a fixedAuth) Principal(*http.Request) *Principal { return a.p }
 // BenchmarkMonthlyReportHTTP serves a month of 100,000 items end to end:
 // each request scans the store, computes, and renders the page or the
 // file. Redis is miniredis, or the redis-server at TANGGAP_TEST_REDIS_ADDR;
-// TANGGAP_BENCH_ITEMS changes the size.
+// TANGGAP_BENCH_ITEMS and TANGGAP_BENCH_HISTORY change the size
+// (reporttest.BenchSize).
 //
 //	TANGGAP_TEST_REDIS_ADDR=127.0.0.1:6392 go test ./web -run '^$' -bench MonthlyReportHTTP -benchtime 3x
 //
@@ -35,13 +34,7 @@ func (a fixedAuth) Principal(*http.Request) *Principal { return a.p }
 // reports each one's ms/op and the slowest. TANGGAP_BENCH_CITY=name keeps
 // the seeded city in the redis-server for the next run.
 func BenchmarkMonthlyReportHTTP(b *testing.B) {
-	n := 100_000
-	if s := os.Getenv("TANGGAP_BENCH_ITEMS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
-			b.Fatalf("TANGGAP_BENCH_ITEMS=%q", s)
-		}
-	}
+	n, before := reporttest.BenchSize(b)
 	cfg, err := config.Load("")
 	if err != nil {
 		b.Fatal(err)
@@ -59,14 +52,14 @@ func BenchmarkMonthlyReportHTTP(b *testing.B) {
 	}
 	start := time.Now()
 	reused, err := backend.Seed(context.Background(), st, clocks, reporttest.Options{N: n, Period: report.Month(2026, time.March, loc),
-		OPDs: codes, Now: now, Seed: 6})
+		OPDs: codes, Now: now, Seed: 6, Before: before})
 	if err != nil {
 		b.Fatal(err)
 	}
 	if reused {
-		b.Logf("reused %d seeded items in %s", n, backend.Name)
+		b.Logf("reused %d seeded items in %s", n*(1+before), backend.Name)
 	} else {
-		b.Logf("seeded %d items into %s in %v", n, backend.Name, time.Since(start).Round(time.Millisecond))
+		b.Logf("seeded %d items into %s in %v", n*(1+before), backend.Name, time.Since(start).Round(time.Millisecond))
 	}
 	s, err := New(Options{Config: cfg, Store: st, Clocks: clocks, Auth: fixedAuth{&Principal{Login: "humas", Name: "Humas", Role: RolePPIDUtama}},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Now: func() time.Time { return now }})

@@ -32,6 +32,10 @@ type Options struct {
 	Now     time.Time     // answers and resolutions never lie after it
 	Seed    uint64
 	Workers int // concurrent writers (default 8)
+	// Before is how many months before Period are seeded too, N items
+	// each, the same way: a live city's history, whose items a report of
+	// Period reads when they were open at its start or are open now.
+	Before int
 }
 
 // words are the vocabulary of the synthetic posts.
@@ -54,6 +58,20 @@ func Seed(ctx context.Context, st *store.Store, clocks *workflow.Clocks, opt Opt
 	if opt.Workers <= 0 {
 		opt.Workers = 8
 	}
+	from := opt.Period.From
+	for m := opt.Before; m >= 0; m-- {
+		o := opt
+		o.Period = report.Month(from.Year(), from.Month()-time.Month(m), from.Location())
+		o.Seed = opt.Seed + uint64(m)<<32
+		if err := seedMonth(ctx, st, clocks, o, 1_000_000+10_000_000*m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedMonth writes opt.N items in opt.Period, with ids from idBase on.
+func seedMonth(ctx context.Context, st *store.Store, clocks *workflow.Clocks, opt Options, idBase int) error {
 	voc := vocabulary()
 	jobs := make(chan int)
 	errs := make(chan error, opt.Workers)
@@ -64,7 +82,7 @@ func Seed(ctx context.Context, st *store.Store, clocks *workflow.Clocks, opt Opt
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				if err := seedOne(ctx, st, clocks, opt, voc, i, span); err != nil {
+				if err := seedOne(ctx, st, clocks, opt, voc, idBase, i, span); err != nil {
 					errs <- err
 					for range jobs { // drain
 					}
@@ -96,7 +114,7 @@ loop:
 	return err
 }
 
-func seedOne(ctx context.Context, st *store.Store, clocks *workflow.Clocks, opt Options, voc words, i int, span time.Duration) error {
+func seedOne(ctx context.Context, st *store.Store, clocks *workflow.Clocks, opt Options, voc words, idBase, i int, span time.Duration) error {
 	rng := rand.New(rand.NewPCG(opt.Seed, uint64(i)))
 	t0 := opt.Period.From.Add(time.Duration(rng.Int64N(int64(span)))).Truncate(time.Second)
 	if !t0.Before(opt.Now) {
@@ -106,7 +124,7 @@ func seedOne(ctx context.Context, st *store.Store, clocks *workflow.Clocks, opt 
 	k := int(float64(len(opt.OPDs)) * math.Pow(rng.Float64(), 2.2))
 	opd := opt.OPDs[min(k, len(opt.OPDs)-1)]
 	pl := tanggap.Platforms[rng.IntN(3)]
-	id := strconv.Itoa(1_000_000 + i)
+	id := strconv.Itoa(idBase + i)
 	topic := voc.topics[rng.IntN(len(voc.topics))]
 	kec := voc.kecamatan[rng.IntN(len(voc.kecamatan))]
 	text := fmt.Sprintf("Lapor min, %s di %s %s. %s", topic, kec, voc.phrases[rng.IntN(len(voc.phrases))], voc.phrases[rng.IntN(len(voc.phrases))])
@@ -151,6 +169,28 @@ func seedOne(ctx context.Context, st *store.Store, clocks *workflow.Clocks, opt 
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
+// BenchSize is the size of the benchmarks' month: TANGGAP_BENCH_ITEMS items
+// (default 100,000) and TANGGAP_BENCH_HISTORY months seeded before it
+// (default 0; see Options.Before).
+func BenchSize(tb testing.TB) (items, before int) {
+	tb.Helper()
+	items = 100_000
+	for _, v := range []struct {
+		name string
+		dst  *int
+		min  int
+	}{{"TANGGAP_BENCH_ITEMS", &items, 1}, {"TANGGAP_BENCH_HISTORY", &before, 0}} {
+		if s := os.Getenv(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < v.min {
+				tb.Fatalf("%s=%q: want a whole number from %d", v.name, s, v.min)
+			}
+			*v.dst = n
+		}
+	}
+	return items, before
+}
+
 // RedisAddrEnv names the real redis-server benchmarks use when it is set
 // (the same variable as the integration run's).
 const RedisAddrEnv = "TANGGAP_TEST_REDIS_ADDR"
@@ -182,8 +222,8 @@ func (b Backend) Seed(ctx context.Context, st *store.Store, clocks *workflow.Clo
 		return false, Seed(ctx, st, clocks, opt)
 	}
 	marker := "tanggap:{" + b.city + "}:reporttest:seeded"
-	want := fmt.Sprintf("n=%d from=%d to=%d opds=%s now=%d seed=%d", opt.N, opt.Period.From.UnixMilli(), opt.Period.To.UnixMilli(),
-		strings.Join(opt.OPDs, ","), opt.Now.UnixMilli(), opt.Seed)
+	want := fmt.Sprintf("n=%d from=%d to=%d opds=%s now=%d seed=%d before=%d", opt.N, opt.Period.From.UnixMilli(), opt.Period.To.UnixMilli(),
+		strings.Join(opt.OPDs, ","), opt.Now.UnixMilli(), opt.Seed, opt.Before)
 	if got, err := b.rdb.Get(ctx, marker).Result(); err == nil && got == want {
 		return true, nil
 	}

@@ -88,7 +88,7 @@ func BenchmarkMonthlyReport(b *testing.B) {
 		return d
 	}
 	d := load(b)
-	b.Logf("the month's %d items, and %d others: carry-over and open backlog of %d months before", len(d.Items), len(d.Others), before)
+	b.Logf("the month's %d items; %d carried over and ended since, %d open outside the month (%d months before seeded)", len(d.Items), len(d.Others), len(d.Open), before)
 	rep := report.Build(d, opt)
 	reg := rep.BuildRegister(d, report.RegisterOptions{Lang: "id"})
 	if len(reg.Rows) != n {

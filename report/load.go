@@ -18,9 +18,11 @@ type Source interface {
 	// ScanCreatedIn calls fn with batches of the items (of an OPD, or every
 	// item for "") whose platform time is in [from, to), oldest first.
 	ScanCreatedIn(ctx context.Context, opd string, from, to time.Time, batch int64, fn func([]tanggap.Item) error) error
-	// OpenIDsOutside lists the open items of OPD slots ("" is the
-	// unrouted one) whose platform time is before from or at or after to.
-	OpenIDsOutside(ctx context.Context, slots []string, from, to time.Time) ([]string, error)
+	// OpenOutside calls fn with each open item of OPD slots ("" is the
+	// unrouted one) whose platform time is before from or at or after to:
+	// its id, slot, platform time, and the deadline and due-soon instants
+	// of its current clock (zero when none runs), without reading it.
+	OpenOutside(ctx context.Context, slots []string, from, to time.Time, fn func(id, opd string, created, due, soon time.Time)) error
 	// EndedIDs lists the items whose platform time is in [from, to) (and
 	// maybe a few around it) that ended at or after endedFrom.
 	EndedIDs(ctx context.Context, from, to, endedFrom time.Time) ([]string, error)
@@ -85,14 +87,39 @@ type Data struct {
 	// [Period.From, Period.To), in the scope, needing an answer.
 	Items []tanggap.Item
 	// Others are the other complaints of the scope the report needs: those
-	// received in the lookback window before the period and open when it
-	// began (the carry-over), and every item open now received outside the
-	// period (for "overdue now" and "oldest open"). Items received in the
-	// period are only in Items.
+	// received in the lookback window before the period that were open
+	// when it began and have ended since (the carry-over). Load leaves out
+	// the items of the period (they are in Items) and open ones (in Open).
 	Others []tanggap.Item
+	// Open is the open backlog received outside the period: for the
+	// carry-over, "overdue now", "oldest open" and the aging chart.
+	Open []OpenItem
 
 	// distinct is set by Load: no id repeats within Items.
 	distinct bool
+}
+
+// OpenItem is an open complaint as the store's open sets know it, without
+// reading it: its id, OPD slot ("" unrouted), platform time, and its
+// current clock's deadline and due-soon instants (zero when none runs, as
+// for an item on hold).
+type OpenItem struct {
+	ID, OPD             string
+	CreatedAt           time.Time
+	Deadline, DueSoonAt time.Time
+}
+
+// stateAt is tanggap.Item.StateAt for an open item.
+func (o *OpenItem) stateAt(now time.Time) tanggap.DeadlineState {
+	switch {
+	case o.Deadline.IsZero():
+		return tanggap.OnTrack
+	case !now.Before(o.Deadline):
+		return tanggap.Overdue
+	case !o.DueSoonAt.IsZero() && !now.Before(o.DueSoonAt):
+		return tanggap.DueSoon
+	}
+	return tanggap.OnTrack
 }
 
 // DefaultLookback is how far before the period Load looks for items that
@@ -108,8 +135,9 @@ func Counted(it *tanggap.Item) bool {
 }
 
 // Load reads a report's data: the items of the period, the items of the
-// lookback window before it that were open when it began, and every open
-// item of the scope's slots. lookback <= 0 means DefaultLookback.
+// lookback window before it that were open when it began and have ended
+// since, and the open backlog of the scope's slots outside the period.
+// lookback <= 0 means DefaultLookback.
 func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Duration) (*Data, error) {
 	if lookback <= 0 {
 		lookback = DefaultLookback
@@ -120,9 +148,16 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	}
 	// The carry-over: items of the lookback that ended at or after the
 	// period's start (the store indexes ended items by when they ended),
-	// and open items received before the period or after it (a past
-	// month's report still counts today's overdue).
+	// and the open backlog received before the period or after it (a past
+	// month's report still counts today's overdue), from the open sets.
 	ids, err := src.EndedIDs(ctx, p.From.Add(-lookback), p.From, p.From)
+	if err != nil {
+		return nil, err
+	}
+	keep := sc.keep()
+	d.Others, err = src.AppendRows(ctx, ids, scanBatch, nil, func(it *tanggap.Item) bool {
+		return !p.Contains(it.CreatedAt) && !it.Status.Open() && keep(it)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -133,14 +168,8 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	for _, o := range sc.OPDs {
 		slots = append(slots, o.Code)
 	}
-	open, err := src.OpenIDsOutside(ctx, slots, p.From, p.To)
-	if err != nil {
-		return nil, err
-	}
-	ids = append(ids, open...)
-	keep := sc.keep()
-	d.Others, err = src.AppendRows(ctx, ids, scanBatch, nil, func(it *tanggap.Item) bool {
-		return !p.Contains(it.CreatedAt) && keep(it)
+	err = src.OpenOutside(ctx, slots, p.From, p.To, func(id, opd string, created, due, soon time.Time) {
+		d.Open = append(d.Open, OpenItem{ID: id, OPD: opd, CreatedAt: created, Deadline: due, DueSoonAt: soon})
 	})
 	if err != nil {
 		return nil, err

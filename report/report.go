@@ -573,6 +573,28 @@ func Build(d *Data, opt Options) *Report {
 	for i := range d.Others {
 		visit(&d.Others[i], d.Period.Contains(d.Others[i].CreatedAt), true)
 	}
+	// The open backlog outside the period: open now, carried over when
+	// received before it (OpenAt of an open item). The open sets hold
+	// counted items only; none is in Items or Others (see Load).
+	for i := range d.Open {
+		o := &d.Open[i]
+		a, ok := accs[o.OPD]
+		if !ok {
+			if in(o.OPD) {
+				a = newAcc(o.OPD, o.OPD, "")
+			}
+			accs[o.OPD] = a
+		}
+		if a == nil {
+			continue
+		}
+		st := o.stateAt(opt.Now)
+		f := facts{topic: -1, week: -1, openNow: true, deadlineSt: st, overdue: st == tanggap.Overdue,
+			ageHK: max(b.clock.Days(o.CreatedAt, opt.Now), 0), carry: o.CreatedAt.Before(d.Period.From)}
+		a.add(&f, weeks)
+		total.add(&f, weeks)
+		b.chart.add(&f)
+	}
 
 	// Recap rows: the scope's OPDs, the unrouted row, other codes by code.
 	for _, code := range order {

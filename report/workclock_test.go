@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/tanggap/tanggap"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -48,6 +49,22 @@ func TestWorkClockMatchesCalendar(t *testing.T) {
 			}
 			if got, want := w.Days(a, b), cal.WorkingDaysBetween(a, b); got != want {
 				t.Fatalf("%+v: Days(%v, %v) = %v, want %v", opt, a, b, got, want)
+			}
+		}
+	}
+}
+
+// An open item's deadline state from the open sets is Item.StateAt's.
+func TestOpenItemState(t *testing.T) {
+	t0 := time.Date(2026, time.March, 2, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ deadline, soon time.Time }{
+		{}, {t0.Add(4 * time.Hour), t0.Add(3 * time.Hour)}, {t0.Add(4 * time.Hour), time.Time{}}, {t0, t0},
+	} {
+		o := OpenItem{Deadline: c.deadline, DueSoonAt: c.soon}
+		it := tanggap.Item{Status: tanggap.StatusAssigned, Deadline: c.deadline, DueSoonAt: c.soon}
+		for now := t0.Add(-time.Hour); now.Before(t0.Add(6 * time.Hour)); now = now.Add(30 * time.Minute) {
+			if got, want := o.stateAt(now), it.StateAt(now); got != want {
+				t.Errorf("deadline %v, soon %v, at %v: %v, Item.StateAt %v", c.deadline, c.soon, now, got, want)
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/redis/go-redis/v9"
 	"github.com/tanggap/tanggap"
 )
@@ -188,8 +189,9 @@ func slicesDelete(s []string, v string) []string {
 	return out
 }
 
-// OpenIDsOutside lists the open items of the slots outside [from, to) only.
-func TestOpenIDsOutside(t *testing.T) {
+// OpenOutside gives the open items of the slots outside [from, to) only,
+// each with the platform time and current clock its item holds.
+func TestOpenOutside(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()
 		from := c.Now().Add(-48 * time.Hour)
@@ -218,15 +220,37 @@ func TestOpenIDsOutside(t *testing.T) {
 			Set: map[string]string{"status": string(tanggap.StatusNotComplaint), "archive_reason": "spam"}}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.OpenIDsOutside(ctx, []string{"", "bina_marga_sda"}, from, to)
-		if err != nil {
+		in("held", "bina_marga_sda", from.Add(-4*time.Hour))
+		if _, err := s.Apply(ctx, Change{ID: "x:held", Version: -1, Actor: "t", Action: "hold",
+			Set: map[string]string{"status": string(tanggap.StatusOnHold), "held_ms": strconv.FormatInt(c.Now().UnixMilli(), 10)}}); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]string{"x:unrouted", "x:old", "x:at_to", "x:after"}, got); diff != "" {
-			t.Errorf("open ids outside (-want +got):\n%s", diff)
+		type open struct {
+			ID, OPD                    string
+			Created, Deadline, DueSoon time.Time
 		}
-		if got, err := s.OpenIDsOutside(ctx, nil, from, to); err != nil || len(got) != 0 {
-			t.Errorf("no slots: %v %v", got, err)
+		var got []open
+		if err := s.OpenOutside(ctx, []string{"", "bina_marga_sda"}, from, to, func(id, opd string, created, due, soon time.Time) {
+			got = append(got, open{id, opd, created, due, soon})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var want []open
+		for _, id := range []string{"x:unrouted", "x:held", "x:old", "x:at_to", "x:after"} {
+			it, err := s.Item(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, open{it.ID, it.OPD, it.CreatedAt, it.Deadline, it.DueSoonAt})
+		}
+		if want[1].Deadline != (time.Time{}) || want[2].Deadline.IsZero() || want[2].DueSoon.IsZero() {
+			t.Fatalf("clocks: held %v, old %v/%v", want[1].Deadline, want[2].Deadline, want[2].DueSoon)
+		}
+		if diff := cmp.Diff(want, got, cmpopts.EquateApproxTime(0)); diff != "" {
+			t.Errorf("open items outside (-want +got):\n%s", diff)
+		}
+		if err := s.OpenOutside(ctx, nil, from, to, func(id, _ string, _, _, _ time.Time) { t.Errorf("no slots: %s", id) }); err != nil {
+			t.Error(err)
 		}
 	})
 }

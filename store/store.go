@@ -888,30 +888,75 @@ func (s *Store) OpenIDs(ctx context.Context, opd string) ([]string, error) {
 	return ids, unavailable(err, "open ids")
 }
 
-// OpenIDsOutside lists the open items (held ones too) of OPD slots whose
-// platform time is before from or at or after to, slot by slot, by platform
-// time: a report reads the items inside [from, to) with ScanCreated and
-// only needs the open ones around them.
-func (s *Store) OpenIDsOutside(ctx context.Context, slots []string, from, to time.Time) ([]string, error) {
+// OpenOutside calls fn with each open item (held ones too) of OPD slots
+// ("" is the unrouted one) whose platform time is before from or at or
+// after to, slot by slot, by platform time, as the open sets know it: its
+// platform time, and the deadline and due-soon instants its queue is
+// ordered by (zero for a held item or one without a running clock). A
+// report counts the open backlog around its period this way, without
+// reading the items. The open sets hold queued items only, so every item
+// given is one a report counts.
+func (s *Store) OpenOutside(ctx context.Context, slots []string, from, to time.Time,
+	fn func(id, opd string, created, due, soon time.Time)) error {
 	if len(slots) == 0 {
-		return nil, nil
+		return nil
 	}
 	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, 0, 2*len(slots))
+	ranges := make([]*redis.ZSliceCmd, 0, 2*len(slots))
 	f, t := strconv.FormatInt(from.UnixMilli(), 10), strconv.FormatInt(to.UnixMilli(), 10)
 	for _, opd := range slots {
 		key := s.k.set("age:", opd)
-		cmds = append(cmds, pipe.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: "(" + f}),
-			pipe.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: t, Max: "+inf"}))
+		ranges = append(ranges, pipe.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: "(" + f}),
+			pipe.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: t, Max: "+inf"}))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, unavailable(err, "open ids")
+		return unavailable(err, "open items")
 	}
-	var out []string
-	for _, c := range cmds {
-		out = append(out, c.Val()...)
+	// The deadlines: ZMSCORE gives 0 for an id a set lacks (no instant is 0).
+	pipe = s.rdb.Pipeline()
+	type slotRead struct {
+		opd       string
+		ids       []string
+		created   []float64
+		due, soon *redis.FloatSliceCmd
 	}
-	return out, nil
+	reads := make([]slotRead, 0, len(slots))
+	for i, opd := range slots {
+		r := slotRead{opd: opd}
+		for _, z := range append(ranges[2*i].Val(), ranges[2*i+1].Val()...) {
+			id, _ := z.Member.(string)
+			r.ids = append(r.ids, id)
+			r.created = append(r.created, z.Score)
+		}
+		if len(r.ids) == 0 {
+			continue
+		}
+		r.due = pipe.ZMScore(ctx, s.k.set("open:", opd), r.ids...)
+		r.soon = pipe.ZMScore(ctx, s.k.set("soon:", opd), r.ids...)
+		reads = append(reads, r)
+	}
+	if len(reads) == 0 {
+		return nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return unavailable(err, "open items")
+	}
+	instant := func(ms float64) time.Time {
+		if ms == 0 {
+			return time.Time{}
+		}
+		return time.UnixMilli(int64(ms))
+	}
+	for _, r := range reads {
+		due, soon := r.due.Val(), r.soon.Val()
+		if len(due) != len(r.ids) || len(soon) != len(r.ids) {
+			return fmt.Errorf("store: open items of %q: %d and %d deadlines for %d ids", r.opd, len(due), len(soon), len(r.ids))
+		}
+		for i, id := range r.ids {
+			fn(id, r.opd, time.UnixMilli(int64(r.created[i])), instant(due[i]), instant(soon[i]))
+		}
+	}
+	return nil
 }
 
 // dayMS is the width of the ended:<day> sets (DAY_MS in lua/common.lua).

@@ -962,7 +962,7 @@ func (s *Store) OpenOutside(ctx context.Context, slots []string, from, to time.T
 // dayMS is the width of the ended:<day> sets (DAY_MS in lua/common.lua).
 const dayMS = 24 * 3600 * 1000
 
-// EndedIDs lists the counted items whose platform time is in [from, to)
+// EndedIDs lists the queued items whose platform time is in [from, to)
 // and which ended (resolved, closed or otherwise left the queue) at or
 // after endedFrom: the items a report's carry-over needs beyond the open
 // ones. It reads one range per UTC day of [from, to), so an id of the

@@ -47,7 +47,7 @@ local REP_FIELDS = {'id', 'platform', 'post_id', 'url', 'account', 'author', 'au
   'officer', 'hops', 'reporters', 'due_ms', 'soon_ms', 'clock', 'fr_due_ms', 'res_due_ms', 'duplicate_of',
   'held_ms', 'version', 'updated_ms', 'truncated', 'claimed_by', 'claim_until_ms'}
 
--- ENDED indexes the counted items that have ended (resolved, closed or
+-- ENDED indexes the queued items that have ended (resolved, closed or
 -- otherwise out of the queue) by the instant they ended, in one set per
 -- UTC day of their platform time: ended:<day>, day = floor(created_ms /
 -- DAY_MS). A report finds the items of the days before its period that

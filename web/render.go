@@ -169,7 +169,11 @@ func (s *Server) parseTemplates() error {
 				return m
 			},
 		})
-		t, err := t.ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
+		files := []string{"templates/layout.html", "templates/" + page + ".html"}
+		if page == "report" || page == "report_print" {
+			files = append(files, "templates/report_parts.html") // the tables both show
+		}
+		t, err := t.ParseFS(templateFS, files...)
 		if err != nil {
 			return fmt.Errorf("web: template %s: %w", page, err)
 		}

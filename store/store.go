@@ -472,49 +472,24 @@ type rawEvent struct {
 	Version    int64           `json:"version"`
 }
 
+// decodeEvent reads a history event as the Lua scripts write it, through
+// the outbox's wire form (eventJSON), so history and the events topic
+// cannot differ.
 func decodeEvent(s string) (tanggap.Event, error) {
-	var r rawEvent
-	if err := json.Unmarshal([]byte(s), &r); err != nil {
-		return tanggap.Event{}, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode event")
+	var ev tanggap.Event
+	e, err := eventJSON(s)
+	if err != nil {
+		return ev, err
 	}
-	ev := tanggap.Event{
-		ID: eventID(r.ItemID, r.Version), ItemID: r.ItemID, At: time.UnixMilli(r.AtMS).UTC(),
-		Actor: r.Actor, Action: r.Action, FromStatus: tanggap.Status(r.FromStatus), ToStatus: tanggap.Status(r.ToStatus),
-		FromOPD: r.FromOPD, ToOPD: r.ToOPD, Reason: r.Reason, Version: r.Version,
+	if err := json.Unmarshal(e.Event, &ev); err != nil {
+		return ev, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode event")
 	}
-	ev.Data = stringMap(r.Data)
-	ev.Set = stringMap(r.Set)
 	return ev, nil
 }
 
 // eventID names an event: unique and ordered per item.
 func eventID(item string, version int64) string {
 	return item + "#" + strconv.FormatInt(version, 10)
-}
-
-// stringMap reads a JSON object written by cjson, which encodes an empty
-// table as {} (or []) and numbers as numbers: values become strings.
-func stringMap(raw json.RawMessage) map[string]string {
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil || len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		switch x := v.(type) {
-		case string:
-			out[k] = x
-		case float64:
-			out[k] = strconv.FormatFloat(x, 'f', -1, 64)
-		default:
-			b, _ := json.Marshal(x)
-			out[k] = string(b)
-		}
-	}
-	return out
 }
 
 // Cursor returns a collector's saved cursor ("" when none).

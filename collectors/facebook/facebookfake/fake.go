@@ -6,50 +6,38 @@
 // X-Business-Use-Case-Usage header), with a per-page call budget (200
 // calls per hour by default) and injectable faults.
 //
+// The Graph plumbing it shares with instagramfake (faults, tokens, the
+// budget and its usage header, paging, fields) is in
+// collectors/facebook/graph/graphfake; pages, posts and comments are here.
+//
 // Mount it on an httptest.Server or any mux: it serves /vNN.N/... paths.
 package facebookfake
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tanggap/tanggap/collectors/demo"
+	"github.com/tanggap/tanggap/collectors/facebook/graph/graphfake"
 )
 
 // TimeLayout is the Graph API timestamp format.
-const TimeLayout = "2006-01-02T15:04:05-0700"
+const TimeLayout = graphfake.TimeLayout
 
 // Server is the fake. Its methods are safe for concurrent use.
 type Server struct {
-	mu       sync.Mutex
-	now      func() time.Time
-	token    string
-	limit    int
-	window   time.Duration
-	maxLimit int
+	mu sync.Mutex
+	g  *graphfake.Server // faults, tokens, budget, paging; guarded by mu
 
 	pages    map[string]*Page
 	posts    map[string]*Post
 	comments map[string]*Comment
 	porder   []string
 	corder   []string
-	usage    map[string]*window
-	faults   []*Fault
 	seq      int64
-	requests int
 	demo     map[string]demo.Post
-}
-
-type window struct {
-	start time.Time
-	calls int
 }
 
 // Page is a Facebook Page.
@@ -88,24 +76,21 @@ type Comment struct {
 type Option func(*Server)
 
 // WithClock sets the clock used for default times and budgets.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.g.Now = now } }
 
 // WithToken accepts only this access token (default: any non-empty one).
-func WithToken(token string) Option { return func(s *Server) { s.token = token } }
+func WithToken(token string) Option { return func(s *Server) { s.g.Token = token } }
 
 // WithBudget sets the calls allowed per page per window (default 200 per
 // hour). A limit of 0 disables the budget.
 func WithBudget(limit int, window time.Duration) Option {
-	return func(s *Server) { s.limit, s.window = limit, window }
+	return func(s *Server) { s.g.Limit, s.g.Window = limit, window }
 }
 
 // New returns an empty fake.
 func New(opts ...Option) *Server {
-	s := &Server{
-		now: time.Now, limit: 200, window: time.Hour, maxLimit: 100,
-		pages: map[string]*Page{}, posts: map[string]*Post{}, comments: map[string]*Comment{},
-		usage: map[string]*window{},
-	}
+	s := &Server{pages: map[string]*Page{}, posts: map[string]*Post{}, comments: map[string]*Comment{}}
+	s.g = graphfake.New(&s.mu, platform, s.node, s.edge)
 	for _, o := range opts {
 		o(s)
 	}
@@ -156,7 +141,7 @@ func (s *Server) AddPost(p Post) string {
 		p.ID = p.PageID + "_" + s.nextNum()
 	}
 	if p.Created.IsZero() {
-		p.Created = s.now()
+		p.Created = s.g.Now()
 	}
 	if p.Updated.IsZero() {
 		p.Updated = p.Created
@@ -186,7 +171,7 @@ func (s *Server) AddComment(c Comment) string {
 		c.ID = post + "_" + s.nextNum()
 	}
 	if c.Created.IsZero() {
-		c.Created = s.now()
+		c.Created = s.g.Now()
 	}
 	if c.FromID == "" {
 		c.FromID = "2" + s.nextNum()
@@ -222,7 +207,7 @@ func (s *Server) EditPost(id, message string) bool {
 	if p == nil || p.Deleted {
 		return false
 	}
-	p.Message, p.Updated = message, s.now()
+	p.Message, p.Updated = message, s.g.Now()
 	return true
 }
 
@@ -268,104 +253,7 @@ func (s *Server) DeletePost(id string) bool {
 }
 
 // Calls returns the calls a page spent in its current budget window.
-func (s *Server) Calls(pageID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if w := s.usage[pageID]; w != nil && s.now().Before(w.start.Add(s.window)) {
-		return w.calls
-	}
-	return 0
-}
+func (s *Server) Calls(pageID string) int { return s.g.Calls(pageID) }
 
 // Requests returns how many requests the fake answered.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
-
-// cursor paging: the cursors are base64 offsets, opaque to clients.
-func encodeCursor(off int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(off)))
-}
-
-func decodeCursor(c string) (int, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(b), "o:") {
-		return 0, false
-	}
-	n, err := strconv.Atoi(string(b[2:]))
-	return n, err == nil && n >= 0
-}
-
-// field is one entry of a Graph fields parameter: name.mod(arg){sub}.
-type field struct {
-	sub  string
-	mods map[string]string
-}
-
-// parseFields splits "id,from{id,username},replies.limit(5){id}" at the
-// top level.
-func parseFields(s string) map[string]field {
-	out := map[string]field{}
-	depth, start := 0, 0
-	add := func(part string) {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			return
-		}
-		f := field{mods: map[string]string{}}
-		if i := strings.IndexByte(part, '{'); i >= 0 && strings.HasSuffix(part, "}") {
-			f.sub = part[i+1 : len(part)-1]
-			part = part[:i]
-		}
-		segs := strings.Split(part, ".")
-		for _, m := range segs[1:] {
-			if i := strings.IndexByte(m, '('); i > 0 && strings.HasSuffix(m, ")") {
-				f.mods[m[:i]] = m[i+1 : len(m)-1]
-			}
-		}
-		out[segs[0]] = f
-	}
-	for i, r := range s {
-		switch r {
-		case '{', '(':
-			depth++
-		case '}', ')':
-			depth--
-		case ',':
-			if depth == 0 {
-				add(s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	add(s[start:])
-	return out
-}
-
-func pick(obj map[string]any, fields map[string]field) map[string]any {
-	if len(fields) == 0 {
-		return map[string]any{"id": obj["id"]}
-	}
-	out := map[string]any{}
-	for name := range fields {
-		if v, ok := obj[name]; ok && v != nil {
-			out[name] = v
-		}
-	}
-	if _, ok := out["id"]; !ok {
-		out["id"] = obj["id"]
-	}
-	return out
-}
-
-func sortNewest[T any](xs []T, at func(T) time.Time) {
-	sort.SliceStable(xs, func(i, j int) bool { return at(xs[i]).After(at(xs[j])) })
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func (s *Server) Requests() int { return s.g.Requests() }

@@ -5,55 +5,45 @@
 // X-Business-Use-Case-Usage header), with a per-account call budget
 // (200 calls per hour by default) and injectable faults.
 //
+// The Graph plumbing it shares with facebookfake (faults, tokens, the
+// budget and its usage header, paging, fields) is in
+// collectors/facebook/graph/graphfake; accounts, media and comments are
+// here.
+//
 // Mount it on an httptest.Server or any mux: it serves /vNN.N/... paths.
 package instagramfake
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tanggap/tanggap/collectors/demo"
+	"github.com/tanggap/tanggap/collectors/facebook/graph/graphfake"
 )
 
 // TimeLayout is the Graph API timestamp format.
-const TimeLayout = "2006-01-02T15:04:05-0700"
+const TimeLayout = graphfake.TimeLayout
 
 // Server is the fake. Its methods are safe for concurrent use.
 type Server struct {
-	mu       sync.Mutex
-	now      func() time.Time
-	token    string
-	limit    int
-	window   time.Duration
-	maxLimit int
+	mu sync.Mutex
+	g  *graphfake.Server // faults, tokens, budget, paging; guarded by mu
 
 	accounts map[string]*account // by id
 	media    map[string]*Media
 	comments map[string]*Comment
 	order    []string // media ids in insertion order
 	corder   []string // comment ids in insertion order
-	usage    map[string]*window
-	faults   []*Fault
 	seq      int64
-	requests int
 	demo     map[string]demo.Post
 }
 
 type account struct {
 	ID, Username string
 	Tags         []string // media ids the account is tagged in
-}
-
-type window struct {
-	start time.Time
-	calls int
 }
 
 // Media is one Instagram media.
@@ -84,29 +74,21 @@ type Comment struct {
 type Option func(*Server)
 
 // WithClock sets the clock used for timestamps defaults and budgets.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.g.Now = now } }
 
 // WithToken accepts only this access token (default: any non-empty one).
-func WithToken(token string) Option { return func(s *Server) { s.token = token } }
+func WithToken(token string) Option { return func(s *Server) { s.g.Token = token } }
 
 // WithBudget sets the calls allowed per account per window (default 200
 // per hour). A limit of 0 disables the budget.
 func WithBudget(limit int, window time.Duration) Option {
-	return func(s *Server) { s.limit, s.window = limit, window }
+	return func(s *Server) { s.g.Limit, s.g.Window = limit, window }
 }
 
 // New returns an empty fake.
 func New(opts ...Option) *Server {
-	s := &Server{
-		now:      time.Now,
-		limit:    200,
-		window:   time.Hour,
-		maxLimit: 100,
-		accounts: map[string]*account{},
-		media:    map[string]*Media{},
-		comments: map[string]*Comment{},
-		usage:    map[string]*window{},
-	}
+	s := &Server{accounts: map[string]*account{}, media: map[string]*Media{}, comments: map[string]*Comment{}}
+	s.g = graphfake.New(&s.mu, platform, s.node, s.edge)
 	for _, o := range opts {
 		o(s)
 	}
@@ -155,7 +137,7 @@ func (s *Server) AddMedia(m Media) string {
 		m.ID = s.nextID("179")
 	}
 	if m.Timestamp.IsZero() {
-		m.Timestamp = s.now()
+		m.Timestamp = s.g.Now()
 	}
 	if a := s.accounts[m.Owner]; a != nil && m.Username == "" {
 		m.Username = a.Username
@@ -186,7 +168,7 @@ func (s *Server) AddComment(c Comment) string {
 		c.ID = s.nextID("180")
 	}
 	if c.Timestamp.IsZero() {
-		c.Timestamp = s.now()
+		c.Timestamp = s.g.Now()
 	}
 	if p := s.comments[c.ParentID]; p != nil {
 		if p.ParentID != "" {
@@ -268,109 +250,12 @@ func (s *Server) DeleteMedia(id string) bool {
 }
 
 // Calls returns the calls an account spent in its current budget window.
-func (s *Server) Calls(accountID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if w := s.usage[accountID]; w != nil && s.now().Before(w.start.Add(s.window)) {
-		return w.calls
-	}
-	return 0
-}
+func (s *Server) Calls(accountID string) int { return s.g.Calls(accountID) }
 
 // Requests returns how many requests the fake answered.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.g.Requests() }
 
 func shortcode(id string) string {
 	n, _ := strconv.ParseUint(strings.TrimLeft(id, "0"), 10, 64)
 	return "C" + strings.ToUpper(strconv.FormatUint(n%1e12, 36))
-}
-
-// cursor paging: the cursors are base64 offsets, opaque to clients.
-func encodeCursor(off int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(off)))
-}
-
-func decodeCursor(c string) (int, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(b), "o:") {
-		return 0, false
-	}
-	n, err := strconv.Atoi(string(b[2:]))
-	return n, err == nil && n >= 0
-}
-
-// field is one entry of a Graph fields parameter: name.mod(arg){sub}.
-type field struct {
-	sub  string
-	mods map[string]string
-}
-
-// parseFields splits "id,from{id,username},replies.limit(5){id}" at the
-// top level.
-func parseFields(s string) map[string]field {
-	out := map[string]field{}
-	depth, start := 0, 0
-	add := func(part string) {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			return
-		}
-		f := field{mods: map[string]string{}}
-		if i := strings.IndexByte(part, '{'); i >= 0 && strings.HasSuffix(part, "}") {
-			f.sub = part[i+1 : len(part)-1]
-			part = part[:i]
-		}
-		segs := strings.Split(part, ".")
-		for _, m := range segs[1:] {
-			if i := strings.IndexByte(m, '('); i > 0 && strings.HasSuffix(m, ")") {
-				f.mods[m[:i]] = m[i+1 : len(m)-1]
-			}
-		}
-		out[segs[0]] = f
-	}
-	for i, r := range s {
-		switch r {
-		case '{', '(':
-			depth++
-		case '}', ')':
-			depth--
-		case ',':
-			if depth == 0 {
-				add(s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	add(s[start:])
-	return out
-}
-
-func pick(obj map[string]any, fields map[string]field) map[string]any {
-	if len(fields) == 0 {
-		return map[string]any{"id": obj["id"]}
-	}
-	out := map[string]any{}
-	for name := range fields {
-		if v, ok := obj[name]; ok && v != nil {
-			out[name] = v
-		}
-	}
-	if _, ok := out["id"]; !ok {
-		out["id"] = obj["id"]
-	}
-	return out
-}
-
-func sortNewest[T any](xs []T, at func(T) time.Time) {
-	sort.SliceStable(xs, func(i, j int) bool { return at(xs[i]).After(at(xs[j])) })
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

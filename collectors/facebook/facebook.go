@@ -160,48 +160,27 @@ func (c *cursor) encode() string {
 // Batch still carries the posts and a Cursor covering exactly them.
 func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (collectors.Batch, error) {
 	label := "facebook @" + acct.Handle
-	if p.tokens == nil {
-		return collectors.Batch{}, tanggap.Errorf(tanggap.EAUTH, "%s: no token source configured", label)
-	}
-	token, err := p.tokens(ctx, acct)
+	token, err := graph.Token(ctx, p.tokens, acct, label, "page access token")
 	if err != nil {
 		return collectors.Batch{}, err
 	}
-	if token == "" {
-		return collectors.Batch{}, tanggap.Errorf(tanggap.EAUTH, "%s: no page access token configured", label)
-	}
-	r := &run{
-		p:       p,
-		acct:    acct,
-		call:    p.graph.Begin(token, label),
-		c:       decodeCursor(cur),
-		now:     p.now().UTC(),
-		emitted: map[string]bool{},
-	}
-	err = r.poll(ctx)
-	if err == nil {
-		err = r.call.Stop
-	}
-	sort.SliceStable(r.posts, func(i, j int) bool { return r.posts[i].CreatedAt.Before(r.posts[j].CreatedAt) })
-	b := collectors.Batch{Posts: r.posts, Budget: r.call.Budget(), Calls: r.call.Calls}
-	if err == nil || r.progress {
-		r.c.Prune(r.now.Add(-p.activeWindow-24*time.Hour).Unix(), p.maxSeen)
-		b.Cursor = r.c.encode()
-	}
-	return b, err
+	r := p.newRun(acct, p.graph.Begin(token, label), cur)
+	return r.Batch(r.poll(ctx), r.Now.Add(-p.activeWindow-24*time.Hour), p.maxSeen, r.c.encode)
+}
+
+// newRun starts one poll of acct from the cursor cur.
+func (p *Poller) newRun(acct config.Account, call *graph.Call, cur string) *run {
+	r := &run{p: p, acct: acct, c: decodeCursor(cur)}
+	r.Run = graph.NewRun(call, tanggap.PlatformFacebook, acct.Handle, p.now().UTC(), &r.c.Seen)
+	return r
 }
 
 type run struct {
-	p        *Poller
-	acct     config.Account
-	call     *graph.Call
-	c        cursor
-	now      time.Time
-	pid      string
-	posts    []tanggap.Post
-	emitted  map[string]bool
-	progress bool
-	suspects []wire.Entry
+	graph.Run
+	p    *Poller
+	acct config.Account
+	c    cursor
+	pid  string
 }
 
 func (r *run) poll(ctx context.Context) error {
@@ -217,7 +196,7 @@ func (r *run) poll(ctx context.Context) error {
 			return err
 		}
 	}
-	return r.verify(ctx)
+	return graph.Verify(ctx, &r.Run, "id,is_hidden", r.p.maxVerify, func(c fbComment) bool { return c.IsHidden })
 }
 
 // resolve finds the page id: from the config, the cursor, or the page's
@@ -237,16 +216,16 @@ func (r *run) resolve(ctx context.Context) error {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	}
-	err := r.call.Get(ctx, strings.TrimPrefix(r.acct.Handle, "@"), url.Values{"fields": {"id,name"}}, &node)
+	err := r.Call.Get(ctx, strings.TrimPrefix(r.acct.Handle, "@"), url.Values{"fields": {"id,name"}}, &node)
 	if graph.IsNotFound(err) || (err == nil && node.ID == "") {
-		return tanggap.Errorf(tanggap.EINVALID, "%s: no such page visible to the token; set its id in the city config", r.call.Label())
+		return tanggap.Errorf(tanggap.EINVALID, "%s: no such page visible to the token; set its id in the city config", r.Call.Label())
 	}
 	if err != nil {
 		return err
 	}
 	r.pid = node.ID
 	r.c.PageID = r.pid
-	r.progress = true
+	r.Progress = true
 	return nil
 }
 
@@ -299,13 +278,13 @@ type commentPage struct {
 }
 
 func (r *run) listFeed(ctx context.Context) ([]fbPost, error) {
-	since := r.now.Add(-r.p.activeWindow)
+	since := r.Now.Add(-r.p.activeWindow)
 	var active []fbPost
 	q := url.Values{"fields": {FeedFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
 	complete := false
 	for page := 0; page < r.p.maxFeedPages; page++ {
 		var fp feedPage
-		if err := r.call.Get(ctx, r.pid+"/"+r.p.edge, q, &fp); err != nil {
+		if err := r.Call.Get(ctx, r.pid+"/"+r.p.edge, q, &fp); err != nil {
 			return nil, err
 		}
 		old := false
@@ -318,10 +297,10 @@ func (r *run) listFeed(ctx context.Context) ([]fbPost, error) {
 				continue
 			}
 			active = append(active, p)
-			r.observe(r.feedPost(p), false)
+			r.Observe(r.feedPost(p), false)
 		}
 		after := fp.Paging.After()
-		if old || after == "" || r.call.Stop != nil {
+		if old || after == "" || r.Call.Stop != nil {
 			complete = old || after == ""
 			break
 		}
@@ -340,10 +319,10 @@ func (r *run) listFeed(ctx context.Context) ([]fbPost, error) {
 			var node struct {
 				ID string `json:"id"`
 			}
-			err := r.call.Get(ctx, ps.ID, url.Values{"fields": {"id"}}, &node)
+			err := r.Call.Get(ctx, ps.ID, url.Values{"fields": {"id"}}, &node)
 			if graph.IsNotFound(err) {
-				r.gone(ps.ID)
-				r.progress = true
+				r.Gone(ps.ID)
+				r.Progress = true
 				continue
 			}
 			if err != nil {
@@ -358,7 +337,7 @@ func (r *run) listFeed(ctx context.Context) ([]fbPost, error) {
 			r.c.Posts = append(r.c.Posts, postState{ID: p.ID, At: p.CreatedTime.Unix(), Count: -1})
 		}
 	}
-	r.progress = true
+	r.Progress = true
 	return active, nil
 }
 
@@ -381,7 +360,7 @@ func (r *run) pickScans(active []fbPost) []fbPost {
 		case st == nil:
 		case st.Count != p.count() || st.Updated != p.UpdatedTime.Unix():
 			changed = append(changed, p)
-		case r.now.Sub(time.Unix(st.ScannedAt, 0)) >= r.p.rescanEvery:
+		case r.Now.Sub(time.Unix(st.ScannedAt, 0)) >= r.p.rescanEvery:
 			due = append(due, p)
 		}
 	}
@@ -407,9 +386,9 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 			break
 		}
 		var cp commentPage
-		err := r.call.Get(ctx, fp.ID+"/comments", q, &cp)
+		err := r.Call.Get(ctx, fp.ID+"/comments", q, &cp)
 		if graph.IsNotFound(err) {
-			r.gone(fp.ID)
+			r.Gone(fp.ID)
 			return nil
 		}
 		if err != nil {
@@ -420,14 +399,14 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 				continue
 			}
 			listed[c.ID] = true
-			r.observe(r.commentPost(fp, c), c.IsHidden)
+			r.Observe(r.commentPost(fp, c), c.IsHidden)
 		}
-		r.progress = true
+		r.Progress = true
 		after := cp.Paging.After()
 		if after == "" {
 			break
 		}
-		if r.call.Stop != nil {
+		if r.Call.Stop != nil {
 			complete = false
 			break
 		}
@@ -436,32 +415,9 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 	if !complete {
 		return nil
 	}
-	for _, e := range r.c.InThread(fp.ID) {
-		if e.ID != fp.ID && !e.Gone && !listed[e.ID] {
-			r.suspects = append(r.suspects, e)
-		}
-	}
+	r.Suspect(fp.ID, listed)
 	st := r.state(fp.ID)
-	st.Count, st.Updated, st.ScannedAt = fp.count(), fp.UpdatedTime.Unix(), r.now.Unix()
-	return nil
-}
-
-func (r *run) verify(ctx context.Context) error {
-	for i, e := range r.suspects {
-		if i == r.p.maxVerify {
-			break
-		}
-		var c fbComment
-		err := r.call.Get(ctx, e.ID, url.Values{"fields": {"id,is_hidden"}}, &c)
-		switch {
-		case graph.IsNotFound(err):
-			r.gone(e.ID)
-		case err != nil:
-			return err
-		case c.IsHidden:
-			r.gone(e.ID)
-		}
-	}
+	st.Count, st.Updated, st.ScannedAt = fp.count(), fp.UpdatedTime.Unix(), r.Now.Unix()
 	return nil
 }
 
@@ -485,7 +441,7 @@ func (r *run) feedPost(fp fbPost) tanggap.Post {
 		Text:        fp.Message.S,
 		InvalidUTF8: fp.Message.Invalid,
 		CreatedAt:   fp.CreatedTime.Time,
-		CapturedAt:  r.now,
+		CapturedAt:  r.Now,
 		ThreadID:    fp.ID,
 		Interaction: tanggap.InteractionPost,
 	}
@@ -505,7 +461,7 @@ func (r *run) commentPost(fp fbPost, c fbComment) tanggap.Post {
 		Text:        c.Message.S,
 		InvalidUTF8: c.Message.Invalid,
 		CreatedAt:   c.CreatedTime.Time,
-		CapturedAt:  r.now,
+		CapturedAt:  r.Now,
 		ThreadID:    fp.ID,
 		Interaction: tanggap.InteractionComment,
 	}
@@ -518,62 +474,6 @@ func (r *run) commentPost(fp fbPost, c fbComment) tanggap.Post {
 		p.Interaction = tanggap.InteractionReply
 	}
 	return p
-}
-
-// observe publishes a post the first time it is seen, again when its text
-// changed (EditedAt) and when the page hides it (Deleted).
-func (r *run) observe(p tanggap.Post, hidden bool) {
-	if p.ID == "" || r.emitted[p.ID] || p.CreatedAt.IsZero() {
-		return
-	}
-	h := wire.Hash(p.Text)
-	e, ok := r.c.Get(p.ID)
-	at := p.CreatedAt.Unix()
-	switch {
-	case !ok:
-		if at <= r.c.Floor {
-			return
-		}
-		p.Deleted = hidden
-		e = wire.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
-	case hidden && !e.Gone:
-		p.Deleted = true
-	case !hidden && e.Gone:
-		p.EditedAt = &r.now
-	case e.Hash != h && !hidden:
-		p.EditedAt = &r.now
-	default:
-		return
-	}
-	e.Hash, e.Gone = h, hidden
-	r.c.Put(e)
-	r.emit(p)
-}
-
-func (r *run) gone(id string) {
-	e, ok := r.c.Get(id)
-	if !ok || e.Gone || r.emitted[id] {
-		return
-	}
-	e.Gone = true
-	r.c.Put(e)
-	r.emit(tanggap.Post{
-		Platform:    tanggap.PlatformFacebook,
-		ID:          id,
-		Account:     r.acct.Handle,
-		CreatedAt:   time.Unix(e.At, 0).UTC(),
-		CapturedAt:  r.now,
-		ThreadID:    e.Thread,
-		ParentID:    e.Parent,
-		Interaction: tanggap.Interaction(e.Kind),
-		Deleted:     true,
-	})
-}
-
-func (r *run) emit(p tanggap.Post) {
-	p.Sanitize()
-	r.emitted[p.ID] = true
-	r.posts = append(r.posts, p)
 }
 
 var _ collectors.Poller = (*Poller)(nil)

@@ -11,14 +11,9 @@ import (
 )
 
 func fuzzRun() *run {
-	return &run{
-		p:       New(StaticToken("t")),
-		acct:    config.Account{Platform: tanggap.PlatformFacebook, Handle: "PemkotBekasi"},
-		c:       cursor{V: 1},
-		now:     time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC),
-		pid:     "104938271650123",
-		emitted: map[string]bool{},
-	}
+	r := New(StaticToken("t")).newRun(config.Account{Platform: tanggap.PlatformFacebook, Handle: "PemkotBekasi"}, nil, "")
+	r.Now, r.pid = time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC), "104938271650123"
+	return r
 }
 
 func checkPosts(t *testing.T, posts []tanggap.Post) {
@@ -43,10 +38,10 @@ func FuzzDecodeComments(f *testing.F) {
 		r := fuzzRun()
 		fp := fbPost{ID: "104938271650123_1187654321098765"}
 		for _, c := range cp.Data {
-			r.observe(r.commentPost(fp, c), c.IsHidden)
+			r.Observe(r.commentPost(fp, c), c.IsHidden)
 		}
 		_ = cp.Paging.After()
-		checkPosts(t, r.posts)
+		checkPosts(t, r.Posts)
 		if c := decodeCursor(r.c.encode()); len(c.Entries) != len(r.c.Entries) {
 			t.Fatal("cursor round trip lost entries")
 		}
@@ -63,8 +58,8 @@ func FuzzDecodeFeed(f *testing.F) {
 		r := fuzzRun()
 		for _, p := range fp.Data {
 			_ = p.count()
-			r.observe(r.feedPost(p), false)
+			r.Observe(r.feedPost(p), false)
 		}
-		checkPosts(t, r.posts)
+		checkPosts(t, r.Posts)
 	})
 }

@@ -11,14 +11,9 @@ import (
 )
 
 func fuzzRun() *run {
-	return &run{
-		p:       New(StaticToken("t")),
-		acct:    config.Account{Platform: tanggap.PlatformInstagram, Handle: "humaskotabekasi"},
-		c:       cursor{V: 1},
-		now:     time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC),
-		uid:     "17841400000000001",
-		emitted: map[string]bool{},
-	}
+	r := New(StaticToken("t")).newRun(config.Account{Platform: tanggap.PlatformInstagram, Handle: "humaskotabekasi"}, nil, "")
+	r.Now, r.uid = time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC), "17841400000000001"
+	return r
 }
 
 func checkPosts(t *testing.T, posts []tanggap.Post) {
@@ -43,16 +38,16 @@ func FuzzDecodeComments(f *testing.F) {
 		r := fuzzRun()
 		m := igMedia{ID: "17986543210012345", Permalink: "https://www.instagram.com/p/DHa1b2C3d4E/"}
 		for _, c := range cp.Data {
-			r.observe(r.commentPost(m, c, ""), c.Hidden)
+			r.Observe(r.commentPost(m, c, ""), c.Hidden)
 			if c.Replies != nil {
 				for _, rc := range c.Replies.Data {
-					r.observe(r.commentPost(m, rc, c.ID), rc.Hidden)
+					r.Observe(r.commentPost(m, rc, c.ID), rc.Hidden)
 				}
 				_ = c.Replies.Paging.After()
 			}
 		}
 		_ = cp.Paging.After()
-		checkPosts(t, r.posts)
+		checkPosts(t, r.Posts)
 		c := decodeCursor(r.c.encode())
 		if len(c.Entries) != len(r.c.Entries) {
 			t.Fatalf("cursor round trip lost entries: %d != %d", len(c.Entries), len(r.c.Entries))
@@ -70,9 +65,9 @@ func FuzzDecodeMedia(f *testing.F) {
 		}
 		r := fuzzRun()
 		for _, m := range mp.Data {
-			r.observe(r.mediaPost(m, tanggap.InteractionPost), false)
+			r.Observe(r.mediaPost(m, tanggap.InteractionPost), false)
 			_ = commentURL(m.Permalink, m.ID)
 		}
-		checkPosts(t, r.posts)
+		checkPosts(t, r.Posts)
 	})
 }

@@ -163,48 +163,27 @@ func (c *cursor) encode() string {
 // Batch still carries the posts and a Cursor covering exactly them.
 func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (collectors.Batch, error) {
 	label := "instagram @" + acct.Handle
-	if p.tokens == nil {
-		return collectors.Batch{}, tanggap.Errorf(tanggap.EAUTH, "%s: no token source configured", label)
-	}
-	token, err := p.tokens(ctx, acct)
+	token, err := graph.Token(ctx, p.tokens, acct, label, "access token")
 	if err != nil {
 		return collectors.Batch{}, err
 	}
-	if token == "" {
-		return collectors.Batch{}, tanggap.Errorf(tanggap.EAUTH, "%s: no access token configured", label)
-	}
-	r := &run{
-		p:       p,
-		acct:    acct,
-		call:    p.graph.Begin(token, label),
-		c:       decodeCursor(cur),
-		now:     p.now().UTC(),
-		emitted: map[string]bool{},
-	}
-	err = r.poll(ctx)
-	if err == nil {
-		err = r.call.Stop
-	}
-	sort.SliceStable(r.posts, func(i, j int) bool { return r.posts[i].CreatedAt.Before(r.posts[j].CreatedAt) })
-	b := collectors.Batch{Posts: r.posts, Budget: r.call.Budget(), Calls: r.call.Calls}
-	if err == nil || r.progress {
-		r.c.Prune(r.now.Add(-p.activeWindow-24*time.Hour).Unix(), p.maxSeen)
-		b.Cursor = r.c.encode()
-	}
-	return b, err
+	r := p.newRun(acct, p.graph.Begin(token, label), cur)
+	return r.Batch(r.poll(ctx), r.Now.Add(-p.activeWindow-24*time.Hour), p.maxSeen, r.c.encode)
+}
+
+// newRun starts one poll of acct from the cursor cur.
+func (p *Poller) newRun(acct config.Account, call *graph.Call, cur string) *run {
+	r := &run{p: p, acct: acct, c: decodeCursor(cur)}
+	r.Run = graph.NewRun(call, tanggap.PlatformInstagram, acct.Handle, p.now().UTC(), &r.c.Seen)
+	return r
 }
 
 type run struct {
-	p        *Poller
-	acct     config.Account
-	call     *graph.Call
-	c        cursor
-	now      time.Time
-	uid      string
-	posts    []tanggap.Post
-	emitted  map[string]bool
-	progress bool
-	suspects []wire.Entry
+	graph.Run
+	p    *Poller
+	acct config.Account
+	c    cursor
+	uid  string
 }
 
 func (r *run) poll(ctx context.Context) error {
@@ -220,17 +199,17 @@ func (r *run) poll(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := r.verify(ctx); err != nil {
+	if err := graph.Verify(ctx, &r.Run, "id,hidden,timestamp", r.p.maxVerify, func(c igComment) bool { return c.Hidden }); err != nil {
 		return err
 	}
-	if r.now.Unix()-r.c.TagsAt >= int64(r.p.tagsEvery/time.Second) {
+	if r.Now.Unix()-r.c.TagsAt >= int64(r.p.tagsEvery/time.Second) {
 		if err := r.listTags(ctx); err != nil {
 			switch tanggap.ErrorCode(err) {
 			case tanggap.EAUTH, tanggap.EINVALID, tanggap.ENOTFOUND:
 				// A token without the tags permission must not stop the
 				// comments: tags are tried again after tagsEvery.
-				r.c.TagsAt = r.now.Unix()
-				r.progress = true
+				r.c.TagsAt = r.Now.Unix()
+				r.Progress = true
 			default:
 				return err
 			}
@@ -267,14 +246,14 @@ func (r *run) resolve(ctx context.Context) error {
 			} `json:"data"`
 			Paging *graph.Paging `json:"paging"`
 		}
-		if err := r.call.Get(ctx, "me/accounts", q, &page); err != nil {
+		if err := r.Call.Get(ctx, "me/accounts", q, &page); err != nil {
 			return err
 		}
 		for _, d := range page.Data {
 			if d.Account != nil && strings.EqualFold(d.Account.Username, want) && d.Account.ID != "" {
 				r.uid = d.Account.ID
 				r.c.UserID = r.uid
-				r.progress = true
+				r.Progress = true
 				return nil
 			}
 		}
@@ -284,7 +263,7 @@ func (r *run) resolve(ctx context.Context) error {
 		}
 		q.Set("after", after)
 	}
-	return tanggap.Errorf(tanggap.EINVALID, "%s: the token manages no such Instagram account; set its id in the city config", r.call.Label())
+	return tanggap.Errorf(tanggap.EINVALID, "%s: the token manages no such Instagram account; set its id in the city config", r.Call.Label())
 }
 
 // maxAccountPages bounds the me/accounts pages read to resolve one
@@ -332,13 +311,13 @@ type commentPage struct {
 // listMedia lists the account's media inside the active window, emits
 // the new or edited ones as posts and returns them with their counts.
 func (r *run) listMedia(ctx context.Context) ([]igMedia, error) {
-	since := r.now.Add(-r.p.activeWindow)
+	since := r.Now.Add(-r.p.activeWindow)
 	var active []igMedia
 	q := url.Values{"fields": {MediaFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
 	complete := false
 	for page := 0; page < r.p.maxMediaPages; page++ {
 		var mp mediaPage
-		if err := r.call.Get(ctx, r.uid+"/media", q, &mp); err != nil {
+		if err := r.Call.Get(ctx, r.uid+"/media", q, &mp); err != nil {
 			return nil, err
 		}
 		old := false
@@ -351,10 +330,10 @@ func (r *run) listMedia(ctx context.Context) ([]igMedia, error) {
 				continue
 			}
 			active = append(active, m)
-			r.observe(r.mediaPost(m, tanggap.InteractionPost), false)
+			r.Observe(r.mediaPost(m, tanggap.InteractionPost), false)
 		}
 		after := mp.Paging.After()
-		if old || after == "" || r.call.Stop != nil {
+		if old || after == "" || r.Call.Stop != nil {
 			complete = old || after == ""
 			break
 		}
@@ -375,10 +354,10 @@ func (r *run) listMedia(ctx context.Context) ([]igMedia, error) {
 			var node struct {
 				ID string `json:"id"`
 			}
-			err := r.call.Get(ctx, ms.ID, url.Values{"fields": {"id"}}, &node)
+			err := r.Call.Get(ctx, ms.ID, url.Values{"fields": {"id"}}, &node)
 			if graph.IsNotFound(err) {
-				r.gone(ms.ID)
-				r.progress = true
+				r.Gone(ms.ID)
+				r.Progress = true
 				continue
 			}
 			if err != nil {
@@ -393,7 +372,7 @@ func (r *run) listMedia(ctx context.Context) ([]igMedia, error) {
 			r.c.Media = append(r.c.Media, mediaState{ID: m.ID, At: m.Timestamp.Unix(), Count: -1})
 		}
 	}
-	r.progress = true
+	r.Progress = true
 	return active, nil
 }
 
@@ -417,7 +396,7 @@ func (r *run) pickScans(active []igMedia) []igMedia {
 		case st == nil:
 		case st.Count != m.CommentsCount:
 			changed = append(changed, m)
-		case r.now.Sub(time.Unix(st.ScannedAt, 0)) >= r.p.rescanEvery:
+		case r.Now.Sub(time.Unix(st.ScannedAt, 0)) >= r.p.rescanEvery:
 			due = append(due, m)
 		}
 	}
@@ -441,9 +420,9 @@ func (r *run) scan(ctx context.Context, m igMedia) error {
 			break
 		}
 		var cp commentPage
-		err := r.call.Get(ctx, m.ID+"/comments", q, &cp)
+		err := r.Call.Get(ctx, m.ID+"/comments", q, &cp)
 		if graph.IsNotFound(err) {
-			r.gone(m.ID)
+			r.Gone(m.ID)
 			return nil
 		}
 		if err != nil {
@@ -454,14 +433,14 @@ func (r *run) scan(ctx context.Context, m igMedia) error {
 				continue
 			}
 			listed[c.ID] = true
-			r.observe(r.commentPost(m, c, ""), c.Hidden)
+			r.Observe(r.commentPost(m, c, ""), c.Hidden)
 			if c.Replies == nil {
 				continue
 			}
 			for _, rc := range c.Replies.Data {
 				if rc.ID != "" {
 					listed[rc.ID] = true
-					r.observe(r.commentPost(m, rc, c.ID), rc.Hidden)
+					r.Observe(r.commentPost(m, rc, c.ID), rc.Hidden)
 				}
 			}
 			if after := c.Replies.Paging.After(); after != "" {
@@ -472,12 +451,12 @@ func (r *run) scan(ctx context.Context, m igMedia) error {
 				complete = complete && ok
 			}
 		}
-		r.progress = true
+		r.Progress = true
 		after := cp.Paging.After()
 		if after == "" {
 			break
 		}
-		if r.call.Stop != nil {
+		if r.Call.Stop != nil {
 			complete = false
 			break
 		}
@@ -486,14 +465,10 @@ func (r *run) scan(ctx context.Context, m igMedia) error {
 	if !complete {
 		return nil
 	}
-	for _, e := range r.c.InThread(m.ID) {
-		if e.ID != m.ID && !e.Gone && !listed[e.ID] {
-			r.suspects = append(r.suspects, e)
-		}
-	}
+	r.Suspect(m.ID, listed)
 	st := r.state(m.ID)
 	st.Count = m.CommentsCount
-	st.ScannedAt = r.now.Unix()
+	st.ScannedAt = r.Now.Unix()
 	return nil
 }
 
@@ -501,7 +476,7 @@ func (r *run) moreReplies(ctx context.Context, m igMedia, parent, after string, 
 	q := url.Values{"fields": {ReplyFields}, "limit": {strconv.Itoa(r.p.pageSize)}, "after": {after}}
 	for page := 0; page < r.p.maxCommentPages; page++ {
 		var cp commentPage
-		err := r.call.Get(ctx, parent+"/replies", q, &cp)
+		err := r.Call.Get(ctx, parent+"/replies", q, &cp)
 		if graph.IsNotFound(err) {
 			return true, nil // the parent went away; its own entry is checked
 		}
@@ -511,14 +486,14 @@ func (r *run) moreReplies(ctx context.Context, m igMedia, parent, after string, 
 		for _, rc := range cp.Data {
 			if rc.ID != "" {
 				listed[rc.ID] = true
-				r.observe(r.commentPost(m, rc, parent), rc.Hidden)
+				r.Observe(r.commentPost(m, rc, parent), rc.Hidden)
 			}
 		}
 		after := cp.Paging.After()
 		if after == "" {
 			return true, nil
 		}
-		if r.call.Stop != nil {
+		if r.Call.Stop != nil {
 			return false, nil
 		}
 		q.Set("after", after)
@@ -526,41 +501,20 @@ func (r *run) moreReplies(ctx context.Context, m igMedia, parent, after string, 
 	return false, nil
 }
 
-// verify looks up the tracked comments missing from a complete listing;
-// only the API's "does not exist" or hidden=true makes them deleted.
-func (r *run) verify(ctx context.Context) error {
-	for i, e := range r.suspects {
-		if i == r.p.maxVerify {
-			break
-		}
-		var c igComment
-		err := r.call.Get(ctx, e.ID, url.Values{"fields": {"id,hidden,timestamp"}}, &c)
-		switch {
-		case graph.IsNotFound(err):
-			r.gone(e.ID)
-		case err != nil:
-			return err
-		case c.Hidden:
-			r.gone(e.ID)
-		}
-	}
-	return nil
-}
-
 func (r *run) listTags(ctx context.Context) error {
 	var mp mediaPage
 	q := url.Values{"fields": {TagFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
-	if err := r.call.Get(ctx, r.uid+"/tags", q, &mp); err != nil {
+	if err := r.Call.Get(ctx, r.uid+"/tags", q, &mp); err != nil {
 		return err
 	}
-	since := r.now.Add(-r.p.activeWindow)
+	since := r.Now.Add(-r.p.activeWindow)
 	for _, m := range mp.Data {
 		if m.ID != "" && !m.Timestamp.Before(since) {
-			r.observe(r.mediaPost(m, tanggap.InteractionTag), false)
+			r.Observe(r.mediaPost(m, tanggap.InteractionTag), false)
 		}
 	}
-	r.c.TagsAt = r.now.Unix()
-	r.progress = true
+	r.c.TagsAt = r.Now.Unix()
+	r.Progress = true
 	return nil
 }
 
@@ -574,7 +528,7 @@ func (r *run) mediaPost(m igMedia, kind tanggap.Interaction) tanggap.Post {
 		Text:        m.Caption.S,
 		InvalidUTF8: m.Caption.Invalid,
 		CreatedAt:   m.Timestamp.Time,
-		CapturedAt:  r.now,
+		CapturedAt:  r.Now,
 		ThreadID:    m.ID,
 		Interaction: kind,
 	}
@@ -597,7 +551,7 @@ func (r *run) commentPost(m igMedia, c igComment, parent string) tanggap.Post {
 		Text:        c.Text.S,
 		InvalidUTF8: c.Text.Invalid,
 		CreatedAt:   c.Timestamp.Time,
-		CapturedAt:  r.now,
+		CapturedAt:  r.Now,
 		ThreadID:    m.ID,
 		Interaction: tanggap.InteractionComment,
 	}
@@ -631,63 +585,6 @@ func commentURL(permalink, id string) string {
 		return u.String()
 	}
 	return permalink
-}
-
-// observe publishes a post the first time it is seen, again when its text
-// changed (EditedAt) and when the platform hides it (Deleted).
-func (r *run) observe(p tanggap.Post, hidden bool) {
-	if p.ID == "" || r.emitted[p.ID] || p.CreatedAt.IsZero() {
-		return
-	}
-	h := wire.Hash(p.Text)
-	e, ok := r.c.Get(p.ID)
-	at := p.CreatedAt.Unix()
-	switch {
-	case !ok:
-		if at <= r.c.Floor {
-			return // forgotten long ago, not new
-		}
-		p.Deleted = hidden
-		e = wire.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
-	case hidden && !e.Gone:
-		p.Deleted = true
-	case !hidden && e.Gone:
-		p.EditedAt = &r.now // shown again
-	case e.Hash != h && !hidden:
-		p.EditedAt = &r.now
-	default:
-		return
-	}
-	e.Hash, e.Gone = h, hidden
-	r.c.Put(e)
-	r.emit(p)
-}
-
-// gone reports a tracked post deleted.
-func (r *run) gone(id string) {
-	e, ok := r.c.Get(id)
-	if !ok || e.Gone || r.emitted[id] {
-		return
-	}
-	e.Gone = true
-	r.c.Put(e)
-	r.emit(tanggap.Post{
-		Platform:    tanggap.PlatformInstagram,
-		ID:          id,
-		Account:     r.acct.Handle,
-		CreatedAt:   time.Unix(e.At, 0).UTC(),
-		CapturedAt:  r.now,
-		ThreadID:    e.Thread,
-		ParentID:    e.Parent,
-		Interaction: tanggap.Interaction(e.Kind),
-		Deleted:     true,
-	})
-}
-
-func (r *run) emit(p tanggap.Post) {
-	p.Sanitize()
-	r.emitted[p.ID] = true
-	r.posts = append(r.posts, p)
 }
 
 var _ collectors.Poller = (*Poller)(nil)

@@ -1,7 +1,9 @@
 // Package graph is the small Meta Graph API transport shared by the
 // Instagram and Facebook collectors: authenticated GETs, the Graph error
-// object and its codes, the usage headers, cursor paging, timestamps and a
-// text type that notices invalid UTF-8 before encoding/json hides it.
+// object and its codes, the usage headers, cursor paging and timestamps;
+// and the bookkeeping of one poll that both collectors do alike (Run:
+// which posts to publish again as edited or deleted, which comments to
+// look up, the Batch and its cursor).
 //
 // It is plain net/http on purpose: see the package comment of
 // collectors/facebook for why not github.com/huandu/facebook/v2.

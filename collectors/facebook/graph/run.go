@@ -1,0 +1,156 @@
+package graph
+
+import (
+	"context"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/internal/wire"
+	"github.com/tanggap/tanggap/config"
+)
+
+// Run is what one poll of one account keeps alike in both Graph
+// collectors: the calls, the cursor's memory of seen posts, the posts
+// published so far and the comments to look up. The collectors keep their
+// own cursor (which objects are active) and listings around it.
+type Run struct {
+	Call     *Call
+	Platform tanggap.Platform
+	Account  string    // the watched handle: every post's Account
+	Now      time.Time // the poll's capture time, UTC
+	Seen     *wire.Seen
+	Posts    []tanggap.Post
+	Progress bool         // the cursor moved: keep it even after an error
+	Suspects []wire.Entry // tracked comments missing from a complete listing
+
+	emitted map[string]bool
+}
+
+// NewRun starts the bookkeeping of one poll; seen is the cursor's.
+func NewRun(call *Call, platform tanggap.Platform, account string, now time.Time, seen *wire.Seen) Run {
+	return Run{Call: call, Platform: platform, Account: account, Now: now, Seen: seen, emitted: map[string]bool{}}
+}
+
+// Token gets the account's token; a missing source or an empty token is
+// EAUTH ("no <what> configured"), the token never appears in an error.
+func Token(ctx context.Context, tokens func(context.Context, config.Account) (string, error), acct config.Account, label, what string) (string, error) {
+	if tokens == nil {
+		return "", tanggap.Errorf(tanggap.EAUTH, "%s: no token source configured", label)
+	}
+	token, err := tokens(ctx, acct)
+	if err != nil {
+		return "", err
+	}
+	if token == "" {
+		return "", tanggap.Errorf(tanggap.EAUTH, "%s: no %s configured", label, what)
+	}
+	return token, nil
+}
+
+// Batch ends the poll with its outcome err: the posts in creation order,
+// the budget and calls, and encode's cursor, after forgetting the seen ids
+// created before forget (at most maxSeen kept), when the poll succeeded
+// or made progress. A usage stop counts as the error of a clean poll.
+func (r *Run) Batch(err error, forget time.Time, maxSeen int, encode func() string) (collectors.Batch, error) {
+	if err == nil {
+		err = r.Call.Stop
+	}
+	sort.SliceStable(r.Posts, func(i, j int) bool { return r.Posts[i].CreatedAt.Before(r.Posts[j].CreatedAt) })
+	b := collectors.Batch{Posts: r.Posts, Budget: r.Call.Budget(), Calls: r.Call.Calls}
+	if err == nil || r.Progress {
+		r.Seen.Prune(forget.Unix(), maxSeen)
+		b.Cursor = encode()
+	}
+	return b, err
+}
+
+// Observe publishes a post the first time it is seen, again when its text
+// changed (EditedAt) and when the platform hides it (Deleted).
+func (r *Run) Observe(p tanggap.Post, hidden bool) {
+	if p.ID == "" || r.emitted[p.ID] || p.CreatedAt.IsZero() {
+		return
+	}
+	h := wire.Hash(p.Text)
+	e, ok := r.Seen.Get(p.ID)
+	at := p.CreatedAt.Unix()
+	switch {
+	case !ok:
+		if at <= r.Seen.Floor {
+			return // forgotten long ago, not new
+		}
+		p.Deleted = hidden
+		e = wire.Entry{ID: p.ID, At: at, Thread: p.ThreadID, Parent: p.ParentID, Kind: string(p.Interaction)}
+	case hidden && !e.Gone:
+		p.Deleted = true
+	case !hidden && e.Gone:
+		p.EditedAt = &r.Now // shown again
+	case e.Hash != h && !hidden:
+		p.EditedAt = &r.Now
+	default:
+		return
+	}
+	e.Hash, e.Gone = h, hidden
+	r.Seen.Put(e)
+	r.emit(p)
+}
+
+// Gone reports a tracked post deleted.
+func (r *Run) Gone(id string) {
+	e, ok := r.Seen.Get(id)
+	if !ok || e.Gone || r.emitted[id] {
+		return
+	}
+	e.Gone = true
+	r.Seen.Put(e)
+	r.emit(tanggap.Post{
+		Platform:    r.Platform,
+		ID:          id,
+		Account:     r.Account,
+		CreatedAt:   time.Unix(e.At, 0).UTC(),
+		CapturedAt:  r.Now,
+		ThreadID:    e.Thread,
+		ParentID:    e.Parent,
+		Interaction: tanggap.Interaction(e.Kind),
+		Deleted:     true,
+	})
+}
+
+func (r *Run) emit(p tanggap.Post) {
+	p.Sanitize()
+	r.emitted[p.ID] = true
+	r.Posts = append(r.Posts, p)
+}
+
+// Suspect notes the tracked comments of a thread that a complete listing
+// did not show, for Verify.
+func (r *Run) Suspect(thread string, listed map[string]bool) {
+	for _, e := range r.Seen.InThread(thread) {
+		if e.ID != thread && !e.Gone && !listed[e.ID] {
+			r.Suspects = append(r.Suspects, e)
+		}
+	}
+}
+
+// Verify looks up at most max suspects with fields into a T; only the
+// API's "does not exist", or hidden saying so, makes one deleted.
+func Verify[T any](ctx context.Context, r *Run, fields string, max int, hidden func(T) bool) error {
+	for i, e := range r.Suspects {
+		if i == max {
+			break
+		}
+		var c T
+		err := r.Call.Get(ctx, e.ID, url.Values{"fields": {fields}}, &c)
+		switch {
+		case IsNotFound(err):
+			r.Gone(e.ID)
+		case err != nil:
+			return err
+		case hidden(c):
+			r.Gone(e.ID)
+		}
+	}
+	return nil
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -129,18 +128,10 @@ func New(tokens TokenSource, opts ...Option) *Poller {
 func (p *Poller) Platform() tanggap.Platform { return tanggap.PlatformFacebook }
 
 type cursor struct {
-	V      int         `json:"v"`
-	PageID string      `json:"pid,omitempty"`
-	Posts  []postState `json:"posts,omitempty"`
+	V      int            `json:"v"`
+	PageID string         `json:"pid,omitempty"`
+	Posts  []graph.Active `json:"posts,omitempty"`
 	wire.Seen
-}
-
-type postState struct {
-	ID        string `json:"id"`
-	At        int64  `json:"t"`
-	Count     int    `json:"n"` // comment total at the last complete scan; -1 never scanned
-	Updated   int64  `json:"u,omitempty"`
-	ScannedAt int64  `json:"s,omitempty"`
 }
 
 func decodeCursor(s string) cursor {
@@ -187,11 +178,16 @@ func (r *run) poll(ctx context.Context) error {
 	if err := r.resolve(ctx); err != nil {
 		return err
 	}
-	active, err := r.listFeed(ctx)
+	q := url.Values{"fields": {FeedFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
+	active, err := graph.List(ctx, &r.Run, r.pid+"/"+r.p.edge, q, r.p.maxFeedPages, r.Now.Add(-r.p.activeWindow), &r.c.Posts, r.feedPost)
 	if err != nil {
 		return err
 	}
-	for _, fp := range r.pickScans(active) {
+	// Scan the posts whose comment total or updated_time changed.
+	changed := func(p fbPost, st *graph.Active) bool {
+		return st.Count != p.count() || st.Updated != p.UpdatedTime.Unix()
+	}
+	for _, fp := range graph.PickScans(&r.Run, active, r.c.Posts, changed, r.p.rescanEvery, r.p.maxScans) {
 		if err := r.scan(ctx, fp); err != nil {
 			return err
 		}
@@ -248,6 +244,9 @@ type fbPost struct {
 	} `json:"comments"`
 }
 
+func (fp fbPost) ObjectID() string   { return fp.ID }
+func (fp fbPost) Created() time.Time { return fp.CreatedTime.Time }
+
 func (fp fbPost) count() int {
 	if fp.Comments == nil {
 		return 0
@@ -255,10 +254,7 @@ func (fp fbPost) count() int {
 	return fp.Comments.Summary.TotalCount
 }
 
-type feedPage struct {
-	Data   []fbPost      `json:"data"`
-	Paging *graph.Paging `json:"paging"`
-}
+type feedPage = graph.Page[fbPost]
 
 type fbComment struct {
 	ID          string     `json:"id"`
@@ -272,106 +268,7 @@ type fbComment struct {
 	IsHidden     bool   `json:"is_hidden"`
 }
 
-type commentPage struct {
-	Data   []fbComment   `json:"data"`
-	Paging *graph.Paging `json:"paging"`
-}
-
-func (r *run) listFeed(ctx context.Context) ([]fbPost, error) {
-	since := r.Now.Add(-r.p.activeWindow)
-	var active []fbPost
-	q := url.Values{"fields": {FeedFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
-	complete := false
-	for page := 0; page < r.p.maxFeedPages; page++ {
-		var fp feedPage
-		if err := r.Call.Get(ctx, r.pid+"/"+r.p.edge, q, &fp); err != nil {
-			return nil, err
-		}
-		old := false
-		for _, p := range fp.Data {
-			if p.ID == "" {
-				continue
-			}
-			if p.CreatedTime.Before(since) {
-				old = true
-				continue
-			}
-			active = append(active, p)
-			r.Observe(r.feedPost(p), false)
-		}
-		after := fp.Paging.After()
-		if old || after == "" || r.Call.Stop != nil {
-			complete = old || after == ""
-			break
-		}
-		q.Set("after", after)
-	}
-	listed := map[string]bool{}
-	for _, p := range active {
-		listed[p.ID] = true
-	}
-	var keep []postState
-	for _, ps := range r.c.Posts {
-		if ps.At < since.Unix() {
-			continue
-		}
-		if !listed[ps.ID] && complete {
-			var node struct {
-				ID string `json:"id"`
-			}
-			err := r.Call.Get(ctx, ps.ID, url.Values{"fields": {"id"}}, &node)
-			if graph.IsNotFound(err) {
-				r.Gone(ps.ID)
-				r.Progress = true
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		keep = append(keep, ps)
-	}
-	r.c.Posts = keep
-	for _, p := range active {
-		if r.state(p.ID) == nil {
-			r.c.Posts = append(r.c.Posts, postState{ID: p.ID, At: p.CreatedTime.Unix(), Count: -1})
-		}
-	}
-	r.Progress = true
-	return active, nil
-}
-
-func (r *run) state(id string) *postState {
-	for i := range r.c.Posts {
-		if r.c.Posts[i].ID == id {
-			return &r.c.Posts[i]
-		}
-	}
-	return nil
-}
-
-// pickScans: posts whose comment total or updated_time changed (newest
-// first), then those due for a rescan, at most maxScans.
-func (r *run) pickScans(active []fbPost) []fbPost {
-	var changed, due []fbPost
-	for _, p := range active {
-		st := r.state(p.ID)
-		switch {
-		case st == nil:
-		case st.Count != p.count() || st.Updated != p.UpdatedTime.Unix():
-			changed = append(changed, p)
-		case r.Now.Sub(time.Unix(st.ScannedAt, 0)) >= r.p.rescanEvery:
-			due = append(due, p)
-		}
-	}
-	sort.SliceStable(changed, func(i, j int) bool { return changed[i].CreatedTime.After(changed[j].CreatedTime.Time) })
-	sort.SliceStable(due, func(i, j int) bool { return r.state(due[i].ID).ScannedAt < r.state(due[j].ID).ScannedAt })
-	out := append(changed, due...)
-	if len(out) > r.p.maxScans {
-		out = out[:r.p.maxScans]
-	}
-	return out
-}
+type commentPage = graph.Page[fbComment]
 
 func (r *run) scan(ctx context.Context, fp fbPost) error {
 	listed := map[string]bool{}
@@ -416,7 +313,7 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 		return nil
 	}
 	r.Suspect(fp.ID, listed)
-	st := r.state(fp.ID)
+	st := graph.State(r.c.Posts, fp.ID)
 	st.Count, st.Updated, st.ScannedAt = fp.count(), fp.UpdatedTime.Unix(), r.Now.Unix()
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -130,18 +129,11 @@ func (p *Poller) Platform() tanggap.Platform { return tanggap.PlatformInstagram 
 
 // cursor is the JSON inside the opaque cursor string.
 type cursor struct {
-	V      int          `json:"v"`
-	UserID string       `json:"uid,omitempty"`
-	TagsAt int64        `json:"tags_at,omitempty"`
-	Media  []mediaState `json:"media,omitempty"`
+	V      int            `json:"v"`
+	UserID string         `json:"uid,omitempty"`
+	TagsAt int64          `json:"tags_at,omitempty"`
+	Media  []graph.Active `json:"media,omitempty"`
 	wire.Seen
-}
-
-type mediaState struct {
-	ID        string `json:"id"`
-	At        int64  `json:"t"`
-	Count     int    `json:"n"` // comments_count at the last complete scan; -1 never scanned
-	ScannedAt int64  `json:"s,omitempty"`
 }
 
 func decodeCursor(s string) cursor {
@@ -190,11 +182,15 @@ func (r *run) poll(ctx context.Context) error {
 	if err := r.resolve(ctx); err != nil {
 		return err
 	}
-	active, err := r.listMedia(ctx)
+	q := url.Values{"fields": {MediaFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
+	post := func(m igMedia) tanggap.Post { return r.mediaPost(m, tanggap.InteractionPost) }
+	active, err := graph.List(ctx, &r.Run, r.uid+"/media", q, r.p.maxMediaPages, r.Now.Add(-r.p.activeWindow), &r.c.Media, post)
 	if err != nil {
 		return err
 	}
-	for _, m := range r.pickScans(active) {
+	// Scan the media whose comment count changed.
+	changed := func(m igMedia, st *graph.Active) bool { return st.Count != m.CommentsCount }
+	for _, m := range graph.PickScans(&r.Run, active, r.c.Media, changed, r.p.rescanEvery, r.p.maxScans) {
 		if err := r.scan(ctx, m); err != nil {
 			return err
 		}
@@ -279,10 +275,10 @@ type igMedia struct {
 	Username      string     `json:"username"`
 }
 
-type mediaPage struct {
-	Data   []igMedia     `json:"data"`
-	Paging *graph.Paging `json:"paging"`
-}
+func (m igMedia) ObjectID() string   { return m.ID }
+func (m igMedia) Created() time.Time { return m.Timestamp.Time }
+
+type mediaPage = graph.Page[igMedia]
 
 type igUser struct {
 	ID       string `json:"id"`
@@ -303,111 +299,7 @@ type igComment struct {
 	} `json:"replies"`
 }
 
-type commentPage struct {
-	Data   []igComment   `json:"data"`
-	Paging *graph.Paging `json:"paging"`
-}
-
-// listMedia lists the account's media inside the active window, emits
-// the new or edited ones as posts and returns them with their counts.
-func (r *run) listMedia(ctx context.Context) ([]igMedia, error) {
-	since := r.Now.Add(-r.p.activeWindow)
-	var active []igMedia
-	q := url.Values{"fields": {MediaFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
-	complete := false
-	for page := 0; page < r.p.maxMediaPages; page++ {
-		var mp mediaPage
-		if err := r.Call.Get(ctx, r.uid+"/media", q, &mp); err != nil {
-			return nil, err
-		}
-		old := false
-		for _, m := range mp.Data {
-			if m.ID == "" {
-				continue
-			}
-			if m.Timestamp.Before(since) {
-				old = true
-				continue
-			}
-			active = append(active, m)
-			r.Observe(r.mediaPost(m, tanggap.InteractionPost), false)
-		}
-		after := mp.Paging.After()
-		if old || after == "" || r.Call.Stop != nil {
-			complete = old || after == ""
-			break
-		}
-		q.Set("after", after)
-	}
-	// Keep the state of active media; a tracked media missing from a
-	// complete listing is looked up (deleted media are reported).
-	listed := map[string]bool{}
-	for _, m := range active {
-		listed[m.ID] = true
-	}
-	var keep []mediaState
-	for _, ms := range r.c.Media {
-		if ms.At < since.Unix() {
-			continue
-		}
-		if !listed[ms.ID] && complete {
-			var node struct {
-				ID string `json:"id"`
-			}
-			err := r.Call.Get(ctx, ms.ID, url.Values{"fields": {"id"}}, &node)
-			if graph.IsNotFound(err) {
-				r.Gone(ms.ID)
-				r.Progress = true
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		keep = append(keep, ms)
-	}
-	r.c.Media = keep
-	for _, m := range active {
-		if r.state(m.ID) == nil {
-			r.c.Media = append(r.c.Media, mediaState{ID: m.ID, At: m.Timestamp.Unix(), Count: -1})
-		}
-	}
-	r.Progress = true
-	return active, nil
-}
-
-func (r *run) state(id string) *mediaState {
-	for i := range r.c.Media {
-		if r.c.Media[i].ID == id {
-			return &r.c.Media[i]
-		}
-	}
-	return nil
-}
-
-// pickScans chooses the media whose comments are listed in this poll:
-// first those whose comment count changed (newest first), then those due
-// for a rescan (least recently scanned first), at most maxScans.
-func (r *run) pickScans(active []igMedia) []igMedia {
-	var changed, due []igMedia
-	for _, m := range active {
-		st := r.state(m.ID)
-		switch {
-		case st == nil:
-		case st.Count != m.CommentsCount:
-			changed = append(changed, m)
-		case r.Now.Sub(time.Unix(st.ScannedAt, 0)) >= r.p.rescanEvery:
-			due = append(due, m)
-		}
-	}
-	sort.SliceStable(changed, func(i, j int) bool { return changed[i].Timestamp.After(changed[j].Timestamp.Time) })
-	sort.SliceStable(due, func(i, j int) bool { return r.state(due[i].ID).ScannedAt < r.state(due[j].ID).ScannedAt })
-	out := append(changed, due...)
-	if len(out) > r.p.maxScans {
-		out = out[:r.p.maxScans]
-	}
-	return out
-}
+type commentPage = graph.Page[igComment]
 
 // scan lists every comment and reply of one media.
 func (r *run) scan(ctx context.Context, m igMedia) error {
@@ -466,7 +358,7 @@ func (r *run) scan(ctx context.Context, m igMedia) error {
 		return nil
 	}
 	r.Suspect(m.ID, listed)
-	st := r.state(m.ID)
+	st := graph.State(r.c.Media, m.ID)
 	st.Count = m.CommentsCount
 	st.ScannedAt = r.Now.Unix()
 	return nil

@@ -9,7 +9,6 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/collectors/internal/wire"
-	"github.com/tanggap/tanggap/config"
 )
 
 // Run is what one poll of one account keeps alike in both Graph
@@ -32,22 +31,6 @@ type Run struct {
 // NewRun starts the bookkeeping of one poll; seen is the cursor's.
 func NewRun(call *Call, platform tanggap.Platform, account string, now time.Time, seen *wire.Seen) Run {
 	return Run{Call: call, Platform: platform, Account: account, Now: now, Seen: seen, emitted: map[string]bool{}}
-}
-
-// Token gets the account's token; a missing source or an empty token is
-// EAUTH ("no <what> configured"), the token never appears in an error.
-func Token(ctx context.Context, tokens func(context.Context, config.Account) (string, error), acct config.Account, label, what string) (string, error) {
-	if tokens == nil {
-		return "", tanggap.Errorf(tanggap.EAUTH, "%s: no token source configured", label)
-	}
-	token, err := tokens(ctx, acct)
-	if err != nil {
-		return "", err
-	}
-	if token == "" {
-		return "", tanggap.Errorf(tanggap.EAUTH, "%s: no %s configured", label, what)
-	}
-	return token, nil
 }
 
 // Batch ends the poll with its outcome err: the posts in creation order,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors/demo"
+	"github.com/tanggap/tanggap/collectors/facebook/graph/graphfake"
 )
 
 // LoadDemo publishes the Facebook posts of the demo set in feed order,
@@ -18,27 +19,8 @@ import (
 // newest post older than it, and replies comments with their parent.
 // Ids derive from the keys, so replies listed ahead of their parent link up.
 func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, error) {
-	mine := demo.ForPlatform(posts, tanggap.PlatformFacebook)
-	s.mu.Lock()
-	if s.demo == nil {
-		s.demo = map[string]demo.Post{}
-	}
-	for _, p := range mine {
-		s.demo[p.Key] = p
-	}
-	known := make(map[string]demo.Post, len(s.demo))
-	for k, p := range s.demo {
-		known[k] = p
-	}
-	s.mu.Unlock()
-
+	mine, d := s.g.AddDemo(posts, tanggap.PlatformFacebook, "facebookfake", "Facebook")
 	at := func(p demo.Post) time.Time { return now.Add(-time.Duration(p.MinutesAgo) * time.Minute) }
-	isPost := func(p demo.Post) bool { return p.Official && p.ReplyTo == "" }
-	oldest := map[string]int{}
-	for _, p := range known {
-		a := strings.ToLower(p.Account)
-		oldest[a] = max(oldest[a], p.MinutesAgo)
-	}
 	pages := map[string]string{}
 	page := func(handle string) string {
 		h := strings.TrimPrefix(handle, "@")
@@ -54,46 +36,24 @@ func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, 
 		return page(h) + "_" + hashNum("kanal:"+h)
 	}
 	id := func(key string) string {
-		p := known[key]
-		if isPost(p) {
+		p := d.Known[key]
+		if graphfake.IsPost(p) {
 			return page(p.Account) + "_" + hashNum(key)
 		}
 		return hashNum("post:"+key) + "_" + hashNum(key)
-	}
-	var postFor func(key string, depth int) (string, error)
-	postFor = func(key string, depth int) (string, error) {
-		p := known[key]
-		switch {
-		case depth > 100:
-			return "", fmt.Errorf("facebookfake: demo post %s: reply chain too long", key)
-		case isPost(p):
-			return id(key), nil
-		case p.ReplyTo != "":
-			if _, ok := known[p.ReplyTo]; !ok {
-				return "", fmt.Errorf("facebookfake: demo post %s: reply_to %s: no such Facebook post", key, p.ReplyTo)
-			}
-			return postFor(p.ReplyTo, depth+1)
-		}
-		best, bestAge := kanal(p.Account), -1
-		for k, m := range known {
-			if isPost(m) && strings.EqualFold(m.Account, p.Account) && m.MinutesAgo > p.MinutesAgo && (bestAge < 0 || m.MinutesAgo < bestAge) {
-				best, bestAge = id(k), m.MinutesAgo
-			}
-		}
-		return best, nil
 	}
 	out := map[string]string{}
 	for _, p := range mine {
 		pid := page(p.Account)
 		if k := kanal(p.Account); !s.hasPost(k) {
 			s.AddPost(Post{ID: k, PageID: pid, Message: "Kanal aduan dan informasi layanan publik. Sampaikan keluhan Anda di kolom komentar.",
-				Created: now.Add(-time.Duration(oldest[strings.ToLower(strings.TrimPrefix(p.Account, "@"))]+60) * time.Minute)})
+				Created: now.Add(-time.Duration(d.Oldest[strings.ToLower(strings.TrimPrefix(p.Account, "@"))]+60) * time.Minute)})
 		}
-		if isPost(p) {
+		if graphfake.IsPost(p) {
 			out[p.Key] = s.AddPost(Post{ID: id(p.Key), PageID: pid, Message: p.Text, Created: at(p)})
 			continue
 		}
-		post, err := postFor(p.Key, 0)
+		post, err := d.Root(p.Key, id, kanal)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +66,7 @@ func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, 
 		if p.Official {
 			c.FromID, c.FromName = pid, ""
 		}
-		if p.ReplyTo != "" && !isPost(known[p.ReplyTo]) {
+		if p.ReplyTo != "" && !graphfake.IsPost(d.Known[p.ReplyTo]) {
 			_, parentNum, _ := strings.Cut(id(p.ReplyTo), "_")
 			c.ParentID = postNum + "_" + parentNum
 		}

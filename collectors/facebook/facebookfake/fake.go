@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tanggap/tanggap/collectors/demo"
 	"github.com/tanggap/tanggap/collectors/facebook/graph/graphfake"
 )
 
@@ -37,7 +36,6 @@ type Server struct {
 	porder   []string
 	corder   []string
 	seq      int64
-	demo     map[string]demo.Post
 }
 
 // Page is a Facebook Page.

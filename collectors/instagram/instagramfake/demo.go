@@ -8,6 +8,7 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors/demo"
+	"github.com/tanggap/tanggap/collectors/facebook/graph/graphfake"
 )
 
 // LoadDemo publishes the Instagram posts of the demo set in feed order,
@@ -19,33 +20,17 @@ import (
 // parent's comment (Instagram keeps one level of replies). Ids derive from
 // the keys, so replies listed ahead of their parent link up.
 func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, error) {
-	mine := demo.ForPlatform(posts, tanggap.PlatformInstagram)
-	s.mu.Lock()
-	if s.demo == nil {
-		s.demo = map[string]demo.Post{}
-	}
-	for _, p := range mine {
-		s.demo[p.Key] = p
-	}
-	known := make(map[string]demo.Post, len(s.demo))
-	for k, p := range s.demo {
-		known[k] = p
-	}
-	s.mu.Unlock()
-
+	mine, d := s.g.AddDemo(posts, tanggap.PlatformInstagram, "instagramfake", "Instagram")
 	at := func(p demo.Post) time.Time { return now.Add(-time.Duration(p.MinutesAgo) * time.Minute) }
-	isMedia := func(p demo.Post) bool { return p.Official && p.ReplyTo == "" }
 	id := func(key string) string {
-		if isMedia(known[key]) {
+		if graphfake.IsPost(d.Known[key]) {
 			return hashID("179", key)
 		}
 		return hashID("180", key)
 	}
-	// Each account's own "kanal aduan" media, older than its oldest post.
-	oldest := map[string]int{}
-	for _, p := range known {
-		a := strings.ToLower(p.Account)
-		oldest[a] = max(oldest[a], p.MinutesAgo)
+	// A comment with no newer media of its account hangs on its "kanal aduan" media.
+	kanal := func(account string) string {
+		return hashID("179", "kanal:"+strings.ToLower(strings.TrimPrefix(account, "@")))
 	}
 	accounts := map[string]string{}
 	account := func(handle string) string {
@@ -61,42 +46,18 @@ func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, 
 		s.mu.Unlock()
 		if !exists {
 			s.AddMedia(Media{ID: mid, Owner: uid, Caption: "Kanal aduan dan informasi layanan publik @" + h + ". Sampaikan keluhan Anda di kolom komentar.",
-				Timestamp: now.Add(-time.Duration(oldest[strings.ToLower(h)]+60) * time.Minute)})
+				Timestamp: now.Add(-time.Duration(d.Oldest[strings.ToLower(h)]+60) * time.Minute)})
 		}
 		return uid
-	}
-	// mediaFor is the media a comment hangs on; parentFor its parent comment.
-	var mediaFor func(key string, depth int) (string, error)
-	mediaFor = func(key string, depth int) (string, error) {
-		p := known[key]
-		switch {
-		case depth > 100:
-			return "", fmt.Errorf("instagramfake: demo post %s: reply chain too long", key)
-		case isMedia(p):
-			return id(key), nil
-		case p.ReplyTo != "":
-			if _, ok := known[p.ReplyTo]; !ok {
-				return "", fmt.Errorf("instagramfake: demo post %s: reply_to %s: no such Instagram post", key, p.ReplyTo)
-			}
-			return mediaFor(p.ReplyTo, depth+1)
-		}
-		// The account's newest official media older than the comment.
-		best, bestAge := hashID("179", "kanal:"+strings.ToLower(strings.TrimPrefix(p.Account, "@"))), -1
-		for k, m := range known {
-			if isMedia(m) && strings.EqualFold(m.Account, p.Account) && m.MinutesAgo > p.MinutesAgo && (bestAge < 0 || m.MinutesAgo < bestAge) {
-				best, bestAge = id(k), m.MinutesAgo
-			}
-		}
-		return best, nil
 	}
 	out := map[string]string{}
 	for _, p := range mine {
 		uid := account(p.Account)
-		if isMedia(p) {
+		if graphfake.IsPost(p) {
 			out[p.Key] = s.AddMedia(Media{ID: id(p.Key), Owner: uid, Caption: p.Text, Timestamp: at(p)})
 			continue
 		}
-		media, err := mediaFor(p.Key, 0)
+		media, err := d.Root(p.Key, id, kanal)
 		if err != nil {
 			return nil, err
 		}
@@ -105,11 +66,11 @@ func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, 
 		if p.Official {
 			c.UserID = uid
 		}
-		if p.ReplyTo != "" && !isMedia(known[p.ReplyTo]) {
+		if p.ReplyTo != "" && !graphfake.IsPost(d.Known[p.ReplyTo]) {
 			c.ParentID = id(p.ReplyTo)
 			// One level: a reply to a reply hangs under the top comment.
-			for k := p.ReplyTo; known[k].ReplyTo != "" && !isMedia(known[known[k].ReplyTo]); k = known[k].ReplyTo {
-				c.ParentID = id(known[k].ReplyTo)
+			for k := p.ReplyTo; d.Known[k].ReplyTo != "" && !graphfake.IsPost(d.Known[d.Known[k].ReplyTo]); k = d.Known[k].ReplyTo {
+				c.ParentID = id(d.Known[k].ReplyTo)
 			}
 		}
 		out[p.Key] = s.AddComment(c)

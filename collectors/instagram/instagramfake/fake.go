@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tanggap/tanggap/collectors/demo"
 	"github.com/tanggap/tanggap/collectors/facebook/graph/graphfake"
 )
 
@@ -38,7 +37,6 @@ type Server struct {
 	order    []string // media ids in insertion order
 	corder   []string // comment ids in insertion order
 	seq      int64
-	demo     map[string]demo.Post
 }
 
 type account struct {

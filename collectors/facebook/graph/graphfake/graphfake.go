@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tanggap/tanggap/collectors/demo"
 )
 
 // TimeLayout is the Graph API timestamp format.
@@ -90,6 +92,7 @@ type Server struct {
 	usage    map[string]*window
 	faults   []*Fault
 	requests int
+	demo     map[string]demo.Post // by key, across AddDemo calls
 }
 
 type window struct {

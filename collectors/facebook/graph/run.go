@@ -13,8 +13,9 @@ import (
 
 // Run is what one poll of one account keeps alike in both Graph
 // collectors: the calls, the cursor's memory of seen posts, the posts
-// published so far and the comments to look up. The collectors keep their
-// own cursor (which objects are active) and listings around it.
+// published so far and the comments to look up (List, PickScans and
+// Verify work on it). Each collector embeds one in its own run, beside its
+// cursor, its resolved account id and its comment listings.
 type Run struct {
 	Call     *Call
 	Platform tanggap.Platform

@@ -272,26 +272,12 @@ type commentPage = graph.Page[fbComment]
 
 func (r *run) scan(ctx context.Context, fp fbPost) error {
 	listed := map[string]bool{}
-	complete := true
 	q := url.Values{
 		"fields": {CommentFields}, "filter": {"stream"}, "order": {"reverse_chronological"},
 		"limit": {strconv.Itoa(r.p.pageSize)},
 	}
-	for page := 0; ; page++ {
-		if page == r.p.maxCommentPages {
-			complete = false
-			break
-		}
-		var cp commentPage
-		err := r.Call.Get(ctx, fp.ID+"/comments", q, &cp)
-		if graph.IsNotFound(err) {
-			r.Gone(fp.ID)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, c := range cp.Data {
+	complete, err := graph.Pages(ctx, &r.Run, fp.ID+"/comments", q, r.p.maxCommentPages, func(cs []fbComment) error {
+		for _, c := range cs {
 			if c.ID == "" {
 				continue
 			}
@@ -299,18 +285,14 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 			r.Observe(r.commentPost(fp, c), c.IsHidden)
 		}
 		r.Progress = true
-		after := cp.Paging.After()
-		if after == "" {
-			break
-		}
-		if r.Call.Stop != nil {
-			complete = false
-			break
-		}
-		q.Set("after", after)
-	}
-	if !complete {
 		return nil
+	})
+	if graph.IsNotFound(err) {
+		r.Gone(fp.ID)
+		return nil
+	}
+	if err != nil || !complete {
+		return err
 	}
 	r.Suspect(fp.ID, listed)
 	st := graph.State(r.c.Posts, fp.ID)

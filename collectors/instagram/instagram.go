@@ -304,23 +304,10 @@ type commentPage = graph.Page[igComment]
 // scan lists every comment and reply of one media.
 func (r *run) scan(ctx context.Context, m igMedia) error {
 	listed := map[string]bool{}
-	complete := true
+	replies := true // every reply listing read to the end
 	q := url.Values{"fields": {CommentFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
-	for page := 0; ; page++ {
-		if page == r.p.maxCommentPages {
-			complete = false
-			break
-		}
-		var cp commentPage
-		err := r.Call.Get(ctx, m.ID+"/comments", q, &cp)
-		if graph.IsNotFound(err) {
-			r.Gone(m.ID)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, c := range cp.Data {
+	complete, err := graph.Pages(ctx, &r.Run, m.ID+"/comments", q, r.p.maxCommentPages, func(cs []igComment) error {
+		for _, c := range cs {
 			if c.ID == "" {
 				continue
 			}
@@ -329,33 +316,24 @@ func (r *run) scan(ctx context.Context, m igMedia) error {
 			if c.Replies == nil {
 				continue
 			}
-			for _, rc := range c.Replies.Data {
-				if rc.ID != "" {
-					listed[rc.ID] = true
-					r.Observe(r.commentPost(m, rc, c.ID), rc.Hidden)
-				}
-			}
+			r.replies(m, c.ID, c.Replies.Data, listed)
 			if after := c.Replies.Paging.After(); after != "" {
 				ok, err := r.moreReplies(ctx, m, c.ID, after, listed)
 				if err != nil {
 					return err
 				}
-				complete = complete && ok
+				replies = replies && ok
 			}
 		}
 		r.Progress = true
-		after := cp.Paging.After()
-		if after == "" {
-			break
-		}
-		if r.Call.Stop != nil {
-			complete = false
-			break
-		}
-		q.Set("after", after)
-	}
-	if !complete {
 		return nil
+	})
+	if graph.IsNotFound(err) {
+		r.Gone(m.ID)
+		return nil
+	}
+	if err != nil || !complete || !replies {
+		return err
 	}
 	r.Suspect(m.ID, listed)
 	st := graph.State(r.c.Media, m.ID)
@@ -364,33 +342,27 @@ func (r *run) scan(ctx context.Context, m igMedia) error {
 	return nil
 }
 
+// replies publishes one page of the replies to parent.
+func (r *run) replies(m igMedia, parent string, rs []igComment, listed map[string]bool) {
+	for _, rc := range rs {
+		if rc.ID != "" {
+			listed[rc.ID] = true
+			r.Observe(r.commentPost(m, rc, parent), rc.Hidden)
+		}
+	}
+}
+
+// moreReplies lists the replies to parent after the first page.
 func (r *run) moreReplies(ctx context.Context, m igMedia, parent, after string, listed map[string]bool) (bool, error) {
 	q := url.Values{"fields": {ReplyFields}, "limit": {strconv.Itoa(r.p.pageSize)}, "after": {after}}
-	for page := 0; page < r.p.maxCommentPages; page++ {
-		var cp commentPage
-		err := r.Call.Get(ctx, parent+"/replies", q, &cp)
-		if graph.IsNotFound(err) {
-			return true, nil // the parent went away; its own entry is checked
-		}
-		if err != nil {
-			return false, err
-		}
-		for _, rc := range cp.Data {
-			if rc.ID != "" {
-				listed[rc.ID] = true
-				r.Observe(r.commentPost(m, rc, parent), rc.Hidden)
-			}
-		}
-		after := cp.Paging.After()
-		if after == "" {
-			return true, nil
-		}
-		if r.Call.Stop != nil {
-			return false, nil
-		}
-		q.Set("after", after)
+	complete, err := graph.Pages(ctx, &r.Run, parent+"/replies", q, r.p.maxCommentPages, func(rs []igComment) error {
+		r.replies(m, parent, rs, listed)
+		return nil
+	})
+	if graph.IsNotFound(err) {
+		return true, nil // the parent went away; its own entry is checked
 	}
-	return false, nil
+	return complete, err
 }
 
 func (r *run) listTags(ctx context.Context) error {

@@ -132,3 +132,29 @@ func PickScans[T Object](r *Run, active []T, state []Active, changed func(T, *Ac
 	}
 	return out
 }
+
+// Pages reads the list at path (q holds fields and limit) page by page,
+// at most max pages, and hands each page's items to each. It reports
+// whether it read to the end, which it did not when max pages were read
+// or the usage stop came first. An error from Get (IsNotFound too) or from
+// each ends it.
+func Pages[T any](ctx context.Context, r *Run, path string, q url.Values, max int, each func([]T) error) (bool, error) {
+	for page := 0; page < max; page++ {
+		var lp Page[T]
+		if err := r.Call.Get(ctx, path, q, &lp); err != nil {
+			return false, err
+		}
+		if err := each(lp.Data); err != nil {
+			return false, err
+		}
+		after := lp.Paging.After()
+		if after == "" {
+			return true, nil
+		}
+		if r.Call.Stop != nil {
+			return false, nil
+		}
+		q.Set("after", after)
+	}
+	return false, nil
+}

@@ -3,7 +3,7 @@ package instagram
 import (
 	"context"
 
-	"github.com/tanggap/tanggap/collectors/facebook/graph"
+	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/config"
 )
 
@@ -16,8 +16,8 @@ func StaticToken(token string) TokenSource {
 	return func(context.Context, config.Account) (string, error) { return token, nil }
 }
 
-// EnvToken reads NAME_<HANDLE>, then NAME, as graph.EnvToken says.
+// EnvToken reads NAME_<HANDLE>, then NAME, as collectors.EnvToken says.
 // Example: TANGGAP_INSTAGRAM_TOKEN_HUMASKOTABEKASI, TANGGAP_INSTAGRAM_TOKEN.
 func EnvToken(getenv func(string) string, name string) TokenSource {
-	return graph.EnvToken(getenv, name, "instagram")
+	return collectors.EnvToken(getenv, name, "instagram")
 }

@@ -2,9 +2,8 @@ package youtube
 
 import (
 	"context"
-	"strings"
 
-	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/config"
 )
 
@@ -22,28 +21,5 @@ func StaticToken(token string) TokenSource {
 // from the file named by ..._FILE (config.Secret). Example:
 // TANGGAP_YOUTUBE_API_KEY_PEMKOTBEKASI, TANGGAP_YOUTUBE_API_KEY.
 func EnvToken(getenv func(string) string, name string) TokenSource {
-	return func(_ context.Context, acct config.Account) (string, error) {
-		for _, n := range []string{name + "_" + envSuffix(acct.Handle), name} {
-			v, err := config.Secret(getenv, n)
-			if err != nil {
-				return "", tanggap.WrapCode(tanggap.EAUTH, err, "youtube @%s: reading token", acct.Handle)
-			}
-			if v != "" {
-				return v, nil
-			}
-		}
-		return "", nil
-	}
-}
-
-func envSuffix(handle string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(strings.TrimPrefix(handle, "@")) {
-		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
+	return collectors.EnvToken(getenv, name, "youtube")
 }

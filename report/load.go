@@ -76,6 +76,19 @@ func (s Scope) matcher() func(code string) bool {
 	}
 }
 
+// Slots are the store's OPD slots of the scope: "" (the unrouted items)
+// when it has them, then its OPDs' codes. Other codes have no slot list.
+func (s Scope) Slots() []string {
+	slots := make([]string, 0, len(s.OPDs)+1)
+	if s.Unrouted {
+		slots = append(slots, "")
+	}
+	for _, o := range s.OPDs {
+		slots = append(slots, o.Code)
+	}
+	return slots
+}
+
 // Citywide reports whether the scope is the whole city.
 func (s Scope) Citywide() bool { return s.Unrouted && s.Other }
 
@@ -161,14 +174,7 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	if err != nil {
 		return nil, err
 	}
-	slots := make([]string, 0, len(sc.OPDs)+1)
-	if sc.Unrouted {
-		slots = append(slots, "")
-	}
-	for _, o := range sc.OPDs {
-		slots = append(slots, o.Code)
-	}
-	err = src.OpenOutside(ctx, slots, p.From, p.To, func(id, opd string, created, due, soon time.Time) {
+	err = src.OpenOutside(ctx, sc.Slots(), p.From, p.To, func(id, opd string, created, due, soon time.Time) {
 		d.Open = append(d.Open, OpenItem{ID: id, OPD: opd, CreatedAt: created, Deadline: due, DueSoonAt: soon})
 	})
 	if err != nil {

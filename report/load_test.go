@@ -287,15 +287,8 @@ func TestLoadCarryOverAsFullLookback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var slots []string
-		if sc.Unrouted {
-			slots = append(slots, "")
-		}
-		for _, o := range sc.OPDs {
-			slots = append(slots, o.Code)
-		}
 		var open []string
-		if err := st.OpenOutside(ctx, slots, p.From.Add(-report.DefaultLookback), p.To, func(id, _ string, _, _, _ time.Time) {
+		if err := st.OpenOutside(ctx, sc.Slots(), p.From.Add(-report.DefaultLookback), p.To, func(id, _ string, _, _, _ time.Time) {
 			open = append(open, id)
 		}); err != nil {
 			t.Fatal(err)

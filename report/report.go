@@ -270,13 +270,19 @@ func (b *builder) facts(it *tanggap.Item, received bool) facts {
 		}
 	}
 	if it.Status.Open() {
-		f.openNow = true
-		f.deadlineSt = it.StateAt(now)
-		f.overdue = f.deadlineSt == tanggap.Overdue
-		f.ageHK = max(b.clock.Days(it.CreatedAt, now), 0)
+		b.openNow(&f, it.CreatedAt, it.StateAt(now))
 	}
 	f.carry = OpenAt(it, b.p.From)
 	return f
+}
+
+// openNow marks f as an item open now, received at created, in deadline
+// state st.
+func (b *builder) openNow(f *facts, created time.Time, st tanggap.DeadlineState) {
+	f.openNow = true
+	f.deadlineSt = st
+	f.overdue = st == tanggap.Overdue
+	f.ageHK = max(b.clock.Days(created, b.opt.Now), 0)
 }
 
 type builder struct {
@@ -547,25 +553,33 @@ func Build(d *Data, opt Options) *Report {
 	in := d.Scope.matcher()
 	weeks := len(b.chart.weeks)
 
+	// row is the accumulator of an OPD slot: nil outside the scope.
+	row := func(code string) *acc {
+		a, ok := accs[code]
+		if !ok {
+			if in(code) {
+				a = newAcc(code, code, "")
+			}
+			accs[code] = a
+		}
+		return a
+	}
+	count := func(a *acc, f *facts) {
+		a.add(f, weeks)
+		total.add(f, weeks)
+		b.chart.add(f)
+	}
 	seen := newSeen(d)
 	visit := func(it *tanggap.Item, received, other bool) {
 		if !Counted(it) {
 			return
 		}
-		a, ok := accs[it.OPD]
-		if !ok {
-			if in(it.OPD) {
-				a = newAcc(it.OPD, it.OPD, "")
-			}
-			accs[it.OPD] = a
-		}
+		a := row(it.OPD)
 		if a == nil || seen.visited(it.ID, other) {
 			return
 		}
 		f := b.facts(it, received)
-		a.add(&f, weeks)
-		total.add(&f, weeks)
-		b.chart.add(&f)
+		count(a, &f)
 	}
 	for i := range d.Items {
 		visit(&d.Items[i], d.Period.Contains(d.Items[i].CreatedAt), false)
@@ -578,22 +592,11 @@ func Build(d *Data, opt Options) *Report {
 	// counted items only; none is in Items or Others (see Load).
 	for i := range d.Open {
 		o := &d.Open[i]
-		a, ok := accs[o.OPD]
-		if !ok {
-			if in(o.OPD) {
-				a = newAcc(o.OPD, o.OPD, "")
-			}
-			accs[o.OPD] = a
+		if a := row(o.OPD); a != nil {
+			f := facts{topic: -1, week: -1, carry: o.CreatedAt.Before(d.Period.From)}
+			b.openNow(&f, o.CreatedAt, o.stateAt(opt.Now))
+			count(a, &f)
 		}
-		if a == nil {
-			continue
-		}
-		st := o.stateAt(opt.Now)
-		f := facts{topic: -1, week: -1, openNow: true, deadlineSt: st, overdue: st == tanggap.Overdue,
-			ageHK: max(b.clock.Days(o.CreatedAt, opt.Now), 0), carry: o.CreatedAt.Before(d.Period.From)}
-		a.add(&f, weeks)
-		total.add(&f, weeks)
-		b.chart.add(&f)
 	}
 
 	// Recap rows: the scope's OPDs, the unrouted row, other codes by code.

@@ -16,6 +16,7 @@ import (
 	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/collectors/facebook"
 	"github.com/tanggap/tanggap/collectors/facebook/facebookfake"
+	"github.com/tanggap/tanggap/collectors/facebook/graph/graphfake"
 	"github.com/tanggap/tanggap/config"
 )
 
@@ -196,28 +197,28 @@ func TestVeryLargePage(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	scoped := func(f facebookfake.Fault, path string) facebookfake.Fault { f.Path = path; return f }
+	scoped := func(f graphfake.Fault, path string) graphfake.Fault { f.Path = path; return f }
 	for _, tc := range []struct {
 		name          string
-		fault         facebookfake.Fault
+		fault         graphfake.Fault
 		code          string
 		reason, scope string
 		wantCursor    bool
 	}{
-		{name: "token expired", fault: facebookfake.TokenExpired(), code: tanggap.EAUTH},
-		{name: "401", fault: facebookfake.Fault{Status: 401}, code: tanggap.EAUTH},
-		{name: "permission missing", fault: facebookfake.Fault{Error: &facebookfake.GraphError{Message: "(#10) This endpoint requires the 'pages_read_engagement' permission", Type: "OAuthException", Code: 10}}, code: tanggap.EAUTH},
+		{name: "token expired", fault: graphfake.TokenExpired(), code: tanggap.EAUTH},
+		{name: "401", fault: graphfake.Fault{Status: 401}, code: tanggap.EAUTH},
+		{name: "permission missing", fault: graphfake.Fault{Error: &graphfake.Error{Message: "(#10) This endpoint requires the 'pages_read_engagement' permission", Type: "OAuthException", Code: 10}}, code: tanggap.EAUTH},
 		{name: "page throttled", fault: facebookfake.Throttled(32), code: tanggap.ERATELIMIT, reason: "rate_limit"},
 		{name: "page BUC throttled", fault: facebookfake.Throttled(80001), code: tanggap.ERATELIMIT, reason: "rate_limit"},
 		{name: "app throttled", fault: facebookfake.Throttled(4), code: tanggap.ERATELIMIT, reason: "rate_limit", scope: "meta:app"},
-		{name: "429", fault: facebookfake.Fault{Status: 429}, code: tanggap.ERATELIMIT, reason: "rate_limit"},
-		{name: "500", fault: facebookfake.ServerError(), code: tanggap.EUNAVAILABLE},
-		{name: "504 html", fault: facebookfake.Fault{Status: 504}, code: tanggap.EUNAVAILABLE},
-		{name: "malformed", fault: facebookfake.Malformed(), code: tanggap.EINVALID},
-		{name: "bad timestamp", fault: facebookfake.Fault{Status: 200, Body: `{"data":[{"id":"1_2","created_time":"kemarin"}]}`}, code: tanggap.EINVALID},
+		{name: "429", fault: graphfake.Fault{Status: 429}, code: tanggap.ERATELIMIT, reason: "rate_limit"},
+		{name: "500", fault: graphfake.ServerError(), code: tanggap.EUNAVAILABLE},
+		{name: "504 html", fault: graphfake.Fault{Status: 504}, code: tanggap.EUNAVAILABLE},
+		{name: "malformed", fault: graphfake.Malformed(), code: tanggap.EINVALID},
+		{name: "bad timestamp", fault: graphfake.Fault{Status: 200, Body: `{"data":[{"id":"1_2","created_time":"kemarin"}]}`}, code: tanggap.EINVALID},
 		{name: "BUC at 100%", code: tanggap.ERATELIMIT, reason: "app_usage", wantCursor: true,
-			fault: facebookfake.Fault{Status: 200, Body: `{"data":[]}`, Header: map[string]string{"X-Business-Use-Case-Usage": `{"1":[{"type":"pages","call_count":100,"total_cputime":10,"total_time":10,"estimated_time_to_regain_access":7}]}`}}},
-		{name: "comments fail", fault: scoped(facebookfake.ServerError(), "/comments"), code: tanggap.EUNAVAILABLE, wantCursor: true},
+			fault: graphfake.Fault{Status: 200, Body: `{"data":[]}`, Header: map[string]string{"X-Business-Use-Case-Usage": `{"1":[{"type":"pages","call_count":100,"total_cputime":10,"total_time":10,"estimated_time_to_regain_access":7}]}`}}},
+		{name: "comments fail", fault: scoped(graphfake.ServerError(), "/comments"), code: tanggap.EUNAVAILABLE, wantCursor: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -276,7 +277,7 @@ func TestBudgetSpent(t *testing.T) {
 
 func TestSlowResponseTimesOut(t *testing.T) {
 	e := newEnv(t, nil)
-	e.fake.Inject(facebookfake.Slow(time.Hour))
+	e.fake.Inject(graphfake.Slow(time.Hour))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := e.poller.Poll(ctx, e.acct, "")
@@ -363,7 +364,7 @@ func TestInvalidUTF8(t *testing.T) {
 	e := newEnv(t, nil)
 	e.acct.ID = e.pid
 	body := "{\"data\":[{\"id\":\"" + e.pid + "_1\",\"message\":\"air \xe2\x82 keruh \\ud83d\",\"created_time\":\"2026-03-17T09:00:00+0000\",\"updated_time\":\"2026-03-17T09:00:00+0000\",\"from\":{\"id\":\"26000000000000009\",\"name\":\"Siti\"}}]}"
-	e.fake.Inject(facebookfake.Fault{Path: "/feed", Status: 200, Body: body})
+	e.fake.Inject(graphfake.Fault{Path: "/feed", Status: 200, Body: body})
 	b := e.poll(t)
 	if len(b.Posts) != 1 || !b.Posts[0].InvalidUTF8 || b.Posts[0].Text != "air \uFFFD\uFFFD keruh \uFFFD" {
 		t.Fatalf("%+v", b.Posts)

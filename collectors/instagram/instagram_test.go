@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/facebook/graph/graphfake"
 	"github.com/tanggap/tanggap/collectors/instagram"
 	"github.com/tanggap/tanggap/collectors/instagram/instagramfake"
 	"github.com/tanggap/tanggap/config"
@@ -203,28 +204,28 @@ func TestVeryLargePageAndLongTexts(t *testing.T) {
 func TestErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		fault      instagramfake.Fault
+		fault      graphfake.Fault
 		code       string
 		reason     string
 		scope      string
 		wantCursor bool // the error came after some progress
 	}{
-		{name: "token expired", fault: instagramfake.TokenExpired(), code: tanggap.EAUTH},
-		{name: "401 without body", fault: instagramfake.Fault{Status: 401}, code: tanggap.EAUTH},
+		{name: "token expired", fault: graphfake.TokenExpired(), code: tanggap.EAUTH},
+		{name: "401 without body", fault: graphfake.Fault{Status: 401}, code: tanggap.EAUTH},
 		{name: "instagram account throttled", fault: instagramfake.Throttled(80002), code: tanggap.ERATELIMIT, reason: "rate_limit"},
 		{name: "app throttled", fault: instagramfake.Throttled(4), code: tanggap.ERATELIMIT, reason: "rate_limit", scope: "meta:app"},
 		{name: "user throttled", fault: instagramfake.Throttled(17), code: tanggap.ERATELIMIT, reason: "rate_limit"},
 		{name: "page throttled", fault: instagramfake.Throttled(32), code: tanggap.ERATELIMIT, reason: "rate_limit"},
 		{name: "api throttled", fault: instagramfake.Throttled(613), code: tanggap.ERATELIMIT, reason: "rate_limit"},
-		{name: "429", fault: instagramfake.Fault{Status: 429}, code: tanggap.ERATELIMIT, reason: "rate_limit"},
-		{name: "500 graph error", fault: instagramfake.ServerError(), code: tanggap.EUNAVAILABLE},
-		{name: "502 html", fault: instagramfake.Fault{Status: 502}, code: tanggap.EUNAVAILABLE},
-		{name: "503 html", fault: instagramfake.Fault{Status: 503}, code: tanggap.EUNAVAILABLE},
-		{name: "malformed JSON", fault: instagramfake.Malformed(), code: tanggap.EINVALID},
-		{name: "wrong JSON type", fault: instagramfake.Fault{Status: 200, Body: `{"data":{"id":1}}`}, code: tanggap.EINVALID},
+		{name: "429", fault: graphfake.Fault{Status: 429}, code: tanggap.ERATELIMIT, reason: "rate_limit"},
+		{name: "500 graph error", fault: graphfake.ServerError(), code: tanggap.EUNAVAILABLE},
+		{name: "502 html", fault: graphfake.Fault{Status: 502}, code: tanggap.EUNAVAILABLE},
+		{name: "503 html", fault: graphfake.Fault{Status: 503}, code: tanggap.EUNAVAILABLE},
+		{name: "malformed JSON", fault: graphfake.Malformed(), code: tanggap.EINVALID},
+		{name: "wrong JSON type", fault: graphfake.Fault{Status: 200, Body: `{"data":{"id":1}}`}, code: tanggap.EINVALID},
 		{name: "usage at 100% on a good answer", code: tanggap.ERATELIMIT, reason: "app_usage", scope: "meta:app", wantCursor: true,
-			fault: instagramfake.Fault{Status: 200, Body: `{"data":[]}`, Header: map[string]string{"X-App-Usage": `{"call_count":100,"total_cputime":12,"total_time":20}`}}},
-		{name: "comments fail after the media list", fault: func() instagramfake.Fault { f := instagramfake.ServerError(); f.Path = "/comments"; return f }(),
+			fault: graphfake.Fault{Status: 200, Body: `{"data":[]}`, Header: map[string]string{"X-App-Usage": `{"call_count":100,"total_cputime":12,"total_time":20}`}}},
+		{name: "comments fail after the media list", fault: func() graphfake.Fault { f := graphfake.ServerError(); f.Path = "/comments"; return f }(),
 			code: tanggap.EUNAVAILABLE, wantCursor: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -303,7 +304,7 @@ func TestBudgetSpentAndRegainEstimate(t *testing.T) {
 
 func TestSlowResponseTimesOut(t *testing.T) {
 	e := newEnv(t, nil)
-	e.fake.Inject(instagramfake.Slow(time.Hour))
+	e.fake.Inject(graphfake.Slow(time.Hour))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := e.poller.Poll(ctx, e.acct, "")
@@ -441,7 +442,7 @@ func TestMissingToken(t *testing.T) {
 func TestTagsPermissionMissingDoesNotStopComments(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.comment("Air mati", "", time.Minute)
-	e.fake.Inject(instagramfake.Fault{Path: "/tags", Error: &instagramfake.GraphError{Message: "(#10) Application does not have permission for this action", Type: "OAuthException", Code: 10}})
+	e.fake.Inject(graphfake.Fault{Path: "/tags", Error: &graphfake.Error{Message: "(#10) Application does not have permission for this action", Type: "OAuthException", Code: 10}})
 	b := e.poll(t)
 	if len(b.Posts) != 2 || b.Posts[1].ID != c {
 		t.Fatalf("posts %v", briefs(b.Posts))

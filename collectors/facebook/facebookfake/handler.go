@@ -18,25 +18,12 @@ var platform = graphfake.Platform{
 	BusinessMessage: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
 }
 
-// The Graph errors and faults tests inject (see graphfake): TokenExpired
-// (190/463), Throttled (4, 17, 32, 613 or 80001, the Pages business use
-// case), ServerError (HTTP 500, error 2), Malformed (200, not JSON) and
-// Slow (held for d).
-type (
-	GraphError = graphfake.Error
-	Fault      = graphfake.Fault
-)
-
-var (
-	TokenExpired = graphfake.TokenExpired
-	Throttled    = platform.Throttled
-	ServerError  = graphfake.ServerError
-	Malformed    = graphfake.Malformed
-	Slow         = graphfake.Slow
-)
+// Throttled is a Graph throttling fault: 4, 17, 32, 613 or 80001, the
+// Pages business use case. Tests inject it and graphfake's other faults.
+func Throttled(code int) graphfake.Fault { return platform.Throttled(code) }
 
 // Inject adds a fault; faults match in the order added.
-func (s *Server) Inject(f Fault) { s.g.Inject(f) }
+func (s *Server) Inject(f graphfake.Fault) { s.g.Inject(f) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.g.ServeHTTP(w, r) }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tanggap/tanggap/collectors/internal/fakeapi"
 )
 
 // Problem is an X API v2 problem-details body.
@@ -74,44 +76,20 @@ func Slow(d time.Duration) Fault { return Fault{Delay: d} }
 func (s *Server) Inject(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.Times == 0 {
-		f.Times = 1
-	}
-	s.faults = append(s.faults, &f)
+	s.faults = fakeapi.Add(s.faults, f, faultScope)
 }
 
-func (s *Server) takeFault(path string) *Fault {
-	for i, f := range s.faults {
-		if f.Path != "" && !strings.Contains(path, f.Path) {
-			continue
-		}
-		c := *f
-		if f.Times > 0 {
-			f.Times--
-			if f.Times == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			}
-		}
-		return &c
-	}
-	return nil
-}
+func faultScope(f *Fault) (string, *int) { return f.Path, &f.Times }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
-	f := s.takeFault(r.URL.Path)
+	f := fakeapi.Take(&s.faults, r.URL.Path, faultScope)
 	s.mu.Unlock()
 	if f != nil {
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if !fakeapi.Stall(r, f.Delay) {
+			return
 		}
 		for k, v := range f.Header {
 			w.Header().Set(k, v)

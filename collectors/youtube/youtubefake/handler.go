@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tanggap/tanggap/collectors/internal/fakeapi"
 )
 
 // Fault makes matching requests fail or stall.
@@ -54,28 +56,10 @@ const quotaMessage = `The request cannot be completed because you have exceeded 
 func (s *Server) Inject(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.Times == 0 {
-		f.Times = 1
-	}
-	s.faults = append(s.faults, &f)
+	s.faults = fakeapi.Add(s.faults, f, faultScope)
 }
 
-func (s *Server) takeFault(path string) *Fault {
-	for i, f := range s.faults {
-		if f.Path != "" && !strings.Contains(path, f.Path) {
-			continue
-		}
-		c := *f
-		if f.Times > 0 {
-			f.Times--
-			if f.Times == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			}
-		}
-		return &c
-	}
-	return nil
-}
+func faultScope(f *Fault) (string, *int) { return f.Path, &f.Times }
 
 func statusName(status int) string {
 	switch status {
@@ -114,17 +98,11 @@ func googleError(w http.ResponseWriter, status int, reason, msg string) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
-	f := s.takeFault(r.URL.Path)
+	f := fakeapi.Take(&s.faults, r.URL.Path, faultScope)
 	s.mu.Unlock()
 	if f != nil {
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if !fakeapi.Stall(r, f.Delay) {
+			return
 		}
 		for k, v := range f.Header {
 			w.Header().Set(k, v)

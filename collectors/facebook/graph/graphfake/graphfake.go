@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tanggap/tanggap/collectors/demo"
+	"github.com/tanggap/tanggap/collectors/internal/fakeapi"
 )
 
 // TimeLayout is the Graph API timestamp format.
@@ -117,11 +118,10 @@ func New(mu *sync.Mutex, p Platform,
 func (s *Server) Inject(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.Times == 0 {
-		f.Times = 1
-	}
-	s.faults = append(s.faults, &f)
+	s.faults = fakeapi.Add(s.faults, f, faultScope)
 }
+
+func faultScope(f *Fault) (string, *int) { return f.Path, &f.Times }
 
 // Calls returns the calls an account spent in its current budget window.
 func (s *Server) Calls(accountID string) int {
@@ -138,23 +138,6 @@ func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
-}
-
-func (s *Server) takeFault(path string) *Fault {
-	for i, f := range s.faults {
-		if f.Path != "" && !strings.Contains(path, f.Path) {
-			continue
-		}
-		c := *f
-		if f.Times > 0 {
-			f.Times--
-			if f.Times == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			}
-		}
-		return &c
-	}
-	return nil
 }
 
 // WriteError answers with a Graph error object.
@@ -177,17 +160,11 @@ func NotFound(w http.ResponseWriter, id string) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
-	f := s.takeFault(r.URL.Path)
+	f := fakeapi.Take(&s.faults, r.URL.Path, faultScope)
 	s.mu.Unlock()
 	if f != nil {
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if !fakeapi.Stall(r, f.Delay) {
+			return
 		}
 		for k, v := range f.Header {
 			w.Header().Set(k, v)

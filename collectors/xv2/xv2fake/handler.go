@@ -1,6 +1,7 @@
 package xv2fake
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -97,11 +98,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case f.Body != "":
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.WriteHeader(orDefault(f.Status, 200))
+			w.WriteHeader(cmp.Or(f.Status, 200))
 			_, _ = w.Write([]byte(f.Body))
 			return
 		case f.Problem != nil:
-			writeJSON(w, orDefault(f.Status, 500), f.Problem)
+			writeJSON(w, cmp.Or(f.Status, 500), f.Problem)
 			return
 		case f.Status != 0:
 			w.WriteHeader(f.Status)
@@ -148,13 +149,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, 404, Problem{Title: "Not Found Error", Type: "about:blank", Status: 404, Detail: "Not Found"})
 	}
-}
-
-func orDefault(v, d int) int {
-	if v == 0 {
-		return d
-	}
-	return v
 }
 
 // spend counts a request against the endpoint's window and writes the

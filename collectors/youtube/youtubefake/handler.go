@@ -1,6 +1,7 @@
 package youtubefake
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -110,11 +111,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case f.Body != "":
 			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-			w.WriteHeader(orDefault(f.Status, 200))
+			w.WriteHeader(cmp.Or(f.Status, 200))
 			_, _ = w.Write([]byte(f.Body))
 			return
 		case f.Reason != "":
-			googleError(w, orDefault(f.Status, 500), f.Reason, f.Message)
+			googleError(w, cmp.Or(f.Status, 500), f.Reason, f.Message)
 			return
 		case f.Status != 0:
 			w.WriteHeader(f.Status)
@@ -153,13 +154,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		googleError(w, 404, "notFound", "Not Found")
 	}
-}
-
-func orDefault(v, d int) int {
-	if v == 0 {
-		return d
-	}
-	return v
 }
 
 // spend charges 1 unit, as every list method costs.

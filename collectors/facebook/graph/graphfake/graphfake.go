@@ -1,6 +1,7 @@
 package graphfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -172,11 +173,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case f.Body != "":
 			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-			w.WriteHeader(orDefault(f.Status, 200))
+			w.WriteHeader(cmp.Or(f.Status, 200))
 			_, _ = w.Write([]byte(f.Body))
 			return
 		case f.Error != nil:
-			WriteError(w, orDefault(f.Status, 400), *f.Error)
+			WriteError(w, cmp.Or(f.Status, 400), *f.Error)
 			return
 		case f.Status != 0:
 			w.Header().Set("Content-Type", "text/html")
@@ -208,13 +209,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		WriteError(w, 400, Error{Message: "Unknown path components: /" + strings.Join(parts, "/"), Type: "OAuthException", Code: 2500})
 	}
-}
-
-func orDefault(v, d int) int {
-	if v == 0 {
-		return d
-	}
-	return v
 }
 
 func (s *Server) authorized(r *http.Request) bool {

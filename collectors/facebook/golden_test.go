@@ -10,6 +10,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors/facebook"
 	"github.com/tanggap/tanggap/collectors/facebook/graph/graphtest"
+	"github.com/tanggap/tanggap/collectors/internal/golden"
 	"github.com/tanggap/tanggap/config"
 )
 
@@ -23,8 +24,6 @@ func fixtureServer(t *testing.T, routes map[string]string) *httptest.Server {
 		"X-App-Usage":               `{"call_count":12,"total_cputime":1,"total_time":2}`,
 	})
 }
-
-func golden(t *testing.T, name string, got any) { graphtest.Golden(t, name, got, *update) }
 
 func TestGoldenFixtures(t *testing.T) {
 	now := time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)
@@ -50,7 +49,7 @@ func TestGoldenFixtures(t *testing.T) {
 	if b.Calls != 4 {
 		t.Errorf("calls = %d, want 4", b.Calls)
 	}
-	golden(t, "poll.json", b.Posts)
+	golden.Check(t, "poll.json", b.Posts, *update)
 }
 
 func TestGoldenErrors(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors/facebook/graph/graphtest"
 	"github.com/tanggap/tanggap/collectors/instagram"
+	"github.com/tanggap/tanggap/collectors/internal/golden"
 	"github.com/tanggap/tanggap/config"
 )
 
@@ -22,8 +23,6 @@ func fixtureServer(t *testing.T, routes map[string]string) *httptest.Server {
 		"X-Business-Use-Case-Usage": `{"17841400000000001":[{"type":"instagram","call_count":28,"total_cputime":5,"total_time":7,"estimated_time_to_regain_access":0}]}`,
 	})
 }
-
-func golden(t *testing.T, name string, got any) { graphtest.Golden(t, name, got, *update) }
 
 func TestGoldenFixtures(t *testing.T) {
 	now := time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)
@@ -50,7 +49,7 @@ func TestGoldenFixtures(t *testing.T) {
 	if b.Calls != 5 {
 		t.Errorf("calls = %d, want 5", b.Calls)
 	}
-	golden(t, "poll.json", b.Posts)
+	golden.Check(t, "poll.json", b.Posts, *update)
 }
 
 func TestGoldenErrors(t *testing.T) {

@@ -2,7 +2,6 @@ package xv2_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/collectors/internal/golden"
 	"github.com/tanggap/tanggap/collectors/xv2"
 	"github.com/tanggap/tanggap/config"
 )
@@ -64,29 +64,6 @@ func fixtureServer(t *testing.T, reset time.Time, routes map[string]string) *htt
 	return srv
 }
 
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
-}
-
 func TestGoldenFixtures(t *testing.T) {
 	now := time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)
 	reset := now.Add(12 * time.Minute)
@@ -114,7 +91,7 @@ func TestGoldenFixtures(t *testing.T) {
 	if b.Calls != 4 { // user, 2 mention pages, own tweets
 		t.Errorf("calls = %d, want 4", b.Calls)
 	}
-	golden(t, "poll1.json", b.Posts)
+	golden.Check(t, "poll1.json", b.Posts, *update)
 
 	// 16 minutes later nothing is new, and the recent ids are looked up:
 	// one was deleted, one's author went private.
@@ -126,7 +103,7 @@ func TestGoldenFixtures(t *testing.T) {
 	if b.Calls != 3 {
 		t.Errorf("calls = %d, want 3", b.Calls)
 	}
-	golden(t, "poll2.json", b.Posts)
+	golden.Check(t, "poll2.json", b.Posts, *update)
 }
 
 func TestGoldenErrors(t *testing.T) {

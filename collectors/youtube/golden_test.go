@@ -2,7 +2,6 @@ package youtube_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/collectors/internal/golden"
 	"github.com/tanggap/tanggap/collectors/youtube"
 	"github.com/tanggap/tanggap/config"
 )
@@ -57,29 +56,6 @@ func fixtureServer(t *testing.T, routes map[string]string) *httptest.Server {
 	return srv
 }
 
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
-}
-
 func TestGoldenFixtures(t *testing.T) {
 	now := time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)
 	srv := fixtureServer(t, map[string]string{
@@ -99,7 +75,7 @@ func TestGoldenFixtures(t *testing.T) {
 	if b.Calls != 4 || b.Budget.Known {
 		t.Errorf("calls %d budget %+v, want 4 units and no budget", b.Calls, b.Budget)
 	}
-	golden(t, "poll.json", b.Posts)
+	golden.Check(t, "poll.json", b.Posts, *update)
 }
 
 func TestGoldenErrors(t *testing.T) {

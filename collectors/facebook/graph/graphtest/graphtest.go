@@ -1,19 +1,16 @@
-// Package graphtest holds the test helpers the Facebook and Instagram
+// Package graphtest holds the test helper the Facebook and Instagram
 // collector tests share: a server that answers from the real-format Graph
-// responses in a package's testdata, and golden files. It is a package of
+// responses in a package's testdata. It is a package of
 // its own, not a _test file, so that both collectors' tests can import it.
 package graphtest
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // Token is the access token the fixture server expects, as a bearer
@@ -60,29 +57,4 @@ func FixtureServer(t *testing.T, routes, header map[string]string) *httptest.Ser
 	}))
 	t.Cleanup(srv.Close)
 	return srv
-}
-
-// Golden compares got, as indented JSON, with testdata/golden/name, or
-// rewrites that file when update is set (go test -update).
-func Golden(t *testing.T, name string, got any, update bool) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	path := filepath.Join("testdata", "golden", name)
-	if update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
 }

@@ -38,16 +38,6 @@ func (s *sourceWith) ScanCreatedIn(ctx context.Context, opd string, from, to tim
 	})
 }
 
-type brokenWriter struct{ n int }
-
-func (w *brokenWriter) Write(p []byte) (int, error) {
-	if len(p) > w.n {
-		return 0, errors.New("connection lost")
-	}
-	w.n -= len(p)
-	return len(p), nil
-}
-
 // ExportRegister writes, while reading, the files of the register built
 // from LoadPeriod and Header; a scan or a destination that fails makes it
 // fail without leaving goroutines; items out of T0 order end it with
@@ -103,7 +93,7 @@ func TestExportRegister(t *testing.T) {
 			t.Errorf("%s: items out of order gave %v", format, err)
 		}
 		for _, n := range []int{0, 1000, 100_000} {
-			if err := report.ExportRegister(ctx, &brokenWriter{n: n}, st, p, sc, opt, ro, format, copt); err == nil {
+			if err := report.ExportRegister(ctx, report.FailWriter(n), st, p, sc, opt, ro, format, copt); err == nil {
 				t.Errorf("%s: a destination broken after %d bytes gave no error", format, n)
 			}
 		}

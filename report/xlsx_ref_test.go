@@ -204,6 +204,9 @@ func TestRegisterXLSXLarge(t *testing.T) {
 // failWriter fails after n bytes.
 type failWriter struct{ n int }
 
+// FailWriter is failWriter for the external tests: it fails after n bytes.
+func FailWriter(n int) io.Writer { return &failWriter{n: n} }
+
 func (w *failWriter) Write(p []byte) (int, error) {
 	if len(p) > w.n {
 		return 0, fmt.Errorf("connection lost")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/internal/cputime"
 	"github.com/tanggap/tanggap/report"
 	"github.com/tanggap/tanggap/report/reporttest"
 	"github.com/tanggap/tanggap/workflow"
@@ -47,11 +48,11 @@ func BenchmarkMonthlyReport(b *testing.B) {
 	// shared machine the wall time also counts other processes' work.
 	run := func(name string, fn func(b *testing.B)) {
 		b.Run(name, func(b *testing.B) {
-			c0, s0 := processCPU(), backend.ServerCPU()
+			c0, s0 := cputime.Process(), backend.ServerCPU()
 			for b.Loop() {
 				fn(b)
 			}
-			c1, s1 := processCPU(), backend.ServerCPU()
+			c1, s1 := cputime.Process(), backend.ServerCPU()
 			b.ReportMetric(float64(c1-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 			if s1 > 0 {
 				b.ReportMetric(float64(s1-s0)/float64(time.Millisecond)/float64(b.N), "redis-cpu-ms/op")
@@ -136,7 +137,7 @@ func BenchmarkMonthlyReport(b *testing.B) {
 	// share is reported in ms/op next to the total.
 	b.Run("month", func(b *testing.B) {
 		spent := make([]time.Duration, 2+len(parts))
-		c0, s0 := processCPU(), backend.ServerCPU()
+		c0, s0 := cputime.Process(), backend.ServerCPU()
 		for b.Loop() {
 			t := time.Now()
 			d := load(b)
@@ -151,7 +152,7 @@ func BenchmarkMonthlyReport(b *testing.B) {
 				spent[2+i] += time.Since(t)
 			}
 		}
-		c1, s1 := processCPU(), backend.ServerCPU()
+		c1, s1 := cputime.Process(), backend.ServerCPU()
 		msPerOp := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(b.N) }
 		var total time.Duration
 		for _, d := range spent {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/internal/cputime"
 	"github.com/tanggap/tanggap/report"
 	"github.com/tanggap/tanggap/report/reporttest"
 	"github.com/tanggap/tanggap/workflow"
@@ -92,7 +93,7 @@ func BenchmarkMonthlyReportHTTP(b *testing.B) {
 	// process and of the redis-server: on a shared machine the wall time
 	// also counts other processes' work.
 	cpu := func(b *testing.B, c0, s0 time.Duration) {
-		c1, s1 := processCPU(), backend.ServerCPU()
+		c1, s1 := cputime.Process(), backend.ServerCPU()
 		b.ReportMetric(float64(c1-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 		if s1 > 0 {
 			b.ReportMetric(float64(s1-s0)/float64(time.Millisecond)/float64(b.N), "redis-cpu-ms/op")
@@ -102,7 +103,7 @@ func BenchmarkMonthlyReportHTTP(b *testing.B) {
 		path := rt.path
 		b.Run(rt.name, func(b *testing.B) {
 			var size int
-			c0, s0 := processCPU(), backend.ServerCPU()
+			c0, s0 := cputime.Process(), backend.ServerCPU()
 			for b.Loop() {
 				size = get(b, path)
 			}
@@ -114,7 +115,7 @@ func BenchmarkMonthlyReportHTTP(b *testing.B) {
 	// as requests (each reads the store itself), with each one's ms/op.
 	b.Run("month", func(b *testing.B) {
 		spent := make([]time.Duration, len(routes))
-		c0, s0 := processCPU(), backend.ServerCPU()
+		c0, s0 := cputime.Process(), backend.ServerCPU()
 		for b.Loop() {
 			for i, rt := range routes {
 				t := time.Now()

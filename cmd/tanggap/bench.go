@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -30,6 +29,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/internal/cputime"
 	"github.com/tanggap/tanggap/internal/loadgen"
 	"github.com/tanggap/tanggap/store"
 	"github.com/tanggap/tanggap/triage"
@@ -613,7 +613,7 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 	ccpu0, _ := redisCPU(ctx, b.rdb, true)
 	aof0, aofErr := infoInt(ctx, b.rdb, "persistence", "aof_current_size")
 	rw0, _ := infoInt(ctx, b.rdb, "persistence", "aof_rewrites")
-	pcpu0 := processCPU()
+	pcpu0 := cputime.Process().Seconds()
 	kcpu0, kcpuErr := pidCPU(b.o.kafkaPID)
 	if b.o.cpuprofile != "" {
 		f, err := os.Create(b.o.cpuprofile)
@@ -657,7 +657,7 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 	}
 	mp := &maxPhase{Posts: len(sent), PostsPerSec: round1(float64(len(sent)) / elapsed.Seconds()),
 		PublishedPerSec: round1(float64(len(sent)) / time.Duration(allPublished.Load()).Seconds()),
-		ProcessCPUSec:   round3(processCPU() - pcpu0), CPUProfile: b.o.cpuprofile,
+		ProcessCPUSec:   round3(cputime.Process().Seconds() - pcpu0), CPUProfile: b.o.cpuprofile,
 		Method: "per item: updated_ms (triage's clock when it sent the ingest script) minus captured_ms (the Kafka record timestamp); items changed again (answered, joined by a near-duplicate) are left out"}
 	mp.ProcessCPUPerItem = round1(mp.ProcessCPUSec * 1e6 / float64(len(sent)))
 	if kcpuErr == nil {
@@ -962,15 +962,6 @@ func redisCPU(ctx context.Context, rdb redis.UniversalClient, children bool) (fl
 		sum += x
 	}
 	return sum, nil
-}
-
-func processCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
 }
 
 // pidCPU is the CPU time (user and system, seconds) of a local process.

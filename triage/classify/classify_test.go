@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/internal/cputime"
 	"github.com/tanggap/tanggap/internal/shareddata"
 )
 
@@ -526,11 +527,11 @@ func BenchmarkClassifyLong(b *testing.B) {
 func benchClassify(b *testing.B, c *Classifier, texts []string) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		c.Classify(texts[i%len(texts)])
 	}
-	cpu := processCPU() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "posts/cpu-s")

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tanggap/tanggap/internal/testenv"
 )
 
 // TestBench runs a small bench on the in-process defaults and checks the
@@ -48,5 +52,37 @@ func TestBench(t *testing.T) {
 	// Bad flags are usage errors, not panics.
 	if err := run(ctx, []string{"bench", "--phases", "nope"}, getenv, strings.NewReader(""), &out, &errw); err == nil {
 		t.Error("unknown phase accepted")
+	}
+}
+
+// TestCompactAOF rewrites a real redis-server's AOF (the integration
+// services run with appendonly yes) and waits until the rewrite is done.
+func TestCompactAOF(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t)})
+	defer rdb.Close()
+	ctx := context.Background()
+	on, err := infoInt(ctx, rdb, "persistence", "aof_enabled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := infoInt(ctx, rdb, "persistence", "aof_rewrites")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bench{rdb: rdb}
+	done, err := b.compactAOF(ctx)
+	if err != nil || done != (on == 1) {
+		t.Fatalf("compactAOF = %v, %v with aof_enabled %d", done, err, on)
+	}
+	after, err := infoInt(ctx, rdb, "persistence", "aof_rewrites")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy, _ := infoInt(ctx, rdb, "persistence", "aof_rewrite_in_progress"); on == 1 && (after <= before || busy != 0) {
+		t.Errorf("aof_rewrites %d -> %d, in progress %d: the rewrite did not run or was not waited for", before, after, busy)
+	}
+	b.redisIn = true
+	if done, err := b.compactAOF(ctx); done || err != nil {
+		t.Errorf("in-process Redis: compactAOF = %v, %v, want false, nil", done, err)
 	}
 }

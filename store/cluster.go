@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tanggap/tanggap"
 )
 
 // Near-duplicates: citizens report the same fallen tree or flooded street
@@ -22,6 +24,9 @@ import (
 const NearWindow = 72 * time.Hour
 
 // UrgentReporters is the reporter count from which a cluster is urgent.
+// The root item itself changes (count, urgency, audit event) at each of
+// its first UrgentReporters reporters only; later ones are counted in the
+// city's reporters hash, which withReporters reads.
 const UrgentReporters = 3
 
 // NearKey is the (OPD, place) slot of an ingest, "" when it cannot
@@ -124,4 +129,31 @@ func parseNear(m string, created int64) (NearCandidate, bool) {
 		cl = id
 	}
 	return NearCandidate{ID: id, ClusterID: cl, Fingerprint: fp, Created: time.UnixMilli(created).UTC()}, true
+}
+
+// withReporters sets the reporter count of the cluster roots among its
+// from the city's reporters hash (see UrgentReporters): one round trip,
+// none when no item is a root.
+func (s *Store) withReporters(ctx context.Context, its []tanggap.Item) error {
+	var ids []string
+	var at []int
+	for i := range its {
+		if its[i].ClusterID != "" && its[i].ClusterID == its[i].ID {
+			ids, at = append(ids, its[i].ID), append(at, i)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	vals, err := s.rdb.HMGet(ctx, s.k.reporters(), ids...).Result()
+	if err != nil {
+		return unavailable(err, "reporters")
+	}
+	for j, v := range vals {
+		str, _ := v.(string)
+		if n, err := strconv.Atoi(str); err == nil && n > its[at[j]].Reporters {
+			its[at[j]].Reporters = n
+		}
+	}
+	return nil
 }

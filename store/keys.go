@@ -34,6 +34,7 @@ import (
 //	tanggap:{city}:corrections            list   routings by people, newest first (JSON): training examples
 //	tanggap:{city}:routing                hash   <opd>:auto and <opd>:overruled counts of the classifier
 //	tanggap:{city}:near:<opd>|<place>     zset   clustering candidates by platform time (place from the gazetteer)
+//	tanggap:{city}:reporters              hash   <root item id>: reporters of its near-duplicate cluster, root included
 //	tanggap:{city}:coverage               hash   per account: the collector's last coverage report (JSON)
 //	tanggap:{city}:user:<login>           hash   a web user (bcrypt hash, role, OPD); login validated
 //	tanggap:{city}:users                  set    every login
@@ -73,6 +74,7 @@ func (k keys) marker(name string) string    { return k.p + "once:" + name }
 func (k keys) corrections() string          { return k.p + "corrections" }
 func (k keys) routing() string              { return k.p + "routing" }
 func (k keys) near(slot string) string      { return k.p + "near:" + slot }
+func (k keys) reporters() string            { return k.p + "reporters" }
 func (k keys) coverage() string             { return k.p + "coverage" }
 func (k keys) outbox() string               { return k.p + "outbox" }
 func (k keys) edits(id string) string       { return k.p + "edits:" + itemHash(id) }

@@ -39,6 +39,8 @@ func snapshot(t *testing.T, s *Store, ids []string, opds []string) map[string]an
 	}
 	all, _ := s.rdb.ZRangeWithScores(ctx, s.k.items(), 0, -1).Result()
 	out["items"] = all
+	rep, _ := s.rdb.HGetAll(ctx, s.k.reporters()).Result()
+	out["reporters"] = rep
 	return out
 }
 
@@ -51,6 +53,16 @@ func TestRestoreFromEvents(t *testing.T) {
 			citizen("2", "got mampet", t0.Add(time.Minute)),
 			reply("3", "1", t0.Add(time.Hour), "bina_marga_sda"),
 			reply("9", "8", t0.Add(time.Hour), "bina_marga_sda"), // parent never collected
+		}
+		// A cluster of five reports: the root changes with the first two
+		// joins only, the counter with all four.
+		for i, id := range []string{"20", "21", "22", "23", "24"} {
+			in := citizen(id, "pohon tumbang di jl kemakmuran", t0.Add(time.Duration(i)*time.Minute))
+			in.Kelurahan, in.Fingerprint = "Margajaya", "abcd"
+			if id != "20" {
+				in.ClusterID = "x:20"
+			}
+			steps = append(steps, in)
 		}
 		for _, in := range steps {
 			if _, err := s.Ingest(ctx, in); err != nil {
@@ -89,7 +101,7 @@ func TestRestoreFromEvents(t *testing.T) {
 				s.AckOutbox(ctx, e.StreamID)
 			}
 		}
-		ids := []string{"x:1", "x:2", "x:3", "x:9"}
+		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:20", "x:21", "x:22", "x:23", "x:24"}
 		opds := []string{"", "bina_marga_sda", "lingkungan_hidup"}
 		before := snapshot(t, s, ids, opds)
 
@@ -116,6 +128,9 @@ func TestRestoreFromEvents(t *testing.T) {
 		after := snapshot(t, s, ids, opds)
 		if d := cmp.Diff(before, after); d != "" {
 			t.Fatalf("rebuilt state differs (-before +after):\n%s", d)
+		}
+		if root, err := s.Item(ctx, "x:20"); err != nil || root.Reporters != 5 || root.Version != 3 {
+			t.Fatalf("rebuilt cluster root: %+v %v, want 5 reporters, version 3", root, err)
 		}
 		// Replaying again changes nothing.
 		res, _ = s.Restore(ctx, evs)

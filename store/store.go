@@ -193,7 +193,11 @@ func (s *Store) Item(ctx context.Context, id string) (*tanggap.Item, error) {
 	if len(m) == 0 {
 		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "item %s not found", id)
 	}
-	return decodeItem(m), nil
+	its := []tanggap.Item{*decodeItem(m)}
+	if err := s.withReporters(ctx, its); err != nil {
+		return nil, err
+	}
+	return &its[0], nil
 }
 
 // items loads items by id in one round trip, skipping ids that vanished.
@@ -211,7 +215,7 @@ func (s *Store) items(ctx context.Context, ids []string) ([]tanggap.Item, error)
 			out = append(out, *decodeItem(m))
 		}
 	}
-	return out, nil
+	return out, s.withReporters(ctx, out)
 }
 
 // hashes reads whole item hashes in one round trip (empty for a missing
@@ -853,7 +857,11 @@ func (s *Store) packed(ctx context.Context, ids []string) ([]tanggap.Item, error
 		return nil, err
 	}
 	d := itemDecoder{slab: 64}
-	return s.decodeRows(ctx, &d, ids, rows)
+	its, err := s.decodeRows(ctx, &d, ids, rows)
+	if err != nil {
+		return nil, err
+	}
+	return its, s.withReporters(ctx, its)
 }
 
 // OpenIDs lists every open item of an OPD slot (held ones too), by

@@ -479,6 +479,53 @@ func TestNearDuplicateCluster(t *testing.T) {
 		if q.Open != 3 {
 			t.Fatalf("queue has %d items, want 3", q.Open)
 		}
+		// Past UrgentReporters, reports are counted (and named in their
+		// own ingest events) but the root no longer changes; a redelivered
+		// report counts once.
+		for _, id := range []string{"803", "804", "804", "805"} {
+			if _, err := s.Ingest(ctx, mk(id, t0.Add(30*time.Minute), "x:800")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		root, _ = s.Item(ctx, "x:800")
+		if root.Reporters != 6 || root.Version != 3 {
+			t.Errorf("root after five reports joined: reporters=%d version=%d, want 6 and 3", root.Reporters, root.Version)
+		}
+		h, _ := s.History(ctx, "x:800")
+		if len(h) != 3 || h[1].Action != "cluster" || h[2].Action != "cluster" || h[2].Set["reporters"] != "3" {
+			t.Errorf("root history: %+v", h)
+		}
+		q, _ = s.Queue(ctx, "bina_marga_sda", 10)
+		list, _ := s.ItemsByID(ctx, []string{"x:801", "x:800"})
+		for _, its := range [][]tanggap.Item{q.Items, list} {
+			for _, it := range its {
+				if want := map[bool]int{true: 6}[it.ID == "x:800"]; it.Reporters != want {
+					t.Errorf("%s read with %d reporters, want %d", it.ID, it.Reporters, want)
+				}
+			}
+		}
+	})
+}
+
+// A root counted before the reporters hash existed (its own field says 4)
+// goes on from its count.
+func TestReportersFromRootField(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		root := citizen("810", "banjir di jl kemakmuran", t0)
+		if _, err := s.Ingest(ctx, root); err != nil {
+			t.Fatal(err)
+		}
+		s.rdb.HSet(ctx, s.k.item("x:810"), "cluster_id", "x:810", "reporters", "4", "urgent", "1")
+		join := citizen("811", "banjir di jl kemakmuran", t0.Add(time.Minute))
+		join.ClusterID = "x:810"
+		if _, err := s.Ingest(ctx, join); err != nil {
+			t.Fatal(err)
+		}
+		if it, _ := s.Item(ctx, "x:810"); it.Reporters != 5 || it.Version != 1 {
+			t.Errorf("old root after one more report: reporters=%d version=%d, want 5 and 1", it.Reporters, it.Version)
+		}
 	})
 }
 

@@ -168,6 +168,13 @@ local function near(f)
   redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. (tonumber(f.created_ms) - NEAR_KEEP_MS))
 end
 
+-- REPORTERS counts the reporters of each near-duplicate cluster, its root
+-- included: field = the root's id. The root's own 'reporters' field
+-- follows it only up to URGENT_REPORTERS (see ingest.lua); readers take
+-- the count from here (store.withReporters).
+local REPORTERS = PREFIX .. 'reporters'
+local URGENT_REPORTERS = 3
+
 -- NOT_HASHED are ingest fields kept out of the item hash (see near).
 local NOT_HASHED = {fp = true, near_key = true}
 

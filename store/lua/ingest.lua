@@ -53,21 +53,31 @@ local n0 = {}
 for _, k in ipairs(STATE_FIELDS) do n0[k] = all[k] end
 reindex(KEYS[1], nil, n0, all)
 near(f)
--- Joining a cluster: the root counts reporters (itself included); from
--- three it is urgent. KEYS[8] is the root item, KEYS[9] its history.
+-- Joining a cluster: REPORTERS counts the cluster's reporters, root
+-- included (a root counted before that hash existed starts from its own
+-- field); from URGENT_REPORTERS the cluster is urgent. The root item
+-- changes (count, urgency, packed row, an audit event) only while the
+-- cluster forms, at its second and third reporter. Later reports are only
+-- counted (each names the cluster in its own ingest event), so a burst of
+-- reports about one flood does not re-pack and log the root once per
+-- report. KEYS[8] is the root item, KEYS[9] its history.
 if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id and redis.call('EXISTS', KEYS[8]) == 1 then
-  local r = state(KEYS[8])
-  local n = tonumber(redis.call('HGET', KEYS[8], 'reporters') or '1')
-  if n < 1 then n = 1 end
-  n = n + 1
-  local set = {cluster_id = f.cluster_id, reporters = tostring(n)}
-  if n >= 3 then set.urgent = '1' end
-  local ver = redis.call('HINCRBY', KEYS[8], 'version', 1)
-  redis.call('HSET', KEYS[8], 'cluster_id', set.cluster_id, 'reporters', set.reporters, 'updated_ms', NOW)
-  if set.urgent then redis.call('HSET', KEYS[8], 'urgent', '1') end
-  pack(KEYS[8])
-  record(KEYS[9], {item_id = r.id, at_ms = tonumber(NOW), actor = 'triage', action = 'cluster',
-    from_status = r.status, to_status = r.status, version = ver, set = set, data = {joined = f.id}})
+  if redis.call('HEXISTS', REPORTERS, f.cluster_id) == 0 then
+    local had = tonumber(redis.call('HGET', KEYS[8], 'reporters') or '') or 1
+    redis.call('HSET', REPORTERS, f.cluster_id, math.max(had, 1))
+  end
+  local n = redis.call('HINCRBY', REPORTERS, f.cluster_id, 1)
+  if n <= URGENT_REPORTERS then
+    local r = state(KEYS[8])
+    local set = {cluster_id = f.cluster_id, reporters = tostring(n)}
+    if n >= URGENT_REPORTERS then set.urgent = '1' end
+    local ver = redis.call('HINCRBY', KEYS[8], 'version', 1)
+    redis.call('HSET', KEYS[8], 'cluster_id', set.cluster_id, 'reporters', set.reporters, 'updated_ms', NOW)
+    if set.urgent then redis.call('HSET', KEYS[8], 'urgent', '1') end
+    pack(KEYS[8])
+    record(KEYS[9], {item_id = r.id, at_ms = tonumber(NOW), actor = 'triage', action = 'cluster',
+      from_status = r.status, to_status = r.status, version = ver, set = set, data = {joined = f.id}})
+  end
 end
 if f.status == 'ASSIGNED' and f.opd ~= nil and f.opd ~= '' and f.classifier_opd == f.opd then
   redis.call('HINCRBY', PREFIX .. 'routing', f.opd .. ':auto', 1)

@@ -23,6 +23,12 @@ local nw = state(KEYS[1])
 if ARGV[4] == 'ingest' then
   redis.call('ZADD', PREFIX .. 'items', nw.created_ms, nw.id)
   near(f)
+  -- A report that joined a cluster counts once among its reporters (the
+  -- root itself is the first).
+  if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id then
+    redis.call('HSETNX', REPORTERS, f.cluster_id, 1)
+    redis.call('HINCRBY', REPORTERS, f.cluster_id, 1)
+  end
 end
 if ARGV[4] == 'edit' then
   local ev = cjson.decode(ARGV[5])

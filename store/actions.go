@@ -33,7 +33,7 @@ func (s *Store) Apply(ctx context.Context, c Change) (*tanggap.Item, error) {
 	if err != nil {
 		return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "encode event")
 	}
-	args := []any{s.k.prefix(), ms(s.now()), c.Version, string(evj), len(c.Set)}
+	args := []any{s.k.prefix(), s.nowArg(), c.Version, string(evj), len(c.Set)}
 	for k, v := range c.Set {
 		args = append(args, k, v)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,13 +76,27 @@ func (s *Store) ReadOutbox(ctx context.Context, consumer string, count int64, bl
 	return nil, nil
 }
 
+// decodeOutbox takes each entry's item and instant from its own fields:
+// the event is forwarded as the script wrote it. Entries written before
+// the scripts wrote tanggap.Event JSON (no item field) are converted.
 func decodeOutbox(msgs []redis.XMessage) ([]OutboxEntry, error) {
 	out := make([]OutboxEntry, 0, len(msgs))
 	for _, m := range msgs {
 		raw, _ := m.Values["event"].(string)
-		e, err := eventJSON(raw)
-		if err != nil {
-			return nil, err
+		item, _ := m.Values["item"].(string)
+		at, _ := m.Values["at"].(string)
+		var e OutboxEntry
+		if item == "" {
+			var err error
+			if e, err = legacyEventJSON(raw); err != nil {
+				return nil, err
+			}
+		} else {
+			atMS, err := strconv.ParseInt(at, 10, 64)
+			if err != nil {
+				return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "outbox entry %s: instant %q", m.ID, at)
+			}
+			e = OutboxEntry{ItemID: item, At: time.UnixMilli(atMS).UTC(), Event: json.RawMessage(raw)}
 		}
 		e.StreamID = m.ID
 		out = append(out, e)
@@ -89,9 +104,8 @@ func decodeOutbox(msgs []redis.XMessage) ([]OutboxEntry, error) {
 	return out, nil
 }
 
-// wireEvent is tanggap.Event's JSON with data and set kept raw: the Lua
-// scripts write them as objects of strings (TestOutboxWireForm holds them
-// to it), which is what tanggap.Event's maps read.
+// wireEvent is tanggap.Event's JSON with data and set kept raw, for
+// converting the older event form (legacyEventJSON).
 type wireEvent struct {
 	ID         string          `json:"id"`
 	ItemID     string          `json:"item_id"`
@@ -108,9 +122,9 @@ type wireEvent struct {
 	Version    int64           `json:"version"`
 }
 
-// eventJSON turns an event as the Lua scripts write it into tanggap.Event
-// JSON.
-func eventJSON(raw string) (OutboxEntry, error) {
+// legacyEventJSON turns an event in the form the Lua scripts wrote before
+// (at_ms instead of at, no id) into tanggap.Event JSON.
+func legacyEventJSON(raw string) (OutboxEntry, error) {
 	var r rawEvent
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
 		return OutboxEntry{}, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode outbox event")

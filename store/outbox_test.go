@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tanggap/tanggap"
 )
@@ -60,8 +61,11 @@ func TestOutboxWireForm(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v\n%s", e.StreamID, err, e.Event)
 				}
-				if e.ItemID != ev.ItemID || !e.At.Equal(ev.At) {
+				if e.ItemID != ev.ItemID || !e.At.Equal(ev.At) || ev.At.IsZero() {
 					t.Errorf("entry says %s at %v, event %s at %v", e.ItemID, e.At, ev.ItemID, ev.At)
+				}
+				if ev.ID != eventID(ev.ItemID, ev.Version) {
+					t.Errorf("event id %q, want %q", ev.ID, eventID(ev.ItemID, ev.Version))
 				}
 				got[ev.ItemID] = append(got[ev.ItemID], ev)
 				actions[ev.Action] = true
@@ -83,6 +87,43 @@ func TestOutboxWireForm(t *testing.T) {
 			if d := cmp.Diff(h, evs); d != "" {
 				t.Errorf("%s: outbox and history differ (-history +outbox):\n%s", id, d)
 			}
+		}
+	})
+}
+
+// Events written before the scripts wrote tanggap.Event JSON (at_ms and no
+// id, empty fields kept; outbox entries without item and instant) still
+// read as the same events.
+func TestLegacyEvents(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		old := `{"item_id":"x:7","at_ms":1764288000123,"actor":"triage","action":"ingest","from_status":"",` +
+			`"to_status":"NEW","from_opd":"","to_opd":"","data":{"kind":"PENGADUAN"},"set":{},"version":1}`
+		if err := s.rdb.RPush(ctx, s.k.history("x:7"), old).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.outbox(), Values: []any{"event", old}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := tanggap.Event{ID: "x:7#1", ItemID: "x:7", At: time.UnixMilli(1764288000123).UTC(), Actor: "triage",
+			Action: "ingest", ToStatus: tanggap.StatusNew, Data: map[string]string{"kind": "PENGADUAN"}, Version: 1}
+		h, err := s.History(ctx, "x:7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]tanggap.Event{want}, h); d != "" {
+			t.Errorf("legacy history (-want +got):\n%s", d)
+		}
+		es, err := s.ReadOutbox(ctx, "t", 10, time.Millisecond)
+		if err != nil || len(es) != 1 {
+			t.Fatalf("legacy outbox: %+v %v", es, err)
+		}
+		ev, err := es[0].Decode()
+		if err != nil || es[0].ItemID != "x:7" || !es[0].At.Equal(want.At) {
+			t.Fatalf("legacy outbox entry: %+v %v", es[0], err)
+		}
+		if d := cmp.Diff(want, ev); d != "" {
+			t.Errorf("legacy outbox event (-want +got):\n%s", d)
 		}
 	})
 }

@@ -36,7 +36,7 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event) (RestoreResult
 		if ev.ItemID == "" || ev.Version <= 0 {
 			continue
 		}
-		raw, err := json.Marshal(rawFromEvent(ev))
+		raw, err := json.Marshal(ev)
 		if err != nil {
 			return res, tanggap.WrapCode(tanggap.EINTERNAL, err, "encode event")
 		}
@@ -77,20 +77,4 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event) (RestoreResult
 		}
 	}
 	return res, nil
-}
-
-func rawFromEvent(ev tanggap.Event) map[string]any {
-	m := map[string]any{"item_id": ev.ItemID, "at_ms": ev.At.UnixMilli(), "actor": ev.Actor, "action": ev.Action,
-		"from_status": string(ev.FromStatus), "to_status": string(ev.ToStatus), "from_opd": ev.FromOPD, "to_opd": ev.ToOPD,
-		"version": ev.Version}
-	if ev.Reason != "" {
-		m["reason"] = ev.Reason
-	}
-	if len(ev.Data) > 0 {
-		m["data"] = ev.Data
-	}
-	if len(ev.Set) > 0 {
-		m["set"] = ev.Set
-	}
-	return m
 }

@@ -114,6 +114,13 @@ func ms(t time.Time) string {
 	return strconv.FormatInt(t.UnixMilli(), 10)
 }
 
+// nowArg is the scripts' ARGV[2]: the store's clock in milliseconds and the
+// same instant as the audit events' "at" (tanggap.Event JSON).
+func (s *Store) nowArg() string {
+	t := time.UnixMilli(s.now().UnixMilli()).UTC()
+	return ms(t) + " " + t.Format(time.RFC3339Nano)
+}
+
 func b01(b bool) string {
 	if b {
 		return "1"
@@ -177,7 +184,7 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 	keys := []string{s.k.item(id), s.k.history(id), s.k.pending(id), s.k.edits(id),
 		s.k.item(parent), s.k.history(parent), s.k.pending(parent), s.k.item(in.ClusterID), s.k.history(in.ClusterID)}
 	args := make([]any, 0, 6+len(fields))
-	args = append(args, s.k.prefix(), ms(s.now()), b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy, len(fields)/2)
+	args = append(args, s.k.prefix(), s.nowArg(), b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy, len(fields)/2)
 	for _, f := range fields {
 		args = append(args, f)
 	}
@@ -460,7 +467,9 @@ func (s *Store) History(ctx context.Context, id string) ([]tanggap.Event, error)
 	return out, nil
 }
 
-// rawEvent is the JSON the Lua scripts write.
+// rawEvent is the JSON the Lua scripts wrote before they wrote
+// tanggap.Event JSON (still found in histories and outboxes written
+// then).
 type rawEvent struct {
 	ItemID     string          `json:"item_id"`
 	AtMS       int64           `json:"at_ms"`
@@ -476,15 +485,22 @@ type rawEvent struct {
 	Version    int64           `json:"version"`
 }
 
-// decodeEvent reads a history event as the Lua scripts write it, through
-// the outbox's wire form (eventJSON), so history and the events topic
-// cannot differ.
+// decodeEvent reads a history event: tanggap.Event JSON, as the scripts
+// write it to the history and the outbox alike, or the older form (no
+// "at"), through legacyEventJSON.
 func decodeEvent(s string) (tanggap.Event, error) {
 	var ev tanggap.Event
-	e, err := eventJSON(s)
+	if err := json.Unmarshal([]byte(s), &ev); err != nil {
+		return ev, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode event")
+	}
+	if !ev.At.IsZero() {
+		return ev, nil
+	}
+	e, err := legacyEventJSON(s)
 	if err != nil {
 		return ev, err
 	}
+	ev = tanggap.Event{}
 	if err := json.Unmarshal(e.Event, &ev); err != nil {
 		return ev, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode event")
 	}

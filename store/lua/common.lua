@@ -1,7 +1,10 @@
 -- Shared by every script (prepended at load time). All keys of a city share
 -- one hash tag; PREFIX is "tanggap:{city}:".
 local PREFIX = ARGV[1]
-local NOW = ARGV[2]
+-- ARGV[2] is "<now ms> <now as RFC 3339>": the instant of the change, and
+-- the same instant as the events' "at" (Lua cannot format dates). The
+-- rebuild passes the milliseconds only: it writes no events.
+local NOW, NOW_AT = string.match(ARGV[2], '^(%S+) ?(.*)$')
 
 local function slot(opd)
   if opd == nil or opd == false or opd == '' then return '_unrouted' end
@@ -178,11 +181,25 @@ local URGENT_REPORTERS = 3
 -- NOT_HASHED are ingest fields kept out of the item hash (see near).
 local NOT_HASHED = {fp = true, near_key = true}
 
--- record appends an audit event to the item's history and the outbox.
+-- record appends an audit event to the item's history and the outbox, as
+-- tanggap.Event JSON (its "id", "at", empty fields left out), so neither
+-- the relay nor the history decodes and re-encodes it. The outbox entry
+-- also names the item and the instant (ms): the relay keys and stamps the
+-- Kafka record with them without parsing the event.
+local EVENT_OPTIONAL = {'from_status', 'to_status', 'from_opd', 'to_opd', 'reason'}
+
 local function record(hkey, ev)
+  if NOW_AT == '' then error('record: no event time in ARGV[2]') end
+  ev.id = ev.item_id .. '#' .. ev.version
+  ev.at = NOW_AT
+  for _, k in ipairs(EVENT_OPTIONAL) do
+    if ev[k] == '' then ev[k] = nil end
+  end
+  if ev.data ~= nil and next(ev.data) == nil then ev.data = nil end
+  if ev.set ~= nil and next(ev.set) == nil then ev.set = nil end
   local j = cjson.encode(ev)
   redis.call('RPUSH', hkey, j)
-  redis.call('XADD', PREFIX .. 'outbox', '*', 'event', j)
+  redis.call('XADD', PREFIX .. 'outbox', '*', 'event', j, 'item', ev.item_id, 'at', NOW)
 end
 
 -- answer stops the first-response clock of the item at ikey, if the reply
@@ -200,7 +217,7 @@ local function answer(ikey, hkey, at, opd, url, reply_id, actor)
   redis.call('HSET', ikey, 'fr_ms', at, 'fr_opd', opd, 'fr_url', url, 'fr_reply', reply_id,
     'status', n.status, 'opd', n.opd or '', 'updated_ms', NOW)
   reindex(ikey, o, n)
-  record(hkey, {item_id = o.id, at_ms = tonumber(NOW), actor = actor, action = 'answer',
+  record(hkey, {item_id = o.id, actor = actor, action = 'answer',
     from_status = o.status, to_status = n.status, from_opd = o.opd or '', to_opd = n.opd or '',
     data = {reply_id = reply_id, reply_url = url, answered_by = opd, answered_at_ms = at}, version = ver,
     set = {fr_ms = at, fr_opd = opd, fr_url = url, fr_reply = reply_id, status = n.status, opd = n.opd or ''}})

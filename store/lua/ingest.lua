@@ -1,6 +1,6 @@
 -- KEYS: 1 item, 2 history, 3 pending (replies seen before this item),
 --       4 edits, 5 parent item, 6 parent history, 7 parent pending
--- ARGV: 1 prefix, 2 now_ms, 3 official (0/1), 4 has_parent (0/1),
+-- ARGV: 1 prefix, 2 now (see common.lua), 3 official (0/1), 4 has_parent (0/1),
 --       5 reply_opd, 6 n, then n field/value pairs
 local official = ARGV[3] == '1'
 local has_parent = ARGV[4] == '1'
@@ -23,7 +23,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
     redis.call('HSET', KEYS[1], 'deleted', '1', 'updated_ms', NOW)
     pack(KEYS[1])
-    record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'delete',
+    record(KEYS[2], {item_id = f.id, actor = 'triage', action = 'delete',
       from_status = o.status, to_status = o.status, version = ver, set = {deleted = '1'}})
     return 'deleted'
   end
@@ -34,7 +34,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
     redis.call('RPUSH', KEYS[4], cjson.encode({at_ms = tonumber(f.edited_ms), text = f.text}))
     redis.call('HSET', KEYS[1], 'edited_ms', f.edited_ms, 'updated_ms', NOW)
     pack(KEYS[1])
-    record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'edit',
+    record(KEYS[2], {item_id = f.id, actor = 'triage', action = 'edit',
       from_status = o.status, to_status = o.status, version = ver, set = {edited_ms = f.edited_ms},
       data = {text = f.text}})
     return 'edited'
@@ -75,14 +75,14 @@ if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id and redis
     redis.call('HSET', KEYS[8], 'cluster_id', set.cluster_id, 'reporters', set.reporters, 'updated_ms', NOW)
     if set.urgent then redis.call('HSET', KEYS[8], 'urgent', '1') end
     pack(KEYS[8])
-    record(KEYS[9], {item_id = r.id, at_ms = tonumber(NOW), actor = 'triage', action = 'cluster',
+    record(KEYS[9], {item_id = r.id, actor = 'triage', action = 'cluster',
       from_status = r.status, to_status = r.status, version = ver, set = set, data = {joined = f.id}})
   end
 end
 if f.status == 'ASSIGNED' and f.opd ~= nil and f.opd ~= '' and f.classifier_opd == f.opd then
   redis.call('HINCRBY', PREFIX .. 'routing', f.opd .. ':auto', 1)
 end
-record(KEYS[2], {item_id = f.id, at_ms = tonumber(NOW), actor = 'triage', action = 'ingest',
+record(KEYS[2], {item_id = f.id, actor = 'triage', action = 'ingest',
   to_status = f.status, to_opd = f.opd or '', version = 1,
   data = {kind = f.kind, confidence = f.confidence}, set = f})
 

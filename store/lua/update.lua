@@ -1,6 +1,6 @@
 -- A change by a person (or the system) under compare-and-set.
 -- KEYS: 1 item, 2 history
--- ARGV: 1 prefix, 2 now_ms, 3 expected version (-1: any), 4 event JSON
+-- ARGV: 1 prefix, 2 now (see common.lua), 3 expected version (-1: any), 4 event JSON
 --       (actor, action, reason, data), 5 n, then n field/value pairs
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found', 0} end
 local o = state(KEYS[1])
@@ -24,7 +24,6 @@ redis.call('HSET', KEYS[1], 'updated_ms', NOW)
 reindex(KEYS[1], o, nw)
 local ev = cjson.decode(ARGV[4])
 ev.item_id = o.id
-ev.at_ms = tonumber(NOW)
 ev.from_status = o.status
 ev.to_status = nw.status
 ev.from_opd = o.opd or ''

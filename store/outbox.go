@@ -54,7 +54,7 @@ func (s *Store) ReadOutbox(ctx context.Context, consumer string, count int64, bl
 				return nil, unavailable(err, "outbox claim")
 			}
 			if len(msgs) > 0 {
-				return decodeOutbox(msgs)
+				return s.outboxEvents(ctx, msgs)
 			}
 		}
 		b := time.Duration(-1)
@@ -70,36 +70,61 @@ func (s *Store) ReadOutbox(ctx context.Context, consumer string, count int64, bl
 			return nil, unavailable(err, "outbox read")
 		}
 		if len(res) > 0 && len(res[0].Messages) > 0 {
-			return decodeOutbox(res[0].Messages)
+			return s.outboxEvents(ctx, res[0].Messages)
 		}
 	}
 	return nil, nil
 }
 
-// decodeOutbox takes each entry's item and instant from its own fields:
-// the event is forwarded as the script wrote it. Entries written before
-// the scripts wrote tanggap.Event JSON (no item field) are converted.
-func decodeOutbox(msgs []redis.XMessage) ([]OutboxEntry, error) {
-	out := make([]OutboxEntry, 0, len(msgs))
-	for _, m := range msgs {
-		raw, _ := m.Values["event"].(string)
+// outboxEvents turns stream entries into events: each entry names the
+// item, the instant and the event's index in the item's history, read in
+// one round trip for the batch. Entries written before hold the event
+// itself ("event", in the scripts' older form).
+func (s *Store) outboxEvents(ctx context.Context, msgs []redis.XMessage) ([]OutboxEntry, error) {
+	out := make([]OutboxEntry, len(msgs))
+	pipe := s.rdb.Pipeline()
+	reads := make([]*redis.StringCmd, len(msgs))
+	for i, m := range msgs {
 		item, _ := m.Values["item"].(string)
-		at, _ := m.Values["at"].(string)
-		var e OutboxEntry
 		if item == "" {
-			var err error
-			if e, err = legacyEventJSON(raw); err != nil {
+			raw, _ := m.Values["event"].(string)
+			e, err := legacyEventJSON(raw)
+			if err != nil {
 				return nil, err
 			}
-		} else {
-			atMS, err := strconv.ParseInt(at, 10, 64)
-			if err != nil {
-				return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "outbox entry %s: instant %q", m.ID, at)
-			}
-			e = OutboxEntry{ItemID: item, At: time.UnixMilli(atMS).UTC(), Event: json.RawMessage(raw)}
+			e.StreamID, out[i] = m.ID, e
+			continue
 		}
-		e.StreamID = m.ID
-		out = append(out, e)
+		at, _ := m.Values["at"].(string)
+		index, _ := m.Values["index"].(string)
+		atMS, err := strconv.ParseInt(at, 10, 64)
+		if err != nil {
+			return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "outbox entry %s: instant %q", m.ID, at)
+		}
+		idx, err := strconv.ParseInt(index, 10, 64)
+		if err != nil {
+			return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "outbox entry %s: history index %q", m.ID, index)
+		}
+		out[i] = OutboxEntry{StreamID: m.ID, ItemID: item, At: time.UnixMilli(atMS).UTC()}
+		reads[i] = pipe.LIndex(ctx, s.k.history(item), idx)
+	}
+	if pipe.Len() == 0 {
+		return out, nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable(err, "outbox events")
+	}
+	for i, r := range reads {
+		if r == nil {
+			continue
+		}
+		raw, err := r.Result()
+		if err != nil {
+			// Histories are never trimmed: the item's data is gone.
+			return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "outbox entry %s: event %s of %s missing from its history",
+				out[i].StreamID, msgs[i].Values["index"], out[i].ItemID)
+		}
+		out[i].Event = json.RawMessage(raw)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,6 +125,34 @@ func TestLegacyEvents(t *testing.T) {
 		}
 		if d := cmp.Diff(want, ev); d != "" {
 			t.Errorf("legacy outbox event (-want +got):\n%s", d)
+		}
+	})
+}
+
+// An outbox entry whose event cannot be found or whose fields are broken
+// is an error that names it (the relay retries; nothing is acknowledged).
+func TestOutboxBrokenEntries(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		for _, tc := range []struct {
+			values []any
+			want   string
+		}{
+			{[]any{"item", "x:404", "at", "1764288000123", "index", "0"}, "missing from its history"},
+			{[]any{"item", "x:404", "at", "1764288000123", "index", "zero"}, "history index"},
+			{[]any{"item", "x:404", "at", "soon", "index", "0"}, "instant"},
+			{[]any{"event", "{not json"}, "decode outbox event"},
+		} {
+			if err := s.rdb.Del(ctx, s.k.outbox()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.outbox(), Values: tc.values}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			es, err := s.ReadOutbox(ctx, "t", 10, time.Millisecond)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%v: %d entries, error %v, want one saying %q", tc.values, len(es), err, tc.want)
+			}
 		}
 	})
 }

@@ -181,11 +181,12 @@ local URGENT_REPORTERS = 3
 -- NOT_HASHED are ingest fields kept out of the item hash (see near).
 local NOT_HASHED = {fp = true, near_key = true}
 
--- record appends an audit event to the item's history and the outbox, as
--- tanggap.Event JSON (its "id", "at", empty fields left out), so neither
--- the relay nor the history decodes and re-encodes it. The outbox entry
--- also names the item and the instant (ms): the relay keys and stamps the
--- Kafka record with them without parsing the event.
+-- record appends an audit event to the item's history, as tanggap.Event
+-- JSON (its "id", "at", empty fields left out), and to the outbox a
+-- reference to it: the item, the instant (ms) and the event's index in
+-- the history. The relay reads the event from there (histories are only
+-- ever appended to) and keys and stamps the Kafka record without parsing
+-- it; the event is written once (an ingest event holds the whole item).
 local EVENT_OPTIONAL = {'from_status', 'to_status', 'from_opd', 'to_opd', 'reason'}
 
 local function record(hkey, ev)
@@ -197,9 +198,8 @@ local function record(hkey, ev)
   end
   if ev.data ~= nil and next(ev.data) == nil then ev.data = nil end
   if ev.set ~= nil and next(ev.set) == nil then ev.set = nil end
-  local j = cjson.encode(ev)
-  redis.call('RPUSH', hkey, j)
-  redis.call('XADD', PREFIX .. 'outbox', '*', 'event', j, 'item', ev.item_id, 'at', NOW)
+  local len = redis.call('RPUSH', hkey, cjson.encode(ev))
+  redis.call('XADD', PREFIX .. 'outbox', '*', 'item', ev.item_id, 'at', NOW, 'index', len - 1)
 end
 
 -- answer stops the first-response clock of the item at ikey, if the reply

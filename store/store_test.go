@@ -602,3 +602,34 @@ func TestScanCreatedPagesByScore(t *testing.T) {
 		}
 	})
 }
+
+// Near sets drop entries older than NEAR_KEEP_MS (14 days), trimmed by the
+// posts whose id ends in a byte divisible by 8 (0 or 8 for numeric ids).
+func TestNearSetTrim(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		mk := func(id string, at time.Time) Ingest {
+			in := citizen(id, "sampah menumpuk di pasar", at)
+			in.Kelurahan, in.Fingerprint = "Kranji", "ef"
+			return in
+		}
+		t0 := c.Now().Add(-20 * 24 * time.Hour)
+		later := t0.Add(15 * 24 * time.Hour)
+		first := mk("900", t0)
+		key := s.k.near(first.NearKey())
+		for _, step := range []struct {
+			in   Ingest
+			want int64
+		}{{first, 1}, {mk("901", later), 2}, {mk("908", later), 2}} {
+			if _, err := s.Ingest(ctx, step.in); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := s.rdb.ZCard(ctx, key).Result(); n != step.want {
+				t.Errorf("after %s: %d entries in %s, want %d", step.in.Post.ID, n, key, step.want)
+			}
+		}
+		if n, _ := s.rdb.ZCount(ctx, key, "-inf", ms(later.Add(-14*24*time.Hour))).Result(); n != 0 {
+			t.Errorf("%d entries older than 14 days kept after a trimming post", n)
+		}
+	})
+}

@@ -42,16 +42,20 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return 'duplicate'
 end
 
-redis.call('HSET', KEYS[1], unpack(flat))
-redis.call('HSET', KEYS[1], 'version', 1, 'updated_ms', NOW)
 redis.call('ZADD', PREFIX .. 'items', f.created_ms, f.id)
 -- A new item's fields are all in f: its state and packed row are built
--- from it, not read back.
+-- from it, not read back, and the hash is written once, clock included
+-- (each redis.call costs the script several µs).
 local all = copy(f)
 all.fp, all.near_key, all.version, all.updated_ms = nil, nil, '1', NOW
 local n0 = {}
 for _, k in ipairs(STATE_FIELDS) do n0[k] = all[k] end
 reindex(KEYS[1], nil, n0, all)
+for _, k in ipairs({'version', 'updated_ms', 'due_ms', 'soon_ms', 'clock'}) do
+  flat[#flat + 1] = k
+  flat[#flat + 1] = all[k]
+end
+redis.call('HSET', KEYS[1], unpack(flat))
 near(f)
 -- Joining a cluster: REPORTERS counts the cluster's reporters, root
 -- included (a root counted before that hash existed starts from its own

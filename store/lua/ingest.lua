@@ -62,16 +62,18 @@ near(f)
 -- field); from URGENT_REPORTERS the cluster is urgent. The root item
 -- changes (count, urgency, packed row, an audit event) only while the
 -- cluster forms, at its second and third reporter. Later reports are only
--- counted (each names the cluster in its own ingest event), so a burst of
--- reports about one flood does not re-pack and log the root once per
--- report. KEYS[8] is the root item, KEYS[9] its history.
-if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id and redis.call('EXISTS', KEYS[8]) == 1 then
-  if redis.call('HEXISTS', REPORTERS, f.cluster_id) == 0 then
-    local had = tonumber(redis.call('HGET', KEYS[8], 'reporters') or '') or 1
-    redis.call('HSET', REPORTERS, f.cluster_id, math.max(had, 1))
-  end
+-- counted, with one call (each names the cluster in its own ingest event,
+-- and the rebuild counts from those), so a burst of reports about one
+-- flood does not re-pack and log the root once per report. KEYS[8] is the
+-- root item, KEYS[9] its history.
+if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id then
   local n = redis.call('HINCRBY', REPORTERS, f.cluster_id, 1)
-  if n <= URGENT_REPORTERS then
+  if n == 1 then
+    local had = tonumber(redis.call('HGET', KEYS[8], 'reporters') or '') or 1
+    n = math.max(had, 1) + 1
+    redis.call('HSET', REPORTERS, f.cluster_id, n)
+  end
+  if n <= URGENT_REPORTERS and redis.call('EXISTS', KEYS[8]) == 1 then
     local r = state(KEYS[8])
     local set = {cluster_id = f.cluster_id, reporters = tostring(n)}
     if n >= URGENT_REPORTERS then set.urgent = '1' end

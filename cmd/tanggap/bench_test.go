@@ -58,6 +58,9 @@ func TestBench(t *testing.T) {
 // TestCompactAOF rewrites a real redis-server's AOF (the integration
 // services run with appendonly yes) and waits until the rewrite is done.
 func TestCompactAOF(t *testing.T) {
+	if !testenv.Integration {
+		t.Skip("real redis-server test: runs in the integration run (scripts/integration.sh)")
+	}
 	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t)})
 	defer rdb.Close()
 	ctx := context.Background()

@@ -131,9 +131,9 @@ func parseNear(m string, created int64) (NearCandidate, bool) {
 	return NearCandidate{ID: id, ClusterID: cl, Fingerprint: fp, Created: time.UnixMilli(created).UTC()}, true
 }
 
-// withReporters sets the reporter count of the cluster roots among its
-// from the city's reporters hash (see UrgentReporters): one round trip,
-// none when no item is a root.
+// withReporters sets each cluster root's reporter count from the city's
+// reporters hash (see UrgentReporters): one round trip, none when no item
+// is a root.
 func (s *Store) withReporters(ctx context.Context, its []tanggap.Item) error {
 	var ids []string
 	var at []int

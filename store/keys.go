@@ -16,7 +16,7 @@ import (
 //
 //	tanggap:{city}:item:<h>               hash   the item (h = itemHash(id))
 //	tanggap:{city}:row:<h>                string the item's packed row: what queues and reports read
-//	tanggap:{city}:history:<h>            list   the item's audit events (JSON)
+//	tanggap:{city}:history:<h>            list   the item's audit events (tanggap.Event JSON), only appended to
 //	tanggap:{city}:edits:<h>              list   later texts of an edited post (JSON)
 //	tanggap:{city}:pending:<h>            hash   an official reply seen before its parent <h>
 //	tanggap:{city}:items                  zset   every item by platform time (ms)
@@ -40,7 +40,7 @@ import (
 //	tanggap:{city}:users                  set    every login
 //	tanggap:{city}:session:<h>            string the login of a session (h = hash of the token), with TTL
 //	tanggap:{city}:loginfail:<h>          string failed sign-ins per login or client address, with TTL
-//	tanggap:{city}:outbox                 stream events waiting for the Kafka events topic
+//	tanggap:{city}:outbox                 stream events waiting for the Kafka events topic: item, instant, index in its history
 //
 // "_unrouted" is the OPD slot of items no OPD was confidently chosen for.
 type keys struct{ p string }

@@ -54,6 +54,7 @@ type ConsumerMetrics struct {
 	Lag         prometheus.Gauge
 	DeadLetters *prometheus.CounterVec
 	Retries     prometheus.Counter
+	Replayed    prometheus.Counter
 }
 
 // NewConsumerMetrics registers the triage consumer's metrics on reg.
@@ -69,8 +70,9 @@ func NewConsumerMetricsFor(reg prometheus.Registerer, component string) *Consume
 		Lag:         prometheus.NewGauge(prometheus.GaugeOpts{Name: p + "consumer_lag", Help: "Messages behind the end of the consumed topic (kafka-go reader stats)."}),
 		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: p + "dead_letters_total", Help: "Records sent to the dead-letter topic, by reason."}, []string{"reason"}),
 		Retries:     prometheus.NewCounter(prometheus.CounterOpts{Name: p + "retries_total", Help: "Handler failures that will be retried."}),
+		Replayed:    prometheus.NewCounter(prometheus.CounterOpts{Name: p + "replayed_total", Help: "Records handled again because the store restarted (its epoch changed) and may have lost its last writes."}),
 	}
-	reg.MustRegister(m.Lag, m.DeadLetters, m.Retries)
+	reg.MustRegister(m.Lag, m.DeadLetters, m.Retries, m.Replayed)
 	return m
 }
 
@@ -82,7 +84,26 @@ type Consumer struct {
 	m        *ConsumerMetrics
 	handler  BatchHandler
 	maxBatch int
+
+	epoch     func(context.Context) (string, error)
+	lastEpoch string
+	recent    []handled // records handled in the last ReplayWindow of activity
 }
+
+type handled struct {
+	at time.Time
+	m  kafka.Message
+}
+
+// ReplayWindow is how much of its latest work a consumer hands over again
+// when the store's epoch changes (ConsumerConfig.Epoch). A redis-server
+// with AOF everysec that is killed loses at most about 2 s of writes it
+// had acknowledged (its write to the file may be postponed that long while
+// an fsync is slow); the window leaves a margin.
+const ReplayWindow = 5 * time.Second
+
+// replayCap bounds the records kept for a replay (5 s at 10,000/s).
+const replayCap = 50000
 
 // ConsumerConfig configures a consumer.
 type ConsumerConfig struct {
@@ -93,6 +114,13 @@ type ConsumerConfig struct {
 	// 500). A batch is what is already fetched when the handler is free:
 	// one record when the topic is quiet, more under load, never a wait.
 	MaxBatch int
+	// Epoch, when set, names the store's current incarnation (store.Epoch:
+	// the redis-server's run id). It is read before each batch; when it
+	// changed, the store may have lost writes it had acknowledged while
+	// their offsets were committed, so the records handled in the last
+	// ReplayWindow of activity are handed to the handler again (handlers
+	// are idempotent) with the batch.
+	Epoch func(context.Context) (string, error)
 }
 
 // NewConsumer joins a consumer group with a handler of one record at a time.
@@ -130,6 +158,7 @@ func NewBatchConsumer(cfg ConsumerConfig, h BatchHandler, dead *Producer, log *s
 		m:        m,
 		handler:  h,
 		maxBatch: cfg.MaxBatch,
+		epoch:    cfg.Epoch,
 	}
 }
 
@@ -171,17 +200,63 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 		}
 		dctx, cancel := drainContext(ctx, drainTimeout)
-		ok := c.process(ctx, dctx, batch)
+		ok, replayed := c.process(ctx, dctx, batch)
 		if ok {
 			if err := c.r.CommitMessages(dctx, batch...); err != nil && dctx.Err() == nil {
 				c.log.Warn("kafka_commit_failed", "err", err, "records", len(batch))
 			}
+			c.remember(append(replayed, batch...))
 		}
 		cancel()
 		if !ok || ctx.Err() != nil {
 			return nil
 		}
 	}
+}
+
+// replay returns the recently handled records when the store's epoch
+// changed since it was last read (see ConsumerConfig.Epoch), and nothing
+// otherwise. It is read before every attempt at a batch, retries included,
+// so a restart during an outage is seen before the batch in flight is
+// handled again. An unreadable epoch (the store is down) changes nothing.
+func (c *Consumer) replay(ctx context.Context) []kafka.Message {
+	if c.epoch == nil {
+		return nil
+	}
+	e, err := c.epoch(ctx)
+	if err != nil || e == "" {
+		return nil
+	}
+	prev := c.lastEpoch
+	c.lastEpoch = e
+	if prev == "" || prev == e || len(c.recent) == 0 {
+		return nil
+	}
+	out := make([]kafka.Message, len(c.recent))
+	for i, h := range c.recent {
+		out[i] = h.m
+	}
+	c.log.Warn("store_restarted_replay", "records", len(out), "window", ReplayWindow, "epoch_was", prev, "epoch", e)
+	c.m.Replayed.Add(float64(len(out)))
+	c.recent = c.recent[:0]
+	return out
+}
+
+// remember keeps the records of a handled batch for a replay, dropping
+// those handled more than ReplayWindow before it.
+func (c *Consumer) remember(batch []kafka.Message) {
+	if c.epoch == nil {
+		return
+	}
+	now := time.Now()
+	for _, m := range batch {
+		c.recent = append(c.recent, handled{now, m})
+	}
+	drop := 0
+	for drop < len(c.recent) && (now.Sub(c.recent[drop].at) > ReplayWindow || len(c.recent)-drop > replayCap) {
+		drop++
+	}
+	c.recent = append(c.recent[:0], c.recent[drop:]...)
 }
 
 // drainTimeout bounds the work on the batch in flight after shutdown began.
@@ -231,14 +306,21 @@ func (c *Consumer) fetch(ctx context.Context, out chan<- kafka.Message) {
 // process handles a batch until every record succeeded or was
 // dead-lettered; it returns false when ctx ended before (the batch stays
 // uncommitted). The handler and the dead-letter writes run under dctx, so
-// that a shutdown lets them finish; retries stop at shutdown.
-func (c *Consumer) process(ctx, dctx context.Context, batch []kafka.Message) bool {
+// that a shutdown lets them finish; retries stop at shutdown. Before each
+// attempt, records to replay (see replay) are put in front; process
+// returns those it replayed.
+func (c *Consumer) process(ctx, dctx context.Context, batch []kafka.Message) (bool, []kafka.Message) {
 	backoff := 50 * time.Millisecond
 	pending := batch
+	var replayed []kafka.Message
 	for len(pending) > 0 {
+		if r := c.replay(dctx); len(r) > 0 {
+			replayed = append(replayed, r...)
+			pending = append(r, pending...)
+		}
 		errs := c.handler(dctx, pending)
 		if dctx.Err() != nil {
-			return false
+			return false, replayed
 		}
 		for len(errs) < len(pending) {
 			errs = append(errs, errNotTried)
@@ -256,19 +338,19 @@ func (c *Consumer) process(ctx, dctx context.Context, batch []kafka.Message) boo
 				break
 			}
 			if !c.deadLetter(ctx, dctx, m, err) {
-				return false
+				return false, replayed
 			}
 		}
 		if retry < 0 {
-			return true
+			return true, replayed
 		}
 		if !sleep(ctx, backoff+time.Duration(rand.Int64N(int64(backoff)/2+1))) {
-			return false
+			return false, replayed
 		}
 		backoff = min(backoff*2, 10*time.Second)
 		pending = pending[retry:]
 	}
-	return true
+	return true, replayed
 }
 
 // deadLetter sends a record that can never be processed to the dead-letter

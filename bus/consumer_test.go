@@ -113,3 +113,192 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestEpochReplay: when the store's epoch changes (Redis restarted and may
+// have lost writes it acknowledged), the records handled just before are
+// handled again with the next batch; without a change nothing is.
+func TestEpochReplay(t *testing.T) {
+	brokers, sfx := kafkatest.Brokers(t)
+	topics := Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := EnsureTopics(ctx, brokers, 1, topics.Posts, topics.Events, topics.Dead); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	p := NewProducer(brokers, topics, NewProducerMetrics(reg))
+	defer p.Close()
+
+	var mu sync.Mutex
+	stored := map[string]bool{} // the store: what it holds now
+	handled := map[string]int{}
+	epoch := "run-1"
+	h := func(ctx context.Context, ms []kafka.Message) []error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range ms {
+			stored[string(m.Value)] = true
+			handled[string(m.Value)]++
+		}
+		return make([]error, len(ms))
+	}
+	readEpoch := func(context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return epoch, nil
+	}
+	m := NewConsumerMetrics(reg)
+	c := NewBatchConsumer(ConsumerConfig{Brokers: brokers, Group: "g" + sfx, Topic: topics.Posts, Epoch: readEpoch}, h, p,
+		slog.New(slog.NewTextHandler(io.Discard, nil)), m)
+	done := make(chan error, 1)
+	cctx, stop := context.WithCancel(ctx)
+	go func() { done <- c.Run(cctx) }()
+	write := func(vs ...string) {
+		t.Helper()
+		var msgs []kafka.Message
+		for _, v := range vs {
+			msgs = append(msgs, kafka.Message{Key: []byte(v), Value: []byte(v)})
+		}
+		if err := p.WriteRaw(ctx, topics.Posts, msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor := func(v string) {
+		t.Helper()
+		for ctx.Err() == nil {
+			mu.Lock()
+			ok := stored[v]
+			mu.Unlock()
+			if ok {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("%s never handled", v)
+	}
+	write("a", "b")
+	waitFor("a")
+	waitFor("b")
+	write("c") // same epoch: no replay
+	waitFor("c")
+
+	mu.Lock()
+	delete(stored, "c") // Redis restarted and lost its last write
+	epoch = "run-2"
+	mu.Unlock()
+	write("d")
+	waitFor("d")
+	waitFor("c")
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if handled["a"] != 2 || handled["b"] != 2 || handled["c"] != 2 || handled["d"] != 1 {
+		t.Errorf("handled %v: want a, b and c twice (replayed after the epoch changed), d once", handled)
+	}
+	if got := testutil.ToFloat64(m.Replayed); got != 3 {
+		t.Errorf("replayed_total %v, want 3", got)
+	}
+}
+
+// remember keeps ReplayWindow of activity and at most replayCap records.
+func TestRememberWindow(t *testing.T) {
+	c := &Consumer{epoch: func(context.Context) (string, error) { return "x", nil }}
+	old := time.Now().Add(-ReplayWindow - time.Second)
+	c.recent = []handled{{old, kafka.Message{Value: []byte("old")}}}
+	c.remember([]kafka.Message{{Value: []byte("new")}})
+	if len(c.recent) != 1 || string(c.recent[0].m.Value) != "new" {
+		t.Errorf("after the window: %v", c.recent)
+	}
+	c.remember(make([]kafka.Message, replayCap+10))
+	if len(c.recent) != replayCap {
+		t.Errorf("kept %d records, want the cap %d", len(c.recent), replayCap)
+	}
+}
+
+// TestEpochReplayDuringOutage: the store restarts while a batch is failing;
+// the records handled before the outage are handed over again before that
+// batch's next attempt.
+func TestEpochReplayDuringOutage(t *testing.T) {
+	brokers, sfx := kafkatest.Brokers(t)
+	topics := Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := EnsureTopics(ctx, brokers, 1, topics.Posts, topics.Events, topics.Dead); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	p := NewProducer(brokers, topics, NewProducerMetrics(reg))
+	defer p.Close()
+	var mu sync.Mutex
+	stored, handled := map[string]bool{}, map[string]int{}
+	epoch, down, failures := "run-1", false, 0
+	h := func(ctx context.Context, ms []kafka.Message) []error {
+		mu.Lock()
+		defer mu.Unlock()
+		errs := make([]error, len(ms))
+		for i, m := range ms {
+			if down {
+				errs[i] = tanggap.Errorf(tanggap.EUNAVAILABLE, "redis down")
+				failures++
+				continue
+			}
+			stored[string(m.Value)] = true
+			handled[string(m.Value)]++
+		}
+		return errs
+	}
+	readEpoch := func(context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			return "", tanggap.Errorf(tanggap.EUNAVAILABLE, "redis down")
+		}
+		return epoch, nil
+	}
+	c := NewBatchConsumer(ConsumerConfig{Brokers: brokers, Group: "g" + sfx, Topic: topics.Posts, Epoch: readEpoch}, h, p,
+		slog.New(slog.NewTextHandler(io.Discard, nil)), NewConsumerMetrics(reg))
+	done := make(chan error, 1)
+	cctx, stop := context.WithCancel(ctx)
+	go func() { done <- c.Run(cctx) }()
+	until := func(cond func() bool) {
+		t.Helper()
+		for ctx.Err() == nil {
+			mu.Lock()
+			ok := cond()
+			mu.Unlock()
+			if ok {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("timed out")
+	}
+	if err := p.WriteRaw(ctx, topics.Posts, kafka.Message{Value: []byte("a")}, kafka.Message{Value: []byte("b")}); err != nil {
+		t.Fatal(err)
+	}
+	until(func() bool { return stored["a"] && stored["b"] })
+	mu.Lock()
+	down = true
+	mu.Unlock()
+	if err := p.WriteRaw(ctx, topics.Posts, kafka.Message{Value: []byte("c")}); err != nil {
+		t.Fatal(err)
+	}
+	until(func() bool { return failures > 0 })
+	mu.Lock()
+	delete(stored, "b") // the restart lost b's write
+	epoch, down = "run-2", false
+	mu.Unlock()
+	until(func() bool { return stored["c"] })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !stored["b"] || handled["a"] != 2 || handled["b"] != 2 || handled["c"] != 1 {
+		t.Errorf("stored %v, handled %v: want a and b replayed before c's retry", stored, handled)
+	}
+}

@@ -1000,3 +1000,19 @@ func floorDiv(a, b int64) int64 {
 func (s *Store) ItemsByID(ctx context.Context, ids []string) ([]tanggap.Item, error) {
 	return s.items(ctx, ids)
 }
+
+// epochScript reads the run id of the redis-server holding the city's
+// keys (KEYS[1] routes the call to it in a cluster).
+var epochScript = redis.NewScript(`return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') or ''`)
+
+// Epoch names the running redis-server process that holds the city (its
+// run id). It changes when Redis restarts or fails over: a server killed
+// with AOF everysec may have lost the last writes it acknowledged (see
+// bus.ConsumerConfig.Epoch).
+func (s *Store) Epoch(ctx context.Context) (string, error) {
+	id, err := epochScript.Run(ctx, s.rdb, []string{s.k.items()}).Text()
+	if err != nil {
+		return "", unavailable(err, "epoch")
+	}
+	return id, nil
+}

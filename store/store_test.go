@@ -633,3 +633,19 @@ func TestNearSetTrim(t *testing.T) {
 		}
 	})
 }
+
+// Epoch is the server's run id: stable while it runs, new after a restart
+// (the fault suite restarts a real one).
+func TestEpoch(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		a, err := s.Epoch(ctx)
+		if err != nil {
+			t.Skipf("this server does not report a run id to scripts: %v", err)
+		}
+		b, err := s.Epoch(ctx)
+		if err != nil || a != b || len(a) != 40 {
+			t.Errorf("epochs %q, %q (%v): want one 40-digit run id", a, b, err)
+		}
+	})
+}

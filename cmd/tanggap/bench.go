@@ -388,7 +388,7 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	pg, pctx := errgroup.WithContext(ctx)
 	pctx, stopPipes := context.WithCancel(pctx)
 	for range b.o.consumers {
-		cons := bus.NewBatchConsumer(bus.ConsumerConfig{Brokers: b.brokers, Group: "bench-" + b.id, Topic: b.topics.Posts, MaxBatch: b.o.maxBatch},
+		cons := bus.NewBatchConsumer(bus.ConsumerConfig{Brokers: b.brokers, Group: "bench-" + b.id, Topic: b.topics.Posts, MaxBatch: b.o.maxBatch, Epoch: st.Epoch},
 			t.HandleBatch, prod, b.log, cm)
 		pg.Go(func() error { return cons.Run(pctx) })
 	}

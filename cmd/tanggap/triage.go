@@ -104,8 +104,9 @@ func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, c
 		producerMetrics: pm,
 		metrics:         m,
 		producer:        prod,
-		consumer:        bus.NewBatchConsumer(bus.ConsumerConfig{Brokers: brokers, Group: group, Topic: topics.Posts}, t.HandleBatch, prod, log, bus.NewConsumerMetrics(reg)),
-		relay:           &triage.Relay{Outbox: st, Pub: prod, Log: log, Consumer: fmt.Sprintf("%s-%d", host, os.Getpid())},
+		consumer: bus.NewBatchConsumer(bus.ConsumerConfig{Brokers: brokers, Group: group, Topic: topics.Posts, Epoch: st.Epoch},
+			t.HandleBatch, prod, log, bus.NewConsumerMetrics(reg)),
+		relay: &triage.Relay{Outbox: st, Pub: prod, Log: log, Consumer: fmt.Sprintf("%s-%d", host, os.Getpid())},
 	}
 }
 

@@ -49,21 +49,43 @@ func post(id, thread string) tanggap.Post {
 		CreatedAt: time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC), Author: "warga"}
 }
 
-func TestProduceConsumeDeadLetter(t *testing.T) {
+// testBus is a test's own posts, events and dead-letter topics on the test
+// broker (kfake, or the real one in the integration run), a producer for
+// them, a consumer group name of its own and a context that ends after a
+// minute.
+type testBus struct {
+	ctx     context.Context
+	brokers []string
+	group   string
+	topics  Topics
+	reg     *prometheus.Registry
+	pm      *ProducerMetrics
+	p       *Producer
+}
+
+func newTestBus(t *testing.T, partitions int) *testBus {
+	t.Helper()
 	brokers, sfx := kafkatest.Brokers(t)
-	topics := Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}
+	b := &testBus{brokers: brokers, group: "g" + sfx, reg: prometheus.NewRegistry(),
+		topics: Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := EnsureTopics(ctx, brokers, 3, topics.Posts, topics.Events, topics.Dead); err != nil {
+	t.Cleanup(cancel)
+	b.ctx = ctx
+	if err := EnsureTopics(ctx, brokers, partitions, b.topics.Posts, b.topics.Events, b.topics.Dead); err != nil {
 		t.Fatal(err)
 	}
+	b.pm = NewProducerMetrics(b.reg)
+	b.p = NewProducer(brokers, b.topics, b.pm)
+	t.Cleanup(func() { b.p.Close() })
+	return b
+}
+
+func TestProduceConsumeDeadLetter(t *testing.T) {
+	b := newTestBus(t, 3)
+	ctx, brokers, topics, reg, pm, p := b.ctx, b.brokers, b.topics, b.reg, b.pm, b.p
 	if err := EnsureTopics(ctx, brokers, 3, topics.Posts); err != nil {
 		t.Fatalf("second EnsureTopics must be a no-op: %v", err)
 	}
-	reg := prometheus.NewRegistry()
-	pm := NewProducerMetrics(reg)
-	p := NewProducer(brokers, topics, pm)
-	defer p.Close()
 
 	posts := []tanggap.Post{post("1", "1"), post("2", "1"), post("3", "3")}
 	if err := p.Publish(ctx, posts); err != nil {
@@ -96,7 +118,7 @@ func TestProduceConsumeDeadLetter(t *testing.T) {
 		return nil
 	}
 	cm := NewConsumerMetrics(reg)
-	c := NewConsumer(ConsumerConfig{Brokers: brokers, Group: "g" + sfx, Topic: topics.Posts}, h, p, slog.New(slog.NewTextHandler(io.Discard, nil)), cm)
+	c := NewConsumer(ConsumerConfig{Brokers: brokers, Group: b.group, Topic: topics.Posts}, h, p, slog.New(slog.NewTextHandler(io.Discard, nil)), cm)
 	cctx, ccancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(cctx) }()

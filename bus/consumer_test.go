@@ -8,28 +8,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tanggap/tanggap"
-	"github.com/tanggap/tanggap/internal/kafkatest"
 )
 
 // TestBatchConsumer checks the batch contract: a retryable error hands that
 // record and the later ones over again, records before it are done (or
 // dead-lettered, once), and every offset is committed in the end.
 func TestBatchConsumer(t *testing.T) {
-	brokers, sfx := kafkatest.Brokers(t)
-	topics := Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := EnsureTopics(ctx, brokers, 1, topics.Posts, topics.Events, topics.Dead); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	p := NewProducer(brokers, topics, NewProducerMetrics(reg))
-	defer p.Close()
+	b := newTestBus(t, 1)
+	ctx, brokers, topics, reg, p := b.ctx, b.brokers, b.topics, b.reg, b.p
 	var msgs []kafka.Message
 	for _, v := range []string{"a", "junk", "b", "c", "d"} {
 		msgs = append(msgs, kafka.Message{Key: []byte("k"), Value: []byte(v)})
@@ -63,13 +53,13 @@ func TestBatchConsumer(t *testing.T) {
 		return errs
 	}
 	cm := NewConsumerMetrics(reg)
-	c := NewBatchConsumer(ConsumerConfig{Brokers: brokers, Group: "g" + sfx, Topic: topics.Posts}, h, p, slog.New(slog.NewTextHandler(io.Discard, nil)), cm)
+	c := NewBatchConsumer(ConsumerConfig{Brokers: brokers, Group: b.group, Topic: topics.Posts}, h, p, slog.New(slog.NewTextHandler(io.Discard, nil)), cm)
 	cctx, ccancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(cctx) }()
 	cl := &kafka.Client{Addr: kafka.TCP(brokers...)}
 	for {
-		res, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: "g" + sfx, Topics: map[string][]int{topics.Posts: {0}}})
+		res, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: b.group, Topics: map[string][]int{topics.Posts: {0}}})
 		if err == nil && len(res.Topics[topics.Posts]) == 1 && res.Topics[topics.Posts][0].CommittedOffset == 5 {
 			break
 		}
@@ -118,16 +108,8 @@ func contains(xs []string, x string) bool {
 // have lost writes it acknowledged), the records handled just before are
 // handled again with the next batch; without a change nothing is.
 func TestEpochReplay(t *testing.T) {
-	brokers, sfx := kafkatest.Brokers(t)
-	topics := Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := EnsureTopics(ctx, brokers, 1, topics.Posts, topics.Events, topics.Dead); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	p := NewProducer(brokers, topics, NewProducerMetrics(reg))
-	defer p.Close()
+	b := newTestBus(t, 1)
+	ctx, brokers, topics, reg, p := b.ctx, b.brokers, b.topics, b.reg, b.p
 
 	var mu sync.Mutex
 	stored := map[string]bool{} // the store: what it holds now
@@ -148,7 +130,7 @@ func TestEpochReplay(t *testing.T) {
 		return epoch, nil
 	}
 	m := NewConsumerMetrics(reg)
-	c := NewBatchConsumer(ConsumerConfig{Brokers: brokers, Group: "g" + sfx, Topic: topics.Posts, Epoch: readEpoch}, h, p,
+	c := NewBatchConsumer(ConsumerConfig{Brokers: brokers, Group: b.group, Topic: topics.Posts, Epoch: readEpoch}, h, p,
 		slog.New(slog.NewTextHandler(io.Discard, nil)), m)
 	done := make(chan error, 1)
 	cctx, stop := context.WithCancel(ctx)
@@ -165,16 +147,7 @@ func TestEpochReplay(t *testing.T) {
 	}
 	waitFor := func(v string) {
 		t.Helper()
-		for ctx.Err() == nil {
-			mu.Lock()
-			ok := stored[v]
-			mu.Unlock()
-			if ok {
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Fatalf("%s never handled", v)
+		until(t, ctx, &mu, func() bool { return stored[v] })
 	}
 	write("a", "b")
 	waitFor("a")
@@ -222,16 +195,8 @@ func TestRememberWindow(t *testing.T) {
 // the records handled before the outage are handed over again before that
 // batch's next attempt.
 func TestEpochReplayDuringOutage(t *testing.T) {
-	brokers, sfx := kafkatest.Brokers(t)
-	topics := Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := EnsureTopics(ctx, brokers, 1, topics.Posts, topics.Events, topics.Dead); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	p := NewProducer(brokers, topics, NewProducerMetrics(reg))
-	defer p.Close()
+	b := newTestBus(t, 1)
+	ctx, brokers, topics, reg, p := b.ctx, b.brokers, b.topics, b.reg, b.p
 	var mu sync.Mutex
 	stored, handled := map[string]bool{}, map[string]int{}
 	epoch, down, failures := "run-1", false, 0
@@ -258,40 +223,27 @@ func TestEpochReplayDuringOutage(t *testing.T) {
 		}
 		return epoch, nil
 	}
-	c := NewBatchConsumer(ConsumerConfig{Brokers: brokers, Group: "g" + sfx, Topic: topics.Posts, Epoch: readEpoch}, h, p,
+	c := NewBatchConsumer(ConsumerConfig{Brokers: brokers, Group: b.group, Topic: topics.Posts, Epoch: readEpoch}, h, p,
 		slog.New(slog.NewTextHandler(io.Discard, nil)), NewConsumerMetrics(reg))
 	done := make(chan error, 1)
 	cctx, stop := context.WithCancel(ctx)
 	go func() { done <- c.Run(cctx) }()
-	until := func(cond func() bool) {
-		t.Helper()
-		for ctx.Err() == nil {
-			mu.Lock()
-			ok := cond()
-			mu.Unlock()
-			if ok {
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Fatal("timed out")
-	}
 	if err := p.WriteRaw(ctx, topics.Posts, kafka.Message{Value: []byte("a")}, kafka.Message{Value: []byte("b")}); err != nil {
 		t.Fatal(err)
 	}
-	until(func() bool { return stored["a"] && stored["b"] })
+	until(t, ctx, &mu, func() bool { return stored["a"] && stored["b"] })
 	mu.Lock()
 	down = true
 	mu.Unlock()
 	if err := p.WriteRaw(ctx, topics.Posts, kafka.Message{Value: []byte("c")}); err != nil {
 		t.Fatal(err)
 	}
-	until(func() bool { return failures > 0 })
+	until(t, ctx, &mu, func() bool { return failures > 0 })
 	mu.Lock()
 	delete(stored, "b") // the restart lost b's write
 	epoch, down = "run-2", false
 	mu.Unlock()
-	until(func() bool { return stored["c"] })
+	until(t, ctx, &mu, func() bool { return stored["c"] })
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -301,4 +253,20 @@ func TestEpochReplayDuringOutage(t *testing.T) {
 	if !stored["b"] || handled["a"] != 2 || handled["b"] != 2 || handled["c"] != 1 {
 		t.Errorf("stored %v, handled %v: want a and b replayed before c's retry", stored, handled)
 	}
+}
+
+// until polls cond, under mu, until it holds; it fails the test when ctx
+// ends first.
+func until(t *testing.T, ctx context.Context, mu *sync.Mutex, cond func() bool) {
+	t.Helper()
+	for ctx.Err() == nil {
+		mu.Lock()
+		ok := cond()
+		mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("timed out waiting for the consumer")
 }

@@ -530,9 +530,9 @@ func (r *run) verify(ctx context.Context) row {
 	out.Stored = n
 	out.Lost = len(sent) - len(found)
 	out.Duplicated = int(n) - len(found) // items that are none of the posts sent
-	// Near-duplicate clustering bumps a cluster root's version once for
-	// each of the first joins that form the cluster (up to
-	// store.UrgentReporters reporters) and counts every join once.
+	// Near-duplicate clustering bumps a cluster root's version for the
+	// joins that form the cluster (store.RootChanges) and counts every
+	// join once.
 	joins := map[string]int64{}
 	for _, it := range found {
 		if it.ClusterID != "" && it.ClusterID != it.ID {
@@ -542,8 +542,7 @@ func (r *run) verify(ctx context.Context) row {
 	clockErrs, versionErrs := 0, 0
 	for _, it := range found {
 		s := byID[it.ID]
-		rootJoins := min(joins[it.ID], store.UrgentReporters-1)
-		wantVersion := 1 + rootJoins
+		wantVersion := 1 + store.RootChanges(joins[it.ID])
 		if joins[it.ID] > 0 && it.Reporters != 1+int(joins[it.ID]) {
 			versionErrs++
 			if versionErrs <= 3 {
@@ -582,7 +581,7 @@ func (r *run) verify(ctx context.Context) row {
 		for _, ev := range h {
 			counts[ev.Action]++
 		}
-		if counts["ingest"] != 1 || counts["answer"] > 1 || int64(counts["cluster"]) != min(joins[it.ID], store.UrgentReporters-1) {
+		if counts["ingest"] != 1 || counts["answer"] > 1 || int64(counts["cluster"]) != store.RootChanges(joins[it.ID]) {
 			histErrs++
 			if histErrs <= 3 {
 				r.t.Logf("item %s: history %v", it.ID, counts)

@@ -29,6 +29,11 @@ const NearWindow = 72 * time.Hour
 // city's reporters hash, which withReporters reads.
 const UrgentReporters = 3
 
+// RootChanges is how many times a cluster root itself changed (version,
+// audit event) after joins reports joined it: once for each join up to
+// UrgentReporters reporters.
+func RootChanges(joins int64) int64 { return min(joins, UrgentReporters-1) }
+
 // NearKey is the (OPD, place) slot of an ingest, "" when it cannot
 // cluster: two ingests are candidates for each other only within one slot.
 // OPD codes and place names come from the config and the gazetteer.

@@ -718,9 +718,8 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 		}
 		items = append(items, its...)
 	}
-	// Near-duplicate clustering bumps a root's version once for each of
-	// the joins that form the cluster (up to store.UrgentReporters
-	// reporters) and counts every joiner once.
+	// Near-duplicate clustering bumps a root's version for the joins that
+	// form the cluster (store.RootChanges) and counts every joiner once.
 	joins := map[string]int64{}
 	for _, it := range items {
 		if it.ClusterID != "" && it.ClusterID != it.ID {
@@ -731,7 +730,7 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 	for _, it := range items {
 		found++
 		n := joins[it.ID]
-		if it.Version != want[it.ID]+min(n, store.UrgentReporters-1) || (n > 0 && it.Reporters != 1+int(n)) {
+		if it.Version != want[it.ID]+store.RootChanges(n) || (n > 0 && it.Reporters != 1+int(n)) {
 			mp.BadVersions++
 		}
 		if it.Version == 1 {

@@ -74,6 +74,20 @@ local function ended(v, fresh)
   end
 end
 
+-- LENGTH gives a length's digits and colon: concatenating a number makes
+-- Lua print it as a float ("%.14g"), which cost a tenth of the ingest
+-- script's instructions when every row made 52 of them.
+local LENGTH = {}
+local function length(x)
+  local n = #x
+  local s = LENGTH[n]
+  if s == nil then
+    s = string.format('%d:', n)
+    LENGTH[n] = s
+  end
+  return s
+end
+
 -- The row is the values in REP_FIELDS order, each as <length>:<bytes>
 -- (a missing field is empty), so it decodes without parsing JSON. all,
 -- when given, is every field the hash holds (a new item): then nothing is
@@ -86,14 +100,14 @@ local function pack(key, all)
     v = all
     for i, name in ipairs(REP_FIELDS) do
       local x = all[name] or ''
-      parts[i] = #x .. ':' .. x
+      parts[2 * i - 1], parts[2 * i] = length(x), x
     end
   else
     local vals = redis.call('HMGET', key, unpack(REP_FIELDS))
     for i, name in ipairs(REP_FIELDS) do
       local x = vals[i] or ''
       v[name] = vals[i]
-      parts[i] = #x .. ':' .. x
+      parts[2 * i - 1], parts[2 * i] = length(x), x
     end
   end
   redis.call('SET', PREFIX .. 'row:' .. string.sub(key, #PREFIX + 6), table.concat(parts))

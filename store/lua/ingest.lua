@@ -16,7 +16,10 @@ for i = 7, 6 + 2 * n, 2 do
   end
 end
 
-if redis.call('EXISTS', KEYS[1]) == 1 then
+-- 'items' holds every item (nothing removes one; the rebuild adds each it
+-- writes), so adding the post to it tells a new item from one already
+-- stored in one call.
+if redis.call('ZADD', PREFIX .. 'items', 'NX', f.created_ms, f.id) == 0 then
   local cur = redis.call('HMGET', KEYS[1], 'text', 'deleted', 'edited_ms')
   if f.deleted == '1' and cur[2] ~= '1' then
     local o = state(KEYS[1])
@@ -42,7 +45,6 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return 'duplicate'
 end
 
-redis.call('ZADD', PREFIX .. 'items', f.created_ms, f.id)
 -- A new item's fields are all in f: its state and packed row are built
 -- from it, not read back, and the hash is written once, clock included
 -- (each redis.call costs the script several µs).

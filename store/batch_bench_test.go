@@ -33,7 +33,7 @@ func BenchmarkIngestBatch(b *testing.B) {
 			s := New(rdb, city, c.Now)
 			defer dropCity(rdb, city)
 			text := "jalan berlubang parah di jl. ahmad yani rt 03 rw 07 sudah tiga hari, tolong segera diperbaiki, motor sering jatuh"
-			fp := strings.Repeat("0123abcd", 32)
+			fp := strings.Repeat("0123abcd", 16) // classify.Fingerprint.String: 128 hex digits
 			places := []string{"Margajaya", "Kranji", "Jatiasih", "Pekayon Jaya", "Harapan Jaya", "Bintara"}
 			t0 := c.Now().Add(-time.Hour)
 			batch := make([]Ingest, 0, 500)

@@ -462,6 +462,9 @@ func fingerprintNaive(toks []string) Fingerprint {
 	if !any {
 		return Fingerprint{}
 	}
+	for i := range f {
+		f[i] &= 0xffff
+	}
 	return f
 }
 

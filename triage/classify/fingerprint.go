@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"strings"
 )
 
 // Fingerprint is a MinHash signature of a normalised text: for each of 32
@@ -11,9 +12,20 @@ import (
 // words and word pairs, after slang mapping, without function words,
 // numbers and masks). Two texts agree on a position with probability equal
 // to the Jaccard similarity of their shingle sets.
+//
+// Each position keeps the low 16 bits of its minimum only (b-bit MinHash,
+// Li and König 2010): two different minima then agree by chance
+// with probability 2^-16, which moves an estimate by about 1.5e-5, while
+// the stored form is half as long. Triage reads up to 200 stored
+// fingerprints per place for every batch, so their length is read, sent
+// and kept in Redis many times over.
 type Fingerprint [32]uint32
 
-const fingerprintSize = 32
+const (
+	fingerprintSize = 32
+	hexWidth        = 4 // hex digits per position in String: the low 16 bits
+	oldHexWidth     = 8 // before: all 32 bits (still read, see SimilarityHex)
+)
 
 // DuplicateThreshold is the Similarity from which two posts are taken to
 // describe the same issue. Measured on our own reworded pairs
@@ -46,33 +58,52 @@ func Similarity(a, b Fingerprint) float64 {
 
 // SimilarityHex is Similarity of two fingerprints in their String form,
 // compared position by position without decoding (triage compares each new
-// post with up to 200 stored ones). A malformed or empty text's
+// post with up to 200 stored ones). It also reads the longer form stored
+// before (8 hex digits per position, of which the last 4 are compared),
+// so clusters keep forming across an upgrade. A malformed or empty text's
 // fingerprint is similar to nothing.
 func SimilarityHex(a, b string) float64 {
-	const width = 8 // hex digits per position
-	if len(a) != width*fingerprintSize || len(b) != width*fingerprintSize || a == zeroHex || b == zeroHex {
+	wa, wb := len(a)/fingerprintSize, len(b)/fingerprintSize
+	if !validHex(a, wa) || !validHex(b, wb) {
 		return 0
 	}
 	n := 0
-	for i := 0; i < len(a); i += width {
-		if a[i:i+width] == b[i:i+width] {
-			n++
+	if wa == hexWidth && wb == hexWidth {
+		for i := 0; i < len(a); i += hexWidth {
+			if a[i:i+hexWidth] == b[i:i+hexWidth] {
+				n++
+			}
+		}
+	} else {
+		for i := range fingerprintSize {
+			ea, eb := (i+1)*wa, (i+1)*wb
+			if a[ea-hexWidth:ea] == b[eb-hexWidth:eb] {
+				n++
+			}
 		}
 	}
 	return float64(n) / fingerprintSize
 }
 
-var zeroHex = Fingerprint{}.String()
+// validHex reports whether s is a String form of width digits per
+// position and not an empty text's fingerprint (all zeros).
+func validHex(s string, width int) bool {
+	if (width != hexWidth && width != oldHexWidth) || len(s) != width*fingerprintSize {
+		return false
+	}
+	return strings.Trim(s, "0") != ""
+}
 
 // IsZero reports whether the fingerprint is of a text without content
 // words.
 func (f Fingerprint) IsZero() bool { return f == Fingerprint{} }
 
-// String encodes the fingerprint as 256 hex digits (for storage).
+// String encodes the fingerprint for storage: 128 hex digits, the low 16
+// bits of each position.
 func (f Fingerprint) String() string {
-	b := make([]byte, 4*fingerprintSize)
+	b := make([]byte, 2*fingerprintSize)
 	for i, v := range f {
-		binary.BigEndian.PutUint32(b[4*i:], v)
+		binary.BigEndian.PutUint16(b[2*i:], uint16(v))
 	}
 	return hex.EncodeToString(b)
 }
@@ -90,15 +121,20 @@ func (f *Fingerprint) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ParseFingerprint decodes String's output.
+// ParseFingerprint decodes String's output, or the 256 hex digits of the
+// form stored before.
 func ParseFingerprint(s string) (Fingerprint, error) {
 	var f Fingerprint
 	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != 4*fingerprintSize {
+	if err != nil || (len(b) != 2*fingerprintSize && len(b) != 4*fingerprintSize) {
 		return f, errors.New("classify: malformed fingerprint")
 	}
 	for i := range f {
-		f[i] = binary.BigEndian.Uint32(b[4*i:])
+		if len(b) == 2*fingerprintSize {
+			f[i] = uint32(binary.BigEndian.Uint16(b[2*i:]))
+		} else {
+			f[i] = binary.BigEndian.Uint32(b[4*i:]) & 0xffff
+		}
 	}
 	return f, nil
 }
@@ -149,6 +185,9 @@ func fingerprintSeen(toks []string, seen *hashSet) Fingerprint {
 	}
 	if !any {
 		return Fingerprint{}
+	}
+	for i := range f {
+		f[i] &= 0xffff // see Fingerprint
 	}
 	return f
 }

@@ -1,9 +1,24 @@
 package classify
 
-import "testing"
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"testing"
+)
 
-// SimilarityHex must agree with Similarity on every pair, and give 0 for
-// empty texts and malformed strings.
+// oldString is the form fingerprints were stored in before 16-bit
+// positions: all 32 bits of each, 256 hex digits.
+func oldString(f Fingerprint) string {
+	b := make([]byte, 4*fingerprintSize)
+	for i, v := range f {
+		binary.BigEndian.PutUint32(b[4*i:], v)
+	}
+	return hex.EncodeToString(b)
+}
+
+// SimilarityHex must agree with Similarity on every pair, in the stored
+// form and against the longer form stored before, and give 0 for empty
+// texts and malformed strings.
 func TestSimilarityHex(t *testing.T) {
 	c := defaultClassifier(t)
 	texts := []string{
@@ -16,13 +31,22 @@ func TestSimilarityHex(t *testing.T) {
 	for _, a := range texts {
 		for _, b := range texts {
 			fa, fb := c.Fingerprint(a), c.Fingerprint(b)
-			if got, want := SimilarityHex(fa.String(), fb.String()), Similarity(fa, fb); got != want {
-				t.Errorf("SimilarityHex=%v Similarity=%v for\n%q\n%q", got, want, a, b)
+			want := Similarity(fa, fb)
+			for _, pair := range [][2]string{{fa.String(), fb.String()}, {oldString(fa), fb.String()}, {fa.String(), oldString(fb)}, {oldString(fa), oldString(fb)}} {
+				if got := SimilarityHex(pair[0], pair[1]); got != want {
+					t.Errorf("SimilarityHex=%v Similarity=%v for\n%q (%d digits)\n%q (%d digits)", got, want, a, len(pair[0]), b, len(pair[1]))
+				}
+			}
+			if p, err := ParseFingerprint(oldString(fa)); err != nil || Similarity(p, fb) != want {
+				t.Errorf("ParseFingerprint of the old form: %v, similarity %v, want %v", err, Similarity(p, fb), want)
 			}
 		}
 	}
 	f := c.Fingerprint(texts[0]).String()
-	for _, bad := range []string{"", "ff", f[:len(f)-1], f + "0"} {
+	if len(f) != 128 {
+		t.Errorf("String is %d hex digits, want 128", len(f))
+	}
+	for _, bad := range []string{"", "ff", f[:len(f)-1], f + "0", Fingerprint{}.String(), oldString(Fingerprint{})} {
 		if s := SimilarityHex(f, bad); s != 0 {
 			t.Errorf("malformed %q scored %v", bad, s)
 		}

@@ -175,7 +175,7 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 		"follow_due_ms", ms(d.Followup), "follow_soon_ms", ms(d.FollowupSoon),
 		"res_due_ms", ms(d.Resolution), "res_soon_ms", ms(d.ResolutionSoon),
 		"queued", b01(in.Queued), "truncated", b01(p.Truncated), "deleted", b01(p.Deleted), "edited_ms", edited,
-		"reply_by", in.ReplyBy, "fp", in.Fingerprint, "near_key", in.NearKey(),
+		"reply_by", in.ReplyBy,
 	}
 	parent := ""
 	if p.ParentID != "" {
@@ -183,11 +183,12 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 	}
 	keys := []string{s.k.item(id), s.k.history(id), s.k.pending(id), s.k.edits(id),
 		s.k.item(parent), s.k.history(parent), s.k.pending(parent), s.k.item(in.ClusterID), s.k.history(in.ClusterID)}
-	args := make([]any, 0, 6+len(fields))
+	args := make([]any, 0, 8+len(fields))
 	args = append(args, s.k.prefix(), s.nowArg(), b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy, len(fields)/2)
 	for _, f := range fields {
 		args = append(args, f)
 	}
+	args = append(args, in.Fingerprint, in.NearKey())
 	return keys, args, nil
 }
 

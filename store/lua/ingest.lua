@@ -1,19 +1,15 @@
 -- KEYS: 1 item, 2 history, 3 pending (replies seen before this item),
 --       4 edits, 5 parent item, 6 parent history, 7 parent pending
 -- ARGV: 1 prefix, 2 now (see common.lua), 3 official (0/1), 4 has_parent (0/1),
---       5 reply_opd, 6 n, then n field/value pairs
+--       5 reply_opd, 6 h, then h field/value pairs of the item hash, then the
+--       fingerprint and the near key (kept out of the hash, see near)
 local official = ARGV[3] == '1'
 local has_parent = ARGV[4] == '1'
 local reply_opd = ARGV[5]
-local n = tonumber(ARGV[6])
-local f = {}
-local flat = {}
-for i = 7, 6 + 2 * n, 2 do
+local last = 6 + 2 * tonumber(ARGV[6])
+local f = {fp = ARGV[last + 1], near_key = ARGV[last + 2]}
+for i = 7, last, 2 do
   f[ARGV[i]] = ARGV[i + 1]
-  if not NOT_HASHED[ARGV[i]] then
-    flat[#flat + 1] = ARGV[i]
-    flat[#flat + 1] = ARGV[i + 1]
-  end
 end
 
 -- 'items' holds every item (nothing removes one; the rebuild adds each it
@@ -46,18 +42,16 @@ if redis.call('ZADD', PREFIX .. 'items', 'NX', f.created_ms, f.id) == 0 then
 end
 
 -- A new item's fields are all in f: its state and packed row are built
--- from it, not read back, and the hash is written once, clock included
--- (each redis.call costs the script several µs).
-local all = copy(f)
-all.fp, all.near_key, all.version, all.updated_ms = nil, nil, '1', NOW
-local n0 = {}
-for _, k in ipairs(STATE_FIELDS) do n0[k] = all[k] end
-reindex(KEYS[1], nil, n0, all)
-for _, k in ipairs({'version', 'updated_ms', 'due_ms', 'soon_ms', 'clock'}) do
-  flat[#flat + 1] = k
-  flat[#flat + 1] = all[k]
-end
-redis.call('HSET', KEYS[1], unpack(flat))
+-- from it, not read back, and the hash is written once, clock included,
+-- from the arguments as they came (each redis.call costs the script
+-- several µs, and so does every table it builds or copies). f holds the
+-- version and clock only while the row is packed: the ingest event sets
+-- the post's fields.
+f.version, f.updated_ms = '1', NOW
+reindex(KEYS[1], nil, f, f)
+redis.call('HSET', KEYS[1], 'version', '1', 'updated_ms', NOW, 'due_ms', f.due_ms, 'soon_ms', f.soon_ms,
+  'clock', f.clock, unpack(ARGV, 7, last))
+f.version, f.updated_ms, f.due_ms, f.soon_ms, f.clock = nil, nil, nil, nil, nil
 near(f)
 -- Joining a cluster: REPORTERS counts the cluster's reporters, root
 -- included (a root counted before that hash existed starts from its own

@@ -183,11 +183,17 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 	}
 	keys := []string{s.k.item(id), s.k.history(id), s.k.pending(id), s.k.edits(id),
 		s.k.item(parent), s.k.history(parent), s.k.pending(parent), s.k.item(in.ClusterID), s.k.history(in.ClusterID)}
-	args := make([]any, 0, 8+len(fields))
-	args = append(args, s.k.prefix(), s.nowArg(), b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy, len(fields)/2)
-	for _, f := range fields {
-		args = append(args, f)
+	// Empty fields are left out: a missing field reads as empty everywhere
+	// (decodeItem, the packed row, the scripts), and each argument costs
+	// the script (see lua/ingest.lua), the hash and the ingest event.
+	args := make([]any, 6, 8+len(fields))
+	copy(args, []any{s.k.prefix(), s.nowArg(), b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy, 0})
+	for i := 0; i < len(fields); i += 2 {
+		if fields[i+1] != "" {
+			args = append(args, fields[i], fields[i+1])
+		}
 	}
+	args[5] = (len(args) - 6) / 2
 	args = append(args, in.Fingerprint, in.NearKey())
 	return keys, args, nil
 }

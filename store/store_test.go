@@ -228,6 +228,48 @@ func TestApplyConflictAndHistory(t *testing.T) {
 	})
 }
 
+// Empty fields are not written to the item hash nor to the ingest event,
+// and read back empty; a post without text is not taken for an edit of
+// itself when redelivered.
+func TestIngestLeavesOutEmptyFields(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		in := citizen("410", "", c.Now())
+		at := c.Now()
+		in.Post.EditedAt = &at // an edited post whose text is now empty (a photo only)
+		for i, want := range []IngestResult{Stored, Duplicate} {
+			if got, err := s.Ingest(ctx, in); err != nil || got != want {
+				t.Fatalf("delivery %d: %s %v, want %s", i, got, err, want)
+			}
+		}
+		h, err := s.rdb.HGetAll(ctx, s.k.item("x:410")).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"text", "topic", "out_target", "cluster_id", "parent_id", "reply_by"} {
+			if v, ok := h[f]; ok {
+				t.Errorf("hash holds empty field %s=%q", f, v)
+			}
+		}
+		if h["id"] != "x:410" || h["status"] != string(tanggap.StatusAssigned) || h["version"] != "1" {
+			t.Errorf("hash: %v", h)
+		}
+		it, err := s.Item(ctx, "x:410")
+		if err != nil || it.Text != "" || it.Topic != "" || it.OPD != "bina_marga_sda" {
+			t.Errorf("item: %+v %v", it, err)
+		}
+		ev, err := s.History(ctx, "x:410")
+		if err != nil || len(ev) != 1 {
+			t.Fatalf("history: %+v %v", ev, err)
+		}
+		_, topic := ev[0].Set["topic"]
+		_, fp := ev[0].Set["fp"]
+		if topic || fp || ev[0].Set["opd"] != "bina_marga_sda" {
+			t.Errorf("ingest event set: %v", ev[0].Set)
+		}
+	})
+}
+
 func TestEditAndDelete(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()

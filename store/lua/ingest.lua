@@ -1,13 +1,15 @@
 -- KEYS: 1 item, 2 history, 3 pending (replies seen before this item),
 --       4 edits, 5 parent item, 6 parent history, 7 parent pending
 -- ARGV: 1 prefix, 2 now (see common.lua), 3 official (0/1), 4 has_parent (0/1),
---       5 reply_opd, 6 h, then h field/value pairs of the item hash, then the
---       fingerprint and the near key (kept out of the hash, see near)
+--       5 reply_opd, 6 h, then h field/value pairs of the item hash (empty
+--       fields left out), then the fingerprint and the near key (kept out of
+--       the hash, see near)
 local official = ARGV[3] == '1'
 local has_parent = ARGV[4] == '1'
 local reply_opd = ARGV[5]
 local last = 6 + 2 * tonumber(ARGV[6])
-local f = {fp = ARGV[last + 1], near_key = ARGV[last + 2]}
+local fp, nk = ARGV[last + 1], ARGV[last + 2]
+local f = {fp = fp ~= '' and fp or nil, near_key = nk ~= '' and nk or nil}
 for i = 7, last, 2 do
   f[ARGV[i]] = ARGV[i + 1]
 end
@@ -26,16 +28,16 @@ if redis.call('ZADD', PREFIX .. 'items', 'NX', f.created_ms, f.id) == 0 then
       from_status = o.status, to_status = o.status, version = ver, set = {deleted = '1'}})
     return 'deleted'
   end
-  if f.deleted ~= '1' and f.edited_ms ~= nil and f.edited_ms ~= '' and f.text ~= cur[1]
+  if f.deleted ~= '1' and f.edited_ms ~= nil and f.edited_ms ~= '' and (f.text or '') ~= (cur[1] or '')
      and (cur[3] == false or cur[3] == '' or tonumber(f.edited_ms) > tonumber(cur[3])) then
     local o = state(KEYS[1])
     local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
-    redis.call('RPUSH', KEYS[4], cjson.encode({at_ms = tonumber(f.edited_ms), text = f.text}))
+    redis.call('RPUSH', KEYS[4], cjson.encode({at_ms = tonumber(f.edited_ms), text = f.text or ''}))
     redis.call('HSET', KEYS[1], 'edited_ms', f.edited_ms, 'updated_ms', NOW)
     pack(KEYS[1])
     record(KEYS[2], {item_id = f.id, actor = 'triage', action = 'edit',
       from_status = o.status, to_status = o.status, version = ver, set = {edited_ms = f.edited_ms},
-      data = {text = f.text}})
+      data = {text = f.text or ''}})
     return 'edited'
   end
   return 'duplicate'
@@ -98,12 +100,12 @@ end
 
 if official and has_parent then
   if redis.call('EXISTS', KEYS[5]) == 1 then
-    answer(KEYS[5], KEYS[6], f.created_ms, reply_opd, f.url, f.id, 'triage')
+    answer(KEYS[5], KEYS[6], f.created_ms, reply_opd, f.url or '', f.id, 'triage')
     result = 'official_reply'
   else
     local at = redis.call('HGET', KEYS[7], 'at')
     if not at or tonumber(at) > tonumber(f.created_ms) then
-      redis.call('HSET', KEYS[7], 'at', f.created_ms, 'opd', reply_opd, 'url', f.url, 'reply', f.id)
+      redis.call('HSET', KEYS[7], 'at', f.created_ms, 'opd', reply_opd, 'url', f.url or '', 'reply', f.id)
       redis.call('PEXPIRE', KEYS[7], 7776000000) -- 90 days: the parent may never be collected
     end
     result = 'official_reply_pending'

@@ -19,12 +19,17 @@ local function num(v)
 end
 
 -- due picks the clock an open item is measured against: the earliest
--- deadline among those still pending for its status. Returns due, soon, name.
+-- deadline among those still pending for its status. Returns due, soon
+-- (the fields' own strings: printing a number costs Lua a float format)
+-- and the clock's name.
 local function due(n)
-  local best, soon, name = nil, nil, ''
+  local best, due_s, soon_s, name = nil, nil, nil, ''
   local function consider(d, s, nm)
-    d = num(d)
-    if d and (best == nil or d < best) then best, soon, name = d, num(s) or d, nm end
+    local x = num(d)
+    if x and (best == nil or x < best) then
+      best, due_s, name = x, d, nm
+      soon_s = num(s) and s or d
+    end
   end
   local unanswered = not num(n.fr_ms)
   if unanswered and n.status ~= 'IN_PROGRESS' then consider(n.fr_due_ms, n.fr_soon_ms, 'first_response') end
@@ -33,7 +38,7 @@ local function due(n)
   if n.status == 'IN_PROGRESS' or n.status == 'REOPENED' or (n.status ~= 'NEW' and not unanswered) then
     consider(n.res_due_ms, n.res_soon_ms, 'resolution')
   end
-  return best, soon, name
+  return due_s, soon_s, name
 end
 
 local SETS = {'open:', 'soon:', 'age:', 'unans:', 'held:'}
@@ -145,8 +150,7 @@ local function reindex(ikey, o, n, all)
   if n.status == 'RESOLVED' and num(n.autoclose_ms) then
     redis.call('ZADD', PREFIX .. 'resolved', n.autoclose_ms, n.id)
   end
-  local dv, sv = '', ''
-  if d then dv, sv = tostring(d), tostring(soon) end
+  local dv, sv = d or '', soon or ''
   if all then
     all.due_ms, all.soon_ms, all.clock = dv, sv, clock
   else
@@ -214,7 +218,7 @@ local EVENT_OPTIONAL = {'from_status', 'to_status', 'from_opd', 'to_opd', 'reaso
 
 local function record(hkey, ev)
   if NOW_AT == '' then error('record: no event time in ARGV[2]') end
-  ev.id = ev.item_id .. '#' .. ev.version
+  ev.id = string.format('%s#%d', ev.item_id, ev.version)
   ev.at = NOW_AT
   for _, k in ipairs(EVENT_OPTIONAL) do
     if ev[k] == '' then ev[k] = nil end
@@ -222,7 +226,7 @@ local function record(hkey, ev)
   if ev.data ~= nil and next(ev.data) == nil then ev.data = nil end
   if ev.set ~= nil and next(ev.set) == nil then ev.set = nil end
   local len = redis.call('RPUSH', hkey, cjson.encode(ev))
-  redis.call('XADD', PREFIX .. 'outbox', '*', 'item', ev.item_id, 'at', NOW, 'index', len - 1)
+  redis.call('XADD', PREFIX .. 'outbox', '*', 'item', ev.item_id, 'at', NOW, 'index', string.format('%d', len - 1))
 end
 
 -- answer stops the first-response clock of the item at ikey, if the reply

@@ -69,14 +69,16 @@ func (t *Triage) cluster(ctx context.Context, ins []store.Ingest) error {
 	if err != nil {
 		return err
 	}
-	earlier := map[string][]int{} // near key -> indexes of this batch, in order
+	earlier := map[string][]int{}   // near key -> indexes of this batch, in order
+	ids := make([]string, len(ins)) // item ids of the posts with a near key
 	for i := range ins {
 		in := &ins[i]
 		nk := in.NearKey()
 		if nk == "" {
 			continue
 		}
-		best, self := t.threshold, in.Post.ItemID()
+		ids[i] = in.Post.ItemID()
+		best, self := t.threshold, ids[i]
 		consider := func(id, cluster, fp string) {
 			if id == self {
 				return
@@ -96,9 +98,9 @@ func (t *Triage) cluster(ctx context.Context, ins []store.Ingest) error {
 			}
 			cl := e.ClusterID
 			if cl == "" {
-				cl = e.Post.ItemID()
+				cl = ids[prev[k]]
 			}
-			consider(e.Post.ItemID(), cl, e.Fingerprint)
+			consider(ids[prev[k]], cl, e.Fingerprint)
 		}
 		for _, c := range cands[i] {
 			consider(c.ID, c.ClusterID, c.Fingerprint)

@@ -52,3 +52,14 @@ func TestSimilarityHex(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSimilarityHex: triage compares each post with up to 200 stored
+// fingerprints and with the batch's earlier posts of its place.
+func BenchmarkSimilarityHex(b *testing.B) {
+	c := defaultClassifier(b)
+	x := c.Fingerprint("sampah numpuk di pinggir jalan pengasinan udah seminggu gak diangkut").String()
+	y := c.Fingerprint("udah seminggu sampah di pinggir jalan pengasinan numpuk gak diangkut2").String()
+	for b.Loop() {
+		SimilarityHex(x, y)
+	}
+}

@@ -173,19 +173,50 @@ func object(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
+// ackScript acknowledges relayed entries and trims the stream below the
+// oldest entry still needed: the oldest pending one (read by a relay and
+// not acknowledged), or, with none pending, the first the group has not
+// read (the group reads in order, so everything before it was read and
+// acknowledged). One trim costs Redis less than deleting each entry
+// (XDEL was 5 µs per event); while a relay holds entries, those
+// acknowledged after them wait for the next trim.
+var ackScript = redis.NewScript(`
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+local p = redis.call('XPENDING', KEYS[1], ARGV[1])
+local floor = nil
+if p[1] > 0 then
+  floor = p[2]
+else
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local name, last
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then last = g[i + 1] end
+    end
+    if name == ARGV[1] and last then
+      local ms, seq = string.match(last, '^(%d+)-(%d+)$')
+      if ms then floor = ms .. '-' .. string.format('%d', tonumber(seq) + 1) end
+    end
+  end
+end
+if floor then redis.call('XTRIM', KEYS[1], 'MINID', floor) end
+return 0
+`)
+
 // AckOutbox removes events Kafka acknowledged.
 func (s *Store) AckOutbox(ctx context.Context, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	pipe := s.rdb.TxPipeline()
-	pipe.XAck(ctx, s.k.outbox(), outboxGroup, ids...)
-	pipe.XDel(ctx, s.k.outbox(), ids...)
-	_, err := pipe.Exec(ctx)
-	return unavailable(err, "outbox ack")
+	args := make([]any, 0, 1+len(ids))
+	args = append(args, outboxGroup)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return unavailable(ackScript.Run(ctx, s.rdb, []string{s.k.outbox()}, args...).Err(), "outbox ack")
 }
 
-// OutboxLen is how many events wait for Kafka.
+// OutboxLen is how many events wait for Kafka (and, while a relay holds
+// some unacknowledged, the acknowledged ones after them: see ackScript).
 func (s *Store) OutboxLen(ctx context.Context) (int64, error) {
 	n, err := s.rdb.XLen(ctx, s.k.outbox()).Result()
 	return n, unavailable(err, "outbox len")

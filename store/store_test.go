@@ -372,6 +372,52 @@ func TestOutbox(t *testing.T) {
 	})
 }
 
+// Acknowledging trims the outbox without losing what a relay still holds
+// or what nobody has read yet.
+func TestOutboxAckKeepsHeldAndUnread(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		ingest := func(ids ...string) {
+			for _, id := range ids {
+				if _, err := s.Ingest(ctx, citizen(id, "x", c.Now())); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		read := func(relay string, n int64) []OutboxEntry {
+			got, err := s.ReadOutbox(ctx, relay, n, 10*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		ack := func(es []OutboxEntry) {
+			for _, e := range es {
+				if err := s.AckOutbox(ctx, e.StreamID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		ingest("510", "511", "512", "513")
+		a, b := read("a", 2), read("b", 2)
+		if len(a) != 2 || len(b) != 2 {
+			t.Fatalf("read %d and %d", len(a), len(b))
+		}
+		ack(b) // relay a still holds the older two
+		if again := read("a", 10); len(again) != 2 || again[0].StreamID != a[0].StreamID || again[1].StreamID != a[1].StreamID {
+			t.Fatalf("relay a's entries after b acknowledged: %+v", again)
+		}
+		ingest("514") // not read by anyone
+		ack(a)
+		if n, _ := s.OutboxLen(ctx); n != 1 {
+			t.Fatalf("outbox holds %d, want the unread entry only", n)
+		}
+		if last := read("b", 10); len(last) != 1 || last[0].ItemID != "x:514" {
+			t.Fatalf("unread entry: %+v", last)
+		}
+	})
+}
+
 func TestUsersAndSessions(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()

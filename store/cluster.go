@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -85,27 +86,26 @@ func (s *Store) NearCandidates(ctx context.Context, ins []Ingest) ([][]NearCandi
 		return out, nil
 	}
 	w := NearWindow.Milliseconds()
-	pipe := s.rdb.Pipeline()
-	cmds := make(map[string]*redis.ZSliceCmd, len(spans))
+	ranges := make(map[string]*redis.ZRangeBy, len(spans))
 	for nk, sp := range spans {
-		cmds[nk] = pipe.ZRevRangeByScoreWithScores(ctx, s.k.near(nk), &redis.ZRangeBy{
-			Min: strconv.FormatInt(sp.lo-w, 10), Max: strconv.FormatInt(sp.hi+w, 10), Count: nearLimit,
-		})
+		ranges[nk] = &redis.ZRangeBy{Min: strconv.FormatInt(sp.lo-w, 10), Max: strconv.FormatInt(sp.hi+w, 10), Count: nearLimit}
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, unavailable(err, "near candidates")
+	parsed, old, err := s.nearRead(ctx, ranges, false)
+	if err != nil {
+		return nil, err
 	}
-	parsed := make(map[string][]NearCandidate, len(cmds))
-	for nk, c := range cmds {
-		zs := c.Val()
-		cs := make([]NearCandidate, 0, len(zs))
-		for _, z := range zs {
-			m, _ := z.Member.(string)
-			if c, ok := parseNear(m, int64(z.Score)); ok {
-				cs = append(cs, c)
-			}
+	if len(old) > 0 {
+		// Members written before they carried their time: read those
+		// slots again with scores.
+		again := make(map[string]*redis.ZRangeBy, len(old))
+		for _, nk := range old {
+			again[nk] = ranges[nk]
 		}
-		parsed[nk] = cs
+		rescored, _, err := s.nearRead(ctx, again, true)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(parsed, rescored)
 	}
 	for i := range ins {
 		nk := ins[i].NearKey()
@@ -122,12 +122,68 @@ func (s *Store) NearCandidates(ctx context.Context, ins []Ingest) ([][]NearCandi
 	return out, nil
 }
 
-// parseNear decodes a member of a near set ("<id> <cluster or -> <fp>",
-// written by the Lua near()); ids never contain spaces (Post.Validate).
+// nearRead reads near sets in one round trip and parses their members.
+// Without scores, it also returns the slots holding a member without its
+// time (written before members carried it), whose candidates it leaves out.
+func (s *Store) nearRead(ctx context.Context, ranges map[string]*redis.ZRangeBy, withScores bool) (map[string][]NearCandidate, []string, error) {
+	pipe := s.rdb.Pipeline()
+	plain := make(map[string]*redis.StringSliceCmd, len(ranges))
+	scored := make(map[string]*redis.ZSliceCmd, len(ranges))
+	for nk, r := range ranges {
+		if withScores {
+			scored[nk] = pipe.ZRevRangeByScoreWithScores(ctx, s.k.near(nk), r)
+		} else {
+			plain[nk] = pipe.ZRevRangeByScore(ctx, s.k.near(nk), r)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, unavailable(err, "near candidates")
+	}
+	out := make(map[string][]NearCandidate, len(ranges))
+	var old []string
+	for nk, c := range plain {
+		ms := c.Val()
+		cs := make([]NearCandidate, 0, len(ms))
+		for _, m := range ms {
+			if c, ok := parseNear(m, -1); ok {
+				cs = append(cs, c)
+			} else if strings.Count(m, " ") == 2 {
+				old = append(old, nk)
+				break
+			}
+		}
+		out[nk] = cs
+	}
+	for nk, c := range scored {
+		zs := c.Val()
+		cs := make([]NearCandidate, 0, len(zs))
+		for _, z := range zs {
+			m, _ := z.Member.(string)
+			if c, ok := parseNear(m, int64(z.Score)); ok {
+				cs = append(cs, c)
+			}
+		}
+		out[nk] = cs
+	}
+	return out, old, nil
+}
+
+// parseNear decodes a member of a near set ("<id> <cluster or -> <fp>
+// <platform time ms>", written by the Lua near(); ids never contain
+// spaces, Post.Validate). Members written before end at the fingerprint:
+// their time is the score, passed as created (-1 when not read).
 func parseNear(m string, created int64) (NearCandidate, bool) {
 	id, rest, ok1 := strings.Cut(m, " ")
-	cl, fp, ok2 := strings.Cut(rest, " ")
-	if !ok1 || !ok2 || id == "" || fp == "" {
+	cl, rest, ok2 := strings.Cut(rest, " ")
+	fp, at, timed := strings.Cut(rest, " ")
+	if timed {
+		n, err := strconv.ParseInt(at, 10, 64)
+		if err != nil {
+			return NearCandidate{}, false
+		}
+		created = n
+	}
+	if !ok1 || !ok2 || id == "" || fp == "" || created < 0 {
 		return NearCandidate{}, false
 	}
 	if cl == "-" {

@@ -597,6 +597,37 @@ func TestNearDuplicateCluster(t *testing.T) {
 
 // A root counted before the reporters hash existed (its own field says 4)
 // goes on from its count.
+// Near-set members written before they carried their platform time are
+// still candidates, timed by their score, next to current ones.
+func TestNearCandidatesOldMembers(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		mk := func(id string, at time.Time) Ingest {
+			in := citizen(id, "pohon tumbang di jl kemakmuran", at)
+			in.Kelurahan, in.Fingerprint = "Margajaya", "abcd"
+			return in
+		}
+		t0 := c.Now().Add(-time.Hour).Truncate(time.Millisecond)
+		if err := s.rdb.ZAdd(ctx, s.k.near("bina_marga_sda|Margajaya"), redis.Z{Score: float64(t0.UnixMilli()), Member: "x:700 - ef"}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Ingest(ctx, mk("701", t0.Add(time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+		cands, err := s.NearCandidates(ctx, []Ingest{mk("702", t0.Add(10*time.Minute)), mk("703", t0.Add(NearWindow+30*time.Second))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := cands[0]; len(c) != 2 || c[0].ID != "x:701" || !c[0].Created.Equal(t0.Add(time.Minute)) ||
+			c[1].ID != "x:700" || c[1].Fingerprint != "ef" || !c[1].Created.Equal(t0) {
+			t.Fatalf("candidates: %+v", c)
+		}
+		if c := cands[1]; len(c) != 1 || c[0].ID != "x:701" {
+			t.Fatalf("a report 72 h after the old member: %+v", c)
+		}
+	})
+}
+
 func TestReportersFromRootField(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()

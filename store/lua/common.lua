@@ -178,9 +178,10 @@ end
 
 -- Near-duplicate candidates: each item with a fingerprint, an OPD and a
 -- place is a member of near:<opd>|<place>, scored by platform time. The
--- member carries what triage compares, "<id> <cluster or -> <fingerprint>",
--- so candidates are read with one ZRANGE and no hash reads. A root's
--- member says "-": its cluster is its own id once a report joins it. The
+-- member carries what triage compares, "<id> <cluster or -> <fingerprint>
+-- <platform time>", so candidates are read with one ZRANGE, without
+-- scores (Redis prints each as a float) and no hash reads. A root's member
+-- says "-": its cluster is its own id once a report joins it. The
 -- fingerprint lives only here (and in the ingest event), not in the hash.
 local NEAR_KEEP_MS = 14 * 24 * 3600 * 1000 -- far beyond the 72 h window
 
@@ -189,7 +190,7 @@ local function near(f)
   local k = PREFIX .. 'near:' .. f.near_key
   local cl = f.cluster_id
   if cl == nil or cl == '' then cl = '-' end
-  redis.call('ZADD', k, f.created_ms, f.id .. ' ' .. cl .. ' ' .. f.fp)
+  redis.call('ZADD', k, f.created_ms, f.id .. ' ' .. cl .. ' ' .. f.fp .. ' ' .. f.created_ms)
   -- Trimming is left to about one post in five (those whose id ends in 0
   -- or 8, or another byte divisible by 8): a call per post saved, and
   -- entries past the window are never candidates anyway.

@@ -95,6 +95,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	statuses []stored
+	unsorted bool // an appended status had an id not above the one before
 	lastID   int64
 	users    map[string]User   // lower screen name -> user
 	tokens   map[string]string // oauth_token -> lower screen name
@@ -240,6 +241,9 @@ func (s *Server) Append(sts ...Status) []Status {
 		rec := stored{Status: st, id: id, author: strings.ToLower(st.User.ScreenName)}
 		for _, m := range mentionRE.FindAllStringSubmatch(st.Text, -1) {
 			rec.mentions = append(rec.mentions, strings.ToLower(m[1]))
+		}
+		if n := len(s.statuses); n > 0 && id <= s.statuses[n-1].id {
+			s.unsorted = true
 		}
 		s.statuses = append(s.statuses, rec)
 		out = append(out, st)
@@ -509,18 +513,35 @@ func (s *Server) pageLocked(ep, who string, q url.Values) []stored {
 	count = min(count, 200)
 	since, _ := strconv.ParseInt(q.Get("since_id"), 10, 64)
 	maxID, _ := strconv.ParseInt(q.Get("max_id"), 10, 64)
+	match := func(st *stored) bool {
+		switch {
+		case st.id <= since || (maxID > 0 && st.id > maxID):
+			return false
+		case ep == UserTimeline:
+			return st.author == who
+		default:
+			return st.author != who && contains(st.mentions, who)
+		}
+	}
 	var out []stored
-	for _, st := range s.statuses {
-		if st.id <= since || (maxID > 0 && st.id > maxID) {
-			continue
+	if !s.unsorted {
+		// Ids ascend: walk back from max_id until the page is full or
+		// since_id is reached, as a poll near the head reads little.
+		hi := len(s.statuses)
+		if maxID > 0 {
+			hi = sort.Search(hi, func(i int) bool { return s.statuses[i].id > maxID })
 		}
-		if ep == UserTimeline && st.author != who {
-			continue
+		for i := hi - 1; i >= 0 && len(out) < count && s.statuses[i].id > since; i-- {
+			if match(&s.statuses[i]) {
+				out = append(out, s.statuses[i])
+			}
 		}
-		if ep == Mentions && (st.author == who || !contains(st.mentions, who)) {
-			continue
+		return out
+	}
+	for i := range s.statuses {
+		if match(&s.statuses[i]) {
+			out = append(out, s.statuses[i])
 		}
-		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id > out[j].id })
 	if len(out) > count {

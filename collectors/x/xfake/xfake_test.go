@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -395,5 +396,50 @@ func TestDrip(t *testing.T) {
 	cancel()
 	if err := New(Options{}).Drip(ctx, sts, time.Hour); err == nil {
 		t.Error("Drip ignored a cancelled context")
+	}
+}
+
+// A page read by walking back from the head (statuses appended in id
+// order) is the page the full scan selects, for every window and reader.
+func TestPageWalkMatchesScan(t *testing.T) {
+	s := New(Options{})
+	t0 := time.Date(2026, 3, 17, 9, 0, 0, 0, time.UTC)
+	authors := []string{"warga1", "warga2", "humasbekasikota", "dishub_bekasi"}
+	for i := range 300 {
+		text := "jalan rusak"
+		if i%3 != 0 {
+			text = "@humasbekasikota jalan rusak"
+		}
+		if i%5 == 0 {
+			text += " @dishub_bekasi"
+		}
+		s.Append(Status{CreatedAt: t0.Add(time.Duration(i) * time.Second), Text: text, User: User{ScreenName: authors[i%len(authors)]}})
+	}
+	ids := []string{""}
+	for _, i := range []int{0, 1, 57, 150, 298, 299} {
+		ids = append(ids, strconv.FormatInt(s.statuses[i].id, 10))
+	}
+	for _, ep := range []string{Mentions, UserTimeline} {
+		for _, who := range []string{"humasbekasikota", "dishub_bekasi", "warga2"} {
+			for _, since := range ids {
+				for _, maxID := range ids {
+					for _, count := range []string{"", "5", "200"} {
+						q := url.Values{"since_id": {since}, "max_id": {maxID}, "count": {count}}
+						s.unsorted = false
+						walk := s.pageLocked(ep, who, q)
+						s.unsorted = true
+						scan := s.pageLocked(ep, who, q)
+						if len(walk) != len(scan) {
+							t.Fatalf("%s %s %v: walk %d statuses, scan %d", ep, who, q, len(walk), len(scan))
+						}
+						for i := range walk {
+							if walk[i].id != scan[i].id {
+								t.Fatalf("%s %s %v: status %d is %d by walking, %d by scanning", ep, who, q, i, walk[i].id, scan[i].id)
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +64,8 @@ const nearLimit = 200
 // NearCandidates lists, for each ingest, the stored items of the same OPD
 // and place within NearWindow of its platform time, most recent first (at
 // most 200). Ingests of one (OPD, place) share one read: a batch costs a
-// single round trip whatever its size. Items that are the ingest itself (a
+// single round trip whatever its size, and they may share one slice (the
+// caller must not change it). Items that are the ingest itself (a
 // redelivery) are left out; so are earlier posts of the same batch, which
 // the caller compares in memory.
 func (s *Store) NearCandidates(ctx context.Context, ins []Ingest) ([][]NearCandidate, error) {
@@ -113,9 +115,17 @@ func (s *Store) NearCandidates(ctx context.Context, ins []Ingest) ([][]NearCandi
 			continue
 		}
 		t0, self := ins[i].Post.CreatedAt, ins[i].Post.ItemID()
-		for _, c := range parsed[nk] {
-			if c.ID != self && c.Created.Sub(t0).Abs() <= NearWindow {
-				out[i] = append(out[i], c)
+		keep := func(c *NearCandidate) bool { return c.ID != self && c.Created.Sub(t0).Abs() <= NearWindow }
+		cs := parsed[nk]
+		// Usually every candidate of the slot applies: then the ingests
+		// share the slot's slice instead of a copy each.
+		if !slices.ContainsFunc(cs, func(c NearCandidate) bool { return !keep(&c) }) {
+			out[i] = cs
+			continue
+		}
+		for j := range cs {
+			if keep(&cs[j]) {
+				out[i] = append(out[i], cs[j])
 			}
 		}
 	}

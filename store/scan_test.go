@@ -15,16 +15,13 @@ import (
 	"github.com/tanggap/tanggap"
 )
 
-// pack builds a packed row the way pack() in lua/common.lua does.
+// pack builds a packed row of a map of fields, in repFields order.
 func pack(m map[string]string) string {
-	var b strings.Builder
-	for _, f := range repFields {
-		v := m[f]
-		b.WriteString(strconv.Itoa(len(v)))
-		b.WriteByte(':')
-		b.WriteString(v)
+	vals := make([]string, len(repFields))
+	for i, f := range repFields {
+		vals[i] = m[f]
 	}
-	return b.String()
+	return packRow(vals)
 }
 
 // A packed row decoded in place gives the item the whole hash gives, for

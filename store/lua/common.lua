@@ -122,8 +122,10 @@ end
 -- reindex moves an item between the per-OPD sets after a change and stores
 -- its current clock (due_ms, soon_ms, clock). o and n are state tables; all
 -- is every field of a new item (see pack): then the clock is put in all,
--- for the caller to write with the rest of the hash.
-local function reindex(ikey, o, n, all)
+-- for the caller to write with the rest of the hash. row, when given, is a
+-- new item's packed row without its clock, in two parts (triage packs
+-- them: store.ingestCall): the clock is written between them.
+local function reindex(ikey, o, n, all, row)
   if o then
     local s = slot(o.opd)
     for _, set in ipairs(SETS) do redis.call('ZREM', PREFIX .. set .. s, o.id) end
@@ -156,7 +158,13 @@ local function reindex(ikey, o, n, all)
   else
     redis.call('HSET', ikey, 'due_ms', dv, 'soon_ms', sv, 'clock', clock)
   end
-  pack(ikey, all)
+  if row then
+    redis.call('SET', PREFIX .. 'row:' .. string.sub(ikey, #PREFIX + 6), row[1] .. length(dv) .. dv ..
+      length(sv) .. sv .. length(clock) .. clock .. row[2])
+    ended(all, true)
+  else
+    pack(ikey, all)
+  end
 end
 
 local STATE_FIELDS = {'id', 'status', 'opd', 'fr_ms', 'queued', 'created_ms', 'version',
@@ -217,6 +225,13 @@ local NOT_HASHED = {fp = true, near_key = true}
 -- it; the event is written once (an ingest event holds the whole item).
 local EVENT_OPTIONAL = {'from_status', 'to_status', 'from_opd', 'to_opd', 'reason'}
 
+-- append_event appends an event's JSON to the history at hkey and its
+-- reference to the outbox.
+local function append_event(hkey, item_id, json)
+  local len = redis.call('RPUSH', hkey, json)
+  redis.call('XADD', PREFIX .. 'outbox', '*', 'item', item_id, 'at', NOW, 'index', string.format('%d', len - 1))
+end
+
 local function record(hkey, ev)
   if NOW_AT == '' then error('record: no event time in ARGV[2]') end
   ev.id = string.format('%s#%d', ev.item_id, ev.version)
@@ -226,8 +241,7 @@ local function record(hkey, ev)
   end
   if ev.data ~= nil and next(ev.data) == nil then ev.data = nil end
   if ev.set ~= nil and next(ev.set) == nil then ev.set = nil end
-  local len = redis.call('RPUSH', hkey, cjson.encode(ev))
-  redis.call('XADD', PREFIX .. 'outbox', '*', 'item', ev.item_id, 'at', NOW, 'index', string.format('%d', len - 1))
+  append_event(hkey, ev.item_id, cjson.encode(ev))
 end
 
 -- answer stops the first-response clock of the item at ikey, if the reply

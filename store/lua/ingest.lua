@@ -3,7 +3,9 @@
 -- ARGV: 1 prefix, 2 now (see common.lua), 3 official (0/1), 4 has_parent (0/1),
 --       5 reply_opd, 6 h, then h field/value pairs of the item hash (empty
 --       fields left out), then the fingerprint and the near key (kept out of
---       the hash, see near)
+--       the hash, see near), then for a new item its packed row before and
+--       after the clock fields and its ingest event (store.ingestCall: Lua
+--       would build the same, at a fifth of the script's cost)
 local official = ARGV[3] == '1'
 local has_parent = ARGV[4] == '1'
 local reply_opd = ARGV[5]
@@ -50,7 +52,7 @@ end
 -- version and clock only while the row is packed: the ingest event sets
 -- the post's fields.
 f.version, f.updated_ms = '1', NOW
-reindex(KEYS[1], nil, f, f)
+reindex(KEYS[1], nil, f, f, {ARGV[last + 3], ARGV[last + 4]})
 redis.call('HSET', KEYS[1], 'version', '1', 'updated_ms', NOW, 'due_ms', f.due_ms, 'soon_ms', f.soon_ms,
   'clock', f.clock, unpack(ARGV, 7, last))
 f.version, f.updated_ms, f.due_ms, f.soon_ms, f.clock = nil, nil, nil, nil, nil
@@ -86,9 +88,7 @@ end
 if f.status == 'ASSIGNED' and f.opd ~= nil and f.opd ~= '' and f.classifier_opd == f.opd then
   redis.call('HINCRBY', PREFIX .. 'routing', f.opd .. ':auto', 1)
 end
-record(KEYS[2], {item_id = f.id, actor = 'triage', action = 'ingest',
-  to_status = f.status, to_opd = f.opd or '', version = 1,
-  data = {kind = f.kind, confidence = f.confidence}, set = f})
+append_event(KEYS[2], f.id, ARGV[last + 5])
 
 local result = 'stored'
 local p = redis.call('HMGET', KEYS[3], 'at', 'opd', 'url', 'reply')

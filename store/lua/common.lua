@@ -81,7 +81,7 @@ end
 
 -- LENGTH gives a length's digits and colon: concatenating a number makes
 -- Lua print it as a float ("%.14g"), which cost a tenth of the ingest
--- script's instructions when every row made 52 of them.
+-- script's instructions when it packed every new row (52 fields).
 local LENGTH = {}
 local function length(x)
   local n = #x
@@ -94,38 +94,29 @@ local function length(x)
 end
 
 -- The row is the values in REP_FIELDS order, each as <length>:<bytes>
--- (a missing field is empty), so it decodes without parsing JSON. all,
--- when given, is every field the hash holds (a new item): then nothing is
--- read back. Writing the row also keeps the item's place in ENDED, since
--- every change writes it.
-local function pack(key, all)
+-- (a missing field is empty), so it decodes without parsing JSON. Writing
+-- the row also keeps the item's place in ENDED, since every change writes
+-- it. (A new item's row is packed by triage: see reindex.)
+local function pack(key)
   local parts = {}
   local v = {}
-  if all then
-    v = all
-    for i, name in ipairs(REP_FIELDS) do
-      local x = all[name] or ''
-      parts[2 * i - 1], parts[2 * i] = length(x), x
-    end
-  else
-    local vals = redis.call('HMGET', key, unpack(REP_FIELDS))
-    for i, name in ipairs(REP_FIELDS) do
-      local x = vals[i] or ''
-      v[name] = vals[i]
-      parts[2 * i - 1], parts[2 * i] = length(x), x
-    end
+  local vals = redis.call('HMGET', key, unpack(REP_FIELDS))
+  for i, name in ipairs(REP_FIELDS) do
+    local x = vals[i] or ''
+    v[name] = vals[i]
+    parts[2 * i - 1], parts[2 * i] = length(x), x
   end
   redis.call('SET', PREFIX .. 'row:' .. string.sub(key, #PREFIX + 6), table.concat(parts))
-  ended(v, all ~= nil)
+  ended(v, false)
 end
 
 -- reindex moves an item between the per-OPD sets after a change and stores
--- its current clock (due_ms, soon_ms, clock). o and n are state tables; all
--- is every field of a new item (see pack): then the clock is put in all,
--- for the caller to write with the rest of the hash. row, when given, is a
--- new item's packed row without its clock, in two parts (triage packs
--- them: store.ingestCall): the clock is written between them.
-local function reindex(ikey, o, n, all, row)
+-- its current clock (due_ms, soon_ms, clock). o and n are state tables.
+-- row is given for a new item only: its packed row without the clock, in
+-- two parts (triage packs them: store.ingestCall). Then n holds all of the
+-- item's fields, and the clock goes into n, for the caller to write with
+-- the rest of the hash, and into the row between the parts.
+local function reindex(ikey, o, n, row)
   if o then
     local s = slot(o.opd)
     for _, set in ipairs(SETS) do redis.call('ZREM', PREFIX .. set .. s, o.id) end
@@ -153,17 +144,14 @@ local function reindex(ikey, o, n, all, row)
     redis.call('ZADD', PREFIX .. 'resolved', n.autoclose_ms, n.id)
   end
   local dv, sv = d or '', soon or ''
-  if all then
-    all.due_ms, all.soon_ms, all.clock = dv, sv, clock
-  else
-    redis.call('HSET', ikey, 'due_ms', dv, 'soon_ms', sv, 'clock', clock)
-  end
   if row then
+    n.due_ms, n.soon_ms, n.clock = dv, sv, clock
     redis.call('SET', PREFIX .. 'row:' .. string.sub(ikey, #PREFIX + 6), row[1] .. length(dv) .. dv ..
       length(sv) .. sv .. length(clock) .. clock .. row[2])
-    ended(all, true)
+    ended(n, true)
   else
-    pack(ikey, all)
+    redis.call('HSET', ikey, 'due_ms', dv, 'soon_ms', sv, 'clock', clock)
+    pack(ikey)
   end
 end
 

@@ -45,17 +45,15 @@ if redis.call('ZADD', PREFIX .. 'items', 'NX', f.created_ms, f.id) == 0 then
   return 'duplicate'
 end
 
--- A new item's fields are all in f: its state and packed row are built
--- from it, not read back, and the hash is written once, clock included,
--- from the arguments as they came (each redis.call costs the script
--- several µs, and so does every table it builds or copies). f holds the
--- version and clock only while the row is packed: the ingest event sets
--- the post's fields.
-f.version, f.updated_ms = '1', NOW
-reindex(KEYS[1], nil, f, f, {ARGV[last + 3], ARGV[last + 4]})
+-- A new item: its state is f, its hash is written once, clock included,
+-- from the arguments as they came, and its packed row and ingest event
+-- come from triage (each redis.call costs the script several µs, and so
+-- does every table it builds or copies). updated_ms is the instant an
+-- item created ended would be indexed by (ENDED).
+f.updated_ms = NOW
+reindex(KEYS[1], nil, f, {ARGV[last + 3], ARGV[last + 4]})
 redis.call('HSET', KEYS[1], 'version', '1', 'updated_ms', NOW, 'due_ms', f.due_ms, 'soon_ms', f.soon_ms,
   'clock', f.clock, unpack(ARGV, 7, last))
-f.version, f.updated_ms, f.due_ms, f.soon_ms, f.clock = nil, nil, nil, nil, nil
 near(f)
 -- Joining a cluster: REPORTERS counts the cluster's reporters, root
 -- included (a root counted before that hash existed starts from its own

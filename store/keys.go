@@ -55,6 +55,13 @@ func itemHash(id string) string {
 	return hex.EncodeToString(s[:12])
 }
 
+// itemKeys are an item's item, history, pending and edits keys, its id
+// hashed once.
+func (k keys) itemKeys(id string) [4]string {
+	h := itemHash(id)
+	return [4]string{k.p + "item:" + h, k.p + "history:" + h, k.p + "pending:" + h, k.p + "edits:" + h}
+}
+
 func (k keys) prefix() string               { return k.p }
 func (k keys) item(id string) string        { return k.p + "item:" + itemHash(id) }
 func (k keys) row(id string) string         { return k.p + "row:" + itemHash(id) }

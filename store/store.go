@@ -187,8 +187,18 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 	if p.ParentID != "" {
 		parent = tanggap.ItemID(p.Platform, p.ParentID)
 	}
-	keys := []string{s.k.item(id), s.k.history(id), s.k.pending(id), s.k.edits(id),
-		s.k.item(parent), s.k.history(parent), s.k.pending(parent), s.k.item(in.ClusterID), s.k.history(in.ClusterID)}
+	// The parent's keys serve a reply only and the root's a report joining
+	// a cluster; otherwise the post's own stand in (the script does not
+	// read them) instead of hashing empty ids.
+	own := s.k.itemKeys(id)
+	par, root := own, own
+	if parent != "" {
+		par = s.k.itemKeys(parent)
+	}
+	if in.ClusterID != "" {
+		root = s.k.itemKeys(in.ClusterID)
+	}
+	keys := []string{own[0], own[1], own[2], own[3], par[0], par[1], par[2], root[0], root[1]}
 	// Empty fields are left out: a missing field reads as empty everywhere
 	// (decodeItem, the packed row, the scripts), and each argument costs
 	// the script (see lua/ingest.lua), the hash and the ingest event.
@@ -761,7 +771,11 @@ func packRow(vals []string) string {
 // (cjson cost Redis a tenth of the ingest script). fields are the ingest
 // pairs; empty ones are left out of "set", as from the hash.
 func ingestEvent(fields []string, in *Ingest, id, nearKey, at string) string {
-	b := make([]byte, 0, 512+len(in.Post.Text)*2)
+	n := 512 + len(in.Fingerprint) + len(nearKey)
+	for _, f := range fields {
+		n += len(f) + 4
+	}
+	b := make([]byte, 0, n)
 	str := func(k, v string) {
 		b = appendJSONString(b, k)
 		b = append(b, ':')
@@ -814,6 +828,14 @@ func ingestEvent(fields []string, in *Ingest, id, nearKey, at string) string {
 	return string(b)
 }
 
+// jsonPlain marks the ASCII bytes a JSON string holds as they are.
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes
 // U+FFFD, as encoding/json writes it.
 func appendJSONString(b []byte, s string) []byte {
@@ -822,7 +844,7 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if c < utf8.RuneSelf && jsonPlain[c] {
 			i++
 			continue
 		}

@@ -634,8 +634,6 @@ func TestNearDuplicateCluster(t *testing.T) {
 	})
 }
 
-// A root counted before the reporters hash existed (its own field says 4)
-// goes on from its count.
 // Near-set members written before they carried their platform time are
 // still candidates, timed by their score, next to current ones.
 func TestNearCandidatesOldMembers(t *testing.T) {
@@ -667,6 +665,8 @@ func TestNearCandidatesOldMembers(t *testing.T) {
 	})
 }
 
+// A root counted before the reporters hash existed (its own field says 4)
+// goes on from its count.
 func TestReportersFromRootField(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()

@@ -158,6 +158,7 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 	}
 	id := p.ItemID()
 	features, _ := json.Marshal(in.Features)
+	conf := strconv.FormatFloat(in.Confidence, 'f', 4, 64)
 	d := in.Deadlines
 	var assigned string
 	if in.Status == tanggap.StatusAssigned {
@@ -171,7 +172,7 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 		"id", id, "platform", string(p.Platform), "post_id", p.ID, "url", p.URL,
 		"account", p.Account, "author", p.Author, "author_id", p.AuthorID, "author_name", p.AuthorName,
 		"text", p.Text, "interaction", string(p.Interaction), "thread_id", p.ThreadID, "parent_id", p.ParentID,
-		"kind", string(in.Kind), "opd", in.OPD, "confidence", strconv.FormatFloat(in.Confidence, 'f', 4, 64),
+		"kind", string(in.Kind), "opd", in.OPD, "confidence", conf,
 		"features", string(features), "urgent", b01(in.Urgent), "kecamatan", in.Kecamatan, "kelurahan", in.Kelurahan,
 		"out_target", in.OutTarget, "cluster_id", in.ClusterID, "status", string(in.Status), "topic", in.Topic,
 		"classifier_opd", in.ClassifierOPD, "assigned_ms", assigned,
@@ -218,7 +219,7 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 	nk := in.NearKey()
 	row[repIndex["version"]], row[repIndex["updated_ms"]] = "1", nowMS
 	head, tail := packRow(row[:repClock]), packRow(row[repClock+3:])
-	args = append(args, in.Fingerprint, nk, head, tail, ingestEvent(fields, in, id, nk, nowAt))
+	args = append(args, in.Fingerprint, nk, head, tail, ingestEvent(fields, in, id, conf, nk, nowAt))
 	return keys, args, nil
 }
 
@@ -769,8 +770,9 @@ func packRow(vals []string) string {
 // ingestEvent is a new item's ingest event as the Lua record() would
 // write it (tanggap.Event JSON): the scripts store and relay it as given
 // (cjson cost Redis a tenth of the ingest script). fields are the ingest
-// pairs; empty ones are left out of "set", as from the hash.
-func ingestEvent(fields []string, in *Ingest, id, nearKey, at string) string {
+// pairs (empty ones are left out of "set", as from the hash), conf the
+// confidence among them.
+func ingestEvent(fields []string, in *Ingest, id, conf, nearKey, at string) string {
 	n := 512 + len(in.Fingerprint) + len(nearKey)
 	for _, f := range fields {
 		n += len(f) + 4
@@ -794,12 +796,7 @@ func ingestEvent(fields []string, in *Ingest, id, nearKey, at string) string {
 	if in.OPD != "" {
 		str("to_opd", in.OPD)
 	}
-	kind, conf := string(in.Kind), ""
-	for i := 0; i < len(fields); i += 2 {
-		if fields[i] == "confidence" {
-			conf = fields[i+1]
-		}
-	}
+	kind := string(in.Kind)
 	if kind != "" || conf != "" {
 		b = append(b, `"data":{`...)
 		if kind != "" {

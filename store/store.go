@@ -134,6 +134,15 @@ func b01(b bool) string {
 	return "0"
 }
 
+// flag is an item field's boolean: "1" or left out (the readers take a
+// missing field for false, and each field costs the ingest script).
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
+}
+
 // Ingest stores a post idempotently: the first delivery creates the item,
 // a redelivery returns Duplicate and changes nothing, an edit or a deletion
 // reported by the platform is recorded without losing the captured text.
@@ -173,7 +182,7 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 		"account", p.Account, "author", p.Author, "author_id", p.AuthorID, "author_name", p.AuthorName,
 		"text", p.Text, "interaction", string(p.Interaction), "thread_id", p.ThreadID, "parent_id", p.ParentID,
 		"kind", string(in.Kind), "opd", in.OPD, "confidence", conf,
-		"features", string(features), "urgent", b01(in.Urgent), "kecamatan", in.Kecamatan, "kelurahan", in.Kelurahan,
+		"features", string(features), "urgent", flag(in.Urgent), "kecamatan", in.Kecamatan, "kelurahan", in.Kelurahan,
 		"out_target", in.OutTarget, "cluster_id", in.ClusterID, "status", string(in.Status), "topic", in.Topic,
 		"classifier_opd", in.ClassifierOPD, "assigned_ms", assigned,
 		"created_ms", ms(p.CreatedAt), "captured_ms", ms(p.CapturedAt),
@@ -181,7 +190,7 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 		"route_due_ms", ms(d.Routing), "route_soon_ms", ms(d.RoutingSoon),
 		"follow_due_ms", ms(d.Followup), "follow_soon_ms", ms(d.FollowupSoon),
 		"res_due_ms", ms(d.Resolution), "res_soon_ms", ms(d.ResolutionSoon),
-		"queued", b01(in.Queued), "truncated", b01(p.Truncated), "deleted", b01(p.Deleted), "edited_ms", edited,
+		"queued", flag(in.Queued), "truncated", flag(p.Truncated), "deleted", flag(p.Deleted), "edited_ms", edited,
 		"reply_by", in.ReplyBy,
 	}
 	parent := ""

@@ -246,7 +246,8 @@ func TestIngestLeavesOutEmptyFields(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{"text", "topic", "out_target", "cluster_id", "parent_id", "reply_by"} {
+		for _, f := range []string{"text", "topic", "out_target", "cluster_id", "parent_id", "reply_by",
+			"urgent", "truncated", "deleted"} { // false flags too
 			if v, ok := h[f]; ok {
 				t.Errorf("hash holds empty field %s=%q", f, v)
 			}
@@ -255,7 +256,7 @@ func TestIngestLeavesOutEmptyFields(t *testing.T) {
 			t.Errorf("hash: %v", h)
 		}
 		it, err := s.Item(ctx, "x:410")
-		if err != nil || it.Text != "" || it.Topic != "" || it.OPD != "bina_marga_sda" {
+		if err != nil || it.Text != "" || it.Topic != "" || it.OPD != "bina_marga_sda" || !it.Queued || it.Urgent {
 			t.Errorf("item: %+v %v", it, err)
 		}
 		ev, err := s.History(ctx, "x:410")

@@ -11,7 +11,8 @@
 # valgrind --tool=callgrind with AOF everysec on a spare port, runs
 # BenchmarkIngestBatch/fresh for POSTS posts against it and prints the instructions per post
 # of EVALSHA (the script with the commands it calls and their AOF propagation) and of the
-# whole server. Needs valgrind, gcc, make and curl. Not run by CI.
+# whole server (which also counts the staged item hash the script takes, see store/batch.go).
+# Needs valgrind, gcc, make and curl. Not run by CI.
 set -euo pipefail
 
 posts=${1:-3000}

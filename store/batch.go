@@ -7,28 +7,31 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// IngestBatch stores posts like Ingest, in one pipelined round trip. Redis
-// runs the scripts in the order given, so records of one thread keep their
-// Kafka order. It returns a result or an error for each post: EINVALID for
-// a post that can never be stored (nothing was sent for it), EUNAVAILABLE
-// when Redis did not run or did not answer the script (it may still have
-// run: ingest is idempotent, so the caller retries).
+// IngestBatch stores posts like Ingest, in one pipelined round trip. Each
+// post's item hash is staged with plain commands and the ingest script
+// takes it (a new item) or drops it: the script then gets the few fields
+// it reads as arguments, not the whole item, which Lua would copy into
+// strings and tables and back into Redis' own. Redis runs the scripts in
+// the order given, so records of one thread keep their Kafka order. It
+// returns a result or an error for each post: EINVALID for a post that can
+// never be stored (nothing was sent for it), EUNAVAILABLE when Redis did
+// not run or did not answer the script (it may still have run: ingest is
+// idempotent, so the caller retries).
 func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, []error) {
 	res := make([]IngestResult, len(ins))
 	errs := make([]error, len(ins))
 	type call struct {
-		i    int
-		keys []string
-		args []any
+		i int
+		ingestCall
 	}
 	calls := make([]call, 0, len(ins))
 	for i := range ins {
-		keys, args, err := s.ingestCall(&ins[i])
+		c, err := s.newIngestCall(&ins[i])
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		calls = append(calls, call{i, keys, args})
+		calls = append(calls, call{i, c})
 	}
 	// Two rounds at most: the second after loading the script when Redis
 	// lost its script cache (a restart, SCRIPT FLUSH, a failover).
@@ -36,6 +39,10 @@ func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, 
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.Cmd, len(calls))
 		for j, c := range calls {
+			// A stage left by a pipeline cut short is replaced, not
+			// merged into.
+			pipe.Del(ctx, c.stage)
+			pipe.HSet(ctx, c.stage, c.hash...)
 			cmds[j] = s.ingest.EvalSha(ctx, pipe, c.keys, c.args...)
 		}
 		_, _ = pipe.Exec(ctx) // errors are per command

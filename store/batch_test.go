@@ -38,5 +38,9 @@ func TestIngestBatch(t *testing.T) {
 		if n, err := s.ItemCount(ctx); err != nil || n != 3 {
 			t.Errorf("item count %d %v, want 3", n, err)
 		}
+		// The stages of the round that found no script were taken by the next.
+		if keys, _ := s.rdb.Keys(ctx, s.k.prefix()+"stage:*").Result(); len(keys) != 0 {
+			t.Errorf("stages left: %v", keys)
+		}
 	})
 }

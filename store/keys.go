@@ -19,6 +19,7 @@ import (
 //	tanggap:{city}:history:<h>            list   the item's audit events (tanggap.Event JSON), only appended to
 //	tanggap:{city}:edits:<h>              list   later texts of an edited post (JSON)
 //	tanggap:{city}:pending:<h>            hash   an official reply seen before its parent <h>
+//	tanggap:{city}:stage:<h>              hash   a post's item hash, written just before the ingest script, which renames it to item:<h> (a new item) or deletes it
 //	tanggap:{city}:items                  zset   every item by platform time (ms)
 //	tanggap:{city}:ended:<day>            zset   ended queued items of a UTC day of platform time, by end (ms)
 //	tanggap:{city}:opd:<opd>              zset   every item of an OPD by platform time
@@ -55,11 +56,11 @@ func itemHash(id string) string {
 	return hex.EncodeToString(s[:12])
 }
 
-// itemKeys are an item's item, history, pending and edits keys, its id
-// hashed once.
-func (k keys) itemKeys(id string) [4]string {
+// itemKeys are an item's item, history, pending, edits and stage keys, its
+// id hashed once.
+func (k keys) itemKeys(id string) [5]string {
 	h := itemHash(id)
-	return [4]string{k.p + "item:" + h, k.p + "history:" + h, k.p + "pending:" + h, k.p + "edits:" + h}
+	return [5]string{k.p + "item:" + h, k.p + "history:" + h, k.p + "pending:" + h, k.p + "edits:" + h, k.p + "stage:" + h}
 }
 
 func (k keys) prefix() string               { return k.p }

@@ -147,23 +147,33 @@ func flag(b bool) string {
 // a redelivery returns Duplicate and changes nothing, an edit or a deletion
 // reported by the platform is recorded without losing the captured text.
 func (s *Store) Ingest(ctx context.Context, in Ingest) (IngestResult, error) {
-	keys, args, err := s.ingestCall(&in)
-	if err != nil {
-		return "", err
-	}
-	res, err := s.ingest.Run(ctx, s.rdb, keys, args...).Text()
-	if err != nil {
-		return "", unavailable(err, "ingest")
-	}
-	return IngestResult(res), nil
+	res, errs := s.IngestBatch(ctx, []Ingest{in})
+	return res[0], errs[0]
 }
 
-// ingestCall builds the keys and arguments of the ingest script for one
-// post; the error is EINVALID when the post can never be stored.
-func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
+// ingestCall is one post's part of an ingest pipeline: the item hash it
+// stages, the keys and arguments of the ingest script that takes the stage
+// for a new item (see lua/ingest.lua).
+type ingestCall struct {
+	stage string
+	hash  []any // field/value pairs, empty fields left out
+	keys  []string
+	args  []any
+}
+
+// ingestArgs are the item fields the ingest script reads, at ARGV[6]
+// onwards in this order (the rest it never reads: they go into the staged
+// hash only).
+var ingestArgs = []string{"id", "created_ms", "status", "opd", "queued", "cluster_id", "classifier_opd", "url",
+	"deleted", "edited_ms", "fr_due_ms", "fr_soon_ms", "route_due_ms", "route_soon_ms", "follow_due_ms",
+	"follow_soon_ms", "res_due_ms", "res_soon_ms"}
+
+// newIngestCall builds one post's ingest call; the error is EINVALID when
+// the post can never be stored.
+func (s *Store) newIngestCall(in *Ingest) (ingestCall, error) {
 	p := &in.Post
 	if err := p.Validate(); err != nil {
-		return nil, nil, err
+		return ingestCall{}, err
 	}
 	id := p.ItemID()
 	features, _ := json.Marshal(in.Features)
@@ -208,28 +218,41 @@ func (s *Store) ingestCall(in *Ingest) ([]string, []any, error) {
 	if in.ClusterID != "" {
 		root = s.k.itemKeys(in.ClusterID)
 	}
-	keys := []string{own[0], own[1], own[2], own[3], par[0], par[1], par[2], root[0], root[1]}
-	// Empty fields are left out: a missing field reads as empty everywhere
-	// (decodeItem, the packed row, the scripts), and each argument costs
-	// the script (see lua/ingest.lua), the hash and the ingest event.
 	nowMS, nowAt := s.nowParts()
-	args := make([]any, 6, 11+len(fields))
-	copy(args, []any{s.k.prefix(), nowMS + " " + nowAt, b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy, 0})
+	c := ingestCall{
+		stage: own[4],
+		hash:  make([]any, 0, len(fields)+4),
+		keys:  []string{own[0], own[1], own[2], own[3], par[0], par[1], par[2], root[0], root[1], own[4]},
+		args:  make([]any, 5, 10+len(ingestArgs)),
+	}
+	copy(c.args, []any{s.k.prefix(), nowMS + " " + nowAt, b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy})
+	// Empty fields are left out: a missing field reads as empty everywhere
+	// (decodeItem, the packed row, the scripts), and each one costs the
+	// hash, the AOF and the ingest event.
 	row := make([]string, len(repFields))
+	read := make([]string, len(ingestArgs))
 	for i := 0; i < len(fields); i += 2 {
-		if fields[i+1] != "" {
-			args = append(args, fields[i], fields[i+1])
-			if j, ok := repIndex[fields[i]]; ok {
-				row[j] = fields[i+1]
-			}
+		f, v := fields[i], fields[i+1]
+		if j, ok := ingestIndex[f]; ok {
+			read[j] = v
+		}
+		if v == "" {
+			continue
+		}
+		c.hash = append(c.hash, f, v)
+		if j, ok := repIndex[f]; ok {
+			row[j] = v
 		}
 	}
-	args[5] = (len(args) - 6) / 2
+	c.hash = append(c.hash, "version", "1", "updated_ms", nowMS)
+	for _, v := range read {
+		c.args = append(c.args, v)
+	}
 	nk := in.NearKey()
 	row[repIndex["version"]], row[repIndex["updated_ms"]] = "1", nowMS
 	head, tail := packRow(row[:repClock]), packRow(row[repClock+3:])
-	args = append(args, in.Fingerprint, nk, head, tail, ingestEvent(fields, in, id, conf, nk, nowAt))
-	return keys, args, nil
+	c.args = append(c.args, in.Fingerprint, nk, head, tail, ingestEvent(fields, in, id, conf, nk, nowAt))
+	return c, nil
 }
 
 // Item returns one item by id (platform:post id).
@@ -749,6 +772,14 @@ var repFields = []string{"id", "platform", "post_id", "url", "account", "author"
 // repIndex is each packed field's place in repFields; repClock is that of
 // due_ms, which soon_ms and clock follow: the ingest script writes those
 // three into a new item's row between the parts triage packed.
+var ingestIndex = func() map[string]int {
+	m := make(map[string]int, len(ingestArgs))
+	for i, f := range ingestArgs {
+		m[f] = i
+	}
+	return m
+}()
+
 var repIndex, repClock = func() (map[string]int, int) {
 	m := make(map[string]int, len(repFields))
 	for i, f := range repFields {

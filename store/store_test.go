@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -336,6 +339,70 @@ func TestEditAndDelete(t *testing.T) {
 			t.Errorf("captured text must stay, deletion must mark: %+v", it)
 		}
 	})
+}
+
+// A post's item hash is staged by plain commands and taken by the script.
+// A stage left by a pipeline cut short (with fields the post no longer
+// has) must be replaced, not merged into; a missing stage must fail the
+// script before it writes anything; no stage outlives its ingest.
+func TestIngestStage(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		in := citizen("430", "lampu PJU mati di jalan cut meutia", c.Now())
+		stage := s.k.itemKeys("x:430")[4]
+
+		call, err := s.newIngestCall(&in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ingest.Run(ctx, s.rdb, call.keys, call.args...).Err(); err == nil {
+			t.Fatal("the script ran without a staged hash")
+		}
+		if n, _ := s.rdb.Exists(ctx, s.k.item("x:430")).Result(); n != 0 {
+			t.Fatal("a failed ingest left an item")
+		}
+		if _, err := s.rdb.ZScore(ctx, s.k.items(), "x:430").Result(); !errors.Is(err, redis.Nil) {
+			t.Fatalf("a failed ingest indexed the item: %v", err)
+		}
+
+		s.rdb.HSet(ctx, stage, "topic", "stale", "cluster_id", "x:999", "text", "teks lama")
+		if got, err := s.Ingest(ctx, in); err != nil || got != Stored {
+			t.Fatalf("ingest: %s %v", got, err)
+		}
+		h, _ := s.rdb.HGetAll(ctx, s.k.item("x:430")).Result()
+		if _, ok := h["topic"]; ok || h["cluster_id"] != "" || h["text"] != in.Post.Text {
+			t.Errorf("a stale stage leaked into the item: %v", h)
+		}
+		for _, again := range []IngestResult{Duplicate, Duplicate} {
+			if got, err := s.Ingest(ctx, in); err != nil || got != again {
+				t.Fatalf("redelivery: %s %v", got, err)
+			}
+		}
+		if keys, _ := s.rdb.Keys(ctx, s.k.prefix()+"stage:*").Result(); len(keys) != 0 {
+			t.Errorf("stages left: %v", keys)
+		}
+	})
+}
+
+// The script reads the fields of ingestArgs at ARGV[6] onwards: its
+// constructor must name them at those places.
+func TestIngestArgsMatchScript(t *testing.T) {
+	for _, m := range regexp.MustCompile(`(\w+) = arg\((\d+)\)`).FindAllStringSubmatch(luaIngest, -1) {
+		i, _ := strconv.Atoi(m[2])
+		switch {
+		case i >= 6 && i-6 < len(ingestArgs):
+			if ingestArgs[i-6] != m[1] {
+				t.Errorf("ARGV[%d] is %s in lua/ingest.lua, %s in ingestArgs", i, m[1], ingestArgs[i-6])
+			}
+		case m[1] != "fp" && m[1] != "near_key":
+			t.Errorf("lua/ingest.lua reads %s from ARGV[%d], past ingestArgs", m[1], i)
+		}
+	}
+	for i, f := range ingestArgs {
+		if !strings.Contains(luaIngest, fmt.Sprintf("%s = arg(%d)", f, i+6)) {
+			t.Errorf("lua/ingest.lua does not read %s from ARGV[%d]", f, i+6)
+		}
+	}
 }
 
 func TestCursorAndCounts(t *testing.T) {

@@ -113,9 +113,9 @@ end
 -- reindex moves an item between the per-OPD sets after a change and stores
 -- its current clock (due_ms, soon_ms, clock). o and n are state tables.
 -- row is given for a new item only: its packed row without the clock, in
--- two parts (triage packs them: store.ingestCall). Then n holds all of the
--- item's fields, and the clock goes into n, for the caller to write with
--- the rest of the hash, and into the row between the parts.
+-- two parts (triage packs them: store.newIngestCall). Then n holds the
+-- fields the clock is computed from, and the clock goes into n, for the
+-- caller to write into the hash, and into the row between the parts.
 local function reindex(ikey, o, n, row)
   if o then
     local s = slot(o.opd)
@@ -150,7 +150,12 @@ local function reindex(ikey, o, n, row)
       length(sv) .. sv .. length(clock) .. clock .. row[2])
     ended(n, true)
   else
-    redis.call('HSET', ikey, 'due_ms', dv, 'soon_ms', sv, 'clock', clock)
+    -- No clock: the fields go (an empty field is never stored).
+    if clock == '' then
+      redis.call('HDEL', ikey, 'due_ms', 'soon_ms', 'clock')
+    else
+      redis.call('HSET', ikey, 'due_ms', dv, 'soon_ms', sv, 'clock', clock)
+    end
     pack(ikey)
   end
 end

@@ -1,26 +1,35 @@
 -- KEYS: 1 item, 2 history, 3 pending (replies seen before this item),
---       4 edits, 5 parent item, 6 parent history, 7 parent pending
+--       4 edits, 5 parent item, 6 parent history, 7 parent pending,
+--       8 cluster root item, 9 its history, 10 stage: the post's item hash,
+--       just written by the same pipeline (store.IngestBatch)
 -- ARGV: 1 prefix, 2 now (see common.lua), 3 official (0/1), 4 has_parent (0/1),
---       5 reply_opd, 6 h, then h field/value pairs of the item hash (empty
---       fields left out), then the fingerprint and the near key (kept out of
---       the hash, see near), then for a new item its packed row before and
---       after the clock fields and its ingest event (store.ingestCall: Lua
---       would build the same, at a fifth of the script's cost)
+--       5 reply_opd, 6-23 the item fields this script reads (store.ingestArgs),
+--       24 the fingerprint and 25 the near key (kept out of the hash, see
+--       near), then for a new item its packed row before (26) and after (27)
+--       the clock fields and its ingest event (28): triage builds them
+--       (store.newIngestCall), Lua would at a fifth of the script's cost.
 local official = ARGV[3] == '1'
 local has_parent = ARGV[4] == '1'
 local reply_opd = ARGV[5]
-local last = 6 + 2 * tonumber(ARGV[6])
-local fp, nk = ARGV[last + 1], ARGV[last + 2]
-local f = {fp = fp ~= '' and fp or nil, near_key = nk ~= '' and nk or nil}
-for i = 7, last, 2 do
-  f[ARGV[i]] = ARGV[i + 1]
+local function arg(i)
+  local v = ARGV[i]
+  if v == '' then return nil end
+  return v
 end
+local f = {id = arg(6), created_ms = arg(7), status = arg(8), opd = arg(9), queued = arg(10),
+  cluster_id = arg(11), classifier_opd = arg(12), url = arg(13), deleted = arg(14), edited_ms = arg(15),
+  fr_due_ms = arg(16), fr_soon_ms = arg(17), route_due_ms = arg(18), route_soon_ms = arg(19),
+  follow_due_ms = arg(20), follow_soon_ms = arg(21), res_due_ms = arg(22), res_soon_ms = arg(23),
+  fp = arg(24), near_key = arg(25)}
 
--- 'items' holds every item (nothing removes one; the rebuild adds each it
--- writes), so adding the post to it tells a new item from one already
--- stored in one call.
-if redis.call('ZADD', PREFIX .. 'items', 'NX', f.created_ms, f.id) == 0 then
+-- The staged hash becomes the item unless an item of that id exists: then
+-- this is a redelivery, an edit or a deletion, and the stage is dropped.
+-- (A missing stage fails the script before it writes anything.)
+if redis.call('RENAMENX', KEYS[10], KEYS[1]) == 0 then
   local cur = redis.call('HMGET', KEYS[1], 'text', 'deleted', 'edited_ms')
+  local text = nil
+  if f.deleted ~= '1' and f.edited_ms ~= nil then text = redis.call('HGET', KEYS[10], 'text') or '' end
+  redis.call('DEL', KEYS[10])
   if f.deleted == '1' and cur[2] ~= '1' then
     local o = state(KEYS[1])
     local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
@@ -30,30 +39,32 @@ if redis.call('ZADD', PREFIX .. 'items', 'NX', f.created_ms, f.id) == 0 then
       from_status = o.status, to_status = o.status, version = ver, set = {deleted = '1'}})
     return 'deleted'
   end
-  if f.deleted ~= '1' and f.edited_ms ~= nil and f.edited_ms ~= '' and (f.text or '') ~= (cur[1] or '')
+  if text ~= nil and text ~= (cur[1] or '')
      and (cur[3] == false or cur[3] == '' or tonumber(f.edited_ms) > tonumber(cur[3])) then
     local o = state(KEYS[1])
     local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
-    redis.call('RPUSH', KEYS[4], cjson.encode({at_ms = tonumber(f.edited_ms), text = f.text or ''}))
+    redis.call('RPUSH', KEYS[4], cjson.encode({at_ms = tonumber(f.edited_ms), text = text}))
     redis.call('HSET', KEYS[1], 'edited_ms', f.edited_ms, 'updated_ms', NOW)
     pack(KEYS[1])
     record(KEYS[2], {item_id = f.id, actor = 'triage', action = 'edit',
       from_status = o.status, to_status = o.status, version = ver, set = {edited_ms = f.edited_ms},
-      data = {text = f.text or ''}})
+      data = {text = text}})
     return 'edited'
   end
   return 'duplicate'
 end
 
--- A new item: its state is f, its hash is written once, clock included,
--- from the arguments as they came, and its packed row and ingest event
--- come from triage (each redis.call costs the script several µs, and so
--- does every table it builds or copies). updated_ms is the instant an
--- item created ended would be indexed by (ENDED).
+-- A new item: its hash is the stage, its state f, and its packed row and
+-- ingest event come from triage (each redis.call costs the script several
+-- µs, and so does every string and table it builds). 'items' holds every
+-- item (nothing removes one; the rebuild adds each it writes). updated_ms
+-- is the instant an item created ended would be indexed by (ENDED).
+redis.call('ZADD', PREFIX .. 'items', f.created_ms, f.id)
 f.updated_ms = NOW
-reindex(KEYS[1], nil, f, {ARGV[last + 3], ARGV[last + 4]})
-redis.call('HSET', KEYS[1], 'version', '1', 'updated_ms', NOW, 'due_ms', f.due_ms, 'soon_ms', f.soon_ms,
-  'clock', f.clock, unpack(ARGV, 7, last))
+reindex(KEYS[1], nil, f, {ARGV[26], ARGV[27]})
+if f.clock ~= '' then
+  redis.call('HSET', KEYS[1], 'due_ms', f.due_ms, 'soon_ms', f.soon_ms, 'clock', f.clock)
+end
 near(f)
 -- Joining a cluster: REPORTERS counts the cluster's reporters, root
 -- included (a root counted before that hash existed starts from its own
@@ -86,7 +97,7 @@ end
 if f.status == 'ASSIGNED' and f.opd ~= nil and f.opd ~= '' and f.classifier_opd == f.opd then
   redis.call('HINCRBY', PREFIX .. 'routing', f.opd .. ':auto', 1)
 end
-append_event(KEYS[2], f.id, ARGV[last + 5])
+append_event(KEYS[2], f.id, ARGV[28])
 
 local result = 'stored'
 local p = redis.call('HMGET', KEYS[3], 'at', 'opd', 'url', 'reply')

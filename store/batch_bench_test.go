@@ -103,3 +103,21 @@ func dropCity(rdb *redis.Client, city string) {
 		}
 	}
 }
+
+// BenchmarkIngestCall measures what triage spends building one post's
+// ingest call (staged hash, script keys and arguments, packed row, ingest
+// event): no Redis.
+//
+//	go test ./store -run '^$' -bench IngestCall -benchmem
+func BenchmarkIngestCall(b *testing.B) {
+	c := newClock()
+	s := New(nil, "bench", c.Now)
+	in := citizen("1790000000000000010", "jalan berlubang parah di jl. ahmad yani rt 03 rw 07 sudah tiga hari, tolong segera diperbaiki", c.Now())
+	in.Kelurahan, in.Fingerprint, in.ClusterID = "Margajaya", strings.Repeat("0123abcd", 16), "x:1790000000000000001"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.newIngestCall(&in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -161,12 +161,40 @@ type ingestCall struct {
 	args  []any
 }
 
+// ingestFields are the fields of a new item's hash, in the order
+// newIngestCall gives their values (the ingest event's "set" lists them so
+// too).
+var ingestFields = [...]string{"id", "platform", "post_id", "url", "account", "author", "author_id", "author_name",
+	"text", "interaction", "thread_id", "parent_id", "kind", "opd", "confidence", "features", "urgent", "kecamatan",
+	"kelurahan", "out_target", "cluster_id", "status", "topic", "classifier_opd", "assigned_ms", "created_ms",
+	"captured_ms", "fr_due_ms", "fr_soon_ms", "route_due_ms", "route_soon_ms", "follow_due_ms", "follow_soon_ms",
+	"res_due_ms", "res_soon_ms", "queued", "truncated", "deleted", "edited_ms", "reply_by"}
+
 // ingestArgs are the item fields the ingest script reads, at ARGV[6]
 // onwards in this order (the rest it never reads: they go into the staged
 // hash only).
 var ingestArgs = []string{"id", "created_ms", "status", "opd", "queued", "cluster_id", "classifier_opd", "url",
 	"deleted", "edited_ms", "fr_due_ms", "fr_soon_ms", "route_due_ms", "route_soon_ms", "follow_due_ms",
 	"follow_soon_ms", "res_due_ms", "res_soon_ms"}
+
+// ingestPlaces are each of ingestFields' place in the packed row and among
+// the script's arguments (-1: not there), looked up once, and its name as
+// a pipeline argument (boxed once).
+var ingestPlaces = func() (p [len(ingestFields)]struct {
+	row, arg int
+	name     any
+}) {
+	for i, f := range ingestFields {
+		p[i].row, p[i].arg, p[i].name = -1, -1, f
+		if j, ok := repIndex[f]; ok {
+			p[i].row = j
+		}
+		if j := slices.Index(ingestArgs, f); j >= 0 {
+			p[i].arg = j
+		}
+	}
+	return p
+}()
 
 // newIngestCall builds one post's ingest call; the error is EINVALID when
 // the post can never be stored.
@@ -187,22 +215,13 @@ func (s *Store) newIngestCall(in *Ingest) (ingestCall, error) {
 	if p.EditedAt != nil {
 		edited = ms(*p.EditedAt)
 	}
-	fields := []string{
-		"id", id, "platform", string(p.Platform), "post_id", p.ID, "url", p.URL,
-		"account", p.Account, "author", p.Author, "author_id", p.AuthorID, "author_name", p.AuthorName,
-		"text", p.Text, "interaction", string(p.Interaction), "thread_id", p.ThreadID, "parent_id", p.ParentID,
-		"kind", string(in.Kind), "opd", in.OPD, "confidence", conf,
-		"features", string(features), "urgent", flag(in.Urgent), "kecamatan", in.Kecamatan, "kelurahan", in.Kelurahan,
-		"out_target", in.OutTarget, "cluster_id", in.ClusterID, "status", string(in.Status), "topic", in.Topic,
-		"classifier_opd", in.ClassifierOPD, "assigned_ms", assigned,
-		"created_ms", ms(p.CreatedAt), "captured_ms", ms(p.CapturedAt),
-		"fr_due_ms", ms(d.FirstResponse), "fr_soon_ms", ms(d.FirstResponseSoon),
-		"route_due_ms", ms(d.Routing), "route_soon_ms", ms(d.RoutingSoon),
-		"follow_due_ms", ms(d.Followup), "follow_soon_ms", ms(d.FollowupSoon),
-		"res_due_ms", ms(d.Resolution), "res_soon_ms", ms(d.ResolutionSoon),
-		"queued", flag(in.Queued), "truncated", flag(p.Truncated), "deleted", flag(p.Deleted), "edited_ms", edited,
-		"reply_by", in.ReplyBy,
-	}
+	vals := [len(ingestFields)]string{id, string(p.Platform), p.ID, p.URL, p.Account, p.Author, p.AuthorID, p.AuthorName,
+		p.Text, string(p.Interaction), p.ThreadID, p.ParentID, string(in.Kind), in.OPD, conf, string(features),
+		flag(in.Urgent), in.Kecamatan, in.Kelurahan, in.OutTarget, in.ClusterID, string(in.Status), in.Topic,
+		in.ClassifierOPD, assigned, ms(p.CreatedAt), ms(p.CapturedAt),
+		ms(d.FirstResponse), ms(d.FirstResponseSoon), ms(d.Routing), ms(d.RoutingSoon),
+		ms(d.Followup), ms(d.FollowupSoon), ms(d.Resolution), ms(d.ResolutionSoon),
+		flag(in.Queued), flag(p.Truncated), flag(p.Deleted), edited, in.ReplyBy}
 	parent := ""
 	if p.ParentID != "" {
 		parent = tanggap.ItemID(p.Platform, p.ParentID)
@@ -221,37 +240,33 @@ func (s *Store) newIngestCall(in *Ingest) (ingestCall, error) {
 	nowMS, nowAt := s.nowParts()
 	c := ingestCall{
 		stage: own[4],
-		hash:  make([]any, 0, len(fields)+4),
+		hash:  make([]any, 0, 2*len(vals)+4),
 		keys:  []string{own[0], own[1], own[2], own[3], par[0], par[1], par[2], root[0], root[1], own[4]},
-		args:  make([]any, 5, 10+len(ingestArgs)),
+		args:  make([]any, 5+len(ingestArgs), 10+len(ingestArgs)),
 	}
 	copy(c.args, []any{s.k.prefix(), nowMS + " " + nowAt, b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy})
 	// Empty fields are left out: a missing field reads as empty everywhere
 	// (decodeItem, the packed row, the scripts), and each one costs the
 	// hash, the AOF and the ingest event.
-	row := make([]string, len(repFields))
-	read := make([]string, len(ingestArgs))
-	for i := 0; i < len(fields); i += 2 {
-		f, v := fields[i], fields[i+1]
-		if j, ok := ingestIndex[f]; ok {
-			read[j] = v
+	var row [len(repFields)]string
+	for i, v := range vals {
+		at := ingestPlaces[i]
+		if at.arg >= 0 {
+			c.args[5+at.arg] = v
 		}
 		if v == "" {
 			continue
 		}
-		c.hash = append(c.hash, f, v)
-		if j, ok := repIndex[f]; ok {
-			row[j] = v
+		c.hash = append(c.hash, at.name, v)
+		if at.row >= 0 {
+			row[at.row] = v
 		}
 	}
 	c.hash = append(c.hash, "version", "1", "updated_ms", nowMS)
-	for _, v := range read {
-		c.args = append(c.args, v)
-	}
 	nk := in.NearKey()
 	row[repIndex["version"]], row[repIndex["updated_ms"]] = "1", nowMS
 	head, tail := packRow(row[:repClock]), packRow(row[repClock+3:])
-	c.args = append(c.args, in.Fingerprint, nk, head, tail, ingestEvent(fields, in, id, conf, nk, nowAt))
+	c.args = append(c.args, in.Fingerprint, nk, head, tail, ingestEvent(&vals, in, id, conf, nk, nowAt))
 	return c, nil
 }
 
@@ -762,7 +777,7 @@ func (s *Store) AppendRows(ctx context.Context, ids []string, batch int, dst []t
 
 // repFields must list the fields in the order of REP_FIELDS in
 // lua/common.lua (a test checks).
-var repFields = []string{"id", "platform", "post_id", "url", "account", "author", "author_name", "text", "interaction",
+var repFields = [...]string{"id", "platform", "post_id", "url", "account", "author", "author_name", "text", "interaction",
 	"thread_id", "parent_id", "kind", "opd", "confidence", "urgent", "kecamatan", "kelurahan", "out_target", "cluster_id",
 	"status", "topic", "classifier_opd", "assigned_ms", "created_ms", "captured_ms", "queued", "deleted", "edited_ms",
 	"reply_by", "fr_ms", "fr_opd", "fr_url", "resolved_ms", "closed_ms", "evidence", "archive_reason", "external_ref",
@@ -772,14 +787,6 @@ var repFields = []string{"id", "platform", "post_id", "url", "account", "author"
 // repIndex is each packed field's place in repFields; repClock is that of
 // due_ms, which soon_ms and clock follow: the ingest script writes those
 // three into a new item's row between the parts triage packed.
-var ingestIndex = func() map[string]int {
-	m := make(map[string]int, len(ingestArgs))
-	for i, f := range ingestArgs {
-		m[f] = i
-	}
-	return m
-}()
-
 var repIndex, repClock = func() (map[string]int, int) {
 	m := make(map[string]int, len(repFields))
 	for i, f := range repFields {
@@ -812,10 +819,10 @@ func packRow(vals []string) string {
 // (cjson cost Redis a tenth of the ingest script). fields are the ingest
 // pairs (empty ones are left out of "set", as from the hash), conf the
 // confidence among them.
-func ingestEvent(fields []string, in *Ingest, id, conf, nearKey, at string) string {
+func ingestEvent(vals *[len(ingestFields)]string, in *Ingest, id, conf, nearKey, at string) string {
 	n := 512 + len(in.Fingerprint) + len(nearKey)
-	for _, f := range fields {
-		n += len(f) + 4
+	for i, v := range vals {
+		n += len(ingestFields[i]) + len(v) + 8
 	}
 	b := make([]byte, 0, n)
 	str := func(k, v string) {
@@ -849,9 +856,9 @@ func ingestEvent(fields []string, in *Ingest, id, conf, nearKey, at string) stri
 		b = append(b, ',')
 	}
 	b = append(b, `"set":{`...)
-	for i := 0; i < len(fields); i += 2 {
-		if fields[i+1] != "" {
-			str(fields[i], fields[i+1])
+	for i, v := range vals {
+		if v != "" {
+			str(ingestFields[i], v)
 		}
 	}
 	if in.Fingerprint != "" {

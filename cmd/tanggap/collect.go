@@ -37,20 +37,12 @@ func runCollect(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	log := c.logger(e.stderr)
-	cfg, err := config.Load(c.configPath)
+	ct, err := c.open(ctx, e, true)
 	if err != nil {
 		return err
 	}
-	brokers, err := brokersFromEnv(e)
-	if err != nil {
-		return err
-	}
-	rdb, err := redisFromEnv(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	st := store.New(rdb, cfg.City.Code, nil)
+	defer ct.rdb.Close()
+	cfg, brokers, st := ct.cfg, ct.brokers, ct.st
 	reg := newRegistry()
 	prod := bus.NewProducer(brokers, bus.DefaultTopics, bus.NewProducerMetrics(reg))
 	defer prod.Close()

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/store"
 )
 
 // common are the flags every long-running subcommand takes.
@@ -59,6 +60,35 @@ func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// city is what a long-running subcommand builds from its flags and the
+// environment: the city config, the Kafka brokers (when it uses Kafka),
+// Redis and the city's store. Close rdb when done.
+type city struct {
+	cfg     *config.Config
+	brokers []string
+	rdb     redis.UniversalClient
+	st      *store.Store
+}
+
+// open builds the city, checking config, brokers and Redis in that order.
+func (c *common) open(ctx context.Context, e env, kafka bool) (*city, error) {
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return nil, err
+	}
+	var brokers []string
+	if kafka {
+		if brokers, err = brokersFromEnv(e); err != nil {
+			return nil, err
+		}
+	}
+	rdb, err := redisFromEnv(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return &city{cfg: cfg, brokers: brokers, rdb: rdb, st: store.New(rdb, cfg.City.Code, nil)}, nil
 }
 
 // redisFromEnv connects to REDIS_ADDR (comma-separated for a cluster), with

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
-	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/store"
 	"github.com/tanggap/tanggap/triage"
 	"github.com/tanggap/tanggap/workflow"
@@ -29,20 +28,12 @@ func runRebuild(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	log := c.logger(e.stderr)
-	cfg, err := config.Load(c.configPath)
+	ct, err := c.open(ctx, e, true)
 	if err != nil {
 		return err
 	}
-	brokers, err := brokersFromEnv(e)
-	if err != nil {
-		return err
-	}
-	rdb, err := redisFromEnv(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	st := store.New(rdb, cfg.City.Code, nil)
+	defer ct.rdb.Close()
+	cfg, brokers, st := ct.cfg, ct.brokers, ct.st
 	clocks, err := workflow.NewClocks(cfg, e.getenv("TANGGAP_HOLIDAYS"))
 	if err != nil {
 		return err

@@ -26,16 +26,12 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	log := c.logger(e.stderr)
-	cfg, err := config.Load(c.configPath)
+	ct, err := c.open(ctx, e, false)
 	if err != nil {
 		return err
 	}
-	rdb, err := redisFromEnv(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	st := store.New(rdb, cfg.City.Code, nil)
+	defer ct.rdb.Close()
+	cfg, st := ct.cfg, ct.st
 	reg := newRegistry()
 	clocks, err := workflow.NewClocks(cfg, e.getenv("TANGGAP_HOLIDAYS"))
 	if err != nil {

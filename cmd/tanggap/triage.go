@@ -31,20 +31,12 @@ func runTriage(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	log := c.logger(e.stderr)
-	cfg, err := config.Load(c.configPath)
+	ct, err := c.open(ctx, e, true)
 	if err != nil {
 		return err
 	}
-	brokers, err := brokersFromEnv(e)
-	if err != nil {
-		return err
-	}
-	rdb, err := redisFromEnv(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	st := store.New(rdb, cfg.City.Code, nil)
+	defer ct.rdb.Close()
+	cfg, brokers, st := ct.cfg, ct.brokers, ct.st
 	reg := newRegistry()
 	clocks, err := workflow.NewClocks(cfg, e.getenv("TANGGAP_HOLIDAYS"))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/internal/testenv"
 )
 
@@ -18,13 +19,18 @@ import (
 // trip as triage sends them, and reports the server's CPU per post: the
 // store's share of the pipeline's budget. "joins" has every post after the
 // first of its place join that place's cluster (the bench's generated
-// load clusters about 70% of posts).
+// load clusters about 70% of posts). "plain" is no product path: it writes
+// what the script writes for the fresh posts (the hash, six index entries,
+// the row, the near member, the history, the outbox, the pending check) as
+// plain commands, one MULTI/EXEC per post: what the same writes cost Redis
+// without Lua.
 //
 //	TANGGAP_TEST_REDIS_ADDR=127.0.0.1:6379 go test ./store -run '^$' -bench IngestBatch -benchtime 20000x
 func BenchmarkIngestBatch(b *testing.B) {
 	addr := testenv.RedisAddr(b)
-	for _, joins := range []bool{false, true} {
-		b.Run(map[bool]string{false: "fresh", true: "joins"}[joins], func(b *testing.B) {
+	for _, mode := range []string{"fresh", "joins", "plain"} {
+		joins := mode == "joins"
+		b.Run(mode, func(b *testing.B) {
 			ctx := context.Background()
 			rdb := redis.NewClient(&redis.Options{Addr: addr})
 			defer rdb.Close()
@@ -38,6 +44,11 @@ func BenchmarkIngestBatch(b *testing.B) {
 			t0 := c.Now().Add(-time.Hour)
 			batch := make([]Ingest, 0, 500)
 			flush := func() {
+				if mode == "plain" {
+					writePlain(b, s, batch)
+					batch = batch[:0]
+					return
+				}
 				_, errs := s.IngestBatch(ctx, batch)
 				for _, err := range errs {
 					if err != nil {
@@ -63,7 +74,47 @@ func BenchmarkIngestBatch(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric((redisCPU(b, rdb)-cpu0)*1e6/float64(b.N), "redis-cpu-us/post")
+			// Every mode stores every post, the plain one included.
+			if n, err := s.ItemCount(ctx); err != nil || n != int64(b.N) {
+				b.Fatalf("%d items stored, want %d (%v)", n, b.N, err)
+			}
+			if it, err := s.Item(ctx, "x:1000000"); err != nil || it.Status != tanggap.StatusAssigned || it.Deadline.IsZero() {
+				b.Fatalf("first item: %+v %v", it, err)
+			}
 		})
+	}
+}
+
+// writePlain writes fresh, queued, assigned posts as the ingest script
+// would, with plain commands (see BenchmarkIngestBatch).
+func writePlain(b *testing.B, s *Store, ins []Ingest) {
+	ctx := context.Background()
+	pipe := s.rdb.Pipeline()
+	for i := range ins {
+		in := &ins[i]
+		c, err := s.newIngestCall(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		id, created := c.args[5], in.Post.CreatedAt.UnixMilli()
+		due, soon := ms(in.Deadlines.FirstResponse), ms(in.Deadlines.FirstResponseSoon)
+		row := c.args[len(c.args)-3].(string) + packRow([]string{due, soon, "first_response"}) + c.args[len(c.args)-2].(string)
+		pipe.Do(ctx, "MULTI")
+		pipe.Do(ctx, append(append([]any{"HSET", c.keys[0]}, c.hash...), "due_ms", due, "soon_ms", soon, "clock", "first_response")...)
+		for _, set := range []string{"items", "opd:" + in.OPD, "age:" + in.OPD, "unans:" + in.OPD} {
+			pipe.Do(ctx, "ZADD", s.k.prefix()+set, created, id)
+		}
+		pipe.Do(ctx, "ZADD", s.k.prefix()+"open:"+in.OPD, due, id)
+		pipe.Do(ctx, "ZADD", s.k.prefix()+"soon:"+in.OPD, soon, id)
+		pipe.Do(ctx, "SET", s.k.row(in.Post.ItemID()), row)
+		pipe.Do(ctx, "ZADD", s.k.near(in.NearKey()), created, fmt.Sprintf("%s - %s %d", id, in.Fingerprint, created))
+		pipe.Do(ctx, "RPUSH", c.keys[1], c.args[len(c.args)-1])
+		pipe.Do(ctx, "XADD", s.k.outbox(), "*", "item", id, "at", created, "index", "0")
+		pipe.Do(ctx, "HMGET", c.keys[2], "at", "opd", "url", "reply")
+		pipe.Do(ctx, "EXEC")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -7,7 +7,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// IngestBatch stores posts like Ingest, in one pipelined round trip. Each
+// IngestBatch stores posts like Ingest: the common new ones with plain
+// commands (plain.go), the others in one pipelined round trip. Each such
 // post's item hash is staged with plain commands and the ingest script
 // takes it (a new item) or drops it: the script then gets the few fields
 // it reads as arguments, not the whole item, which Lua would copy into
@@ -24,14 +25,24 @@ func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, 
 		i int
 		ingestCall
 	}
-	calls := make([]call, 0, len(ins))
+	idx := make([]int, 0, len(ins))
+	built := make([]ingestCall, 0, len(ins))
 	for i := range ins {
 		c, err := s.newIngestCall(&ins[i])
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		calls = append(calls, call{i, c})
+		idx, built = append(idx, i), append(built, c)
+	}
+	plain := s.plainIngest(ctx, ins, idx, built)
+	calls := make([]call, 0, len(idx))
+	for k, i := range idx {
+		if plain[k] {
+			res[i] = Stored
+			continue
+		}
+		calls = append(calls, call{i, built[k]})
 	}
 	// Two rounds at most: the second after loading the script when Redis
 	// lost its script cache (a restart, SCRIPT FLUSH, a failover).

@@ -19,16 +19,14 @@ import (
 // trip as triage sends them, and reports the server's CPU per post: the
 // store's share of the pipeline's budget. "joins" has every post after the
 // first of its place join that place's cluster (the bench's generated
-// load clusters about 70% of posts). "plain" is no product path: it writes
-// what the script writes for the fresh posts (the hash, six index entries,
-// the row, the near member, the history, the outbox, the pending check) as
-// plain commands, one MULTI/EXEC per post: what the same writes cost Redis
-// without Lua.
+// load clusters about 70% of posts). Fresh posts and joins to a formed
+// cluster take the plain path (plain.go); "script" sends the fresh posts
+// through the ingest script instead.
 //
 //	TANGGAP_TEST_REDIS_ADDR=127.0.0.1:6379 go test ./store -run '^$' -bench IngestBatch -benchtime 20000x
 func BenchmarkIngestBatch(b *testing.B) {
 	addr := testenv.RedisAddr(b)
-	for _, mode := range []string{"fresh", "joins", "plain"} {
+	for _, mode := range []string{"fresh", "joins", "script"} {
 		joins := mode == "joins"
 		b.Run(mode, func(b *testing.B) {
 			ctx := context.Background()
@@ -37,6 +35,7 @@ func BenchmarkIngestBatch(b *testing.B) {
 			city := "bench" + strconv.FormatInt(time.Now().UnixNano(), 36)
 			c := newClock()
 			s := New(rdb, city, c.Now)
+			s.noPlain = mode == "script"
 			defer dropCity(rdb, city)
 			text := "jalan berlubang parah di jl. ahmad yani rt 03 rw 07 sudah tiga hari, tolong segera diperbaiki, motor sering jatuh"
 			fp := strings.Repeat("0123abcd", 16) // classify.Fingerprint.String: 128 hex digits
@@ -44,11 +43,6 @@ func BenchmarkIngestBatch(b *testing.B) {
 			t0 := c.Now().Add(-time.Hour)
 			batch := make([]Ingest, 0, 500)
 			flush := func() {
-				if mode == "plain" {
-					writePlain(b, s, batch)
-					batch = batch[:0]
-					return
-				}
 				_, errs := s.IngestBatch(ctx, batch)
 				for _, err := range errs {
 					if err != nil {
@@ -74,47 +68,14 @@ func BenchmarkIngestBatch(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric((redisCPU(b, rdb)-cpu0)*1e6/float64(b.N), "redis-cpu-us/post")
-			// Every mode stores every post, the plain one included.
-			if n, err := s.ItemCount(ctx); err != nil || n != int64(b.N) {
+			b.ReportMetric(float64(s.PlainIngests())/float64(b.N), "plain/post")
+			if n, err := s.ItemCount(ctx); err != nil || n != int64(b.N) { // every post stored
 				b.Fatalf("%d items stored, want %d (%v)", n, b.N, err)
 			}
 			if it, err := s.Item(ctx, "x:1000000"); err != nil || it.Status != tanggap.StatusAssigned || it.Deadline.IsZero() {
 				b.Fatalf("first item: %+v %v", it, err)
 			}
 		})
-	}
-}
-
-// writePlain writes fresh, queued, assigned posts as the ingest script
-// would, with plain commands (see BenchmarkIngestBatch).
-func writePlain(b *testing.B, s *Store, ins []Ingest) {
-	ctx := context.Background()
-	pipe := s.rdb.Pipeline()
-	for i := range ins {
-		in := &ins[i]
-		c, err := s.newIngestCall(in)
-		if err != nil {
-			b.Fatal(err)
-		}
-		id, created := c.args[5], in.Post.CreatedAt.UnixMilli()
-		due, soon := ms(in.Deadlines.FirstResponse), ms(in.Deadlines.FirstResponseSoon)
-		row := c.args[len(c.args)-3].(string) + packRow([]string{due, soon, "first_response"}) + c.args[len(c.args)-2].(string)
-		pipe.Do(ctx, "MULTI")
-		pipe.Do(ctx, append(append([]any{"HSET", c.keys[0]}, c.hash...), "due_ms", due, "soon_ms", soon, "clock", "first_response")...)
-		for _, set := range []string{"items", "opd:" + in.OPD, "age:" + in.OPD, "unans:" + in.OPD} {
-			pipe.Do(ctx, "ZADD", s.k.prefix()+set, created, id)
-		}
-		pipe.Do(ctx, "ZADD", s.k.prefix()+"open:"+in.OPD, due, id)
-		pipe.Do(ctx, "ZADD", s.k.prefix()+"soon:"+in.OPD, soon, id)
-		pipe.Do(ctx, "SET", s.k.row(in.Post.ItemID()), row)
-		pipe.Do(ctx, "ZADD", s.k.near(in.NearKey()), created, fmt.Sprintf("%s - %s %d", id, in.Fingerprint, created))
-		pipe.Do(ctx, "RPUSH", c.keys[1], c.args[len(c.args)-1])
-		pipe.Do(ctx, "XADD", s.k.outbox(), "*", "item", id, "at", created, "index", "0")
-		pipe.Do(ctx, "HMGET", c.keys[2], "at", "opd", "url", "reply")
-		pipe.Do(ctx, "EXEC")
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		b.Fatal(err)
 	}
 }
 

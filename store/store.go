@@ -1,6 +1,7 @@
 // Package store keeps Tanggap's working state in Redis: items, per-OPD
 // queues sorted by deadline, clocks, audit history, collector cursors.
-// Every write that must be atomic is a Lua script (lua/); every write is
+// Every write that must be atomic is a Lua script (lua/) or, for the
+// common new post, a MULTI/EXEC under WATCH (plain.go); every write is
 // idempotent by the platform's own post id, so redelivered Kafka records
 // change nothing.
 package store
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -36,6 +38,10 @@ type Store struct {
 	now    func() time.Time
 	ingest *redis.Script
 	update *redis.Script
+	// noPlain sends every post through the ingest script (tests compare
+	// the two paths); plain counts the posts the plain path stored.
+	noPlain bool
+	plain   atomic.Int64
 }
 
 // New returns a store for one city on a Redis client (a single node, a
@@ -159,6 +165,9 @@ type ingestCall struct {
 	hash  []any // field/value pairs, empty fields left out
 	keys  []string
 	args  []any
+	// What the plain path (plain.go) writes besides: the item id, the
+	// instant (ms), the packed row's parts and the ingest event.
+	id, now, head, tail, event string
 }
 
 // ingestFields are the fields of a new item's hash, in the order
@@ -265,8 +274,10 @@ func (s *Store) newIngestCall(in *Ingest) (ingestCall, error) {
 	c.hash = append(c.hash, "version", "1", "updated_ms", nowMS)
 	nk := in.NearKey()
 	row[repIndex["version"]], row[repIndex["updated_ms"]] = "1", nowMS
-	head, tail := packRow(row[:repClock]), packRow(row[repClock+3:])
-	c.args = append(c.args, in.Fingerprint, nk, head, tail, ingestEvent(&vals, in, id, conf, nk, nowAt))
+	c.id, c.now = id, nowMS
+	c.head, c.tail = packRow(row[:repClock]), packRow(row[repClock+3:])
+	c.event = ingestEvent(&vals, in, id, conf, nk, nowAt)
+	c.args = append(c.args, in.Fingerprint, nk, c.head, c.tail, c.event)
 	return c, nil
 }
 

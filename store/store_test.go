@@ -18,45 +18,37 @@ import (
 )
 
 // backends runs a test against miniredis and, in the integration run
-// (-tags=integration), against a real redis-server. Under CI a missing real
-// server is a failure there, not a skip.
+// (-tags=integration), against a real redis-server, each with the plain
+// path for new posts on and off ("script": every post through the ingest
+// script). Under CI a missing real server is a failure there, not a skip.
 func backends(t *testing.T, fn func(t *testing.T, s *Store, clock *fakeClock)) {
-	t.Run("miniredis", func(t *testing.T) {
-		mr := miniredis.RunT(t)
-		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		t.Cleanup(func() { rdb.Close() })
-		c := newClock()
-		fn(t, New(rdb, "test", c.Now), c)
-	})
-	t.Run("redis", func(t *testing.T) {
-		if !testenv.Integration {
-			t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
-		}
-		addr := testenv.RedisAddr(t)
-		rdb := redis.NewClient(&redis.Options{Addr: addr})
-		t.Cleanup(func() { rdb.Close() })
-		city := "t" + strings.ToLower(strings.NewReplacer("/", "", "_", "").Replace(t.Name()))
-		city = city[:min(len(city), 40)] + time.Now().Format("150405.000000")
-		c := newClock()
-		s := New(rdb, city, c.Now)
-		t.Cleanup(func() {
-			ctx := context.Background()
-			var cur uint64
-			for {
-				ks, next, err := rdb.Scan(ctx, cur, "tanggap:{"+city+"}:*", 500).Result()
-				if err != nil {
-					return
-				}
-				if len(ks) > 0 {
-					rdb.Del(ctx, ks...)
-				}
-				if cur = next; cur == 0 {
-					return
-				}
-			}
+	for _, script := range []bool{false, true} {
+		suffix := map[bool]string{false: "", true: "-script"}[script]
+		t.Run("miniredis"+suffix, func(t *testing.T) {
+			mr := miniredis.RunT(t)
+			rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+			t.Cleanup(func() { rdb.Close() })
+			c := newClock()
+			s := New(rdb, "test", c.Now)
+			s.noPlain = script
+			fn(t, s, c)
 		})
-		fn(t, s, c)
-	})
+		t.Run("redis"+suffix, func(t *testing.T) {
+			if !testenv.Integration {
+				t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
+			}
+			addr := testenv.RedisAddr(t)
+			rdb := redis.NewClient(&redis.Options{Addr: addr})
+			t.Cleanup(func() { rdb.Close() })
+			city := "t" + strings.ToLower(strings.NewReplacer("/", "", "_", "", "-", "").Replace(t.Name()))
+			city = city[:min(len(city), 40)] + time.Now().Format("150405.000000")
+			c := newClock()
+			s := New(rdb, city, c.Now)
+			s.noPlain = script
+			t.Cleanup(func() { dropCity(rdb, city) })
+			fn(t, s, c)
+		})
+	}
 }
 
 type fakeClock struct{ t time.Time }
@@ -348,6 +340,7 @@ func TestEditAndDelete(t *testing.T) {
 func TestIngestStage(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()
+		s.noPlain = true // the stage is the script's
 		in := citizen("430", "lampu PJU mati di jalan cut meutia", c.Now())
 		stage := s.k.itemKeys("x:430")[4]
 

@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tanggap/tanggap"
+)
+
+// The plain path. Most posts triage stores are new, answer nothing and are
+// answered by nothing yet: for them the ingest script only adds the item,
+// its index entries, its row and its first event, and Redis spent about
+// 40% of that script on Lua itself (its arguments, the VM, its garbage).
+// IngestBatch writes such posts with plain commands, a MULTI/EXEC per
+// plainChunk posts, under WATCH of what would make one of them anything
+// else: its item and a reply waiting for it (its history is read too, but
+// appears only with its item). A post is plain when, within its batch,
+// its thread has no other post and no post replies to it (so no order
+// between them matters), it is not an official reply, not deleted, queued
+// only in a status whose clocks the script would start (NEW, ASSIGNED),
+// and joining a cluster only once that cluster's root no longer changes
+// (UrgentReporters counted already; the count only grows). Everything
+// else, and the posts of a transaction a concurrent write aborted, goes
+// through the script, which stays the definition: TestPlainMatchesScript
+// holds the two to the same Redis state, and every store test runs with
+// and without the plain path. BenchmarkIngestBatch: fresh (plain) against
+// script.
+
+// plainChunk is how many posts one transaction writes, plainParallel how
+// many transactions run at once (each on its own connection: WATCH is a
+// connection's). Redis 7.0 checks each key WATCH adds against those the
+// connection watches already, so a transaction watching a whole batch
+// (1,000 keys) cost more than the Lua it saved.
+const (
+	plainChunk    = 32
+	plainParallel = 4
+)
+
+// plainIngest stores the plain posts among calls and reports which (by
+// index in calls). A transaction that fails or is aborted (a watched key
+// changed) stores none of its posts: the script path then handles them
+// (and reports what failed).
+func (s *Store) plainIngest(ctx context.Context, ins []Ingest, calls []int, cs []ingestCall) []bool {
+	done := make([]bool, len(calls))
+	if s.noPlain {
+		return done
+	}
+	// A post whose thread has another post in the batch, or that another
+	// post of the batch replies to, is not plain.
+	threads := make(map[string]int, len(calls))
+	parents := make(map[string]bool)
+	for _, j := range calls {
+		threads[threadOf(&ins[j])]++
+		if p := &ins[j].Post; p.ParentID != "" {
+			parents[tanggap.ItemID(p.Platform, p.ParentID)] = true
+		}
+	}
+	var cand []int // indexes into calls
+	for k, j := range calls {
+		if threads[threadOf(&ins[j])] == 1 && !parents[cs[k].id] && plainShape(&ins[j]) {
+			cand = append(cand, k)
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(plainParallel)
+	for len(cand) > 0 {
+		chunk := cand[:min(plainChunk, len(cand))]
+		cand = cand[len(chunk):]
+		g.Go(func() error {
+			s.plainChunk(ctx, ins, calls, cs, chunk, done) // each writes its own done entries
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return done
+}
+
+// plainChunk writes one transaction's posts (cand: indexes into calls).
+func (s *Store) plainChunk(ctx context.Context, ins []Ingest, calls []int, cs []ingestCall, cand []int, done []bool) {
+	// Watched: what would make a post other than new and unanswered. Its
+	// history is read too, but appears only with its item.
+	watch := make([]string, 0, 2*len(cand))
+	for _, k := range cand {
+		watch = append(watch, cs[k].keys[0], cs[k].keys[2]) // item, pending
+	}
+	var write []int
+	err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		exists := make([]*redis.IntCmd, len(cand))
+		reporters := make([]*redis.StringCmd, len(cand))
+		if _, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range cand {
+				c := &cs[k]
+				exists[i] = p.Exists(ctx, c.keys[0], c.keys[1], c.keys[2]) // item, history, pending
+				if cl := ins[calls[k]].ClusterID; cl != "" && cl != c.id {
+					reporters[i] = p.HGet(ctx, s.k.reporters(), cl)
+				}
+			}
+			return nil
+		}); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for i, k := range cand {
+			if n, err := exists[i].Result(); err != nil || n != 0 {
+				continue
+			}
+			if r := reporters[i]; r != nil {
+				if n, err := strconv.Atoi(r.Val()); err != nil || n < UrgentReporters { // also when unread
+					continue
+				}
+			}
+			write = append(write, k)
+		}
+		if len(write) == 0 {
+			return nil
+		}
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range write {
+				s.writePlain(ctx, p, &ins[calls[k]], &cs[k])
+			}
+			return nil
+		})
+		return err
+	}, watch...)
+	if err != nil {
+		return
+	}
+	for _, k := range write {
+		done[k] = true
+	}
+	s.plain.Add(int64(len(write)))
+}
+
+// PlainIngests is how many posts this store stored by the plain path.
+func (s *Store) PlainIngests() int64 { return s.plain.Load() }
+
+// threadOf is the thread a post belongs to in its batch, named by the
+// item id of its root.
+func threadOf(in *Ingest) string {
+	if in.Post.ThreadID != "" {
+		return tanggap.ItemID(in.Post.Platform, in.Post.ThreadID)
+	}
+	return in.Post.ItemID()
+}
+
+// plainShape reports whether a post can take the plain path as far as the
+// post alone tells (Redis tells the rest).
+func plainShape(in *Ingest) bool {
+	if in.ReplyBy != "" || in.Post.Deleted {
+		return false
+	}
+	return !in.Queued || in.Status == tanggap.StatusNew || in.Status == tanggap.StatusAssigned
+}
+
+// writePlain queues a new plain post's writes: those of the ingest script
+// for it (lua/ingest.lua and the reindex, near and append_event of
+// lua/common.lua), in its order.
+func (s *Store) writePlain(ctx context.Context, p redis.Pipeliner, in *Ingest, c *ingestCall) {
+	created := ms(in.Post.CreatedAt)
+	due, soon, clock := startClock(in)
+	hash := c.hash
+	if clock != "" {
+		hash = append(hash[:len(hash):len(hash)], "due_ms", due, "soon_ms", soon, "clock", clock)
+	}
+	p.HSet(ctx, c.keys[0], hash...)
+	p.Do(ctx, "ZADD", s.k.items(), created, c.id)
+	// reindex
+	if in.OPD != "" {
+		p.Do(ctx, "ZADD", s.k.opd(in.OPD), created, c.id)
+	}
+	if in.Queued {
+		p.Do(ctx, "ZADD", s.k.set("age:", in.OPD), created, c.id)
+		p.Do(ctx, "ZADD", s.k.set("unans:", in.OPD), created, c.id)
+		if due != "" {
+			p.Do(ctx, "ZADD", s.k.set("open:", in.OPD), due, c.id)
+			p.Do(ctx, "ZADD", s.k.set("soon:", in.OPD), soon, c.id)
+		}
+	}
+	p.Set(ctx, s.k.p+"row:"+c.keys[0][len(s.k.p)+len("item:"):], c.head+packRow([]string{due, soon, clock})+c.tail, 0)
+	// near
+	if nk := in.NearKey(); nk != "" {
+		cl := in.ClusterID
+		if cl == "" {
+			cl = "-"
+		}
+		key := s.k.near(nk)
+		p.Do(ctx, "ZADD", key, created, c.id+" "+cl+" "+in.Fingerprint+" "+created)
+		if c.id[len(c.id)-1]%8 == 0 {
+			p.Do(ctx, "ZREMRANGEBYSCORE", key, "-inf", "("+strconv.FormatInt(in.Post.CreatedAt.UnixMilli()-nearKeep.Milliseconds(), 10))
+		}
+	}
+	if cl := in.ClusterID; cl != "" && cl != c.id {
+		p.HIncrBy(ctx, s.k.reporters(), cl, 1)
+	}
+	if in.Status == tanggap.StatusAssigned && in.OPD != "" && in.ClassifierOPD == in.OPD {
+		p.HIncrBy(ctx, s.k.routing(), in.OPD+":auto", 1)
+	}
+	// append_event: the history is new, so the event is its first.
+	p.RPush(ctx, c.keys[1], c.event)
+	p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.outbox(), Values: []any{"item", c.id, "at", c.now, "index", "0"}})
+}
+
+// nearKeep is how long near-set members are kept (NEAR_KEEP_MS in
+// lua/common.lua).
+const nearKeep = 14 * 24 * time.Hour
+
+// startClock is the clock a new item starts with, as the Lua due() picks
+// it: the earliest deadline pending for its status (an open, queued item
+// not on hold; never answered), its due-soon instant and the clock's name.
+func startClock(in *Ingest) (due, soon, clock string) {
+	st := in.Status
+	if !in.Queued || !st.Open() || st == tanggap.StatusOnHold {
+		return "", "", ""
+	}
+	d := in.Deadlines
+	var best int64 // ms, as the script compares the fields
+	consider := func(dl, sn time.Time, name string) {
+		if dl.IsZero() || (due != "" && dl.UnixMilli() >= best) {
+			return
+		}
+		best, due, clock = dl.UnixMilli(), ms(dl), name
+		soon = due
+		if !sn.IsZero() {
+			soon = ms(sn)
+		}
+	}
+	if st != tanggap.StatusInProgress {
+		consider(d.FirstResponse, d.FirstResponseSoon, string(tanggap.ClockFirstResponse))
+	}
+	if st == tanggap.StatusNew {
+		consider(d.Routing, d.RoutingSoon, string(tanggap.ClockRouting))
+	}
+	if st == tanggap.StatusAssigned || st == tanggap.StatusReopened {
+		consider(d.Followup, d.FollowupSoon, string(tanggap.ClockFollowup))
+	}
+	if st == tanggap.StatusInProgress || st == tanggap.StatusReopened {
+		consider(d.Resolution, d.ResolutionSoon, string(tanggap.ClockResolution))
+	}
+	return due, soon, clock
+}

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/internal/testenv"
+)
+
+// The plain path must leave Redis exactly as the ingest script does, and
+// give the same results, whichever posts of a batch take it: two cities
+// ingest the same batches, one with the plain path and one without, and
+// every key of each must match (the outbox as a set: the plain posts of a
+// batch are written before the others, and only each item's own order of
+// events matters).
+func TestPlainMatchesScript(t *testing.T) {
+	run := func(t *testing.T, rdb *redis.Client, city string) {
+		ctx := context.Background()
+		c := newClock()
+		plain, script := New(rdb, city+"p", c.Now), New(rdb, city+"s", c.Now)
+		script.noPlain = true
+		t.Cleanup(func() { dropCity(rdb, city+"p"); dropCity(rdb, city+"s") })
+		t0 := c.Now().Add(-time.Hour)
+		at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+		clustered := func(id string, m int, root string) Ingest {
+			in := citizen(id, "pohon tumbang di jl kemakmuran", at(m))
+			in.Kelurahan, in.Fingerprint, in.ClusterID = "Margajaya", strings.Repeat("0123abcd", 16), root
+			return in
+		}
+		unrouted := citizen("102", "tolong dong pak", at(2))
+		unrouted.OPD, unrouted.Status = "", tanggap.StatusNew
+		// Two clocks due at once: the first considered (first response) wins.
+		unrouted.Deadlines.Routing, unrouted.Deadlines.RoutingSoon = unrouted.Deadlines.FirstResponse, at(100)
+		notComplaint := citizen("103", "selamat pagi bekasi", at(3))
+		notComplaint.Kind, notComplaint.Status, notComplaint.Queued, notComplaint.Deadlines = tanggap.KindNoise, tanggap.StatusNotComplaint, false, tanggap.Deadlines{}
+		auto := citizen("104", "got mampet", at(4))
+		auto.ClassifierOPD, auto.Urgent = "bina_marga_sda", true
+		at0 := at(5)
+		edited := citizen("105", "jalan rusak (diedit)", at(5))
+		edited.Post.EditedAt = &at0
+		threadless := citizen("106", "lampu mati", at(6))
+		threadless.Post.ThreadID = ""
+		late := citizen("108", "parent of a waiting reply", at(8))
+		batches := [][]Ingest{{
+			citizen("101", "jalan rusak di jl ahmad yani", at(1)),
+			unrouted,
+			reply("209", "108", at(9), "bina_marga_sda"), // its parent comes in the next batch
+			notComplaint,
+			clustered("140", -15*24*60, ""), // past the near set's keep: trimmed by 130
+			clustered("110", 10, ""),
+			clustered("111", 11, "x:110"),
+			clustered("112", 12, "x:110"),
+			citizen("120", "sampah numpuk", at(20)),
+			reply("121", "120", at(21), "lingkungan_hidup"), // its parent in the same batch
+			clustered("113", 13, "x:110"),
+		}, {
+			auto,
+			clustered("114", 14, "x:110"), // the root has its reporters: a plain join
+			clustered("130", 30, "x:110"), // an id ending in 0: the near set is trimmed (140 goes)
+			citizen("101", "jalan rusak di jl ahmad yani", at(1)),
+			late,
+			edited,
+			threadless,
+		}}
+		for i, batch := range batches {
+			c.Add(time.Minute)
+			rp, ep := plain.IngestBatch(ctx, batch)
+			rs, es := script.IngestBatch(ctx, batch)
+			if d := cmp.Diff(rs, rp); d != "" {
+				t.Errorf("batch %d results (-script +plain):\n%s", i, d)
+			}
+			for j := range ep {
+				if ep[j] != nil || es[j] != nil {
+					t.Fatalf("batch %d post %d: %v / %v", i, j, ep[j], es[j])
+				}
+			}
+		}
+		dump := dumpCity(t, rdb, city+"p")
+		if d := cmp.Diff(dumpCity(t, rdb, city+"s"), dump); d != "" {
+			t.Errorf("Redis state (-script +plain):\n%s", d)
+		}
+		near := dump["near:bina_marga_sda|Margajaya"].([]redis.Z)
+		if len(near) == 0 || strings.HasPrefix(near[0].Member.(string), "x:140 ") {
+			t.Errorf("near set not trimmed: %v", near)
+		}
+		// The plain path took 101, 102, 103, 140 and 110, then 104, 114,
+		// 130, 105 and 106; not the joins while their root changes, the
+		// replies, 120 (replied to in its batch), 101 again (stored) nor
+		// 108 (a reply waits for it).
+		if n, m := plain.PlainIngests(), script.PlainIngests(); n != 10 || m != 0 {
+			t.Errorf("plain path took %d and %d posts, want 10 and 0", n, m)
+		}
+	}
+	t.Run("miniredis", func(t *testing.T) {
+		mr := miniredis.RunT(t)
+		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		t.Cleanup(func() { rdb.Close() })
+		run(t, rdb, "test")
+	})
+	t.Run("redis", func(t *testing.T) {
+		if !testenv.Integration {
+			t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t)})
+		t.Cleanup(func() { rdb.Close() })
+		run(t, rdb, "plain"+time.Now().Format("150405.000000"))
+	})
+}
+
+// TestPlainTaken checks which posts the plain path takes.
+func TestPlainTaken(t *testing.T) {
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	ctx := context.Background()
+	c := newClock()
+	s := New(rdb, "test", c.Now)
+	t0 := c.Now().Add(-time.Hour)
+	held := citizen("3", "ditunda", t0)
+	held.Status = tanggap.StatusOnHold
+	ins := []Ingest{
+		citizen("1", "jalan rusak", t0),       // plain
+		reply("2", "9", t0, "bina_marga_sda"), // official reply
+		held,                                  // a status the script handles
+		citizen("4", "got mampet", t0),        // replied to in the batch
+		{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: "5", ParentID: "4", ThreadID: "4", Text: "+1", Author: "warga2",
+			CreatedAt: t0, CapturedAt: t0, Interaction: tanggap.InteractionReply}, Kind: tanggap.KindNoise, Status: tanggap.StatusNotComplaint},
+	}
+	idx := []int{0, 1, 2, 3, 4}
+	calls := make([]ingestCall, len(ins))
+	for i := range ins {
+		var err error
+		if calls[i], err = s.newIngestCall(&ins[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.plainIngest(ctx, ins, idx, calls); !slices.Equal(got, []bool{true, false, false, false, false}) {
+		t.Errorf("plain: %v", got)
+	}
+	// Stored now: a redelivery is not plain.
+	if got := s.plainIngest(ctx, ins[:1], idx[:1], calls[:1]); got[0] {
+		t.Error("a stored post took the plain path")
+	}
+}
+
+// dumpCity reads every key of a city by its type, the city's prefix taken
+// out of the names; stream entries lose their ids and are sorted.
+func dumpCity(t *testing.T, rdb *redis.Client, city string) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	prefix := "tanggap:{" + city + "}:"
+	out := map[string]any{}
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		name := strings.TrimPrefix(k, prefix)
+		switch typ := rdb.Type(ctx, k).Val(); typ {
+		case "string":
+			out[name] = rdb.Get(ctx, k).Val()
+		case "hash":
+			out[name] = rdb.HGetAll(ctx, k).Val()
+		case "list":
+			out[name] = rdb.LRange(ctx, k, 0, -1).Val()
+		case "zset":
+			out[name] = rdb.ZRangeWithScores(ctx, k, 0, -1).Val()
+		case "set":
+			m := rdb.SMembers(ctx, k).Val()
+			slices.Sort(m)
+			out[name] = m
+		case "stream":
+			var es []string
+			for _, e := range rdb.XRange(ctx, k, "-", "+").Val() {
+				es = append(es, e.Values["item"].(string)+" "+e.Values["at"].(string)+" "+e.Values["index"].(string))
+			}
+			slices.Sort(es)
+			out[name] = es
+		default:
+			t.Fatalf("%s: type %s", k, typ)
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -19,17 +19,17 @@ import (
 // IngestBatch writes such posts with plain commands, a MULTI/EXEC per
 // plainChunk posts, under WATCH of what would make one of them anything
 // else: its item and a reply waiting for it (its history is read too, but
-// appears only with its item). A post is plain when, within its batch,
-// its thread has no other post and no post replies to it (so no order
-// between them matters), it is not an official reply, not deleted, queued
-// only in a status whose clocks the script would start (NEW, ASSIGNED),
-// and joining a cluster only once that cluster's root no longer changes
-// (UrgentReporters counted already; the count only grows). Everything
-// else, and the posts of a transaction a concurrent write aborted, goes
-// through the script, which stays the definition: TestPlainMatchesScript
-// holds the two to the same Redis state, and every store test runs with
-// and without the plain path. BenchmarkIngestBatch: fresh (plain) against
-// script.
+// appears only with its item). A post is plain when it comes once in its
+// batch and no official reply comes before it there (plain posts are
+// stored first: what comes after them sees them as it would have), it is
+// not an official reply, not deleted, queued only in a status whose clocks
+// the script would start (NEW, ASSIGNED), and joins a cluster only once
+// that cluster's root no longer changes (UrgentReporters counted already;
+// the count only grows). Everything else, and the posts of a transaction
+// a concurrent write aborted, goes through the script, which stays the
+// definition: TestPlainMatchesScript holds the two to the same Redis
+// state, and every store test runs with and without the plain path.
+// BenchmarkIngestBatch: fresh (plain) against script.
 
 // plainChunk is how many posts one transaction writes, plainParallel how
 // many transactions run at once (each on its own connection: WATCH is a
@@ -50,20 +50,24 @@ func (s *Store) plainIngest(ctx context.Context, ins []Ingest, calls []int, cs [
 	if s.noPlain {
 		return done
 	}
-	// A post whose thread has another post in the batch, or that another
-	// post of the batch replies to, is not plain.
-	threads := make(map[string]int, len(calls))
-	parents := make(map[string]bool)
-	for _, j := range calls {
-		threads[threadOf(&ins[j])]++
-		if p := &ins[j].Post; p.ParentID != "" {
-			parents[tanggap.ItemID(p.Platform, p.ParentID)] = true
-		}
+	// Plain posts are stored before the batch's others. That keeps the
+	// batch's order for what one post does to another (an official reply
+	// answers its parent, a report joins its cluster's root) as long as a
+	// plain post comes twice in no batch and no official reply in the
+	// batch comes before it.
+	seen := make(map[string]int, len(calls))
+	for k := range calls {
+		seen[cs[k].id]++
 	}
+	answered := make(map[string]bool)
 	var cand []int // indexes into calls
 	for k, j := range calls {
-		if threads[threadOf(&ins[j])] == 1 && !parents[cs[k].id] && plainShape(&ins[j]) {
+		in := &ins[j]
+		if seen[cs[k].id] == 1 && !answered[cs[k].id] && plainShape(in) {
 			cand = append(cand, k)
+		}
+		if in.ReplyBy != "" && in.Post.ParentID != "" {
+			answered[tanggap.ItemID(in.Post.Platform, in.Post.ParentID)] = true
 		}
 	}
 	var g errgroup.Group
@@ -137,15 +141,6 @@ func (s *Store) plainChunk(ctx context.Context, ins []Ingest, calls []int, cs []
 
 // PlainIngests is how many posts this store stored by the plain path.
 func (s *Store) PlainIngests() int64 { return s.plain.Load() }
-
-// threadOf is the thread a post belongs to in its batch, named by the
-// item id of its root.
-func threadOf(in *Ingest) string {
-	if in.Post.ThreadID != "" {
-		return tanggap.ItemID(in.Post.Platform, in.Post.ThreadID)
-	}
-	return in.Post.ItemID()
-}
 
 // plainShape reports whether a post can take the plain path as far as the
 // post alone tells (Redis tells the rest).

@@ -59,7 +59,11 @@ func TestPlainMatchesScript(t *testing.T) {
 			clustered("111", 11, "x:110"),
 			clustered("112", 12, "x:110"),
 			citizen("120", "sampah numpuk", at(20)),
-			reply("121", "120", at(21), "lingkungan_hidup"), // its parent in the same batch
+			reply("121", "120", at(21), "lingkungan_hidup"), // after its parent in the batch
+			reply("251", "150", at(51), "lingkungan_hidup"), // before its parent in the batch
+			citizen("150", "sampah belum diangkut", at(50)),
+			citizen("160", "air mati", at(60)),
+			citizen("160", "air mati", at(60)), // twice in one batch (a replay)
 			clustered("113", 13, "x:110"),
 		}, {
 			auto,
@@ -91,12 +95,12 @@ func TestPlainMatchesScript(t *testing.T) {
 		if len(near) == 0 || strings.HasPrefix(near[0].Member.(string), "x:140 ") {
 			t.Errorf("near set not trimmed: %v", near)
 		}
-		// The plain path took 101, 102, 103, 140 and 110, then 104, 114,
-		// 130, 105 and 106; not the joins while their root changes, the
-		// replies, 120 (replied to in its batch), 101 again (stored) nor
-		// 108 (a reply waits for it).
-		if n, m := plain.PlainIngests(), script.PlainIngests(); n != 10 || m != 0 {
-			t.Errorf("plain path took %d and %d posts, want 10 and 0", n, m)
+		// The plain path took 101, 102, 103, 140, 110 and 120, then 104,
+		// 114, 130, 105 and 106; not the joins while their root changes,
+		// the replies, 150 (its reply came first), 160 (twice), 101 again
+		// (stored) nor 108 (a reply waits for it).
+		if n, m := plain.PlainIngests(), script.PlainIngests(); n != 11 || m != 0 {
+			t.Errorf("plain path took %d and %d posts, want 11 and 0", n, m)
 		}
 	}
 	t.Run("miniredis", func(t *testing.T) {
@@ -128,13 +132,16 @@ func TestPlainTaken(t *testing.T) {
 	held.Status = tanggap.StatusOnHold
 	ins := []Ingest{
 		citizen("1", "jalan rusak", t0),       // plain
-		reply("2", "9", t0, "bina_marga_sda"), // official reply
+		reply("2", "9", t0, "bina_marga_sda"), // an official reply
 		held,                                  // a status the script handles
-		citizen("4", "got mampet", t0),        // replied to in the batch
+		citizen("9", "got mampet", t0),        // its official reply came first
+		citizen("4", "got mampet", t0),        // a citizen's reply follows: plain
 		{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: "5", ParentID: "4", ThreadID: "4", Text: "+1", Author: "warga2",
 			CreatedAt: t0, CapturedAt: t0, Interaction: tanggap.InteractionReply}, Kind: tanggap.KindNoise, Status: tanggap.StatusNotComplaint},
+		citizen("6", "sampah", t0), // twice
+		citizen("6", "sampah", t0),
 	}
-	idx := []int{0, 1, 2, 3, 4}
+	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
 	calls := make([]ingestCall, len(ins))
 	for i := range ins {
 		var err error
@@ -142,7 +149,7 @@ func TestPlainTaken(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := s.plainIngest(ctx, ins, idx, calls); !slices.Equal(got, []bool{true, false, false, false, false}) {
+	if got := s.plainIngest(ctx, ins, idx, calls); !slices.Equal(got, []bool{true, false, false, false, true, true, false, false}) {
 		t.Errorf("plain: %v", got)
 	}
 	// Stored now: a redelivery is not plain.

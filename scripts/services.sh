@@ -159,11 +159,15 @@ cmd_install() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# free_port prints a port on 127.0.0.1 that nothing listens on.
+# free_port prints a port on 127.0.0.1 that nothing listens on, below the kernel's ephemeral
+# range: a port there can be the local end of any outgoing connection (the test suites open
+# thousands), and a broker binding it then fails with "Address already in use".
 free_port() {
-  local p i
+  local p i low=32768
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  ((low > 12000)) || die "the ephemeral port range starts at $low: no room below it for the services"
   for ((i = 0; i < 200; i++)); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((10000 + RANDOM % (low - 10000)))
     if ! port_open "$p" && ! grep -qx "$p" "$STATE"/*.port 2>/dev/null; then
       echo "$p"
       return

@@ -6,8 +6,8 @@
 --       5 reply_opd, 6-23 the item fields this script reads (store.ingestArgs),
 --       24 the fingerprint and 25 the near key (kept out of the hash, see
 --       near), then for a new item its packed row before (26) and after (27)
---       the clock fields and its ingest event (28): triage builds them
---       (store.newIngestCall), Lua would at a fifth of the script's cost.
+--       the clock fields and its ingest event (28), built by triage
+--       (store.newIngestCall): in Lua they cost a fifth of the script.
 local official = ARGV[3] == '1'
 local has_parent = ARGV[4] == '1'
 local reply_opd = ARGV[5]

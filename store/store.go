@@ -495,7 +495,7 @@ func (s *Store) Queue(ctx context.Context, opd string, limit int64) (*Queue, err
 
 // ItemQuery selects items for the API.
 type ItemQuery struct {
-	OPD    string // "" means every OPD
+	OPD    string // the OPD the items are in now; "" means every OPD
 	Status tanggap.Status
 	Before time.Time // platform time; zero means now
 	Limit  int64
@@ -529,7 +529,9 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) ([]tanggap.Item, error) 
 			return nil, err
 		}
 		for _, it := range its {
-			if q.Status == "" || it.Status == q.Status {
+			// opd:<code> holds every item that has been in the OPD (reports
+			// read it so): one routed elsewhere since is not the OPD's.
+			if (q.Status == "" || it.Status == q.Status) && (q.OPD == "" || it.OPD == q.OPD) {
 				out = append(out, it)
 				if int64(len(out)) == q.Limit {
 					break

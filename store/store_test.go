@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -396,6 +397,40 @@ func TestIngestArgsMatchScript(t *testing.T) {
 			t.Errorf("lua/ingest.lua does not read %s from ARGV[%d]", f, i+6)
 		}
 	}
+}
+
+// An OPD's item list holds the items in the OPD now, not those routed
+// elsewhere since (the opd:<code> set keeps them for reports).
+func TestItemsOfOPDAfterReassignment(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		for _, id := range []string{"440", "441"} {
+			if _, err := s.Ingest(ctx, citizen(id, "got mampet", c.Now())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Apply(ctx, Change{ID: "x:441", Version: -1, Actor: "humas", Action: "assign", Reason: "saluran",
+			Set: map[string]string{"opd": "lingkungan_hidup", "status": "ASSIGNED", "hops": "1"}}); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(opd string) []string {
+			its, err := s.Items(ctx, ItemQuery{OPD: opd})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, it := range its {
+				out = append(out, it.ID)
+			}
+			return out
+		}
+		if got := ids("bina_marga_sda"); !slices.Equal(got, []string{"x:440"}) {
+			t.Errorf("bina_marga_sda lists %v", got)
+		}
+		if got := ids("lingkungan_hidup"); !slices.Equal(got, []string{"x:441"}) {
+			t.Errorf("lingkungan_hidup lists %v", got)
+		}
+	})
 }
 
 func TestCursorAndCounts(t *testing.T) {

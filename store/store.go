@@ -829,9 +829,9 @@ func packRow(vals []string) string {
 
 // ingestEvent is a new item's ingest event as the Lua record() would
 // write it (tanggap.Event JSON): the scripts store and relay it as given
-// (cjson cost Redis a tenth of the ingest script). fields are the ingest
-// pairs (empty ones are left out of "set", as from the hash), conf the
-// confidence among them.
+// (cjson cost Redis a tenth of the ingest script). vals are the values of
+// ingestFields (empty ones are left out of "set", as from the hash), conf
+// the confidence among them.
 func ingestEvent(vals *[len(ingestFields)]string, in *Ingest, id, conf, nearKey, at string) string {
 	n := 512 + len(in.Fingerprint) + len(nearKey)
 	for i, v := range vals {

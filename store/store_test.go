@@ -433,6 +433,72 @@ func TestItemsOfOPDAfterReassignment(t *testing.T) {
 	})
 }
 
+// An item walking through its statuses is in exactly the per-OPD sets its
+// state puts it in, with the scores of its current clock, after each step.
+func TestSetsFollowTheState(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now()
+		in := citizen("450", "jalan berlubang", t0)
+		if _, err := s.Ingest(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		d := in.Deadlines
+		at := func(x time.Time) float64 { return float64(x.UnixMilli()) }
+		autoclose := t0.Add(20 * 24 * time.Hour)
+		type want map[string]float64 // set (of the OPD, or "resolved") -> score; absent: not a member
+		steps := []struct {
+			name string
+			set  map[string]string
+			opd  string
+			want want
+		}{
+			{"ingested", nil, "bina_marga_sda", want{"open": at(d.FirstResponse), "soon": at(d.FirstResponseSoon), "age": at(t0), "unans": at(t0)}},
+			{"answered", map[string]string{"fr_ms": ms(t0.Add(time.Hour)), "status": "IN_PROGRESS"}, "bina_marga_sda",
+				want{"open": at(d.Resolution), "soon": at(d.ResolutionSoon), "age": at(t0)}},
+			{"held", map[string]string{"status": "ON_HOLD", "held_ms": ms(t0.Add(2 * time.Hour))}, "bina_marga_sda",
+				want{"age": at(t0), "held": at(t0)}},
+			{"resumed", map[string]string{"status": "IN_PROGRESS"}, "bina_marga_sda",
+				want{"open": at(d.Resolution), "soon": at(d.ResolutionSoon), "age": at(t0)}},
+			{"due-soon moved", map[string]string{"res_soon_ms": ms(d.ResolutionSoon.Add(time.Hour))}, "bina_marga_sda",
+				want{"open": at(d.Resolution), "soon": at(d.ResolutionSoon.Add(time.Hour)), "age": at(t0)}},
+			{"resolved", map[string]string{"status": "RESOLVED", "resolved_ms": ms(t0.Add(3 * time.Hour)), "autoclose_ms": ms(autoclose)},
+				"bina_marga_sda", want{"resolved": at(autoclose)}},
+			{"reopened", map[string]string{"status": "REOPENED", "resolved_ms": "", "autoclose_ms": ""}, "bina_marga_sda",
+				want{"open": at(d.Resolution), "soon": at(d.ResolutionSoon.Add(time.Hour)), "age": at(t0)}},
+			{"reassigned", map[string]string{"status": "ASSIGNED", "opd": "lingkungan_hidup"}, "lingkungan_hidup",
+				want{"open": at(d.Resolution), "soon": at(d.ResolutionSoon.Add(time.Hour)), "age": at(t0)}},
+		}
+		for _, st := range steps {
+			if st.set != nil {
+				c.Add(time.Minute)
+				if _, err := s.Apply(ctx, Change{ID: "x:450", Version: -1, Actor: "t", Action: st.name, Set: st.set}); err != nil {
+					t.Fatalf("%s: %v", st.name, err)
+				}
+			}
+			for _, opd := range []string{"bina_marga_sda", "lingkungan_hidup"} {
+				for _, set := range []string{"open", "soon", "age", "unans", "held"} {
+					score, err := s.rdb.ZScore(ctx, s.k.set(set+":", opd), "x:450").Result()
+					w, member := st.want[set]
+					if opd != st.opd {
+						member = false
+					}
+					switch {
+					case member && (err != nil || score != w):
+						t.Errorf("%s: %s:%s score %v (%v), want %v", st.name, set, opd, score, err, w)
+					case !member && err == nil:
+						t.Errorf("%s: in %s:%s (score %v)", st.name, set, opd, score)
+					}
+				}
+			}
+			score, err := s.rdb.ZScore(ctx, s.k.resolved(), "x:450").Result()
+			if w, member := st.want["resolved"]; member != (err == nil) || (member && score != w) {
+				t.Errorf("%s: resolved %v (%v), want %v (%v)", st.name, score, err, w, member)
+			}
+		}
+	})
+}
+
 func TestCursorAndCounts(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()

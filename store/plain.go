@@ -93,10 +93,25 @@ func (s *Store) plainChunk(ctx context.Context, ins []Ingest, calls []int, cs []
 		watch = append(watch, cs[k].keys[0], cs[k].keys[2]) // item, pending
 	}
 	var write []int
-	err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+	// WATCH goes in the round trip of the reads (go-redis' own Watch sends
+	// it alone first): a transaction costs two round trips, and a chunk
+	// that writes nothing UNWATCHes (EXEC clears the watches otherwise).
+	watchArgs := make([]any, 0, 1+len(watch))
+	watchArgs = append(watchArgs, "WATCH")
+	for _, k := range watch {
+		watchArgs = append(watchArgs, k)
+	}
+	err := s.rdb.Watch(ctx, func(tx *redis.Tx) (err error) {
+		execed := false
+		defer func() {
+			if !execed {
+				tx.Unwatch(ctx)
+			}
+		}()
 		exists := make([]*redis.IntCmd, len(cand))
 		reporters := make([]*redis.StringCmd, len(cand))
 		if _, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Do(ctx, watchArgs...)
 			for i, k := range cand {
 				c := &cs[k]
 				exists[i] = p.Exists(ctx, c.keys[0], c.keys[1], c.keys[2]) // item, history, pending
@@ -122,14 +137,15 @@ func (s *Store) plainChunk(ctx context.Context, ins []Ingest, calls []int, cs []
 		if len(write) == 0 {
 			return nil
 		}
-		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		execed = true
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range write {
 				s.writePlain(ctx, p, &ins[calls[k]], &cs[k])
 			}
 			return nil
 		})
 		return err
-	}, watch...)
+	})
 	if err != nil {
 		return
 	}

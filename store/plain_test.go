@@ -198,3 +198,61 @@ func dumpCity(t *testing.T, rdb *redis.Client, city string) map[string]any {
 	}
 	return out
 }
+
+// A write by another client to a watched key between the reads and EXEC
+// aborts the transaction: its posts then go through the script, which
+// finds the item stored by the other writer (a rebalance can hand one
+// partition to two consumers for a moment).
+func TestPlainAbortsOnConcurrentWrite(t *testing.T) {
+	for _, backend := range []string{"miniredis", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			var addr string
+			if backend == "miniredis" {
+				addr = miniredis.RunT(t).Addr()
+			} else {
+				if !testenv.Integration {
+					t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
+				}
+				addr = testenv.RedisAddr(t)
+			}
+			other := redis.NewClient(&redis.Options{Addr: addr})
+			rdb := redis.NewClient(&redis.Options{Addr: addr})
+			t.Cleanup(func() { rdb.Close(); other.Close() })
+			c := newClock()
+			city := "abort" + time.Now().Format("150405.000000")
+			s := New(rdb, city, c.Now)
+			t.Cleanup(func() { dropCity(rdb, city) })
+			ctx := context.Background()
+			rival := s.k.item("x:461")
+			rdb.AddHook(afterWatchHook{func() { other.HSet(ctx, rival, "id", "x:461", "version", "1") }})
+			t0 := c.Now().Add(-time.Hour)
+			res, errs := s.IngestBatch(ctx, []Ingest{citizen("460", "lampu mati", t0), citizen("461", "got mampet", t0)})
+			if errs[0] != nil || errs[1] != nil || res[0] != Stored || res[1] != Duplicate {
+				t.Fatalf("results %v %v, want stored (by the script) and duplicate", res, errs)
+			}
+			if n := s.PlainIngests(); n != 0 {
+				t.Errorf("the plain path stored %d posts of an aborted transaction", n)
+			}
+			if h, _ := s.History(ctx, "x:461"); len(h) != 0 {
+				t.Errorf("the other writer's item got events: %v", h)
+			}
+		})
+	}
+}
+
+// afterWatchHook runs fn once, after the pipeline that arms WATCH.
+type afterWatchHook struct{ fn func() }
+
+func (afterWatchHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (afterWatchHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h afterWatchHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	done := false
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		if !done && len(cmds) > 0 && cmds[0].Name() == "watch" {
+			done = true
+			h.fn()
+		}
+		return err
+	}
+}

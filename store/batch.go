@@ -21,29 +21,25 @@ import (
 func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, []error) {
 	res := make([]IngestResult, len(ins))
 	errs := make([]error, len(ins))
-	type call struct {
-		i int
-		ingestCall
-	}
-	idx := make([]int, 0, len(ins))
-	built := make([]ingestCall, 0, len(ins))
+	calls := make([]batchCall, 0, len(ins))
 	for i := range ins {
 		c, err := s.newIngestCall(&ins[i])
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		idx, built = append(idx, i), append(built, c)
+		calls = append(calls, batchCall{i, &ins[i], c})
 	}
-	plain := s.plainIngest(ctx, ins, idx, built)
-	calls := make([]call, 0, len(idx))
-	for k, i := range idx {
+	plain := s.plainIngest(ctx, calls)
+	rest := calls[:0]
+	for k, c := range calls {
 		if plain[k] {
-			res[i] = Stored
+			res[c.i] = Stored
 			continue
 		}
-		calls = append(calls, call{i, built[k]})
+		rest = append(rest, c)
 	}
+	calls = rest
 	// Two rounds at most: the second after loading the script when Redis
 	// lost its script cache (a restart, SCRIPT FLUSH, a failover).
 	for round := 0; len(calls) > 0; round++ {
@@ -57,7 +53,7 @@ func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, 
 			cmds[j] = s.ingest.EvalSha(ctx, pipe, c.keys, c.args...)
 		}
 		_, _ = pipe.Exec(ctx) // errors are per command
-		var again []call
+		var again []batchCall
 		for j, c := range calls {
 			out, err := cmds[j].Text()
 			switch {
@@ -81,6 +77,14 @@ func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, 
 		calls = again
 	}
 	return res, errs
+}
+
+// batchCall is one post of a batch: its place in the batch, the post and
+// its ingest call.
+type batchCall struct {
+	i  int
+	in *Ingest
+	ingestCall
 }
 
 // ItemCount is the number of items stored (every item, open or not).

@@ -56,6 +56,10 @@ func itemHash(id string) string {
 	return hex.EncodeToString(s[:12])
 }
 
+// rowOf is the row key beside an item key, without hashing the id again
+// (the Lua pack() derives it so too).
+func (k keys) rowOf(itemKey string) string { return k.p + "row:" + itemKey[len(k.p)+len("item:"):] }
+
 // itemKeys are an item's item, history, pending, edits and stage keys, its
 // id hashed once.
 func (k keys) itemKeys(id string) [5]string {

@@ -45,7 +45,7 @@ const (
 // index in calls). A transaction that fails or is aborted (a watched key
 // changed) stores none of its posts: the script path then handles them
 // (and reports what failed).
-func (s *Store) plainIngest(ctx context.Context, ins []Ingest, calls []int, cs []ingestCall) []bool {
+func (s *Store) plainIngest(ctx context.Context, calls []batchCall) []bool {
 	done := make([]bool, len(calls))
 	if s.noPlain {
 		return done
@@ -57,15 +57,16 @@ func (s *Store) plainIngest(ctx context.Context, ins []Ingest, calls []int, cs [
 	// batch comes before it.
 	seen := make(map[string]int, len(calls))
 	for k := range calls {
-		seen[cs[k].id]++
+		seen[calls[k].id]++
 	}
 	answered := make(map[string]bool)
 	var cand []int // indexes into calls
-	for k, j := range calls {
-		in := &ins[j]
-		if seen[cs[k].id] == 1 && !answered[cs[k].id] && plainShape(in) {
+	for k := range calls {
+		c := &calls[k]
+		if seen[c.id] == 1 && !answered[c.id] && plainShape(c.in) {
 			cand = append(cand, k)
 		}
+		in := c.in
 		if in.ReplyBy != "" && in.Post.ParentID != "" {
 			answered[tanggap.ItemID(in.Post.Platform, in.Post.ParentID)] = true
 		}
@@ -76,7 +77,7 @@ func (s *Store) plainIngest(ctx context.Context, ins []Ingest, calls []int, cs [
 		chunk := cand[:min(plainChunk, len(cand))]
 		cand = cand[len(chunk):]
 		g.Go(func() error {
-			s.plainChunk(ctx, ins, calls, cs, chunk, done) // each writes its own done entries
+			s.plainChunk(ctx, calls, chunk, done) // each writes its own done entries
 			return nil
 		})
 	}
@@ -85,22 +86,17 @@ func (s *Store) plainIngest(ctx context.Context, ins []Ingest, calls []int, cs [
 }
 
 // plainChunk writes one transaction's posts (cand: indexes into calls).
-func (s *Store) plainChunk(ctx context.Context, ins []Ingest, calls []int, cs []ingestCall, cand []int, done []bool) {
-	// Watched: what would make a post other than new and unanswered. Its
-	// history is read too, but appears only with its item.
-	watch := make([]string, 0, 2*len(cand))
+func (s *Store) plainChunk(ctx context.Context, calls []batchCall, cand []int, done []bool) {
+	// WATCH (item, waiting reply: see above) goes in the round trip of the
+	// reads (go-redis' own Watch sends it alone first): a transaction costs
+	// two round trips, and a chunk that writes nothing UNWATCHes (EXEC
+	// clears the watches otherwise).
+	watch := make([]any, 0, 1+2*len(cand))
+	watch = append(watch, "WATCH")
 	for _, k := range cand {
-		watch = append(watch, cs[k].keys[0], cs[k].keys[2]) // item, pending
+		watch = append(watch, calls[k].keys[0], calls[k].keys[2])
 	}
 	var write []int
-	// WATCH goes in the round trip of the reads (go-redis' own Watch sends
-	// it alone first): a transaction costs two round trips, and a chunk
-	// that writes nothing UNWATCHes (EXEC clears the watches otherwise).
-	watchArgs := make([]any, 0, 1+len(watch))
-	watchArgs = append(watchArgs, "WATCH")
-	for _, k := range watch {
-		watchArgs = append(watchArgs, k)
-	}
 	err := s.rdb.Watch(ctx, func(tx *redis.Tx) (err error) {
 		execed := false
 		defer func() {
@@ -111,11 +107,11 @@ func (s *Store) plainChunk(ctx context.Context, ins []Ingest, calls []int, cs []
 		exists := make([]*redis.IntCmd, len(cand))
 		reporters := make([]*redis.StringCmd, len(cand))
 		if _, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Do(ctx, watchArgs...)
+			p.Do(ctx, watch...)
 			for i, k := range cand {
-				c := &cs[k]
+				c := &calls[k]
 				exists[i] = p.Exists(ctx, c.keys[0], c.keys[1], c.keys[2]) // item, history, pending
-				if cl := ins[calls[k]].ClusterID; cl != "" && cl != c.id {
+				if cl := c.in.ClusterID; cl != "" && cl != c.id {
 					reporters[i] = p.HGet(ctx, s.k.reporters(), cl)
 				}
 			}
@@ -140,7 +136,7 @@ func (s *Store) plainChunk(ctx context.Context, ins []Ingest, calls []int, cs []
 		execed = true
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range write {
-				s.writePlain(ctx, p, &ins[calls[k]], &cs[k])
+				s.writePlain(ctx, p, calls[k].in, &calls[k].ingestCall)
 			}
 			return nil
 		})
@@ -191,7 +187,7 @@ func (s *Store) writePlain(ctx context.Context, p redis.Pipeliner, in *Ingest, c
 			p.Do(ctx, "ZADD", s.k.set("soon:", in.OPD), soon, c.id)
 		}
 	}
-	p.Set(ctx, s.k.p+"row:"+c.keys[0][len(s.k.p)+len("item:"):], c.head+packRow([]string{due, soon, clock})+c.tail, 0)
+	p.Set(ctx, s.k.rowOf(c.keys[0]), c.head+packRow([]string{due, soon, clock})+c.tail, 0)
 	// near
 	if nk := in.NearKey(); nk != "" {
 		cl := in.ClusterID

@@ -141,19 +141,19 @@ func TestPlainTaken(t *testing.T) {
 		citizen("6", "sampah", t0), // twice
 		citizen("6", "sampah", t0),
 	}
-	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
-	calls := make([]ingestCall, len(ins))
+	calls := make([]batchCall, len(ins))
 	for i := range ins {
-		var err error
-		if calls[i], err = s.newIngestCall(&ins[i]); err != nil {
+		c, err := s.newIngestCall(&ins[i])
+		if err != nil {
 			t.Fatal(err)
 		}
+		calls[i] = batchCall{i, &ins[i], c}
 	}
-	if got := s.plainIngest(ctx, ins, idx, calls); !slices.Equal(got, []bool{true, false, false, false, true, true, false, false}) {
+	if got := s.plainIngest(ctx, calls); !slices.Equal(got, []bool{true, false, false, false, true, true, false, false}) {
 		t.Errorf("plain: %v", got)
 	}
 	// Stored now: a redelivery is not plain.
-	if got := s.plainIngest(ctx, ins[:1], idx[:1], calls[:1]); got[0] {
+	if got := s.plainIngest(ctx, calls[:1]); got[0] {
 		t.Error("a stored post took the plain path")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tanggap/tanggap"
-	"github.com/tanggap/tanggap/internal/testenv"
 )
 
 // The plain path must leave Redis exactly as the ingest script does, and
@@ -103,20 +102,13 @@ func TestPlainMatchesScript(t *testing.T) {
 			t.Errorf("plain path took %d and %d posts, want 11 and 0", n, m)
 		}
 	}
-	t.Run("miniredis", func(t *testing.T) {
-		mr := miniredis.RunT(t)
-		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		t.Cleanup(func() { rdb.Close() })
-		run(t, rdb, "test")
-	})
-	t.Run("redis", func(t *testing.T) {
-		if !testenv.Integration {
-			t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
-		}
-		rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t)})
-		t.Cleanup(func() { rdb.Close() })
-		run(t, rdb, "plain"+time.Now().Format("150405.000000"))
-	})
+	for _, backend := range []string{"miniredis", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			rdb := redis.NewClient(&redis.Options{Addr: redisAddr(t, backend)})
+			t.Cleanup(func() { rdb.Close() })
+			run(t, rdb, "plain"+time.Now().Format("150405.000000"))
+		})
+	}
 }
 
 // TestPlainTaken checks which posts the plain path takes.
@@ -206,15 +198,7 @@ func dumpCity(t *testing.T, rdb *redis.Client, city string) map[string]any {
 func TestPlainAbortsOnConcurrentWrite(t *testing.T) {
 	for _, backend := range []string{"miniredis", "redis"} {
 		t.Run(backend, func(t *testing.T) {
-			var addr string
-			if backend == "miniredis" {
-				addr = miniredis.RunT(t).Addr()
-			} else {
-				if !testenv.Integration {
-					t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
-				}
-				addr = testenv.RedisAddr(t)
-			}
+			addr := redisAddr(t, backend)
 			other := redis.NewClient(&redis.Options{Addr: addr})
 			rdb := redis.NewClient(&redis.Options{Addr: addr})
 			t.Cleanup(func() { rdb.Close(); other.Close() })

@@ -24,32 +24,32 @@ import (
 // script). Under CI a missing real server is a failure there, not a skip.
 func backends(t *testing.T, fn func(t *testing.T, s *Store, clock *fakeClock)) {
 	for _, script := range []bool{false, true} {
-		suffix := map[bool]string{false: "", true: "-script"}[script]
-		t.Run("miniredis"+suffix, func(t *testing.T) {
-			mr := miniredis.RunT(t)
-			rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-			t.Cleanup(func() { rdb.Close() })
-			c := newClock()
-			s := New(rdb, "test", c.Now)
-			s.noPlain = script
-			fn(t, s, c)
-		})
-		t.Run("redis"+suffix, func(t *testing.T) {
-			if !testenv.Integration {
-				t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
-			}
-			addr := testenv.RedisAddr(t)
-			rdb := redis.NewClient(&redis.Options{Addr: addr})
-			t.Cleanup(func() { rdb.Close() })
-			city := "t" + strings.ToLower(strings.NewReplacer("/", "", "_", "", "-", "").Replace(t.Name()))
-			city = city[:min(len(city), 40)] + time.Now().Format("150405.000000")
-			c := newClock()
-			s := New(rdb, city, c.Now)
-			s.noPlain = script
-			t.Cleanup(func() { dropCity(rdb, city) })
-			fn(t, s, c)
-		})
+		for _, backend := range []string{"miniredis", "redis"} {
+			t.Run(backend+map[bool]string{false: "", true: "-script"}[script], func(t *testing.T) {
+				rdb := redis.NewClient(&redis.Options{Addr: redisAddr(t, backend)})
+				t.Cleanup(func() { rdb.Close() })
+				city := "t" + strings.ToLower(strings.NewReplacer("/", "", "_", "", "-", "").Replace(t.Name()))
+				city = city[:min(len(city), 40)] + time.Now().Format("150405.000000")
+				c := newClock()
+				s := New(rdb, city, c.Now)
+				s.noPlain = script
+				t.Cleanup(func() { dropCity(rdb, city) })
+				fn(t, s, c)
+			})
+		}
 	}
+}
+
+// redisAddr is a fresh miniredis ("miniredis") or the integration run's
+// redis-server ("redis"; skipped outside it).
+func redisAddr(t *testing.T, backend string) string {
+	if backend == "miniredis" {
+		return miniredis.RunT(t).Addr()
+	}
+	if !testenv.Integration {
+		t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
+	}
+	return testenv.RedisAddr(t)
 }
 
 type fakeClock struct{ t time.Time }

@@ -135,9 +135,11 @@ func (s *Store) plainChunk(ctx context.Context, calls []batchCall, cand []int, d
 		}
 		execed = true
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			var w plainWrites
 			for _, k := range write {
-				s.writePlain(ctx, p, calls[k].in, &calls[k].ingestCall)
+				s.writePlain(ctx, p, &w, calls[k].in, &calls[k].ingestCall)
 			}
+			w.flush(ctx, p)
 			return nil
 		})
 		return err
@@ -165,8 +167,9 @@ func plainShape(in *Ingest) bool {
 
 // writePlain queues a new plain post's writes: those of the ingest script
 // for it (lua/ingest.lua and the reindex, near and append_event of
-// lua/common.lua), in its order.
-func (s *Store) writePlain(ctx context.Context, p redis.Pipeliner, in *Ingest, c *ingestCall) {
+// lua/common.lua). Its own keys' writes go to p; those to keys a
+// transaction's posts share go to w, which flush writes after them.
+func (s *Store) writePlain(ctx context.Context, p redis.Pipeliner, w *plainWrites, in *Ingest, c *ingestCall) {
 	created := ms(in.Post.CreatedAt)
 	due, soon, clock := startClock(in)
 	hash := c.hash
@@ -174,20 +177,20 @@ func (s *Store) writePlain(ctx context.Context, p redis.Pipeliner, in *Ingest, c
 		hash = append(hash[:len(hash):len(hash)], "due_ms", due, "soon_ms", soon, "clock", clock)
 	}
 	p.HSet(ctx, c.keys[0], hash...)
-	p.Do(ctx, "ZADD", s.k.items(), created, c.id)
+	w.zadd(s.k.items(), created, c.id)
 	// reindex
 	if in.OPD != "" {
-		p.Do(ctx, "ZADD", s.k.opd(in.OPD), created, c.id)
+		w.zadd(s.k.opd(in.OPD), created, c.id)
 	}
 	if in.Queued {
-		p.Do(ctx, "ZADD", s.k.set("age:", in.OPD), created, c.id)
-		p.Do(ctx, "ZADD", s.k.set("unans:", in.OPD), created, c.id)
+		w.zadd(s.k.set("age:", in.OPD), created, c.id)
+		w.zadd(s.k.set("unans:", in.OPD), created, c.id)
 		if due != "" {
-			p.Do(ctx, "ZADD", s.k.set("open:", in.OPD), due, c.id)
-			p.Do(ctx, "ZADD", s.k.set("soon:", in.OPD), soon, c.id)
+			w.zadd(s.k.set("open:", in.OPD), due, c.id)
+			w.zadd(s.k.set("soon:", in.OPD), soon, c.id)
 		}
 	}
-	p.Set(ctx, s.k.rowOf(c.keys[0]), c.head+packRow([]string{due, soon, clock})+c.tail, 0)
+	w.rows = append(w.rows, s.k.rowOf(c.keys[0]), c.head+packRow([]string{due, soon, clock})+c.tail)
 	// near
 	if nk := in.NearKey(); nk != "" {
 		cl := in.ClusterID
@@ -195,20 +198,84 @@ func (s *Store) writePlain(ctx context.Context, p redis.Pipeliner, in *Ingest, c
 			cl = "-"
 		}
 		key := s.k.near(nk)
-		p.Do(ctx, "ZADD", key, created, c.id+" "+cl+" "+in.Fingerprint+" "+created)
+		w.zadd(key, created, c.id+" "+cl+" "+in.Fingerprint+" "+created)
 		if c.id[len(c.id)-1]%8 == 0 {
-			p.Do(ctx, "ZREMRANGEBYSCORE", key, "-inf", "("+strconv.FormatInt(in.Post.CreatedAt.UnixMilli()-nearKeep.Milliseconds(), 10))
+			w.then(key, "ZREMRANGEBYSCORE", key, "-inf", "("+strconv.FormatInt(in.Post.CreatedAt.UnixMilli()-nearKeep.Milliseconds(), 10))
 		}
 	}
 	if cl := in.ClusterID; cl != "" && cl != c.id {
-		p.HIncrBy(ctx, s.k.reporters(), cl, 1)
+		w.incr(s.k.reporters(), cl)
 	}
 	if in.Status == tanggap.StatusAssigned && in.OPD != "" && in.ClassifierOPD == in.OPD {
-		p.HIncrBy(ctx, s.k.routing(), in.OPD+":auto", 1)
+		w.incr(s.k.routing(), in.OPD+":auto")
 	}
 	// append_event: the history is new, so the event is its first.
 	p.RPush(ctx, c.keys[1], c.event)
 	p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.outbox(), Values: []any{"item", c.id, "at", c.now, "index", "0"}})
+}
+
+// plainWrites gathers the writes of a transaction's posts to keys they
+// share, so that each key takes one command where the script sends one
+// per post: a ZADD of every member a sorted set gains (the items index,
+// an OPD's sets, a place's near set), one MSET of the rows, one HINCRBY of
+// each counter by its count. Redis spent about 6 µs on each ZADD, nearly
+// all of it per command. Inside MULTI/EXEC the order of writes to
+// different keys changes nothing; one key's commands keep their order (a
+// near set's trim stays between the adds before and after it).
+type plainWrites struct {
+	keys  []string           // sorted-set keys, in order of first write
+	cmds  map[string][][]any // key -> its commands, a ZADD's members appended
+	rows  []any              // MSET key, value pairs
+	count []string           // counters (hash, field), in order of first increment
+	by    map[[2]string]int64
+}
+
+// zadd adds member at score to the sorted set key.
+func (w *plainWrites) zadd(key, score, member string) {
+	cmds := w.cmds[key]
+	if n := len(cmds); n > 0 && cmds[n-1][0] == "ZADD" {
+		cmds[n-1] = append(cmds[n-1], score, member)
+		return
+	}
+	w.then(key, "ZADD", key, score, member)
+}
+
+// then queues a command on the sorted set key after those queued for it.
+func (w *plainWrites) then(key string, args ...any) {
+	if w.cmds == nil {
+		w.cmds = make(map[string][][]any)
+	}
+	if _, ok := w.cmds[key]; !ok {
+		w.keys = append(w.keys, key)
+	}
+	w.cmds[key] = append(w.cmds[key], args)
+}
+
+// incr adds one to field of the hash key.
+func (w *plainWrites) incr(key, field string) {
+	if w.by == nil {
+		w.by = make(map[[2]string]int64)
+	}
+	f := [2]string{key, field}
+	if _, ok := w.by[f]; !ok {
+		w.count = append(w.count, key, field)
+	}
+	w.by[f]++
+}
+
+// flush queues the gathered writes on p.
+func (w *plainWrites) flush(ctx context.Context, p redis.Pipeliner) {
+	for _, key := range w.keys {
+		for _, cmd := range w.cmds[key] {
+			p.Do(ctx, cmd...)
+		}
+	}
+	if len(w.rows) > 0 {
+		p.MSet(ctx, w.rows...)
+	}
+	for i := 0; i < len(w.count); i += 2 {
+		p.HIncrBy(ctx, w.count[i], w.count[i+1], w.by[[2]string{w.count[i], w.count[i+1]}])
+	}
 }
 
 // nearKeep is how long near-set members are kept (NEAR_KEEP_MS in

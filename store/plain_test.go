@@ -66,8 +66,9 @@ func TestPlainMatchesScript(t *testing.T) {
 			clustered("113", 13, "x:110"),
 		}, {
 			auto,
-			clustered("114", 14, "x:110"), // the root has its reporters: a plain join
-			clustered("130", 30, "x:110"), // an id ending in 0: the near set is trimmed (140 goes)
+			clustered("114", 14, "x:110"),   // the root has its reporters: a plain join
+			clustered("130", 30, "x:110"),   // an id ending in 0: the near set is trimmed (140 goes)
+			clustered("141", -16*24*60, ""), // older still, but added after the trim: kept
 			citizen("101", "jalan rusak di jl ahmad yani", at(1)),
 			late,
 			edited,
@@ -91,15 +92,15 @@ func TestPlainMatchesScript(t *testing.T) {
 			t.Errorf("Redis state (-script +plain):\n%s", d)
 		}
 		near := dump["near:bina_marga_sda|Margajaya"].([]redis.Z)
-		if len(near) == 0 || strings.HasPrefix(near[0].Member.(string), "x:140 ") {
-			t.Errorf("near set not trimmed: %v", near)
+		if len(near) == 0 || !strings.HasPrefix(near[0].Member.(string), "x:141 ") || strings.HasPrefix(near[1].Member.(string), "x:140 ") {
+			t.Errorf("near set trimmed wrong (want 141 first, 140 gone): %v", near)
 		}
 		// The plain path took 101, 102, 103, 140, 110 and 120, then 104,
-		// 114, 130, 105 and 106; not the joins while their root changes,
+		// 114, 130, 141, 105 and 106; not the joins while their root changes,
 		// the replies, 150 (its reply came first), 160 (twice), 101 again
 		// (stored) nor 108 (a reply waits for it).
-		if n, m := plain.PlainIngests(), script.PlainIngests(); n != 11 || m != 0 {
-			t.Errorf("plain path took %d and %d posts, want 11 and 0", n, m)
+		if n, m := plain.PlainIngests(), script.PlainIngests(); n != 12 || m != 0 {
+			t.Errorf("plain path took %d and %d posts, want 12 and 0", n, m)
 		}
 	}
 	for _, backend := range []string{"miniredis", "redis"} {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,12 +50,36 @@ func sequential(h Handler) BatchHandler {
 	}
 }
 
-// ConsumerMetrics are the consumer's Prometheus metrics.
+// ConsumerMetrics are the consumer's Prometheus metrics, shared by the
+// group members of one process.
 type ConsumerMetrics struct {
-	Lag         prometheus.Gauge
+	Lag         prometheus.Gauge // the sum of the members' lags
 	DeadLetters *prometheus.CounterVec
 	Retries     prometheus.Counter
 	Replayed    prometheus.Counter
+
+	lagMu sync.Mutex
+	lags  map[*Consumer]int64
+}
+
+// setLag records member c's lag (lag < 0: c stopped) and sets Lag to the
+// sum over the running members.
+func (m *ConsumerMetrics) setLag(c *Consumer, lag int64) {
+	m.lagMu.Lock()
+	defer m.lagMu.Unlock()
+	if m.lags == nil {
+		m.lags = make(map[*Consumer]int64)
+	}
+	if lag < 0 {
+		delete(m.lags, c)
+	} else {
+		m.lags[c] = lag
+	}
+	var sum int64
+	for _, l := range m.lags {
+		sum += l
+	}
+	m.Lag.Set(float64(sum))
 }
 
 // NewConsumerMetrics registers the triage consumer's metrics on reg.
@@ -386,12 +411,13 @@ func reasonOf(err error) string {
 func (c *Consumer) watchLag(ctx context.Context) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
+	defer c.m.setLag(c, -1)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c.m.Lag.Set(float64(c.r.Stats().Lag))
+			c.m.setLag(c, c.r.Stats().Lag)
 		}
 	}
 }

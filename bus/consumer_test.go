@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
@@ -269,4 +270,21 @@ func until(t *testing.T, ctx context.Context, mu *sync.Mutex, cond func() bool) 
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("timed out waiting for the consumer")
+}
+
+// The members of a group in one process share their metrics: the lag is
+// the sum of theirs, and a stopped member's leaves it.
+func TestConsumerLagSumsMembers(t *testing.T) {
+	m := NewConsumerMetrics(prometheus.NewRegistry())
+	a, b := &Consumer{}, &Consumer{}
+	for _, step := range []struct {
+		c    *Consumer
+		lag  int64
+		want float64
+	}{{a, 3, 3}, {b, 4, 7}, {a, 1, 5}, {b, -1, 1}, {a, -1, 0}} {
+		m.setLag(step.c, step.lag)
+		if got := testutil.ToFloat64(m.Lag); got != step.want {
+			t.Fatalf("after %d: lag %v, want %v", step.lag, got, step.want)
+		}
+	}
 }

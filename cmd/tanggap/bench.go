@@ -59,7 +59,7 @@ func runBench(ctx context.Context, args []string, e env) error {
 	brokers := fs.String("brokers", e.getenv("TANGGAP_KAFKA_BROKERS"), "Kafka brokers, comma-separated (default env TANGGAP_KAFKA_BROKERS; empty: an in-process kfake broker)")
 	redisAddr := fs.String("redis", e.getenv("REDIS_ADDR"), "redis-server host:port (default env REDIS_ADDR; empty: an in-process miniredis)")
 	fs.IntVar(&o.partitions, "partitions", 6, "partitions of the bench topics")
-	fs.IntVar(&o.consumers, "consumers", 2, "triage consumers in the group, in this process")
+	fs.IntVar(&o.consumers, "consumers", 6, "triage consumers in the group, in this process (tanggap triage runs 6)")
 	fs.DurationVar(&o.interval, "interval", 50*time.Millisecond, "collector poll interval")
 	fs.IntVar(&o.maxBatch, "max-batch", 500, "most records a triage consumer handles (and stores in one Redis round trip) at once; 1 is one record at a time")
 	fs.BoolVar(&o.noCluster, "no-cluster", false, "turn near-duplicate clustering off (production runs it), to see its cost")
@@ -374,30 +374,17 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	}
 	st := store.New(b.rdb, b.city(""), nil)
 
-	// The pipeline under test, wired as newPipeline wires `tanggap triage`
-	// (newTriage is shared):
-	// --consumers triage consumers in one group, one event relay.
-	reg := prometheus.NewRegistry()
-	prod := bus.NewProducer(b.brokers, b.topics, bus.NewProducerMetrics(reg))
-	tm := triage.NewMetrics(reg)
-	t := newTriage(b.cfg, clocks, cls, st, tm, b.log)
-	if b.o.noCluster {
-		t = triage.New(b.cfg, clocks, cls, st, tm, b.log, nil)
-	}
-	cm := bus.NewConsumerMetrics(reg)
+	// The pipeline under test, as `tanggap triage` runs it: --consumers
+	// members of one group and the event relay.
+	pipe := newPipeline(b.cfg, st, clocks, cls, b.brokers, b.topics, pipelineOptions{group: "bench-" + b.id, consumers: b.o.consumers,
+		maxBatch: b.o.maxBatch, relay: "bench-" + b.id, noCluster: b.o.noCluster}, prometheus.NewRegistry(), b.log)
+	prod := pipe.producer
 	pg, pctx := errgroup.WithContext(ctx)
 	pctx, stopPipes := context.WithCancel(pctx)
-	for range b.o.consumers {
-		cons := bus.NewBatchConsumer(bus.ConsumerConfig{Brokers: b.brokers, Group: "bench-" + b.id, Topic: b.topics.Posts, MaxBatch: b.o.maxBatch, Epoch: st.Epoch},
-			t.HandleBatch, prod, b.log, cm)
-		pg.Go(func() error { return cons.Run(pctx) })
-	}
-	relay := &triage.Relay{Outbox: st, Pub: prod, Log: b.log, Consumer: "bench-" + b.id}
-	pg.Go(func() error { return relay.Run(pctx) })
+	pg.Go(func() error { return pipe.run(pctx) }) // closes prod when it ends
 	defer func() {
 		stopPipes()
 		_ = pg.Wait()
-		prod.Close()
 	}()
 
 	accts := b.cfg.WatchedAccounts(tanggap.PlatformX)

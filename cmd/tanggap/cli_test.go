@@ -31,6 +31,9 @@ func TestBrokenConfigExitsNonZero(t *testing.T) {
 			t.Errorf("%s: %v", cmd, err)
 		}
 	}
+	if _, err := runCLI(t, nil, "", "triage", "--consumers", "0"); err == nil || !strings.Contains(err.Error(), "--consumers") {
+		t.Errorf("triage --consumers 0: %v", err)
+	}
 	if _, err := runCLI(t, nil, "", "nonsense"); err == nil {
 		t.Error("unknown command must fail")
 	}

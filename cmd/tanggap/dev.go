@@ -80,7 +80,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	pipe := newPipeline(cfg, st, clocks, cls, brokers, bus.DefaultTopics, "triage", reg, log)
+	pipe := newPipeline(cfg, st, clocks, cls, brokers, bus.DefaultTopics, pipelineOptions{group: "triage", consumers: 1}, reg, log)
 
 	// Fake platform APIs with the demo data, polled by the real collectors.
 	posts, err := demo.Load()

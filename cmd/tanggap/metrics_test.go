@@ -40,7 +40,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pipe := newPipeline(cfg, st, clocks, triage.NewKeywords(cfg), []string{"127.0.0.1:1"}, bus.DefaultTopics, "g", reg, log)
+	pipe := newPipeline(cfg, st, clocks, triage.NewKeywords(cfg), []string{"127.0.0.1:1"}, bus.DefaultTopics, pipelineOptions{group: "g"}, reg, log)
 	defer pipe.producer.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

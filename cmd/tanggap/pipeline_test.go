@@ -71,7 +71,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := newRegistry()
-	pipe := newPipeline(cfg, st, clocks, triage.NewKeywords(cfg), brokers, topics, "triage"+sfx, reg, log)
+	pipe := newPipeline(cfg, st, clocks, triage.NewKeywords(cfg), brokers, topics, pipelineOptions{group: "triage" + sfx, consumers: 2}, reg, log)
 
 	fx := xfake.New(xfake.Options{MentionsLimit: 1 << 20, UserTimelineLimit: 1 << 20, AppUserTimelineLimit: 1 << 20})
 	api := httptest.NewServer(fx)

@@ -226,7 +226,7 @@ type plainWrites struct {
 	keys  []string           // sorted-set keys, in order of first write
 	cmds  map[string][][]any // key -> its commands, a ZADD's members appended
 	rows  []any              // MSET key, value pairs
-	count []string           // counters (hash, field), in order of first increment
+	count [][2]string        // counters (hash, field), in order of first increment
 	by    map[[2]string]int64
 }
 
@@ -258,7 +258,7 @@ func (w *plainWrites) incr(key, field string) {
 	}
 	f := [2]string{key, field}
 	if _, ok := w.by[f]; !ok {
-		w.count = append(w.count, key, field)
+		w.count = append(w.count, f)
 	}
 	w.by[f]++
 }
@@ -273,8 +273,8 @@ func (w *plainWrites) flush(ctx context.Context, p redis.Pipeliner) {
 	if len(w.rows) > 0 {
 		p.MSet(ctx, w.rows...)
 	}
-	for i := 0; i < len(w.count); i += 2 {
-		p.HIncrBy(ctx, w.count[i], w.count[i+1], w.by[[2]string{w.count[i], w.count[i+1]}])
+	for _, f := range w.count {
+		p.HIncrBy(ctx, f[0], f[1], w.by[f])
 	}
 }
 

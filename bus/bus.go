@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"time"
 
@@ -111,23 +110,6 @@ func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics 
 		}
 	}
 	return tanggap.WrapCode(tanggap.EUNAVAILABLE, lastErr, "bus: ensure topics")
-}
-
-// WaitReady dials the first broker until it answers or ctx ends.
-func WaitReady(ctx context.Context, brokers []string) error {
-	var d net.Dialer
-	for {
-		c, err := d.DialContext(ctx, "tcp", brokers[0])
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("bus: broker %s not reachable: %w", brokers[0], err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 func headerValue(m kafka.Message, key string) string {

@@ -106,9 +106,6 @@ type Duration struct {
 	bad string
 }
 
-// Dur makes a Duration.
-func Dur(d time.Duration) Duration { return Duration{d: d} }
-
 func (d *Duration) UnmarshalYAML(b []byte) error {
 	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
 	v, err := time.ParseDuration(s)

@@ -260,12 +260,6 @@ func (s *Server) loadItem(r *http.Request, p *Principal) (*tanggap.Item, error) 
 	return it, nil
 }
 
-// actionView says which action forms an item page offers.
-type actionView struct {
-	Name  string
-	Label string
-}
-
 func (s *Server) item(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	it, err := s.loadItem(r, p)
 	if err != nil {

@@ -29,9 +29,9 @@ type Poller struct {
 	tokens TokenSource
 	now    func() time.Time
 
-	baseURL, version string
-	hc               *http.Client
-	edge             string
+	baseURL string
+	hc      *http.Client
+	edge    string
 
 	activeWindow    time.Duration
 	rescanEvery     time.Duration
@@ -50,9 +50,6 @@ type Option func(*Poller)
 // in `tanggap dev`). Default https://graph.facebook.com.
 func WithBaseURL(u string) Option { return func(p *Poller) { p.baseURL = u } }
 
-// WithVersion sets the Graph API version path element. Default graph.DefaultVersion.
-func WithVersion(v string) Option { return func(p *Poller) { p.version = v } }
-
 // WithHTTPClient sets the HTTP client. Per-call timeouts come from ctx.
 func WithHTTPClient(c *http.Client) Option { return func(p *Poller) { p.hc = c } }
 
@@ -63,38 +60,12 @@ func WithClock(now func() time.Time) Option { return func(p *Poller) { p.now = n
 // (the page's posts and visitor posts).
 func WithEdge(edge string) Option { return func(p *Poller) { p.edge = edge } }
 
-// WithActiveWindow sets how old a post may be and still have its comments
-// polled. Default 7 days.
-func WithActiveWindow(d time.Duration) Option { return func(p *Poller) { p.activeWindow = d } }
-
 // WithRescanEvery sets how often an unchanged post is listed again anyway
 // (edits, hidden comments). Default 30 min.
 func WithRescanEvery(d time.Duration) Option { return func(p *Poller) { p.rescanEvery = d } }
 
 // WithPageSize sets the limit parameter (default 50, at most 100).
 func WithPageSize(n int) Option { return func(p *Poller) { p.pageSize = n } }
-
-// WithLimits bounds one poll: feed pages, comment pages per post, posts
-// scanned, deletion look-ups. Zero keeps a default (2, 10, 8, 5).
-func WithLimits(feedPages, commentPages, scans, verify int) Option {
-	return func(p *Poller) {
-		if feedPages > 0 {
-			p.maxFeedPages = feedPages
-		}
-		if commentPages > 0 {
-			p.maxCommentPages = commentPages
-		}
-		if scans > 0 {
-			p.maxScans = scans
-		}
-		if verify > 0 {
-			p.maxVerify = verify
-		}
-	}
-}
-
-// WithMaxSeen bounds the ids remembered in a cursor. Default 4000.
-func WithMaxSeen(n int) Option { return func(p *Poller) { p.maxSeen = n } }
 
 // New returns a Poller that gets each page's token from tokens.
 func New(tokens TokenSource, opts ...Option) *Poller {
@@ -120,7 +91,7 @@ func New(tokens TokenSource, opts ...Option) *Poller {
 	if p.edge != "posts" {
 		p.edge = "feed"
 	}
-	p.graph = graph.NewClient(p.baseURL, p.version, p.hc, p.now)
+	p.graph = graph.NewClient(p.baseURL, p.hc, p.now)
 	return p
 }
 

@@ -33,8 +33,8 @@ type Poller struct {
 	tokens TokenSource
 	now    func() time.Time
 
-	baseURL, version string
-	hc               *http.Client
+	baseURL string
+	hc      *http.Client
 
 	activeWindow    time.Duration
 	rescanEvery     time.Duration
@@ -54,18 +54,11 @@ type Option func(*Poller)
 // in `tanggap dev`). Default https://graph.facebook.com.
 func WithBaseURL(u string) Option { return func(p *Poller) { p.baseURL = u } }
 
-// WithVersion sets the Graph API version path element. Default graph.DefaultVersion.
-func WithVersion(v string) Option { return func(p *Poller) { p.version = v } }
-
 // WithHTTPClient sets the HTTP client. Per-call timeouts come from ctx.
 func WithHTTPClient(c *http.Client) Option { return func(p *Poller) { p.hc = c } }
 
 // WithClock sets the clock (tests).
 func WithClock(now func() time.Time) Option { return func(p *Poller) { p.now = now } }
-
-// WithActiveWindow sets how old a media may be and still have its comments
-// polled. Default 7 days.
-func WithActiveWindow(d time.Duration) Option { return func(p *Poller) { p.activeWindow = d } }
 
 // WithRescanEvery sets how often a media whose comment count did not
 // change is listed again anyway (edits, hidden comments). Default 30 min.
@@ -76,28 +69,6 @@ func WithTagsEvery(d time.Duration) Option { return func(p *Poller) { p.tagsEver
 
 // WithPageSize sets the limit parameter (default 50, at most 100).
 func WithPageSize(n int) Option { return func(p *Poller) { p.pageSize = n } }
-
-// WithLimits bounds one poll: media list pages, comment pages per media,
-// media scanned, deletion look-ups. Zero keeps a default (2, 10, 8, 5).
-func WithLimits(mediaPages, commentPages, scans, verify int) Option {
-	return func(p *Poller) {
-		if mediaPages > 0 {
-			p.maxMediaPages = mediaPages
-		}
-		if commentPages > 0 {
-			p.maxCommentPages = commentPages
-		}
-		if scans > 0 {
-			p.maxScans = scans
-		}
-		if verify > 0 {
-			p.maxVerify = verify
-		}
-	}
-}
-
-// WithMaxSeen bounds the ids remembered in a cursor. Default 4000.
-func WithMaxSeen(n int) Option { return func(p *Poller) { p.maxSeen = n } }
 
 // New returns a Poller that gets each account's token from tokens.
 func New(tokens TokenSource, opts ...Option) *Poller {
@@ -120,7 +91,7 @@ func New(tokens TokenSource, opts ...Option) *Poller {
 	if p.pageSize <= 0 || p.pageSize > 100 {
 		p.pageSize = 50
 	}
-	p.graph = graph.NewClient(p.baseURL, p.version, p.hc, p.now)
+	p.graph = graph.NewClient(p.baseURL, p.hc, p.now)
 	return p
 }
 

@@ -54,14 +54,6 @@ func fixture(t *testing.T, fo xfake.Options, po Options, users ...string) (*xfak
 	return fake, p
 }
 
-func ids(posts []tanggap.Post) []string {
-	out := make([]string, len(posts))
-	for i, p := range posts {
-		out[i] = p.ID
-	}
-	return out
-}
-
 func TestPollDemoThroughFake(t *testing.T) {
 	now := time.Now()
 	fake, p := fixture(t, xfake.Options{}, Options{}, "humasbekasikota", "dlh_kotabekasi")

@@ -66,11 +66,6 @@ func WithMaxPages(n int) Option { return func(p *Poller) { p.maxPages = n } }
 // (start_time). Default 24 hours.
 func WithBackfill(d time.Duration) Option { return func(p *Poller) { p.backfill = d } }
 
-// WithRecheckEvery sets how often recent posts are looked up to report
-// deletions (GET /2/tweets, one call for up to 100 ids). Default 15 min;
-// 0 turns it off.
-func WithRecheckEvery(d time.Duration) Option { return func(p *Poller) { p.recheckEvery = d } }
-
 // WithOwnTweets turns the account's own timeline on or off (default on:
 // it carries the account's replies to citizens).
 func WithOwnTweets(on bool) Option { return func(p *Poller) { p.ownTweets = on } }

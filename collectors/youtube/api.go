@@ -82,11 +82,7 @@ func (c *call) get(ctx context.Context, resource string, q url.Values, v any) er
 	if err != nil {
 		return tanggap.WrapCode(tanggap.EINVALID, err, "%s: %s.list", c.label, resource)
 	}
-	if c.p.oauth {
-		req.Header.Set("Authorization", "Bearer "+c.cred)
-	} else {
-		req.Header.Set("X-Goog-Api-Key", c.cred)
-	}
+	req.Header.Set("X-Goog-Api-Key", c.cred)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.p.hc.Do(req)
 	if err != nil {

@@ -27,7 +27,6 @@ type Poller struct {
 	hc      *http.Client
 	now     func() time.Time
 	pacific *time.Location
-	oauth   bool
 
 	pageSize   int
 	maxPages   int
@@ -48,22 +47,11 @@ func WithHTTPClient(c *http.Client) Option { return func(p *Poller) { p.hc = c }
 // WithClock sets the clock (tests).
 func WithClock(now func() time.Time) Option { return func(p *Poller) { p.now = now } }
 
-// WithOAuth sends the credential as an OAuth bearer token instead of an
-// API key.
-func WithOAuth() Option { return func(p *Poller) { p.oauth = true } }
-
 // WithPageSize sets maxResults (1 to 100, default 100).
 func WithPageSize(n int) Option { return func(p *Poller) { p.pageSize = n } }
 
 // WithMaxPages bounds the commentThreads pages of one poll (default 5).
 func WithMaxPages(n int) Option { return func(p *Poller) { p.maxPages = n } }
-
-// WithMaxReplyListings bounds the comments.list walks of one poll (default 10).
-func WithMaxReplyListings(n int) Option { return func(p *Poller) { p.maxReplies = n } }
-
-// WithRetain sets how long seen ids and thread counts are remembered
-// (default 7 days).
-func WithRetain(d time.Duration) Option { return func(p *Poller) { p.retain = d } }
 
 // New returns a Poller that gets each channel's credential from creds.
 func New(creds TokenSource, opts ...Option) *Poller {

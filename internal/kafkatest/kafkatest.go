@@ -30,6 +30,3 @@ func Brokers(t testing.TB) ([]string, string) {
 	t.Cleanup(c.Close)
 	return c.ListenAddrs(), suffix
 }
-
-// Real reports whether tests run against a real broker.
-func Real() bool { return testenv.Integration }

@@ -203,15 +203,6 @@ func (f *Fleet) Close() {
 // redeliveries included.
 func (f *Fleet) Published() int64 { return f.pub.n.Load() }
 
-// Coverage reports the collectors' per-account coverage.
-func (f *Fleet) Coverage() []collectors.AccountCoverage {
-	var out []collectors.AccountCoverage
-	for _, r := range f.runners {
-		out = append(out, r.Coverage()...)
-	}
-	return out
-}
-
 // Newest returns, per account handle, the cursor a collector that has seen
 // everything must hold: the newest mention and the newest own post.
 func (f *Fleet) Newest() map[string]x.Cursor {

@@ -51,12 +51,9 @@ type Client struct {
 
 // NewClient returns a Client with the defaults filled in for the empty
 // arguments.
-func NewClient(baseURL, version string, hc *http.Client, now func() time.Time) *Client {
+func NewClient(baseURL string, hc *http.Client, now func() time.Time) *Client {
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
-	}
-	if version == "" {
-		version = DefaultVersion
 	}
 	if hc == nil {
 		hc = &http.Client{}
@@ -64,7 +61,7 @@ func NewClient(baseURL, version string, hc *http.Client, now func() time.Time) *
 	if now == nil {
 		now = time.Now
 	}
-	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Version: version, HTTP: hc, Now: now, MaxBody: DefaultMaxBody}
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Version: DefaultVersion, HTTP: hc, Now: now, MaxBody: DefaultMaxBody}
 }
 
 // Call is the requests of one poll of one account. It is not safe for

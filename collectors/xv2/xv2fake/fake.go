@@ -95,9 +95,6 @@ func WithRateLimit(endpoint string, limit int) Option {
 	return func(s *Server) { s.limits[endpoint] = limit }
 }
 
-// WithWindow sets the rate window (default 15 minutes).
-func WithWindow(d time.Duration) Option { return func(s *Server) { s.window = d } }
-
 // WithUsageCap makes the project's usage cap n posts read: past it every
 // read answers 429 UsageCapExceeded.
 func WithUsageCap(n int) Option { return func(s *Server) { s.usageCap = n } }

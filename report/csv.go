@@ -363,7 +363,7 @@ func (r *csvRecord) sep() {
 // and decimals that do not use the separator.
 func (r *csvRecord) plain(f []byte) {
 	r.sep()
-	if len(f) > 0 && (f[0] == ' ' || bytes.IndexRune(f, r.comma) >= 0) {
+	if len(f) > 0 && (f[0] == ' ' || bytes.ContainsRune(f, r.comma)) {
 		r.quoted(string(f))
 		return
 	}

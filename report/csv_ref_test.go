@@ -117,7 +117,7 @@ func TestRegisterCSVSameAsEncodingCSV(t *testing.T) {
 }
 
 func TestAppendDecimal(t *testing.T) {
-	for _, v := range []float64{0, -0.0, -0.001, -0.05, -0.5, 0.004, 12.345, -17.125, 1e21, -1e-9, math.Inf(-1), math.NaN(), 99.995} {
+	for _, v := range []float64{0, math.Copysign(0, -1), -0.001, -0.05, -0.5, 0.004, 12.345, -17.125, 1e21, -1e-9, math.Inf(-1), math.NaN(), 99.995} {
 		for dec := range 3 {
 			for _, lang := range []string{"id", "en"} {
 				want := Decimal(v, dec, lang)

@@ -619,9 +619,7 @@ func Build(d *Data, opt Options) *Report {
 	rep.Total = total.finish(b.topicNames)
 
 	// League: OPD rows only (not the unrouted row nor unknown codes).
-	for _, r := range rep.Rows[:len(order)] {
-		rep.League = append(rep.League, r)
-	}
+	rep.League = append(rep.League, rep.Rows[:len(order)]...)
 	rank(rep.League, opt.MinSample)
 	ranks := map[string]int{}
 	for _, r := range rep.League {

@@ -451,8 +451,7 @@ func TestPermanentFailure(t *testing.T) {
 
 func TestRedirects(t *testing.T) {
 	other := newReceiver(t, func() time.Time { return t0 })
-	var rc *receiver
-	rc = newReceiver(t, func() time.Time { return t0 }, func(w http.ResponseWriter, r *http.Request) {
+	rc := newReceiver(t, func() time.Time { return t0 }, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/same":
 			http.Redirect(w, r, "/moved", http.StatusPermanentRedirect)

@@ -313,7 +313,7 @@ func simulateFreshness(t *testing.T, d time.Duration, perHour float64) freshness
 		if !now.Before(stopArrivals) {
 			break
 		}
-		time.Sleep(now.Sub(time.Now()))
+		time.Sleep(time.Until(now))
 		var p tanggap.Platform
 		switch i := pick([]float64{share[tanggap.PlatformInstagram], share[tanggap.PlatformX], share[tanggap.PlatformFacebook], share[tanggap.PlatformYouTube]}); i {
 		case 0:
@@ -346,7 +346,7 @@ func simulateFreshness(t *testing.T, d time.Duration, perHour float64) freshness
 		}
 		created[string(p)+":"+id] = time.Now()
 	}
-	time.Sleep(end.Sub(time.Now()))
+	time.Sleep(time.Until(end))
 	cancel()
 	wg.Wait()
 

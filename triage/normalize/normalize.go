@@ -355,7 +355,7 @@ func numberToken(num string, digits int) string {
 	switch {
 	case digits >= 10 && digits <= 14 && (strings.HasPrefix(raw, "08") || strings.HasPrefix(raw, "628") || strings.HasPrefix(raw, "021")):
 		return MaskPhone
-	case digits == 16 && strings.IndexAny(num, ".,") < 0:
+	case digits == 16 && !strings.ContainsAny(num, ".,"):
 		return MaskNIK
 	case digits >= 5:
 		return MaskNum

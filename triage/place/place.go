@@ -122,13 +122,12 @@ func Load(wilayah, places, border io.Reader) (*Gazetteer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("place: wilayah: %w", err)
 	}
-	kecSeen := map[string]int32{}
+	kecSeen := map[string]bool{}
 	for _, r := range wr {
 		kec, kel := r[0], r[1]
-		ki, ok := kecSeen[kec]
-		if !ok {
-			ki = int32(len(g.entries))
-			kecSeen[kec] = ki
+		if !kecSeen[kec] {
+			ki := int32(len(g.entries))
+			kecSeen[kec] = true
 			g.kecs = append(g.kecs, kec)
 			g.entries = append(g.entries, entry{name: kec, kind: kindKecamatan, kec: []string{kec}})
 			for _, a := range append([]string{kec}, split(r[2])...) {

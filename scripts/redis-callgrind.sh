@@ -10,7 +10,8 @@
 # once, under TANGGAP_CACHE_DIR (default ~/.cache/tanggap), starts it under
 # valgrind --tool=callgrind with AOF everysec on a spare port, runs
 # BenchmarkIngestBatch/MODE for POSTS posts against it (fresh: new posts, which take the plain
-# path of store/plain.go; script: the same posts through the ingest script; joins) and prints
+# path of store/plain.go; script: the same posts through the ingest script; joins; answers:
+# every second post an official reply that answers a complaint stored before) and prints
 # the instructions per post of EVALSHA (the script with the commands it calls and their AOF
 # propagation) and of the whole server. Needs valgrind, gcc, make and curl. Not run by CI.
 set -euo pipefail

@@ -23,13 +23,15 @@ import (
 // first of its place join that place's cluster (the bench's generated
 // load clusters about 70% of posts). Fresh posts and joins to a formed
 // cluster take the plain path (plain.go); "script" sends the fresh posts
-// through the ingest script instead.
+// through the ingest script instead. In "answers" every second post is an
+// official reply to a complaint of the batch before (the ingest script:
+// the reply is stored and its parent's clock stopped).
 //
 //	TANGGAP_TEST_REDIS_ADDR=127.0.0.1:6379 go test ./store -run '^$' -bench IngestBatch -benchtime 20000x
 func BenchmarkIngestBatch(b *testing.B) {
 	addr := testenv.RedisAddr(b)
-	for _, mode := range []string{"fresh", "joins", "script"} {
-		joins := mode == "joins"
+	for _, mode := range []string{"fresh", "joins", "script", "answers"} {
+		joins, answers := mode == "joins", mode == "answers"
 		b.Run(mode, func(b *testing.B) {
 			ctx := context.Background()
 			rdb := redis.NewClient(&redis.Options{Addr: addr})
@@ -61,6 +63,9 @@ func BenchmarkIngestBatch(b *testing.B) {
 				if joins && i >= len(places) {
 					in.ClusterID = "x:" + strconv.Itoa(1000000+i%len(places))
 				}
+				if answers && i%2 == 1 && i >= cap(batch) {
+					in = reply(strconv.Itoa(1000000+i), strconv.Itoa(1000000+i-1-cap(batch)), in.Post.CreatedAt, "bina_marga_sda")
+				}
 				if batch = append(batch, in); len(batch) == cap(batch) {
 					flush()
 				}
@@ -75,7 +80,11 @@ func BenchmarkIngestBatch(b *testing.B) {
 			if n, err := s.ItemCount(ctx); err != nil || n != int64(b.N) { // every post stored
 				b.Fatalf("%d items stored, want %d (%v)", n, b.N, err)
 			}
-			if it, err := s.Item(ctx, "x:1000000"); err != nil || it.Status != tanggap.StatusAssigned || it.Deadline.IsZero() {
+			want := tanggap.StatusAssigned
+			if answers && b.N > cap(batch)+1 { // answered by post 501
+				want = tanggap.StatusInProgress
+			}
+			if it, err := s.Item(ctx, "x:1000000"); err != nil || it.Status != want || it.Deadline.IsZero() {
 				b.Fatalf("first item: %+v %v", it, err)
 			}
 		})

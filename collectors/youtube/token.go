@@ -7,8 +7,8 @@ import (
 	"github.com/tanggap/tanggap/config"
 )
 
-// TokenSource returns the credential for one channel: an API key (the
-// default), or an OAuth access token with WithOAuth.
+// TokenSource returns the API key for one channel (sent as
+// X-Goog-Api-Key).
 type TokenSource func(ctx context.Context, acct config.Account) (string, error)
 
 // StaticToken uses one token for every account.

@@ -2,7 +2,7 @@
 # scripts/integration.sh: the integration run, against the real servers of scripts/services.sh.
 #
 #   scripts/services.sh start      # once; installs what is missing and starts redis + Kafka
-#   scripts/integration.sh         # smoke check, integration suites, promtool, dashboards
+#   scripts/integration.sh         # smoke check, integration suites (also -race), promtool, dashboards
 #   scripts/services.sh stop
 #
 # CI=true is set for the Go tests, so a test whose server is not configured FAILS
@@ -34,9 +34,13 @@ step() {
 # 1. The servers answer the clients Tanggap uses (go-redis; kafka-go with a consumer group).
 step smoke go run ./scripts/smoke
 
-# 2. The integration suites (build tag integration), every package.
+# 2. The integration suites (build tag integration), every package; then again under the race
+#    detector, since much of the code runs concurrently against these servers: six consumer-group
+#    members per triage process, parallel plain transactions, the event relay, collectors under
+#    leases, report writers compressing on both cores, the web handlers.
 if (($# == 0)); then set -- ./...; fi
 step go-test-integration go test -count=1 -tags=integration "$@"
+step go-test-race go test -count=1 -race -timeout 30m -tags=integration "$@"
 
 # 3. The fault suite (issue 7): tests under the build tag `faults` restart and kill the servers,
 #    so they get their own redis-server and Kafka broker (a second services.sh instance on other

@@ -33,15 +33,25 @@ type Poller struct {
 	hc      *http.Client
 	edge    string
 
-	activeWindow    time.Duration
-	rescanEvery     time.Duration
-	pageSize        int
-	maxFeedPages    int
-	maxCommentPages int
-	maxScans        int
-	maxVerify       int
-	maxSeen         int
+	rescanEvery time.Duration
+	pageSize    int
 }
+
+// Bounds of the polling.
+const (
+	// activeWindow is how old a post may be and still have its comments
+	// polled.
+	activeWindow = 7 * 24 * time.Hour
+	// One poll reads at most maxFeedPages feed pages and maxCommentPages
+	// comment pages per post, scans maxScans posts and looks up maxVerify
+	// comments for deletion.
+	maxFeedPages    = 2
+	maxCommentPages = 10
+	maxScans        = 8
+	maxVerify       = 5
+	// maxSeen bounds the ids remembered in a cursor.
+	maxSeen = 4000
+)
 
 // Option configures a Poller.
 type Option func(*Poller)
@@ -70,17 +80,11 @@ func WithPageSize(n int) Option { return func(p *Poller) { p.pageSize = n } }
 // New returns a Poller that gets each page's token from tokens.
 func New(tokens TokenSource, opts ...Option) *Poller {
 	p := &Poller{
-		tokens:          tokens,
-		now:             time.Now,
-		edge:            "feed",
-		activeWindow:    7 * 24 * time.Hour,
-		rescanEvery:     30 * time.Minute,
-		pageSize:        50,
-		maxFeedPages:    2,
-		maxCommentPages: 10,
-		maxScans:        8,
-		maxVerify:       5,
-		maxSeen:         4000,
+		tokens:      tokens,
+		now:         time.Now,
+		edge:        "feed",
+		rescanEvery: 30 * time.Minute,
+		pageSize:    50,
 	}
 	for _, o := range opts {
 		o(p)
@@ -127,7 +131,7 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (col
 		return collectors.Batch{}, err
 	}
 	r := p.newRun(acct, p.graph.Begin(token, label), cur)
-	return r.Batch(r.poll(ctx), r.Now.Add(-p.activeWindow-24*time.Hour), p.maxSeen, r.c.encode)
+	return r.Batch(r.poll(ctx), r.Now.Add(-activeWindow-24*time.Hour), maxSeen, r.c.encode)
 }
 
 // newRun starts one poll of acct from the cursor cur.
@@ -150,7 +154,7 @@ func (r *run) poll(ctx context.Context) error {
 		return err
 	}
 	q := url.Values{"fields": {FeedFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
-	active, err := graph.List(ctx, &r.Run, r.pid+"/"+r.p.edge, q, r.p.maxFeedPages, r.Now.Add(-r.p.activeWindow), &r.c.Posts, r.feedPost)
+	active, err := graph.List(ctx, &r.Run, r.pid+"/"+r.p.edge, q, maxFeedPages, r.Now.Add(-activeWindow), &r.c.Posts, r.feedPost)
 	if err != nil {
 		return err
 	}
@@ -158,12 +162,12 @@ func (r *run) poll(ctx context.Context) error {
 	changed := func(p fbPost, st *graph.Active) bool {
 		return st.Count != p.count() || st.Updated != p.UpdatedTime.Unix()
 	}
-	for _, fp := range graph.PickScans(&r.Run, active, r.c.Posts, changed, r.p.rescanEvery, r.p.maxScans) {
+	for _, fp := range graph.PickScans(&r.Run, active, r.c.Posts, changed, r.p.rescanEvery, maxScans) {
 		if err := r.scan(ctx, fp); err != nil {
 			return err
 		}
 	}
-	return graph.Verify(ctx, &r.Run, "id,is_hidden", r.p.maxVerify, func(c fbComment) bool { return c.IsHidden })
+	return graph.Verify(ctx, &r.Run, "id,is_hidden", maxVerify, func(c fbComment) bool { return c.IsHidden })
 }
 
 // resolve finds the page id: from the config, the cursor, or the page's
@@ -247,7 +251,7 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 		"fields": {CommentFields}, "filter": {"stream"}, "order": {"reverse_chronological"},
 		"limit": {strconv.Itoa(r.p.pageSize)},
 	}
-	complete, err := graph.Pages(ctx, &r.Run, fp.ID+"/comments", q, r.p.maxCommentPages, func(cs []fbComment) error {
+	complete, err := graph.Pages(ctx, &r.Run, fp.ID+"/comments", q, maxCommentPages, func(cs []fbComment) error {
 		for _, c := range cs {
 			if c.ID == "" {
 				continue

@@ -36,16 +36,26 @@ type Poller struct {
 	baseURL string
 	hc      *http.Client
 
-	activeWindow    time.Duration
-	rescanEvery     time.Duration
-	tagsEvery       time.Duration
-	pageSize        int
-	maxMediaPages   int
-	maxCommentPages int
-	maxScans        int
-	maxVerify       int
-	maxSeen         int
+	rescanEvery time.Duration
+	tagsEvery   time.Duration
+	pageSize    int
 }
+
+// Bounds of the polling.
+const (
+	// activeWindow is how old a media may be and still have its comments
+	// polled.
+	activeWindow = 7 * 24 * time.Hour
+	// One poll reads at most maxMediaPages media list pages and
+	// maxCommentPages comment pages per media, scans maxScans media and
+	// looks up maxVerify comments for deletion.
+	maxMediaPages   = 2
+	maxCommentPages = 10
+	maxScans        = 8
+	maxVerify       = 5
+	// maxSeen bounds the ids remembered in a cursor.
+	maxSeen = 4000
+)
 
 // Option configures a Poller.
 type Option func(*Poller)
@@ -73,17 +83,11 @@ func WithPageSize(n int) Option { return func(p *Poller) { p.pageSize = n } }
 // New returns a Poller that gets each account's token from tokens.
 func New(tokens TokenSource, opts ...Option) *Poller {
 	p := &Poller{
-		tokens:          tokens,
-		now:             time.Now,
-		activeWindow:    7 * 24 * time.Hour,
-		rescanEvery:     30 * time.Minute,
-		tagsEvery:       10 * time.Minute,
-		pageSize:        50,
-		maxMediaPages:   2,
-		maxCommentPages: 10,
-		maxScans:        8,
-		maxVerify:       5,
-		maxSeen:         4000,
+		tokens:      tokens,
+		now:         time.Now,
+		rescanEvery: 30 * time.Minute,
+		tagsEvery:   10 * time.Minute,
+		pageSize:    50,
 	}
 	for _, o := range opts {
 		o(p)
@@ -131,7 +135,7 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (col
 		return collectors.Batch{}, err
 	}
 	r := p.newRun(acct, p.graph.Begin(token, label), cur)
-	return r.Batch(r.poll(ctx), r.Now.Add(-p.activeWindow-24*time.Hour), p.maxSeen, r.c.encode)
+	return r.Batch(r.poll(ctx), r.Now.Add(-activeWindow-24*time.Hour), maxSeen, r.c.encode)
 }
 
 // newRun starts one poll of acct from the cursor cur.
@@ -155,18 +159,18 @@ func (r *run) poll(ctx context.Context) error {
 	}
 	q := url.Values{"fields": {MediaFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
 	post := func(m igMedia) tanggap.Post { return r.mediaPost(m, tanggap.InteractionPost) }
-	active, err := graph.List(ctx, &r.Run, r.uid+"/media", q, r.p.maxMediaPages, r.Now.Add(-r.p.activeWindow), &r.c.Media, post)
+	active, err := graph.List(ctx, &r.Run, r.uid+"/media", q, maxMediaPages, r.Now.Add(-activeWindow), &r.c.Media, post)
 	if err != nil {
 		return err
 	}
 	// Scan the media whose comment count changed.
 	changed := func(m igMedia, st *graph.Active) bool { return st.Count != m.CommentsCount }
-	for _, m := range graph.PickScans(&r.Run, active, r.c.Media, changed, r.p.rescanEvery, r.p.maxScans) {
+	for _, m := range graph.PickScans(&r.Run, active, r.c.Media, changed, r.p.rescanEvery, maxScans) {
 		if err := r.scan(ctx, m); err != nil {
 			return err
 		}
 	}
-	if err := graph.Verify(ctx, &r.Run, "id,hidden,timestamp", r.p.maxVerify, func(c igComment) bool { return c.Hidden }); err != nil {
+	if err := graph.Verify(ctx, &r.Run, "id,hidden,timestamp", maxVerify, func(c igComment) bool { return c.Hidden }); err != nil {
 		return err
 	}
 	if r.Now.Unix()-r.c.TagsAt >= int64(r.p.tagsEvery/time.Second) {
@@ -277,7 +281,7 @@ func (r *run) scan(ctx context.Context, m igMedia) error {
 	listed := map[string]bool{}
 	replies := true // every reply listing read to the end
 	q := url.Values{"fields": {CommentFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
-	complete, err := graph.Pages(ctx, &r.Run, m.ID+"/comments", q, r.p.maxCommentPages, func(cs []igComment) error {
+	complete, err := graph.Pages(ctx, &r.Run, m.ID+"/comments", q, maxCommentPages, func(cs []igComment) error {
 		for _, c := range cs {
 			if c.ID == "" {
 				continue
@@ -326,7 +330,7 @@ func (r *run) replies(m igMedia, parent string, rs []igComment, listed map[strin
 // moreReplies lists the replies to parent after the first page.
 func (r *run) moreReplies(ctx context.Context, m igMedia, parent, after string, listed map[string]bool) (bool, error) {
 	q := url.Values{"fields": {ReplyFields}, "limit": {strconv.Itoa(r.p.pageSize)}, "after": {after}}
-	complete, err := graph.Pages(ctx, &r.Run, parent+"/replies", q, r.p.maxCommentPages, func(rs []igComment) error {
+	complete, err := graph.Pages(ctx, &r.Run, parent+"/replies", q, maxCommentPages, func(rs []igComment) error {
 		r.replies(m, parent, rs, listed)
 		return nil
 	})
@@ -342,7 +346,7 @@ func (r *run) listTags(ctx context.Context) error {
 	if err := r.Call.Get(ctx, r.uid+"/tags", q, &mp); err != nil {
 		return err
 	}
-	since := r.Now.Add(-r.p.activeWindow)
+	since := r.Now.Add(-activeWindow)
 	for _, m := range mp.Data {
 		if m.ID != "" && !m.Timestamp.Before(since) {
 			r.Observe(r.mediaPost(m, tanggap.InteractionTag), false)

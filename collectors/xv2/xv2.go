@@ -35,13 +35,16 @@ type Poller struct {
 	hc      *http.Client
 	now     func() time.Time
 
-	pageSize     int
-	maxPages     int
-	backfill     time.Duration
-	recheckEvery time.Duration
-	maxRecent    int
-	ownTweets    bool
+	pageSize  int
+	maxPages  int
+	backfill  time.Duration
+	maxRecent int
+	ownTweets bool
 }
+
+// recheckEvery is how often recent posts are looked up to report
+// deletions (GET /2/tweets, one call for up to 100 ids).
+const recheckEvery = 15 * time.Minute
 
 // Option configures a Poller.
 type Option func(*Poller)
@@ -73,16 +76,15 @@ func WithOwnTweets(on bool) Option { return func(p *Poller) { p.ownTweets = on }
 // New returns a Poller that gets the bearer token from tokens.
 func New(tokens TokenSource, opts ...Option) *Poller {
 	p := &Poller{
-		tokens:       tokens,
-		baseURL:      DefaultBaseURL,
-		hc:           &http.Client{},
-		now:          time.Now,
-		pageSize:     100,
-		maxPages:     5,
-		backfill:     24 * time.Hour,
-		recheckEvery: 15 * time.Minute,
-		maxRecent:    100,
-		ownTweets:    true,
+		tokens:    tokens,
+		baseURL:   DefaultBaseURL,
+		hc:        &http.Client{},
+		now:       time.Now,
+		pageSize:  100,
+		maxPages:  5,
+		backfill:  24 * time.Hour,
+		maxRecent: 100,
+		ownTweets: true,
 	}
 	for _, o := range opts {
 		o(p)
@@ -239,7 +241,7 @@ func (r *run) poll(ctx context.Context) error {
 	if r.c.CheckedAt == 0 {
 		r.c.CheckedAt = r.now.Unix() // what was just read needs no look-up yet
 	}
-	if r.p.recheckEvery > 0 && len(r.c.Recent) > 0 && r.now.Sub(time.Unix(r.c.CheckedAt, 0)) >= r.p.recheckEvery {
+	if len(r.c.Recent) > 0 && r.now.Sub(time.Unix(r.c.CheckedAt, 0)) >= recheckEvery {
 		if err := r.recheck(ctx); err != nil && tanggap.ErrorCode(err) == tanggap.EAUTH {
 			return err
 		}

@@ -28,12 +28,19 @@ type Poller struct {
 	now     func() time.Time
 	pacific *time.Location
 
-	pageSize   int
-	maxPages   int
-	maxReplies int
-	retain     time.Duration
-	maxSeen    int
+	pageSize int
+	maxPages int
 }
+
+// Bounds of the polling.
+const (
+	// maxReplies bounds the comments.list walks of one poll.
+	maxReplies = 10
+	// retain is how long seen ids and thread counts are remembered.
+	retain = 7 * 24 * time.Hour
+	// maxSeen bounds the ids remembered in a cursor.
+	maxSeen = 4000
+)
 
 // Option configures a Poller.
 type Option func(*Poller)
@@ -56,16 +63,13 @@ func WithMaxPages(n int) Option { return func(p *Poller) { p.maxPages = n } }
 // New returns a Poller that gets each channel's credential from creds.
 func New(creds TokenSource, opts ...Option) *Poller {
 	p := &Poller{
-		creds:      creds,
-		baseURL:    DefaultBaseURL,
-		hc:         &http.Client{},
-		now:        time.Now,
-		pacific:    PacificZone(),
-		pageSize:   100,
-		maxPages:   5,
-		maxReplies: 10,
-		retain:     7 * 24 * time.Hour,
-		maxSeen:    4000,
+		creds:    creds,
+		baseURL:  DefaultBaseURL,
+		hc:       &http.Client{},
+		now:      time.Now,
+		pacific:  PacificZone(),
+		pageSize: 100,
+		maxPages: 5,
 	}
 	for _, o := range opts {
 		o(p)
@@ -337,7 +341,7 @@ func (r *run) listThreads(ctx context.Context) error {
 		}
 	}
 	for i, th := range replyWalks {
-		if i == r.p.maxReplies {
+		if i == maxReplies {
 			break
 		}
 		if err := r.listReplies(ctx, th); err != nil {
@@ -514,7 +518,7 @@ func (r *run) emit(p tanggap.Post) {
 }
 
 func (r *run) prune() {
-	cut := r.now.Add(-r.p.retain).Unix()
+	cut := r.now.Add(-retain).Unix()
 	keep := r.c.Threads[:0]
 	for _, t := range r.c.Threads {
 		if t.At >= cut {
@@ -522,7 +526,7 @@ func (r *run) prune() {
 		}
 	}
 	r.c.Threads = keep
-	r.c.Prune(cut, r.p.maxSeen)
+	r.c.Prune(cut, maxSeen)
 }
 
 var _ collectors.Poller = (*Poller)(nil)

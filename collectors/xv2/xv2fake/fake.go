@@ -41,7 +41,6 @@ type Server struct {
 	now      func() time.Time
 	token    string
 	limits   map[string]int
-	window   time.Duration
 	windows  map[string]*window
 	usageCap int
 	read     int
@@ -53,6 +52,9 @@ type Server struct {
 	requests int
 	demo     map[string]demo.Post
 }
+
+// rateWindow is the length of X's rate-limit windows.
+const rateWindow = 15 * time.Minute
 
 type window struct {
 	start time.Time
@@ -104,7 +106,6 @@ func New(opts ...Option) *Server {
 	s := &Server{
 		now:     time.Now,
 		limits:  map[string]int{EndpointMentions: 450, EndpointTweets: 1500, EndpointLookup: 3500, EndpointUsers: 300},
-		window:  15 * time.Minute,
 		windows: map[string]*window{},
 		users:   map[string]*User{},
 		tweets:  map[string]*Tweet{},
@@ -238,7 +239,7 @@ func (s *Server) DeleteTweet(id string) bool {
 func (s *Server) Calls(endpoint string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if w := s.windows[endpoint]; w != nil && s.now().Before(w.start.Add(s.window)) {
+	if w := s.windows[endpoint]; w != nil && s.now().Before(w.start.Add(rateWindow)) {
 		return w.calls
 	}
 	return 0

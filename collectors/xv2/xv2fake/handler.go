@@ -160,11 +160,11 @@ func (s *Server) spend(w http.ResponseWriter, endpoint string) bool {
 	}
 	now := s.now()
 	win := s.windows[endpoint]
-	if win == nil || !now.Before(win.start.Add(s.window)) {
+	if win == nil || !now.Before(win.start.Add(rateWindow)) {
 		win = &window{start: now}
 		s.windows[endpoint] = win
 	}
-	reset := win.start.Add(s.window)
+	reset := win.start.Add(rateWindow)
 	h := w.Header()
 	h.Set("x-rate-limit-limit", strconv.Itoa(limit))
 	h.Set("x-rate-limit-reset", strconv.FormatInt(reset.Unix(), 10))

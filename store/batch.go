@@ -48,8 +48,8 @@ func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, 
 		for j, c := range calls {
 			// A stage left by a pipeline cut short is replaced, not
 			// merged into.
-			pipe.Del(ctx, c.stage)
-			pipe.HSet(ctx, c.stage, c.hash...)
+			pipe.Del(ctx, c.keys[9])
+			pipe.HSet(ctx, c.keys[9], c.hash...)
 			cmds[j] = s.ingest.EvalSha(ctx, pipe, c.keys, c.args...)
 		}
 		_, _ = pipe.Exec(ctx) // errors are per command

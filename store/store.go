@@ -158,13 +158,12 @@ func (s *Store) Ingest(ctx context.Context, in Ingest) (IngestResult, error) {
 }
 
 // ingestCall is one post's part of an ingest pipeline: the item hash it
-// stages, the keys and arguments of the ingest script that takes the stage
-// for a new item (see lua/ingest.lua).
+// stages (at keys[9]), the keys and arguments of the ingest script that
+// takes the stage for a new item (see lua/ingest.lua).
 type ingestCall struct {
-	stage string
-	hash  []any // field/value pairs, empty fields left out
-	keys  []string
-	args  []any
+	hash []any // field/value pairs, empty fields left out
+	keys []string
+	args []any
 	// What the plain path (plain.go) writes besides: the item id, the
 	// instant (ms), the packed row's parts and the ingest event.
 	id, now, head, tail, event string
@@ -248,10 +247,9 @@ func (s *Store) newIngestCall(in *Ingest) (ingestCall, error) {
 	}
 	nowMS, nowAt := s.nowParts()
 	c := ingestCall{
-		stage: own[4],
-		hash:  make([]any, 0, 2*len(vals)+4),
-		keys:  []string{own[0], own[1], own[2], own[3], par[0], par[1], par[2], root[0], root[1], own[4]},
-		args:  make([]any, 5+len(ingestArgs), 10+len(ingestArgs)),
+		hash: make([]any, 0, 2*len(vals)+4),
+		keys: []string{own[0], own[1], own[2], own[3], par[0], par[1], par[2], root[0], root[1], own[4]},
+		args: make([]any, 5+len(ingestArgs), 10+len(ingestArgs)),
 	}
 	copy(c.args, []any{s.k.prefix(), nowMS + " " + nowAt, b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy})
 	// Empty fields are left out: a missing field reads as empty everywhere

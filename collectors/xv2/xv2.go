@@ -38,13 +38,16 @@ type Poller struct {
 	pageSize  int
 	maxPages  int
 	backfill  time.Duration
-	maxRecent int
 	ownTweets bool
 }
 
 // recheckEvery is how often recent posts are looked up to report
 // deletions (GET /2/tweets, one call for up to 100 ids).
 const recheckEvery = 15 * time.Minute
+
+// maxRecent is how many of an account's latest posts its cursor keeps for
+// that look-up (one GET /2/tweets takes 100 ids).
+const maxRecent = 100
 
 // Option configures a Poller.
 type Option func(*Poller)
@@ -83,7 +86,6 @@ func New(tokens TokenSource, opts ...Option) *Poller {
 		pageSize:  100,
 		maxPages:  5,
 		backfill:  24 * time.Hour,
-		maxRecent: 100,
 		ownTweets: true,
 	}
 	for _, o := range opts {
@@ -204,8 +206,8 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (col
 		b.Budget = collectors.Budget{Limit: rt.limit, Remaining: rt.remaining, Reset: rt.reset, Known: true, Scope: ScopeMentions}
 	}
 	if err == nil || r.progress {
-		if len(r.c.Recent) > p.maxRecent {
-			r.c.Recent = r.c.Recent[len(r.c.Recent)-p.maxRecent:]
+		if len(r.c.Recent) > maxRecent {
+			r.c.Recent = r.c.Recent[len(r.c.Recent)-maxRecent:]
 		}
 		b.Cursor = r.c.encode()
 	}
@@ -430,7 +432,7 @@ func (r *run) remember(e recent) {
 		}
 	}
 	r.c.Recent = append(r.c.Recent, e)
-	if len(r.c.Recent) > r.p.maxRecent {
+	if len(r.c.Recent) > maxRecent {
 		r.c.Recent = r.c.Recent[1:]
 	}
 }

@@ -103,6 +103,39 @@ var messages = map[string][2]string{
 	"overruled_help":       {"Bagian disposisi otomatis classifier ke OPD ini yang dipindahkan oleh petugas", "Share of the classifier's routings to this OPD that people moved"},
 	"corrections_csv":      {"Unduh koreksi (CSV latih)", "Download corrections (training CSV)"},
 	"no_link":              {"Tautan unggahan tidak tersedia", "No link to the post"},
+	// The history's actions (tanggap.Event.Action) and system actors, as
+	// the history shows them; an action not listed shows its code.
+	"ev_ingest":       {"diterima", "received"},
+	"ev_edit":         {"diubah pelapor", "edited by the reporter"},
+	"ev_delete":       {"dihapus di platform", "deleted on the platform"},
+	"ev_cluster":      {"laporan serupa bergabung", "a similar report joined"},
+	"ev_answer":       {"dijawab", "answered"},
+	"ev_claim":        {"diambil untuk ditangani", "claimed"},
+	"ev_release":      {"dilepaskan", "released"},
+	"ev_assign":       {"didisposisikan", "assigned"},
+	"ev_resolve":      {"diselesaikan", "resolved"},
+	"ev_archive":      {"diarsipkan", "archived"},
+	"ev_out_of_scope": {"ditandai bukan wewenang Pemkot", "marked out of the city's scope"},
+	"ev_duplicate":    {"ditandai duplikat", "marked as duplicate"},
+	"ev_hold":         {"ditunda", "put on hold"},
+	"ev_resume":       {"dilanjutkan", "resumed"},
+	"ev_reopen":       {"dibuka kembali", "reopened"},
+	"ev_close":        {"ditutup", "closed"},
+	"actor_triage":    {"sistem (triase)", "system (triage)"},
+	"actor_system":    {"sistem", "system"},
+}
+
+// labelOr is the message prefix+code in language l, or code itself when
+// there is none (an action or actor the table does not know).
+func labelOr(prefix, code, l string) string {
+	m, ok := messages[prefix+code]
+	if !ok {
+		return code
+	}
+	if l == "en" {
+		return m[1]
+	}
+	return m[0]
 }
 
 // lang is "en" when the person asked for English (?lang=en, then a cookie).
@@ -157,6 +190,8 @@ func (s *Server) parseTemplates() error {
 			"pct":         func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 			"add3":        func(a, b, c int64) int64 { return a + b + c },
 			"opdName":     func(code string) string { return s.opdLabel(code) },
+			"eventLabel":  func(action, l string) string { return labelOr("ev_", action, l) },
+			"actorLabel":  func(login, l string) string { return labelOr("actor_", login, l) },
 			"mul":         func(a, b int) int { return a * b },
 			"plus":        func(a int, b any) int64 { return int64(a) + toInt64(b) },
 			"scale":       func(n, total int64) int64 { return n * 200 / max(total, 1) },

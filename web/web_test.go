@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +160,19 @@ func TestAnswerAndAssign(t *testing.T) {
 	it, _ := f.st.Item(context.Background(), "x:102")
 	if it.FirstResponseAt == nil || it.Status != tanggap.StatusInProgress || it.FirstResponseURL != "https://x.com/dlh/status/9" {
 		t.Fatalf("after answer: %+v", it)
+	}
+	// The history speaks the page's language: actions and the system's
+	// actor by name, not by code.
+	for _, tc := range []struct{ query, want string }{
+		{"", "<b>sistem (triase)</b> diterima: Terdisposisi"},
+		{"", "<b>dlh</b> dijawab: Terdisposisi → Diproses"},
+		{"?lang=en", "<b>system (triage)</b> received: Assigned"},
+		{"?lang=en", "<b>dlh</b> answered: Assigned → In progress"},
+	} {
+		_, body := get(t, c, f.srv.URL+"/item/x:102"+tc.query)
+		if i := strings.Index(body, `<ol class="history">`); i < 0 || !strings.Contains(body[i:], tc.want) {
+			t.Errorf("item history%s lacks %q", tc.query, tc.want)
+		}
 	}
 	// A stale version is a conflict, not an overwrite.
 	if res := post("/item/x:102/assign", url.Values{"opd": {"perhubungan"}, "reason": {"salah"}, "version": {"1"}}); res.StatusCode != http.StatusConflict {
@@ -332,6 +347,29 @@ func TestTemplateKeysTranslated(t *testing.T) {
 	for _, st := range []string{"on_track", "due_soon", "overdue"} {
 		if _, ok := messages[st]; !ok {
 			t.Errorf("deadline state %s has no label", st)
+		}
+	}
+	// Every action the history can hold: people's (workflow) and those
+	// the store writes itself (the scripts, the plain path's ingest).
+	actions := slices.Clone(workflow.Actions)
+	written := regexp.MustCompile(`action = '([a-z_]+)'|"action", "([a-z_]+)"`)
+	srcs, _ := filepath.Glob("../store/lua/*.lua")
+	gos, _ := filepath.Glob("../store/*.go")
+	for _, name := range append(srcs, gos...) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range written.FindAllStringSubmatch(string(b), -1) {
+			actions = append(actions, m[1]+m[2])
+		}
+	}
+	if !slices.Contains(actions, "ingest") || !slices.Contains(actions, "cluster") {
+		t.Fatalf("the store's own actions were not found: %v", actions)
+	}
+	for _, a := range actions {
+		if _, ok := messages["ev_"+a]; !ok {
+			t.Errorf("history action %q has no label", a)
 		}
 	}
 }

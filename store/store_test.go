@@ -629,6 +629,14 @@ func TestUsersAndSessions(t *testing.T) {
 		if err := s.PutUser(ctx, u, "rahasia-sekali-1", true); tanggap.ErrorCode(err) != tanggap.ECONFLICT {
 			t.Fatalf("duplicate user: %v", err)
 		}
+		// The system's own actors are not logins: their changes would read
+		// as the system's in the audit history.
+		for _, login := range []string{"triage", "system"} {
+			sys := User{Login: login, Name: "x", Role: "ppid_utama"}
+			if err := s.PutUser(ctx, sys, "rahasia-sekali-1", true); tanggap.ErrorCode(err) != tanggap.EINVALID {
+				t.Fatalf("user %q: %v", login, err)
+			}
+		}
 		if _, err := s.CheckPassword(ctx, "dlh.admin", "salah", "10.0.0.1"); tanggap.ErrorCode(err) != tanggap.EUNAUTHORIZED {
 			t.Fatalf("wrong password: %v", err)
 		}

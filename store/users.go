@@ -31,6 +31,11 @@ var (
 	emailRE = regexp.MustCompile(`^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$`)
 )
 
+// systemActors are the actors the system writes changes as (the ingest
+// script's "triage", workflow's "system" for automatic closing): no person
+// may sign in as one, or their changes would read as the system's.
+var systemActors = map[string]bool{"triage": true, "system": true}
+
 // ValidLogin reports whether a login name is acceptable.
 func ValidLogin(login string) bool { return loginRE.MatchString(login) }
 
@@ -44,6 +49,9 @@ func tokenHash(t string) string {
 func (s *Store) PutUser(ctx context.Context, u User, password string, create bool) error {
 	if !ValidLogin(u.Login) {
 		return tanggap.Errorf(tanggap.EINVALID, "login must be 2-40 lower-case letters, digits, '.', '_' or '-'")
+	}
+	if create && systemActors[u.Login] {
+		return tanggap.Errorf(tanggap.EINVALID, "login %q names the system in the audit history: choose another", u.Login)
 	}
 	exists, err := s.rdb.Exists(ctx, s.k.user(u.Login)).Result()
 	if err != nil {

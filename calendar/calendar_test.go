@@ -175,6 +175,19 @@ func TestYearBoundaryAndMissingYear(t *testing.T) {
 	if got := c.MissingYearWarning(wib(t, 2025, time.June, 1, 0, 0)); got != "Kalender libur 2025 belum dimuat: tenggat sampai 31 Desember 2025 bisa salah" {
 		t.Errorf("MissingYearWarning(2025) = %q", got)
 	}
+	// The same three cases in English (the web UI's other language).
+	for _, tc := range []struct {
+		now  time.Time
+		want string
+	}{
+		{t0, "Holiday calendar for 2027 not loaded: deadlines after 31 December 2026 may be wrong"},
+		{wib(t, 2027, time.January, 1, 0, 0), "Holiday calendar for 2027 and 2028 not loaded: every working-day deadline may be wrong"},
+		{wib(t, 2025, time.June, 1, 0, 0), "Holiday calendar for 2025 not loaded: deadlines up to 31 December 2025 may be wrong"},
+	} {
+		if got := c.MissingYearWarningIn(tc.now, "en"); got != tc.want {
+			t.Errorf("MissingYearWarningIn(%s, en) = %q, want %q", fmtT(tc.now), got, tc.want)
+		}
+	}
 
 	// With 2027 loaded, the warning is gone in 2026 and New Year's Day is
 	// skipped.

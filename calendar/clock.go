@@ -116,13 +116,25 @@ func (c *Calendar) MissingYears(now time.Time) []int {
 // For example, "Kalender libur 2027 belum dimuat: tenggat setelah 31
 // Desember 2026 bisa salah".
 func (c *Calendar) MissingYearWarning(now time.Time) string {
+	return c.MissingYearWarningIn(now, "id")
+}
+
+// MissingYearWarningIn is MissingYearWarning in English when lang is "en".
+func (c *Calendar) MissingYearWarningIn(now time.Time, lang string) string {
 	y := now.In(c.loc).Year()
 	miss := c.MissingYears(now)
+	en := lang == "en"
 	switch {
+	case len(miss) == 2 && en:
+		return fmt.Sprintf("Holiday calendar for %d and %d not loaded: every working-day deadline may be wrong", y, y+1)
 	case len(miss) == 2:
 		return fmt.Sprintf("Kalender libur %d dan %d belum dimuat: semua tenggat hari kerja bisa salah", y, y+1)
+	case len(miss) == 1 && miss[0] == y && en:
+		return fmt.Sprintf("Holiday calendar for %d not loaded: deadlines up to 31 December %d may be wrong", y, y)
 	case len(miss) == 1 && miss[0] == y:
 		return fmt.Sprintf("Kalender libur %d belum dimuat: tenggat sampai 31 Desember %d bisa salah", y, y)
+	case len(miss) == 1 && en:
+		return fmt.Sprintf("Holiday calendar for %d not loaded: deadlines after 31 December %d may be wrong", y+1, y)
 	case len(miss) == 1:
 		return fmt.Sprintf("Kalender libur %d belum dimuat: tenggat setelah 31 Desember %d bisa salah", y+1, y)
 	}

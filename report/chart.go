@@ -326,7 +326,7 @@ func (r *Report) ChartSVG(lang string) Charts {
 		default:
 			label = "≥" + f1(cd.AgingBounds[i-1])
 		}
-		cats = append(cats, Stack{Label: label + " HK", N: []int{a[0], a[1], a[2]}})
+		cats = append(cats, Stack{Label: label + text(lang, "aging_unit"), N: []int{a[0], a[1], a[2]}})
 	}
 	ch.Aging = StackedChart(text(lang, "chart_aging"), cats, []Legend{
 		{text(lang, "state_overdue"), "f-overdue"}, {text(lang, "state_due_soon"), "f-due_soon"}, {text(lang, "state_on_track"), "f-on_track"},

@@ -409,6 +409,11 @@ func TestChartsEscapeAndNoInlineStyle(t *testing.T) {
 		if !strings.Contains(string(ch.Topics), "&lt;script&gt;") || !strings.Contains(string(ch.Kecamatan), "&#34; onload=") {
 			t.Errorf("%s: labels missing or not escaped", lang)
 		}
+		// The aging buckets carry the Indonesian unit; the English chart's
+		// title names its unit instead.
+		if hk := strings.Contains(string(ch.Aging), " HK<"); hk != (lang == "id") {
+			t.Errorf("%s: aging buckets with \" HK\": %v", lang, hk)
+		}
 	}
 }
 

@@ -183,6 +183,8 @@ func pair(key string) [2]string {
 		return [2]string{"Sebaran waktu tanggapan pertama (jam)", "Time to first response (hours)"}
 	case "chart_aging":
 		return [2]string{"Umur aduan terbuka saat ini (HK sejak T0)", "Age of open complaints now (working days since T0)"}
+	case "aging_unit": // after each bucket of that chart; the English title names the unit
+		return [2]string{" HK", ""}
 	case "chart_topics":
 		return [2]string{"Topik terbanyak", "Top topics"}
 	case "chart_kecamatan":

@@ -210,7 +210,8 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *Principal) err
 func (s *Server) aging(r *http.Request, slot string) ([]bucket, error) {
 	now := s.opt.Now()
 	bounds := []time.Time{now.Add(-3 * time.Hour), now.Add(-24 * time.Hour)}
-	labels := []string{"< 3 " + s.t(r, "hours"), "3-24 " + s.t(r, "hours"), "1-3 HK", "3-5 HK", "> 5 HK"}
+	hk := s.t(r, "working_days")
+	labels := []string{"< 3 " + s.t(r, "hours"), "3-24 " + s.t(r, "hours"), "1-3 " + hk, "3-5 " + hk, "> 5 " + hk}
 	if s.opt.Clocks != nil {
 		bounds = append(bounds, s.opt.Clocks.AgoHK(now, 3), s.opt.Clocks.AgoHK(now, 5))
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tanggap/tanggap"
@@ -58,7 +59,12 @@ var messages = map[string][2]string{
 	"edited":               {"Diubah oleh pelapor setelah direkam", "Edited by the reporter after capture"},
 	"blind":                {"belum terpantau", "not seen for"},
 	"signout":              {"Keluar", "Sign out"},
+	"signin":               {"Masuk", "Sign in"},
+	"username":             {"Nama pengguna", "Username"},
+	"password":             {"Kata sandi", "Password"},
 	"hours":                {"jam", "hours"},
+	"working_days":         {"HK", "working days"},
+	"text":                 {"Teks", "Text"},
 	"never_answered":       {"Belum pernah dijawab", "Never answered"},
 	"aging":                {"Umur aduan terbuka", "Age of open items"},
 	"held":                 {"Tunda", "On hold"},
@@ -125,6 +131,35 @@ var messages = map[string][2]string{
 	"actor_system":    {"sistem", "system"},
 }
 
+// featureEN puts the prefixes of the explaining features (triage and
+// triage/classify write them, in Indonesian, and they are stored with the
+// item) into English; what follows a prefix is the citizen's words or a
+// code.
+var featureEN = []struct{ id, en string }{
+	{"aturan: PJU milik ", "rule: street lights owned by "},
+	{"aturan: ", "rule: "},
+	{"akun: ", "account: "},
+	{"kata kunci ", "keyword "},
+	{"frasa: ", "phrase: "},
+	{"kata: ", "word: "},
+	{"darurat: ", "urgent: "},
+	{"bukan wewenang kota: ", "outside the city's remit: "},
+	{"saran: ", "suggested: "},
+}
+
+// featureLabel is an explaining feature as the page's language shows it.
+func featureLabel(f, l string) string {
+	if l != "en" {
+		return f
+	}
+	for _, p := range featureEN {
+		if rest, ok := strings.CutPrefix(f, p.id); ok {
+			return p.en + rest
+		}
+	}
+	return f
+}
+
 // labelOr is the message prefix+code in language l, or code itself when
 // there is none (an action or actor the table does not know).
 func labelOr(prefix, code, l string) string {
@@ -185,17 +220,18 @@ func (s *Server) parseTemplates() error {
 	s.tmpl = map[string]*template.Template{}
 	for _, page := range []string{"home", "queue", "item", "error", "login", "report", "report_print"} {
 		t := template.New("layout.html").Funcs(template.FuncMap{
-			"statusLabel": func(st tanggap.Status, l string) string { return st.Label(l) },
-			"kindLabel":   func(k tanggap.Kind, l string) string { return k.Label(l) },
-			"pct":         func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-			"add3":        func(a, b, c int64) int64 { return a + b + c },
-			"opdName":     func(code string) string { return s.opdLabel(code) },
-			"eventLabel":  func(action, l string) string { return labelOr("ev_", action, l) },
-			"actorLabel":  func(login, l string) string { return labelOr("actor_", login, l) },
-			"mul":         func(a, b int) int { return a * b },
-			"plus":        func(a int, b any) int64 { return int64(a) + toInt64(b) },
-			"scale":       func(n, total int64) int64 { return n * 200 / max(total, 1) },
-			"scale2":      func(a, b, total int64) int64 { return (a + b) * 200 / max(total, 1) },
+			"statusLabel":  func(st tanggap.Status, l string) string { return st.Label(l) },
+			"kindLabel":    func(k tanggap.Kind, l string) string { return k.Label(l) },
+			"pct":          func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+			"add3":         func(a, b, c int64) int64 { return a + b + c },
+			"opdName":      func(code string) string { return s.opdLabel(code) },
+			"eventLabel":   func(action, l string) string { return labelOr("ev_", action, l) },
+			"featureLabel": featureLabel,
+			"actorLabel":   func(login, l string) string { return labelOr("actor_", login, l) },
+			"mul":          func(a, b int) int { return a * b },
+			"plus":         func(a int, b any) int64 { return int64(a) + toInt64(b) },
+			"scale":        func(n, total int64) int64 { return n * 200 / max(total, 1) },
+			"scale2":       func(a, b, total int64) int64 { return (a + b) * 200 / max(total, 1) },
 			"dict": func(kv ...any) map[string]any {
 				m := map[string]any{}
 				for i := 0; i+1 < len(kv); i += 2 {
@@ -249,7 +285,7 @@ func (s *Server) renderCode(w http.ResponseWriter, r *http.Request, page string,
 	}
 	if s.opt.Clocks != nil {
 		cal := s.opt.Clocks.Calendar()
-		data["HolidayWarning"] = cal.MissingYearWarning(s.opt.Now())
+		data["HolidayWarning"] = cal.MissingYearWarningIn(s.opt.Now(), l)
 		data["CalendarVersion"] = cal.Version()
 		data["CutiNonworking"] = cal.CutiBersamaIsNonworking()
 	}

@@ -126,7 +126,7 @@ func TestQueueAndItemPages(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("queue: %d %s", code, body)
 	}
-	for _, want := range []string{"Antrian", "Terlambat (1)", "Belum dijawab (1)", "bau busuk dari TPS", "&lt;script&gt;", "&lt;b&gt;warga&lt;/b&gt;"} {
+	for _, want := range []string{"Antrian", "Terlambat (1)", "Belum dijawab (1)", "bau busuk dari TPS", "&lt;script&gt;", "&lt;b&gt;warga&lt;/b&gt;", "Kalender libur 2027 belum dimuat"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("queue page lacks %q", want)
 		}
@@ -134,9 +134,23 @@ func TestQueueAndItemPages(t *testing.T) {
 	if strings.Contains(body, "<script>alert") {
 		t.Fatal("citizen text rendered as HTML")
 	}
+	if !strings.Contains(body, "1-3 HK") {
+		t.Error("queue page lacks the age bucket 1-3 HK")
+	}
+	_, body = get(t, c, f.srv.URL+"/antrian/lingkungan_hidup?lang=en")
+	for _, want := range []string{"Queue", "<th>Text</th>", "1-3 working days"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("queue page (en) lacks %q", want)
+		}
+	}
 	code, body = get(t, c, f.srv.URL+"/item/x:102?lang=en")
 	if code != 200 || !strings.Contains(body, "Deadline") || !strings.Contains(body, "On track") {
 		t.Fatalf("item page (en): %d", code)
+	}
+	// The fixture's clock is in 2026 and the holiday table ends with 2026:
+	// the warning about 2027 speaks the page's language too.
+	if !strings.Contains(body, "Holiday calendar for 2027 not loaded") || strings.Contains(body, "Kalender libur") {
+		t.Errorf("item page (en) lacks the English holiday-calendar warning")
 	}
 }
 
@@ -370,6 +384,54 @@ func TestTemplateKeysTranslated(t *testing.T) {
 	for _, a := range actions {
 		if _, ok := messages["ev_"+a]; !ok {
 			t.Errorf("history action %q has no label", a)
+		}
+	}
+}
+
+// The classifier's explaining features are stored in Indonesian; the
+// English page puts their prefixes into English and leaves the citizen's
+// words as they are.
+func TestFeatureLabel(t *testing.T) {
+	for _, tc := range []struct{ in, en string }{
+		{"akun: @dlh_kotabekasi", "account: @dlh_kotabekasi"},
+		{"kata kunci lingkungan_hidup: truk sampah", "keyword lingkungan_hidup: truk sampah"},
+		{"kata: sampah", "word: sampah"},
+		{"frasa: jalan rusak", "phrase: jalan rusak"},
+		{"aturan: spam (slot)", "rule: spam (slot)"},
+		{"aturan: PJU milik bina_marga_sda", "rule: street lights owned by bina_marga_sda"},
+		{"darurat: banjir", "urgent: banjir"},
+		{"bukan wewenang kota: PLN (listrik padam)", "outside the city's remit: PLN (listrik padam)"},
+		{"saran: perhubungan", "suggested: perhubungan"},
+		{"sesuatu yang lain", "sesuatu yang lain"},
+		{"", ""},
+	} {
+		if got := featureLabel(tc.in, "en"); got != tc.en {
+			t.Errorf("featureLabel(%q, en) = %q, want %q", tc.in, got, tc.en)
+		}
+		if got := featureLabel(tc.in, "id"); got != tc.in {
+			t.Errorf("featureLabel(%q, id) = %q", tc.in, got)
+		}
+	}
+}
+
+// The sign-in page speaks both languages, its title too.
+func TestLoginPageLanguages(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"<title>Masuk", "<h1>Masuk</h1>", "Nama pengguna", "Kata sandi"}},
+		{"?lang=en", []string{"<title>Sign in", "<h1>Sign in</h1>", "Username", "Password"}},
+	} {
+		code, body := get(t, http.DefaultClient, f.srv.URL+"/masuk"+tc.query)
+		if code != http.StatusOK {
+			t.Fatalf("/masuk%s: %d", tc.query, code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("/masuk%s lacks %q", tc.query, w)
+			}
 		}
 	}
 }

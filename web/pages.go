@@ -203,6 +203,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *Principal) err
 	data["OPD"], data["OPDName"] = opd, s.opdName(r, slot)
 	data["Msg"] = r.URL.Query().Get("ok")
 	data["OPDs"] = s.opt.Config.OPDs
+	data["ArchiveReasons"] = workflow.ArchiveReasons
 	return s.render(w, r, "queue", data)
 }
 

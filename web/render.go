@@ -129,6 +129,12 @@ var messages = map[string][2]string{
 	"ev_close":        {"ditutup", "closed"},
 	"actor_triage":    {"sistem (triase)", "system (triage)"},
 	"actor_system":    {"sistem", "system"},
+	// workflow.ArchiveReasons, as the archive forms offer them.
+	"reason_praise":             {"Pujian / apresiasi", "Praise"},
+	"reason_answered_elsewhere": {"Sudah dijawab di kanal lain", "Answered elsewhere"},
+	"reason_spam":               {"Spam / promosi", "Spam"},
+	"reason_noise":              {"Bukan aduan (obrolan, salam)", "Noise (chatter, greetings)"},
+	"reason_not_actionable":     {"Tidak dapat ditindaklanjuti", "Not actionable"},
 }
 
 // featureEN puts the prefixes of the explaining features (triage and

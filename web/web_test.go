@@ -134,8 +134,8 @@ func TestQueueAndItemPages(t *testing.T) {
 	if strings.Contains(body, "<script>alert") {
 		t.Fatal("citizen text rendered as HTML")
 	}
-	if !strings.Contains(body, "1-3 HK") {
-		t.Error("queue page lacks the age bucket 1-3 HK")
+	if !strings.Contains(body, "1-3 HK") || !strings.Contains(body, `<option value="spam">Spam / promosi</option>`) {
+		t.Error("queue page lacks the age bucket 1-3 HK or the archive reasons by name")
 	}
 	_, body = get(t, c, f.srv.URL+"/antrian/lingkungan_hidup?lang=en")
 	for _, want := range []string{"Queue", "<th>Text</th>", "1-3 working days"} {
@@ -151,6 +151,9 @@ func TestQueueAndItemPages(t *testing.T) {
 	// the warning about 2027 speaks the page's language too.
 	if !strings.Contains(body, "Holiday calendar for 2027 not loaded") || strings.Contains(body, "Kalender libur") {
 		t.Errorf("item page (en) lacks the English holiday-calendar warning")
+	}
+	if !strings.Contains(body, `<option value="noise">Noise (chatter, greetings)</option>`) {
+		t.Errorf("item page (en) lacks the archive reasons by name")
 	}
 }
 
@@ -384,6 +387,11 @@ func TestTemplateKeysTranslated(t *testing.T) {
 	for _, a := range actions {
 		if _, ok := messages["ev_"+a]; !ok {
 			t.Errorf("history action %q has no label", a)
+		}
+	}
+	for _, code := range workflow.ArchiveReasons {
+		if _, ok := messages["reason_"+code]; !ok {
+			t.Errorf("archive reason %q has no label", code)
 		}
 	}
 }

@@ -167,7 +167,7 @@ func featureLabel(f, l string) string {
 }
 
 // labelOr is the message prefix+code in language l, or code itself when
-// there is none (an action or actor the table does not know).
+// there is none (a key, action or actor the table does not know).
 func labelOr(prefix, code, l string) string {
 	m, ok := messages[prefix+code]
 	if !ok {
@@ -190,16 +190,7 @@ func lang(r *http.Request) string {
 	return "id"
 }
 
-func (s *Server) t(r *http.Request, key string) string {
-	m, ok := messages[key]
-	if !ok {
-		return key
-	}
-	if lang(r) == "en" {
-		return m[1]
-	}
-	return m[0]
-}
+func (s *Server) t(r *http.Request, key string) string { return labelOr("", key, lang(r)) }
 
 // duration renders a duration for people: "47 menit", "3 jam", "2 hari".
 func (s *Server) duration(r *http.Request, d time.Duration) string {
@@ -226,18 +217,18 @@ func (s *Server) parseTemplates() error {
 	s.tmpl = map[string]*template.Template{}
 	for _, page := range []string{"home", "queue", "item", "error", "login", "report", "report_print"} {
 		t := template.New("layout.html").Funcs(template.FuncMap{
-			"statusLabel":  func(st tanggap.Status, l string) string { return st.Label(l) },
-			"kindLabel":    func(k tanggap.Kind, l string) string { return k.Label(l) },
-			"pct":          func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-			"add3":         func(a, b, c int64) int64 { return a + b + c },
-			"opdName":      func(code string) string { return s.opdLabel(code) },
-			"eventLabel":   func(action, l string) string { return labelOr("ev_", action, l) },
-			"featureLabel": featureLabel,
-			"actorLabel":   func(login, l string) string { return labelOr("actor_", login, l) },
-			"mul":          func(a, b int) int { return a * b },
-			"plus":         func(a int, b any) int64 { return int64(a) + toInt64(b) },
-			"scale":        func(n, total int64) int64 { return n * 200 / max(total, 1) },
-			"scale2":       func(a, b, total int64) int64 { return (a + b) * 200 / max(total, 1) },
+			"statusLabel": func(st tanggap.Status, l string) string { return st.Label(l) },
+			"kindLabel":   func(k tanggap.Kind, l string) string { return k.Label(l) },
+			"pct":         func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+			"add3":        func(a, b, c int64) int64 { return a + b + c },
+			"opdName":     func(code string) string { return s.opdLabel(code) },
+			"eventLabel":  func(action, l string) string { return labelOr("ev_", action, l) },
+			"actorLabel":  func(login, l string) string { return labelOr("actor_", login, l) },
+			"whyLabel":    featureLabel,
+			"mul":         func(a, b int) int { return a * b },
+			"plus":        func(a int, b any) int64 { return int64(a) + toInt64(b) },
+			"scale":       func(n, total int64) int64 { return n * 200 / max(total, 1) },
+			"scale2":      func(a, b, total int64) int64 { return (a + b) * 200 / max(total, 1) },
 			"dict": func(kv ...any) map[string]any {
 				m := map[string]any{}
 				for i := 0; i+1 < len(kv); i += 2 {

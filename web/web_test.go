@@ -69,7 +69,7 @@ func newFixture(t *testing.T) *fixture {
 			Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: text, Author: "<b>warga</b>", Account: "humasbekasikota",
 				CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://x.com/w/status/" + id},
 			Kind: tanggap.KindComplaint, OPD: opd, Status: tanggap.StatusAssigned, Confidence: 0.8, Queued: true,
-			Deadlines: clocks.Deadlines(created, tanggap.KindComplaint, opd, false),
+			Deadlines: clocks.Deadlines(created, tanggap.KindComplaint, opd, false), Features: []string{"kata: " + strings.Fields(text)[0]},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -152,8 +152,8 @@ func TestQueueAndItemPages(t *testing.T) {
 	if !strings.Contains(body, "Holiday calendar for 2027 not loaded") || strings.Contains(body, "Kalender libur") {
 		t.Errorf("item page (en) lacks the English holiday-calendar warning")
 	}
-	if !strings.Contains(body, `<option value="noise">Noise (chatter, greetings)</option>`) {
-		t.Errorf("item page (en) lacks the archive reasons by name")
+	if !strings.Contains(body, `<option value="noise">Noise (chatter, greetings)</option>`) || !strings.Contains(body, "<li>word: bau</li>") {
+		t.Errorf("item page (en) lacks the archive reasons by name or the classifier's reason in English")
 	}
 }
 

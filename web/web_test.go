@@ -373,6 +373,9 @@ func TestTemplateKeysTranslated(t *testing.T) {
 	srcs, _ := filepath.Glob("../store/lua/*.lua")
 	gos, _ := filepath.Glob("../store/*.go")
 	for _, name := range append(srcs, gos...) {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
 		b, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

@@ -33,6 +33,7 @@ var contract = map[string]Metric{
 	"tanggap_store_open_items":                         {Type: "gauge", Labels: []string{"opd", "state"}},
 	"tanggap_http_requests_total":                      {Type: "counter", Labels: []string{"route", "code"}},
 	"tanggap_http_request_duration_seconds":            {Type: "histogram", Labels: []string{"route"}},
+	"tanggap_calendar_last_year":                       {Type: "gauge"},
 }
 
 // Labels that Prometheus adds to every scraped series and that dashboards and rules may use.

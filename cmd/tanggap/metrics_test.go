@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/collectors"
@@ -75,5 +79,40 @@ func TestDashboardMetricsExist(t *testing.T) {
 		if !have[m.Name] {
 			t.Errorf("dashboards/metrics.txt names %s, which the code does not register", m.Name)
 		}
+	}
+}
+
+// The holiday table's last year is what the calendar alerts compare with
+// the clock: the embedded table's, or that of the table TANGGAP_HOLIDAYS
+// names.
+func TestCalendarLastYear(t *testing.T) {
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys := embedded.Calendar().Years()
+	if got := testutil.ToFloat64(calendarLastYear(embedded)); got != float64(ys[len(ys)-1]) || got < 2026 {
+		t.Errorf("embedded table: last year %v, the table's years %v", got, ys)
+	}
+	table, err := os.ReadFile("../../calendar/holidays-id.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := ys[len(ys)-1] + 1
+	path := filepath.Join(t.TempDir(), "holidays.csv")
+	row := fmt.Sprintf("%d-01-01,libur_nasional,Tahun Baru %d Masehi,Contoh\n", next, next)
+	if err := os.WriteFile(path, append(table, row...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := workflow.NewClocks(cfg, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(calendarLastYear(loaded)); got != float64(next) {
+		t.Errorf("table with %d: last year %v", next, got)
 	}
 }

@@ -50,15 +50,31 @@ func runServe(ctx context.Context, args []string, e env) error {
 }
 
 // newWeb wires the web server on a store (serve and dev share it) and
-// registers the store's open-items gauge.
+// registers the store's open-items gauge and the holiday table's last year.
 func newWeb(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, reg *prometheus.Registry, log *slog.Logger, secure bool) (*web.Server, error) {
 	opds := make([]string, len(cfg.OPDs))
 	for i, o := range cfg.OPDs {
 		opds[i] = o.Code
 	}
-	reg.MustRegister(store.NewOpenItemsCollector(st, opds))
+	reg.MustRegister(store.NewOpenItemsCollector(st, opds), calendarLastYear(clocks))
 	return web.New(web.Options{Config: cfg, Store: st, Sessions: st, Log: log, Registry: reg, SecureCookies: secure,
 		Coverage: coverageBanner(st), Clocks: clocks, Workflow: workflow.New(st, cfg, clocks, nil)})
+}
+
+// calendarLastYear exports the last year the holiday table covers: the
+// pages warn when it lacks the current or the next year, and the rules
+// (TanggapHolidayCalendar*) tell the operators, who can load it.
+func calendarLastYear(clocks *workflow.Clocks) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tanggap_calendar_last_year",
+		Help: "Last year the holiday table (hari libur and cuti bersama) covers; 0 when it holds none.",
+	}, func() float64 {
+		ys := clocks.Calendar().Years()
+		if len(ys) == 0 {
+			return 0
+		}
+		return float64(ys[len(ys)-1])
+	})
 }
 
 func envOr(e env, key, def string) string {

@@ -31,6 +31,7 @@ var contract = map[string]Metric{
 	"tanggap_triage_consumer_lag":                      {Type: "gauge"},
 	"tanggap_triage_dead_letters_total":                {Type: "counter", Labels: []string{"reason"}},
 	"tanggap_store_open_items":                         {Type: "gauge", Labels: []string{"opd", "state"}},
+	"tanggap_store_up":                                 {Type: "gauge"},
 	"tanggap_http_requests_total":                      {Type: "counter", Labels: []string{"route", "code"}},
 	"tanggap_http_request_duration_seconds":            {Type: "histogram", Labels: []string{"route"}},
 	"tanggap_calendar_last_year":                       {Type: "gauge"},

@@ -37,21 +37,9 @@ type Poller struct {
 	pageSize    int
 }
 
-// Bounds of the polling.
-const (
-	// activeWindow is how old a post may be and still have its comments
-	// polled.
-	activeWindow = 7 * 24 * time.Hour
-	// One poll reads at most maxFeedPages feed pages and maxCommentPages
-	// comment pages per post, scans maxScans posts and looks up maxVerify
-	// comments for deletion.
-	maxFeedPages    = 2
-	maxCommentPages = 10
-	maxScans        = 8
-	maxVerify       = 5
-	// maxSeen bounds the ids remembered in a cursor.
-	maxSeen = 4000
-)
+// maxFeedPages bounds the feed pages one poll reads; the other bounds are
+// graph's, shared with Instagram.
+const maxFeedPages = 2
 
 // Option configures a Poller.
 type Option func(*Poller)
@@ -131,7 +119,7 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (col
 		return collectors.Batch{}, err
 	}
 	r := p.newRun(acct, p.graph.Begin(token, label), cur)
-	return r.Batch(r.poll(ctx), r.Now.Add(-activeWindow-24*time.Hour), maxSeen, r.c.encode)
+	return r.Batch(r.poll(ctx), r.c.encode)
 }
 
 // newRun starts one poll of acct from the cursor cur.
@@ -154,7 +142,7 @@ func (r *run) poll(ctx context.Context) error {
 		return err
 	}
 	q := url.Values{"fields": {FeedFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
-	active, err := graph.List(ctx, &r.Run, r.pid+"/"+r.p.edge, q, maxFeedPages, r.Now.Add(-activeWindow), &r.c.Posts, r.feedPost)
+	active, err := graph.List(ctx, &r.Run, r.pid+"/"+r.p.edge, q, maxFeedPages, r.Now.Add(-graph.ActiveWindow), &r.c.Posts, r.feedPost)
 	if err != nil {
 		return err
 	}
@@ -162,12 +150,12 @@ func (r *run) poll(ctx context.Context) error {
 	changed := func(p fbPost, st *graph.Active) bool {
 		return st.Count != p.count() || st.Updated != p.UpdatedTime.Unix()
 	}
-	for _, fp := range graph.PickScans(&r.Run, active, r.c.Posts, changed, r.p.rescanEvery, maxScans) {
+	for _, fp := range graph.PickScans(&r.Run, active, r.c.Posts, changed, r.p.rescanEvery) {
 		if err := r.scan(ctx, fp); err != nil {
 			return err
 		}
 	}
-	return graph.Verify(ctx, &r.Run, "id,is_hidden", maxVerify, func(c fbComment) bool { return c.IsHidden })
+	return graph.Verify(ctx, &r.Run, "id,is_hidden", func(c fbComment) bool { return c.IsHidden })
 }
 
 // resolve finds the page id: from the config, the cursor, or the page's
@@ -251,7 +239,7 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 		"fields": {CommentFields}, "filter": {"stream"}, "order": {"reverse_chronological"},
 		"limit": {strconv.Itoa(r.p.pageSize)},
 	}
-	complete, err := graph.Pages(ctx, &r.Run, fp.ID+"/comments", q, maxCommentPages, func(cs []fbComment) error {
+	complete, err := graph.Pages(ctx, &r.Run, fp.ID+"/comments", q, func(cs []fbComment) error {
 		for _, c := range cs {
 			if c.ID == "" {
 				continue

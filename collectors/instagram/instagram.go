@@ -41,21 +41,9 @@ type Poller struct {
 	pageSize    int
 }
 
-// Bounds of the polling.
-const (
-	// activeWindow is how old a media may be and still have its comments
-	// polled.
-	activeWindow = 7 * 24 * time.Hour
-	// One poll reads at most maxMediaPages media list pages and
-	// maxCommentPages comment pages per media, scans maxScans media and
-	// looks up maxVerify comments for deletion.
-	maxMediaPages   = 2
-	maxCommentPages = 10
-	maxScans        = 8
-	maxVerify       = 5
-	// maxSeen bounds the ids remembered in a cursor.
-	maxSeen = 4000
-)
+// maxMediaPages bounds the media list pages one poll reads; the other
+// bounds are graph's, shared with Facebook.
+const maxMediaPages = 2
 
 // Option configures a Poller.
 type Option func(*Poller)
@@ -135,7 +123,7 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (col
 		return collectors.Batch{}, err
 	}
 	r := p.newRun(acct, p.graph.Begin(token, label), cur)
-	return r.Batch(r.poll(ctx), r.Now.Add(-activeWindow-24*time.Hour), maxSeen, r.c.encode)
+	return r.Batch(r.poll(ctx), r.c.encode)
 }
 
 // newRun starts one poll of acct from the cursor cur.
@@ -159,18 +147,18 @@ func (r *run) poll(ctx context.Context) error {
 	}
 	q := url.Values{"fields": {MediaFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
 	post := func(m igMedia) tanggap.Post { return r.mediaPost(m, tanggap.InteractionPost) }
-	active, err := graph.List(ctx, &r.Run, r.uid+"/media", q, maxMediaPages, r.Now.Add(-activeWindow), &r.c.Media, post)
+	active, err := graph.List(ctx, &r.Run, r.uid+"/media", q, maxMediaPages, r.Now.Add(-graph.ActiveWindow), &r.c.Media, post)
 	if err != nil {
 		return err
 	}
 	// Scan the media whose comment count changed.
 	changed := func(m igMedia, st *graph.Active) bool { return st.Count != m.CommentsCount }
-	for _, m := range graph.PickScans(&r.Run, active, r.c.Media, changed, r.p.rescanEvery, maxScans) {
+	for _, m := range graph.PickScans(&r.Run, active, r.c.Media, changed, r.p.rescanEvery) {
 		if err := r.scan(ctx, m); err != nil {
 			return err
 		}
 	}
-	if err := graph.Verify(ctx, &r.Run, "id,hidden,timestamp", maxVerify, func(c igComment) bool { return c.Hidden }); err != nil {
+	if err := graph.Verify(ctx, &r.Run, "id,hidden,timestamp", func(c igComment) bool { return c.Hidden }); err != nil {
 		return err
 	}
 	if r.Now.Unix()-r.c.TagsAt >= int64(r.p.tagsEvery/time.Second) {
@@ -281,7 +269,7 @@ func (r *run) scan(ctx context.Context, m igMedia) error {
 	listed := map[string]bool{}
 	replies := true // every reply listing read to the end
 	q := url.Values{"fields": {CommentFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
-	complete, err := graph.Pages(ctx, &r.Run, m.ID+"/comments", q, maxCommentPages, func(cs []igComment) error {
+	complete, err := graph.Pages(ctx, &r.Run, m.ID+"/comments", q, func(cs []igComment) error {
 		for _, c := range cs {
 			if c.ID == "" {
 				continue
@@ -330,7 +318,7 @@ func (r *run) replies(m igMedia, parent string, rs []igComment, listed map[strin
 // moreReplies lists the replies to parent after the first page.
 func (r *run) moreReplies(ctx context.Context, m igMedia, parent, after string, listed map[string]bool) (bool, error) {
 	q := url.Values{"fields": {ReplyFields}, "limit": {strconv.Itoa(r.p.pageSize)}, "after": {after}}
-	complete, err := graph.Pages(ctx, &r.Run, parent+"/replies", q, maxCommentPages, func(rs []igComment) error {
+	complete, err := graph.Pages(ctx, &r.Run, parent+"/replies", q, func(rs []igComment) error {
 		r.replies(m, parent, rs, listed)
 		return nil
 	})
@@ -346,7 +334,7 @@ func (r *run) listTags(ctx context.Context) error {
 	if err := r.Call.Get(ctx, r.uid+"/tags", q, &mp); err != nil {
 		return err
 	}
-	since := r.Now.Add(-activeWindow)
+	since := r.Now.Add(-graph.ActiveWindow)
 	for _, m := range mp.Data {
 		if m.ID != "" && !m.Timestamp.Before(since) {
 			r.Observe(r.mediaPost(m, tanggap.InteractionTag), false)

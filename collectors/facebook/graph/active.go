@@ -109,8 +109,8 @@ func List[T Object](ctx context.Context, r *Run, path string, q url.Values, page
 
 // PickScans chooses the objects whose comments are listed in this poll:
 // first those changed since their last scan (newest first), then those
-// not scanned for rescan (least recently scanned first), at most max.
-func PickScans[T Object](r *Run, active []T, state []Active, changed func(T, *Active) bool, rescan time.Duration, max int) []T {
+// not scanned for rescan (least recently scanned first), at most maxScans.
+func PickScans[T Object](r *Run, active []T, state []Active, changed func(T, *Active) bool, rescan time.Duration) []T {
 	var ch, due []T
 	for _, o := range active {
 		st := State(state, o.ObjectID())
@@ -127,19 +127,19 @@ func PickScans[T Object](r *Run, active []T, state []Active, changed func(T, *Ac
 		return State(state, due[i].ObjectID()).ScannedAt < State(state, due[j].ObjectID()).ScannedAt
 	})
 	out := append(ch, due...)
-	if len(out) > max {
-		out = out[:max]
+	if len(out) > maxScans {
+		out = out[:maxScans]
 	}
 	return out
 }
 
 // Pages reads the list at path (q holds fields and limit) page by page,
-// at most max pages, and hands each page's items to each. It reports
-// whether it read to the end, which it did not when max pages were read
-// or the usage stop came first. An error from Get (IsNotFound too) or from
-// each ends it.
-func Pages[T any](ctx context.Context, r *Run, path string, q url.Values, max int, each func([]T) error) (bool, error) {
-	for page := 0; page < max; page++ {
+// at most maxCommentPages pages, and hands each page's items to each. It
+// reports whether it read to the end, which it did not when that many
+// pages were read or the usage stop came first. An error from Get
+// (IsNotFound too) or from each ends it.
+func Pages[T any](ctx context.Context, r *Run, path string, q url.Values, each func([]T) error) (bool, error) {
+	for page := 0; page < maxCommentPages; page++ {
 		var lp Page[T]
 		if err := r.Call.Get(ctx, path, q, &lp); err != nil {
 			return false, err

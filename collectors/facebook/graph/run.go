@@ -29,6 +29,21 @@ type Run struct {
 	emitted map[string]bool
 }
 
+// Bounds of a poll, the same for both Graph collectors.
+const (
+	// ActiveWindow is how old a post or media may be and still have its
+	// comments polled.
+	ActiveWindow = 7 * 24 * time.Hour
+	// One poll reads at most maxCommentPages comment pages per object (see
+	// Pages), scans maxScans objects (PickScans) and looks up maxVerify
+	// comments for deletion (Verify).
+	maxCommentPages = 10
+	maxScans        = 8
+	maxVerify       = 5
+	// maxSeen bounds the ids remembered in a cursor (Batch).
+	maxSeen = 4000
+)
+
 // NewRun starts the bookkeeping of one poll; seen is the cursor's.
 func NewRun(call *Call, platform tanggap.Platform, account string, now time.Time, seen *wire.Seen) Run {
 	return Run{Call: call, Platform: platform, Account: account, Now: now, Seen: seen, emitted: map[string]bool{}}
@@ -36,16 +51,17 @@ func NewRun(call *Call, platform tanggap.Platform, account string, now time.Time
 
 // Batch ends the poll with its outcome err: the posts in creation order,
 // the budget and calls, and encode's cursor, after forgetting the seen ids
-// created before forget (at most maxSeen kept), when the poll succeeded
-// or made progress. A usage stop counts as the error of a clean poll.
-func (r *Run) Batch(err error, forget time.Time, maxSeen int, encode func() string) (collectors.Batch, error) {
+// created a day before ActiveWindow (at most maxSeen kept), when the poll
+// succeeded or made progress. A usage stop counts as the error of a clean
+// poll.
+func (r *Run) Batch(err error, encode func() string) (collectors.Batch, error) {
 	if err == nil {
 		err = r.Call.Stop
 	}
 	sort.SliceStable(r.Posts, func(i, j int) bool { return r.Posts[i].CreatedAt.Before(r.Posts[j].CreatedAt) })
 	b := collectors.Batch{Posts: r.Posts, Budget: r.Call.Budget(), Calls: r.Call.Calls}
 	if err == nil || r.Progress {
-		r.Seen.Prune(forget.Unix(), maxSeen)
+		r.Seen.Prune(r.Now.Add(-ActiveWindow-24*time.Hour).Unix(), maxSeen)
 		b.Cursor = encode()
 	}
 	return b, err
@@ -118,11 +134,11 @@ func (r *Run) Suspect(thread string, listed map[string]bool) {
 	}
 }
 
-// Verify looks up at most max suspects with fields into a T; only the
-// API's "does not exist", or hidden saying so, makes one deleted.
-func Verify[T any](ctx context.Context, r *Run, fields string, max int, hidden func(T) bool) error {
+// Verify looks up at most maxVerify suspects with fields into a T; only
+// the API's "does not exist", or hidden saying so, makes one deleted.
+func Verify[T any](ctx context.Context, r *Run, fields string, hidden func(T) bool) error {
 	for i, e := range r.Suspects {
-		if i == max {
+		if i == maxVerify {
 			break
 		}
 		var c T

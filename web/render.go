@@ -166,12 +166,12 @@ func featureLabel(f, l string) string {
 	return f
 }
 
-// labelOr is the message prefix+code in language l, or code itself when
-// there is none (a key, action or actor the table does not know).
-func labelOr(prefix, code, l string) string {
-	m, ok := messages[prefix+code]
+// inLang is table[key] in language l (Bahasa Indonesia first, English
+// second), or fallback when the table has no key.
+func inLang(table map[string][2]string, key, l, fallback string) string {
+	m, ok := table[key]
 	if !ok {
-		return code
+		return fallback
 	}
 	if l == "en" {
 		return m[1]
@@ -190,7 +190,7 @@ func lang(r *http.Request) string {
 	return "id"
 }
 
-func (s *Server) t(r *http.Request, key string) string { return labelOr("", key, lang(r)) }
+func (s *Server) t(r *http.Request, key string) string { return inLang(messages, key, lang(r), key) }
 
 // duration renders a duration for people: "47 menit", "3 jam", "2 hari".
 func (s *Server) duration(r *http.Request, d time.Duration) string {
@@ -222,8 +222,8 @@ func (s *Server) parseTemplates() error {
 			"pct":         func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 			"add3":        func(a, b, c int64) int64 { return a + b + c },
 			"opdName":     func(code string) string { return s.opdLabel(code) },
-			"eventLabel":  func(action, l string) string { return labelOr("ev_", action, l) },
-			"actorLabel":  func(login, l string) string { return labelOr("actor_", login, l) },
+			"eventLabel":  func(action, l string) string { return inLang(messages, "ev_"+action, l, action) },
+			"actorLabel":  func(login, l string) string { return inLang(messages, "actor_"+login, l, login) },
 			"whyLabel":    featureLabel,
 			"mul":         func(a, b int) int { return a * b },
 			"plus":        func(a int, b any) int64 { return int64(a) + toInt64(b) },
@@ -312,22 +312,17 @@ func (s *Server) renderPart(w http.ResponseWriter, r *http.Request, page, part s
 	return err
 }
 
-func gapReason(reason, l string) string {
-	id := map[string][2]string{
-		"rate_limited":     {"batas API", "API limit"},
-		"token_expired":    {"token kedaluwarsa", "token expired"},
-		"api_error":        {"API gagal", "API failing"},
-		"publish_failed":   {"Kafka tidak menerima", "Kafka not accepting"},
-		"collector_silent": {"kolektor tidak melapor", "collector silent"},
-	}[reason]
-	if id[0] == "" {
-		return reason
-	}
-	if l == "en" {
-		return id[1]
-	}
-	return id[0]
+// gapReasons name a coverage gap's reason (collectors' gap reasons) in the
+// banner; gapReason falls back to the code.
+var gapReasons = map[string][2]string{
+	"rate_limited":     {"batas API", "API limit"},
+	"token_expired":    {"token kedaluwarsa", "token expired"},
+	"api_error":        {"API gagal", "API failing"},
+	"publish_failed":   {"Kafka tidak menerima", "Kafka not accepting"},
+	"collector_silent": {"kolektor tidak melapor", "collector silent"},
 }
+
+func gapReason(reason, l string) string { return inLang(gapReasons, reason, l, reason) }
 
 // opdLabel is an OPD's name (for templates; the code when unknown).
 func (s *Server) opdLabel(code string) string {

@@ -60,14 +60,7 @@ var reportMessages = map[string][2]string{
 }
 
 func (s *Server) rt(r *http.Request, key string) string {
-	m, ok := reportMessages[key]
-	if !ok {
-		return key
-	}
-	if lang(r) == "en" {
-		return m[1]
-	}
-	return m[0]
+	return inLang(reportMessages, key, lang(r), key)
 }
 
 // reportRoutes registers the report pages and exports. s.page signs the

@@ -123,22 +123,25 @@ func (c *Calendar) MissingYearWarning(now time.Time) string {
 func (c *Calendar) MissingYearWarningIn(now time.Time, lang string) string {
 	y := now.In(c.loc).Year()
 	miss := c.MissingYears(now)
-	en := lang == "en"
+	var msg [2]string // Indonesian, English; each takes two years
+	var a, b int
 	switch {
-	case len(miss) == 2 && en:
-		return fmt.Sprintf("Holiday calendar for %d and %d not loaded: every working-day deadline may be wrong", y, y+1)
 	case len(miss) == 2:
-		return fmt.Sprintf("Kalender libur %d dan %d belum dimuat: semua tenggat hari kerja bisa salah", y, y+1)
-	case len(miss) == 1 && miss[0] == y && en:
-		return fmt.Sprintf("Holiday calendar for %d not loaded: deadlines up to 31 December %d may be wrong", y, y)
+		msg, a, b = [2]string{"Kalender libur %d dan %d belum dimuat: semua tenggat hari kerja bisa salah",
+			"Holiday calendar for %d and %d not loaded: every working-day deadline may be wrong"}, y, y+1
 	case len(miss) == 1 && miss[0] == y:
-		return fmt.Sprintf("Kalender libur %d belum dimuat: tenggat sampai 31 Desember %d bisa salah", y, y)
-	case len(miss) == 1 && en:
-		return fmt.Sprintf("Holiday calendar for %d not loaded: deadlines after 31 December %d may be wrong", y+1, y)
+		msg, a, b = [2]string{"Kalender libur %d belum dimuat: tenggat sampai 31 Desember %d bisa salah",
+			"Holiday calendar for %d not loaded: deadlines up to 31 December %d may be wrong"}, y, y
 	case len(miss) == 1:
-		return fmt.Sprintf("Kalender libur %d belum dimuat: tenggat setelah 31 Desember %d bisa salah", y+1, y)
+		msg, a, b = [2]string{"Kalender libur %d belum dimuat: tenggat setelah 31 Desember %d bisa salah",
+			"Holiday calendar for %d not loaded: deadlines after 31 December %d may be wrong"}, y+1, y
+	default:
+		return ""
 	}
-	return ""
+	if lang == "en" {
+		return fmt.Sprintf(msg[1], a, b)
+	}
+	return fmt.Sprintf(msg[0], a, b)
 }
 
 // receipt returns day 0 and the instant the clock starts for a post

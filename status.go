@@ -83,14 +83,6 @@ func CanTransition(from, to Status) bool {
 	return false
 }
 
-// Transition returns an EINVALID error when the move is not allowed.
-func Transition(from, to Status) error {
-	if !CanTransition(from, to) {
-		return Errorf(ECONFLICT, "status %s cannot move to %s", from, to)
-	}
-	return nil
-}
-
 // Kind is what triage decided a post is.
 type Kind string
 

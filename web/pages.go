@@ -353,7 +353,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	var failed []string
 	for _, b := range res {
 		if b.Err != nil {
-			failed = append(failed, fmt.Sprintf("%s (%s)", b.ID, publicMessage(b.Err)))
+			failed = append(failed, fmt.Sprintf("%s (%s)", b.ID, errorText(b.Err, lang(r))))
 		}
 	}
 	if len(failed) > 0 {

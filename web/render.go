@@ -336,32 +336,13 @@ func (s *Server) opdLabel(code string) string {
 	return code
 }
 
-// errorTitles say in the page's language what kind of error happened; the
-// detail (the error's message) follows.
-var errorTitles = map[string][2]string{
-	tanggap.ECONFLICT:     {"Aduan ini sedang ditangani atau baru diubah orang lain. Muat ulang halaman lalu coba lagi.", "Someone else is handling or just changed this item. Reload and try again."},
-	tanggap.ENOTFOUND:     {"Tidak ditemukan.", "Not found."},
-	tanggap.EINVALID:      {"Isian belum benar.", "Please check the form."},
-	tanggap.EFORBIDDEN:    {"Anda tidak berwenang membuka halaman ini.", "You may not open this page."},
-	tanggap.ERATELIMIT:    {"Terlalu banyak percobaan. Tunggu sebentar.", "Too many attempts. Please wait."},
-	tanggap.EUNAVAILABLE:  {"Layanan sedang tidak tersedia. Coba lagi sebentar lagi.", "The service is unavailable. Try again shortly."},
-	tanggap.EUNAUTHORIZED: {"Silakan masuk terlebih dahulu.", "Please sign in first."},
-}
-
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p *Principal, err error) {
 	code := httpStatus(err)
 	if code >= 500 {
 		s.opt.Log.Error("page_failed", "path", r.URL.Path, "err", err)
 	}
-	title := errorTitles[tanggap.ErrorCode(err)]
-	if title[0] == "" {
-		title = [2]string{"Terjadi kesalahan.", "Something went wrong."}
-	}
-	t := title[0]
-	if lang(r) == "en" {
-		t = title[1]
-	}
-	if rerr := s.renderCode(w, r, "error", code, map[string]any{"Code": code, "Title": t, "Message": publicMessage(err)}); rerr != nil {
+	l := lang(r)
+	if rerr := s.renderCode(w, r, "error", code, map[string]any{"Code": code, "Title": errorTitle(err, l), "Message": pageMessage(err, l)}); rerr != nil {
 		s.opt.Log.Error("render_error_page_failed", "err", rerr)
 	}
 }

@@ -57,13 +57,13 @@ func (s *Server) loginRoutes(sess Sessions) {
 			} else {
 				s.opt.Log.Info("login_refused", "code", tanggap.ErrorCode(err))
 			}
-			s.loginPage(w, r, code, publicMessage(err))
+			s.loginPage(w, r, code, errorText(err, lang(r)))
 			return
 		}
 		tok, err := sess.NewSession(r.Context(), u.Login, sessionTTL)
 		if err != nil {
 			s.opt.Log.Error("session_failed", "err", err)
-			s.loginPage(w, r, http.StatusServiceUnavailable, publicMessage(err))
+			s.loginPage(w, r, http.StatusServiceUnavailable, errorText(err, lang(r)))
 			return
 		}
 		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil || s.opt.SecureCookies,

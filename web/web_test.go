@@ -446,3 +446,58 @@ func TestLoginPageLanguages(t *testing.T) {
 		}
 	}
 }
+
+// The messages of refused sign-ins and actions speak the page's language,
+// statuses by their labels; the JSON API keeps English.
+func TestErrorsInPageLanguage(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct{ query, want string }{
+		{"", "nama pengguna atau kata sandi salah"},
+		{"?lang=en", "wrong login or password"},
+	} {
+		res, err := http.PostForm(f.srv.URL+"/masuk"+tc.query, url.Values{"login": {"dlh"}, "password": {"salah-sekali"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), tc.want) {
+			t.Errorf("refused sign-in%s: %d, lacks %q", tc.query, res.StatusCode, tc.want)
+		}
+	}
+	c := f.client(t, "dlh")
+	post := func(path string, v url.Values) (int, string) {
+		req, _ := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for _, tc := range []struct {
+		path string
+		form url.Values
+		code int
+		want string
+	}{
+		{"/item/x:101/close", url.Values{"version": {"1"}}, 400, "<b>Isian belum benar.</b>"},
+		{"/item/x:101/close", url.Values{"version": {"1"}}, 400, "aduan berstatus Terdisposisi tidak dapat diubah menjadi Ditutup"},
+		{"/item/x:101/hold", url.Values{"version": {"1"}}, 400, "isi alasan penundaan (apa yang harus dikirim warga)"},
+		{"/item/x:101/assign", url.Values{"version": {"7"}, "opd": {"perhubungan"}, "reason": {"salah"}}, 409, "aduan x:101 baru saja diubah orang lain (kini versi 1)"},
+		{"/antrian/lingkungan_hidup/massal", url.Values{"id": {"x:101", "x:102"}, "action": {"hold"}}, 409, "0 dari 2 selesai; belum: x:101 (isi alasan penundaan"},
+		// Last: ?lang=en is remembered in a cookie.
+		{"/item/x:101/close?lang=en", url.Values{"version": {"1"}}, 400, "an item in status Assigned cannot move to Closed"},
+	} {
+		code, body := post(tc.path, tc.form)
+		if code != tc.code || !strings.Contains(body, tc.want) {
+			t.Errorf("POST %s: %d, want %d with %q", tc.path, code, tc.code, tc.want)
+		}
+	}
+	if code, body := get(t, c, f.srv.URL+"/api/v1/items?limit=0"); code != 400 || !strings.Contains(body, `"message":"limit must be 1..1000"`) {
+		t.Errorf("API error: %d %s", code, body)
+	}
+}

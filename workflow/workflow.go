@@ -253,11 +253,11 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 			return nil, invalid("duplicate needs the id of another item")
 		}
 		orig, err := s.st.Item(ctx, r.Of)
-		if err != nil {
-			return nil, invalid("duplicate of %s: %v", r.Of, err)
-		}
-		if !a.Citywide && orig.OPD != a.OPD {
+		if tanggap.ErrorCode(err) == tanggap.ENOTFOUND || err == nil && !a.Citywide && orig.OPD != a.OPD {
 			return nil, invalid("duplicate of %s: item not found", r.Of)
+		}
+		if err != nil {
+			return nil, err // Redis, not the form
 		}
 		to = tanggap.StatusDuplicate
 		ch.Set["duplicate_of"] = orig.ID
@@ -295,8 +295,8 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 		return nil, invalid("unknown action %q", r.Action)
 	}
 	if to != it.Status || r.Action == "assign" {
-		if err := tanggap.Transition(it.Status, to); err != nil {
-			return nil, tanggap.Errorf(tanggap.EINVALID, "%s: %s cannot move to %s", r.Action, it.Status.Label("en"), to.Label("en"))
+		if !tanggap.CanTransition(it.Status, to) {
+			return nil, invalid("an item in status %s cannot move to %s", it.Status, to)
 		}
 	}
 	ch.Set["status"] = string(to)

@@ -351,13 +351,25 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	}
 	res := s.opt.Workflow.Bulk(r.Context(), s.actor(p), ids, formRequest(r, action))
 	var failed []string
+	code, one := "", true // the failures' code, and whether they share it
 	for _, b := range res {
-		if b.Err != nil {
-			failed = append(failed, fmt.Sprintf("%s (%s)", b.ID, errorText(b.Err, lang(r))))
+		if b.Err == nil {
+			continue
 		}
+		failed = append(failed, fmt.Sprintf("%s (%s)", b.ID, errorText(b.Err, lang(r))))
+		c := tanggap.ErrorCode(b.Err)
+		one = one && httpStatus(b.Err) < 500 && (code == "" || c == code)
+		code = c
 	}
 	if len(failed) > 0 {
-		return tanggap.Errorf(tanggap.ECONFLICT, "%d of %d done; not done: %s", len(res)-len(failed), len(res), strings.Join(failed, "; "))
+		// The page's title names the cause when every item failed for the
+		// same one the person can act on (a missing reason: "Isian belum
+		// benar"); otherwise, and for a failure of ours (whose page would
+		// hide this list), it is a conflict.
+		if !one {
+			code = tanggap.ECONFLICT
+		}
+		return tanggap.Errorf(code, "%d of %d done; not done: %s", len(res)-len(failed), len(res), strings.Join(failed, "; "))
 	}
 	http.Redirect(w, r, "/antrian/"+url.PathEscape(opd)+"?ok=bulk", http.StatusSeeOther)
 	return nil

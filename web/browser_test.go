@@ -102,6 +102,10 @@ func TestBrowserQueueWorkflow(t *testing.T) {
 	if it, err := f.st.Item(t.Context(), "x:102"); err != nil || it.ClaimedBy != "dlh" {
 		t.Fatalf("x:102 after claim: %+v, %v", it, err)
 	}
+	// The claimer releases from the line that says who holds the item.
+	if n := dlh.count(`article.item .banner.gap form[action="/item/x:102/release"] button`); n != 1 {
+		t.Errorf("claimer's item page: %d release buttons beside the claim", n)
+	}
 
 	ppid := b.session("dlh.ppid")
 	ppid.open("/antrian/lingkungan_hidup")

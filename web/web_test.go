@@ -110,7 +110,22 @@ func (f *fixture) client(t *testing.T, login string) *http.Client {
 
 func get(t *testing.T, c *http.Client, u string) (int, string) {
 	t.Helper()
-	res, err := c.Get(u)
+	req, _ := http.NewRequest("GET", u, nil)
+	return send(t, c, req)
+}
+
+// post sends a form from the same origin, as the browser does.
+func post(t *testing.T, c *http.Client, u string, v url.Values) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return send(t, c, req)
+}
+
+func send(t *testing.T, c *http.Client, req *http.Request) (int, string) {
+	t.Helper()
+	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,19 +175,8 @@ func TestQueueAndItemPages(t *testing.T) {
 func TestAnswerAndAssign(t *testing.T) {
 	f := newFixture(t)
 	c := f.client(t, "dlh")
-	post := func(path string, v url.Values) *http.Response {
-		req, _ := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(v.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		res, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res
-	}
-	if res := post("/item/x:102/answer", url.Values{"url": {"https://x.com/dlh/status/9"}, "version": {"1"}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("answer: %d", res.StatusCode)
+	if code, _ := post(t, c, f.srv.URL+"/item/x:102/answer", url.Values{"url": {"https://x.com/dlh/status/9"}, "version": {"1"}}); code != http.StatusSeeOther {
+		t.Fatalf("answer: %d", code)
 	}
 	it, _ := f.st.Item(context.Background(), "x:102")
 	if it.FirstResponseAt == nil || it.Status != tanggap.StatusInProgress || it.FirstResponseURL != "https://x.com/dlh/status/9" {
@@ -192,11 +196,11 @@ func TestAnswerAndAssign(t *testing.T) {
 		}
 	}
 	// A stale version is a conflict, not an overwrite.
-	if res := post("/item/x:102/assign", url.Values{"opd": {"perhubungan"}, "reason": {"salah"}, "version": {"1"}}); res.StatusCode != http.StatusConflict {
-		t.Fatalf("stale assign: %d", res.StatusCode)
+	if code, _ := post(t, c, f.srv.URL+"/item/x:102/assign", url.Values{"opd": {"perhubungan"}, "reason": {"salah"}, "version": {"1"}}); code != http.StatusConflict {
+		t.Fatalf("stale assign: %d", code)
 	}
-	if res := post("/item/x:101/assign", url.Values{"opd": {"bina_marga_sda"}, "reason": {"got mampet, bukan sampah"}, "version": {"1"}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("assign: %d", res.StatusCode)
+	if code, _ := post(t, c, f.srv.URL+"/item/x:101/assign", url.Values{"opd": {"bina_marga_sda"}, "reason": {"got mampet, bukan sampah"}, "version": {"1"}}); code != http.StatusSeeOther {
+		t.Fatalf("assign: %d", code)
 	}
 	// The person's routing is a training example the PPID Utama can export.
 	code, body := get(t, f.client(t, "humas"), f.srv.URL+"/koreksi.csv")
@@ -455,29 +459,12 @@ func TestErrorsInPageLanguage(t *testing.T) {
 		{"", "nama pengguna atau kata sandi salah"},
 		{"?lang=en", "wrong login or password"},
 	} {
-		res, err := http.PostForm(f.srv.URL+"/masuk"+tc.query, url.Values{"login": {"dlh"}, "password": {"salah-sekali"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), tc.want) {
-			t.Errorf("refused sign-in%s: %d, lacks %q", tc.query, res.StatusCode, tc.want)
+		code, body := post(t, http.DefaultClient, f.srv.URL+"/masuk"+tc.query, url.Values{"login": {"dlh"}, "password": {"salah-sekali"}})
+		if code != http.StatusUnauthorized || !strings.Contains(body, tc.want) {
+			t.Errorf("refused sign-in%s: %d, lacks %q", tc.query, code, tc.want)
 		}
 	}
 	c := f.client(t, "dlh")
-	post := func(path string, v url.Values) (int, string) {
-		req, _ := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(v.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		res, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
-	}
 	for _, tc := range []struct {
 		path string
 		form url.Values
@@ -492,7 +479,7 @@ func TestErrorsInPageLanguage(t *testing.T) {
 		// Last: ?lang=en is remembered in a cookie.
 		{"/item/x:101/close?lang=en", url.Values{"version": {"1"}}, 400, "an item in status Assigned cannot move to Closed"},
 	} {
-		code, body := post(tc.path, tc.form)
+		code, body := post(t, c, f.srv.URL+tc.path, tc.form)
 		if code != tc.code || !strings.Contains(body, tc.want) {
 			t.Errorf("POST %s: %d, want %d with %q", tc.path, code, tc.code, tc.want)
 		}

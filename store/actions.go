@@ -45,7 +45,7 @@ func (s *Store) Apply(ctx context.Context, c Change) (*tanggap.Item, error) {
 	case "not_found":
 		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "item %s not found", c.ID)
 	case "conflict":
-		return nil, tanggap.Errorf(tanggap.ECONFLICT, "item %s was changed by someone else (now version %v): reload and try again", c.ID, res[1])
+		return nil, tanggap.Errorf(tanggap.ECONFLICT, "item %s was changed by someone else (now version %d): reload and try again", c.ID, res[1])
 	}
 	return s.Item(ctx, c.ID)
 }

@@ -195,7 +195,7 @@ func TestApplyConflictAndHistory(t *testing.T) {
 			t.Errorf("not in the new OPD's queue")
 		}
 		_, err = s.Apply(ctx, Change{ID: "x:300", Version: 1, Actor: "humas2", Action: "assign", Set: map[string]string{"opd": "bina_marga_sda"}})
-		if tanggap.ErrorCode(err) != tanggap.ECONFLICT {
+		if tanggap.ErrorCode(err) != tanggap.ECONFLICT || !strings.Contains(err.Error(), "(now version 2)") {
 			t.Fatalf("stale change: %v", err)
 		}
 		if _, err := s.Apply(ctx, Change{ID: "x:300", Version: 2, Actor: "admin", Action: "hold", Reason: "alamat kurang jelas",

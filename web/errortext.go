@@ -17,7 +17,6 @@ var errorTexts = map[string]string{
 	// workflow: the actions on an item
 	"item %s not found": "aduan %s tidak ditemukan",
 	"item %s was changed by someone else (now version %d): reload and try again":   "aduan %s baru saja diubah orang lain (kini versi %d): muat ulang halaman lalu coba lagi",
-	"item %s was changed by someone else (now version %v): reload and try again":   "aduan %s baru saja diubah orang lain (kini versi %v): muat ulang halaman lalu coba lagi",
 	"item %s is being handled by %s until %s":                                      "aduan %s sedang ditangani %s sampai pukul %s",
 	"item %s is already claimed by %s until %s":                                    "aduan %s sudah diambil %s sampai pukul %s",
 	"item %s is already with %s":                                                   "aduan %s sudah berada di %s",

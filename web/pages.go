@@ -349,7 +349,10 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	default:
 		return tanggap.Errorf(tanggap.EINVALID, "action %q cannot be done in bulk", action)
 	}
-	res := s.opt.Workflow.Bulk(r.Context(), s.actor(p), ids, formRequest(r, action))
+	res, err := s.opt.Workflow.Bulk(r.Context(), s.actor(p), ids, formRequest(r, action))
+	if err != nil {
+		return err
+	}
 	var failed []string
 	code, one := "", true // the failures' code, and whether they share it
 	for _, b := range res {

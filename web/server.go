@@ -47,7 +47,7 @@ type Store interface {
 // Workflow carries out actions on items (workflow.Service).
 type Workflow interface {
 	Do(ctx context.Context, a workflow.Actor, r workflow.Request) (*tanggap.Item, error)
-	Bulk(ctx context.Context, a workflow.Actor, ids []string, r workflow.Request) []workflow.BulkResult
+	Bulk(ctx context.Context, a workflow.Actor, ids []string, r workflow.Request) ([]workflow.BulkResult, error)
 }
 
 // Options configure a Server.

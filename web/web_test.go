@@ -475,7 +475,8 @@ func TestErrorsInPageLanguage(t *testing.T) {
 		{"/item/x:101/close", url.Values{"version": {"1"}}, 400, "aduan berstatus Terdisposisi tidak dapat diubah menjadi Ditutup"},
 		{"/item/x:101/hold", url.Values{"version": {"1"}}, 400, "isi alasan penundaan (apa yang harus dikirim warga)"},
 		{"/item/x:101/assign", url.Values{"version": {"7"}, "opd": {"perhubungan"}, "reason": {"salah"}}, 409, "aduan x:101 baru saja diubah orang lain (kini versi 1)"},
-		{"/antrian/lingkungan_hidup/massal", url.Values{"id": {"x:101", "x:102"}, "action": {"hold"}}, 400, "0 dari 2 selesai; belum: x:101 (isi alasan penundaan"},
+		{"/antrian/lingkungan_hidup/massal", url.Values{"id": {"x:101", "x:102"}, "action": {"hold"}}, 400, "isi alasan penundaan (apa yang harus dikirim warga)"},
+		{"/antrian/lingkungan_hidup/massal", url.Values{"id": {"x:101", "x:102"}, "action": {"close"}}, 400, "0 dari 2 selesai; belum: x:101 (aduan berstatus Terdisposisi tidak dapat diubah menjadi Ditutup); x:102"},
 		// Last: ?lang=en is remembered in a cookie.
 		{"/item/x:101/close?lang=en", url.Values{"version": {"1"}}, 400, "an item in status Assigned cannot move to Closed"},
 	} {

@@ -149,6 +149,59 @@ func validURL(s string) bool {
 
 func msStr(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
+// check validates what a request says whatever its item (the fields its
+// action needs) and trims them: Do checks each request, Bulk checks its
+// request once before it touches any item.
+func (s *Service) check(r *Request) error {
+	r.Reason = strings.TrimSpace(r.Reason)
+	if len(r.Reason) > 1000 {
+		return invalid("reason is longer than 1000 characters")
+	}
+	switch r.Action {
+	case "claim", "release", "resume", "close":
+	case "assign":
+		if _, ok := s.cfg.OPD(r.OPD); !ok {
+			return invalid("unknown OPD %q", r.OPD)
+		}
+		if r.Reason == "" {
+			return invalid("a reason is required to assign or reassign")
+		}
+	case "answer":
+		if !validURL(r.URL) {
+			return invalid("the link to the public reply must be an http(s) URL")
+		}
+	case "resolve":
+		r.Evidence = strings.TrimSpace(r.Evidence)
+		if r.Evidence == "" || len(r.Evidence) > 2000 {
+			return invalid("evidence (a link, a photo or a letter reference) is required to resolve")
+		}
+	case "archive":
+		if !contains(ArchiveReasons, r.ReasonCode) {
+			return invalid("archive needs a reason code: %s", strings.Join(ArchiveReasons, ", "))
+		}
+	case "out_of_scope":
+		r.Target, r.TrackingID = strings.TrimSpace(r.Target), strings.TrimSpace(r.TrackingID)
+		if r.Target == "" || len(r.Target) > 200 || len(r.TrackingID) > 200 {
+			return invalid("out of scope needs the target agency (and its tracking id when there is one)")
+		}
+	case "duplicate":
+		if r.Of == "" {
+			return invalid("duplicate needs the id of another item")
+		}
+	case "hold":
+		if r.Reason == "" {
+			return invalid("a reason is required to put an item on hold (what the citizen must send)")
+		}
+	case "reopen":
+		if r.Reason == "" {
+			return invalid("a reason is required to reopen")
+		}
+	default:
+		return invalid("unknown action %q", r.Action)
+	}
+	return nil
+}
+
 // Do carries out one action. Errors: ENOTFOUND (missing or not the actor's
 // OPD), EINVALID (bad input or a transition the status model forbids),
 // ECONFLICT (someone changed the item since the person saw it, or holds a
@@ -168,9 +221,8 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 	if it.ClaimedBy != "" && it.ClaimedBy != a.Login && now.Before(it.ClaimUntil) && r.Action != "claim" && !a.Citywide {
 		return nil, tanggap.Errorf(tanggap.ECONFLICT, "item %s is being handled by %s until %s", it.ID, it.ClaimedBy, it.ClaimUntil.In(s.cfg.Location()).Format("15:04"))
 	}
-	r.Reason = strings.TrimSpace(r.Reason)
-	if len(r.Reason) > 1000 {
-		return nil, invalid("reason is longer than 1000 characters")
+	if err := s.check(&r); err != nil {
+		return nil, err
 	}
 	ch := store.Change{ID: it.ID, Version: it.Version, Actor: a.Login, Action: r.Action, Reason: r.Reason,
 		Set: map[string]string{}, Data: map[string]string{}}
@@ -184,14 +236,8 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 	case "release":
 		ch.Set["claimed_by"], ch.Set["claim_until_ms"] = "", ""
 	case "assign":
-		if _, ok := s.cfg.OPD(r.OPD); !ok {
-			return nil, invalid("unknown OPD %q", r.OPD)
-		}
 		if r.OPD == it.OPD {
 			return nil, invalid("item %s is already with %s", it.ID, r.OPD)
-		}
-		if r.Reason == "" {
-			return nil, invalid("a reason is required to assign or reassign")
 		}
 		to = tanggap.StatusAssigned
 		if it.Answered() && it.Status == tanggap.StatusInProgress {
@@ -210,9 +256,6 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 			s.resume(it, ch.Set, now)
 		}
 	case "answer":
-		if !validURL(r.URL) {
-			return nil, invalid("the link to the public reply must be an http(s) URL")
-		}
 		if it.Status == tanggap.StatusNew || it.Status == tanggap.StatusAssigned || it.Status == tanggap.StatusReopened {
 			to = tanggap.StatusInProgress
 		}
@@ -223,33 +266,23 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 		ch.Set["officer"] = a.Login
 		ch.Data["reply_url"] = r.URL
 	case "resolve":
-		if strings.TrimSpace(r.Evidence) == "" || len(r.Evidence) > 2000 {
-			return nil, invalid("evidence (a link, a photo or a letter reference) is required to resolve")
-		}
 		to = tanggap.StatusResolved
-		ch.Set["resolved_ms"], ch.Set["evidence"], ch.Set["officer"] = msStr(now), strings.TrimSpace(r.Evidence), a.Login
+		ch.Set["resolved_ms"], ch.Set["evidence"], ch.Set["officer"] = msStr(now), r.Evidence, a.Login
 		ch.Set["autoclose_ms"] = msStr(s.clocks.cal.AddWorkingDays(now, s.cfg.Clocks.AutocloseHK))
 		if !it.Answered() && validURL(r.Evidence) {
 			ch.Set["fr_ms"], ch.Set["fr_opd"], ch.Set["fr_url"] = msStr(now), it.OPD, r.Evidence
 		}
 		ch.Data["evidence"] = r.Evidence
 	case "archive":
-		if !contains(ArchiveReasons, r.ReasonCode) {
-			return nil, invalid("archive needs a reason code: %s", strings.Join(ArchiveReasons, ", "))
-		}
 		to = tanggap.StatusNotComplaint
 		ch.Set["archive_reason"] = r.ReasonCode
 		ch.Data["reason_code"] = r.ReasonCode
 	case "out_of_scope":
-		r.Target, r.TrackingID = strings.TrimSpace(r.Target), strings.TrimSpace(r.TrackingID)
-		if r.Target == "" || len(r.Target) > 200 || len(r.TrackingID) > 200 {
-			return nil, invalid("out of scope needs the target agency (and its tracking id when there is one)")
-		}
 		to = tanggap.StatusOutOfScope
 		ch.Set["out_target"], ch.Set["external_ref"] = r.Target, r.TrackingID
 		ch.Data["target"], ch.Data["tracking_id"] = r.Target, r.TrackingID
 	case "duplicate":
-		if r.Of == "" || r.Of == it.ID {
+		if r.Of == it.ID {
 			return nil, invalid("duplicate needs the id of another item")
 		}
 		orig, err := s.st.Item(ctx, r.Of)
@@ -263,9 +296,6 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 		ch.Set["duplicate_of"] = orig.ID
 		ch.Data["of"] = orig.ID
 	case "hold":
-		if r.Reason == "" {
-			return nil, invalid("a reason is required to put an item on hold (what the citizen must send)")
-		}
 		to = tanggap.StatusOnHold
 		ch.Set["held_ms"] = msStr(now)
 		ch.Data["prev_status"] = string(it.Status)
@@ -279,9 +309,6 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 		}
 		s.resume(it, ch.Set, now)
 	case "reopen":
-		if r.Reason == "" {
-			return nil, invalid("a reason is required to reopen")
-		}
 		to = tanggap.StatusReopened
 		// The follow-up and resolution clocks restart from the reopening.
 		d := s.clocks.Deadlines(now, it.Kind, it.OPD, it.Urgent)
@@ -291,8 +318,6 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 	case "close":
 		to = tanggap.StatusClosed
 		ch.Set["closed_ms"] = msStr(now)
-	default:
-		return nil, invalid("unknown action %q", r.Action)
 	}
 	if to != it.Status || r.Action == "assign" {
 		if !tanggap.CanTransition(it.Status, to) {
@@ -357,10 +382,15 @@ type BulkResult struct {
 }
 
 // Bulk applies one action to many items; each succeeds or fails on its own
-// (a conflict on one never blocks the rest).
-func (s *Service) Bulk(ctx context.Context, a Actor, ids []string, r Request) []BulkResult {
+// (a conflict on one never blocks the rest). A request that no item could
+// take (too many items, a missing reason) fails whole, before any item
+// changes.
+func (s *Service) Bulk(ctx context.Context, a Actor, ids []string, r Request) ([]BulkResult, error) {
 	if len(ids) > 500 {
-		return []BulkResult{{Err: invalid("at most 500 items at once")}}
+		return nil, invalid("at most 500 items at once")
+	}
+	if err := s.check(&r); err != nil {
+		return nil, err
 	}
 	out := make([]BulkResult, 0, len(ids))
 	for _, id := range ids {
@@ -369,7 +399,7 @@ func (s *Service) Bulk(ctx context.Context, a Actor, ids []string, r Request) []
 		_, err := s.Do(ctx, a, req)
 		out = append(out, BulkResult{ID: id, Err: err})
 	}
-	return out
+	return out, nil
 }
 
 // String renders a bulk summary for logs and pages.

@@ -215,7 +215,17 @@ func TestOtherActionsAndBulk(t *testing.T) {
 	if err != nil || it.DuplicateOf != "instagram:13" {
 		t.Fatalf("duplicate: %v", err)
 	}
-	res := e.svc.Bulk(ctx, a, []string{"instagram:13", "instagram:10", "instagram:404"}, Request{Action: "hold", Reason: "minta detail"})
+	// A request no item could take fails whole, before any item changes.
+	if _, err := e.svc.Bulk(ctx, a, []string{"instagram:13", "instagram:10"}, Request{Action: "hold", Reason: "  "}); tanggap.ErrorCode(err) != tanggap.EINVALID {
+		t.Fatalf("bulk hold without a reason: %v", err)
+	}
+	if it, _ := e.st.Item(ctx, "instagram:13"); it.Status == tanggap.StatusOnHold {
+		t.Fatal("bulk hold without a reason changed an item")
+	}
+	res, err := e.svc.Bulk(ctx, a, []string{"instagram:13", "instagram:10", "instagram:404"}, Request{Action: "hold", Reason: "minta detail"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	codes := []string{tanggap.ErrorCode(res[0].Err), tanggap.ErrorCode(res[1].Err), tanggap.ErrorCode(res[2].Err)}
 	if codes[0] != "" || codes[1] != tanggap.EINVALID || codes[2] != tanggap.ENOTFOUND {
 		t.Fatalf("bulk: %v", res)

@@ -6,7 +6,6 @@ package workflow
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -400,14 +399,6 @@ func (s *Service) Bulk(ctx context.Context, a Actor, ids []string, r Request) ([
 		out = append(out, BulkResult{ID: id, Err: err})
 	}
 	return out, nil
-}
-
-// String renders a bulk summary for logs and pages.
-func (b BulkResult) String() string {
-	if b.Err != nil {
-		return fmt.Sprintf("%s: %v", b.ID, b.Err)
-	}
-	return b.ID + ": ok"
 }
 
 // AutoCloser lists resolved items whose citizen window has passed.

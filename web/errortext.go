@@ -1,10 +1,6 @@
 package web
 
-import (
-	"errors"
-
-	"github.com/tanggap/tanggap"
-)
+import "github.com/tanggap/tanggap"
 
 // errorTexts are the messages of the errors a person can meet on a page
 // (bad input, not found, conflicts, refusals) in Bahasa Indonesia, keyed by
@@ -83,8 +79,8 @@ var errorTexts = map[string]string{
 // language: the error's own message when the person can act on it, nothing
 // for a failure of ours (the title says so; the log has the detail).
 func pageMessage(err error, l string) string {
-	var te *tanggap.Error
-	if !errors.As(err, &te) || httpStatus(err) >= 500 {
+	te := shown(err)
+	if te == nil {
 		return ""
 	}
 	if l == "en" {

@@ -234,10 +234,20 @@ func httpStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// publicMessage hides internal details of unexpected errors.
-func publicMessage(err error) string {
+// shown is err's *tanggap.Error when people may read its message (an
+// error of theirs), nil for a failure of ours, whose details stay in the
+// log. The API (publicMessage) and the pages (pageMessage) both ask it.
+func shown(err error) *tanggap.Error {
 	var te *tanggap.Error
 	if errors.As(err, &te) && httpStatus(err) < 500 {
+		return te
+	}
+	return nil
+}
+
+// publicMessage hides internal details of unexpected errors.
+func publicMessage(err error) string {
+	if te := shown(err); te != nil {
 		return te.Message
 	}
 	return "internal error"

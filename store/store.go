@@ -459,34 +459,56 @@ func decodeItem(m map[string]string) *tanggap.Item {
 
 // Queue is one OPD's working view.
 type Queue struct {
-	Items []tanggap.Item // open items with a running clock, nearest deadline first
-	Held  []tanggap.Item // on hold (clocks paused)
-	Open  int64          // open items with a running clock (Items may be cut at the limit)
-	NHeld int64
+	Items   []tanggap.Item // a page of the open items with a running clock, nearest deadline first
+	Held    []tanggap.Item // on hold (clocks paused), the first page only
+	Open    int64          // open items with a running clock, on every page
+	Overdue int64          // of those, past their deadline at the query's now
+	NHeld   int64
 }
 
-// Queue returns an OPD's open items; opd "" is the unrouted queue.
-func (s *Store) Queue(ctx context.Context, opd string, limit int64) (*Queue, error) {
-	if limit <= 0 {
-		limit = 200
+// QueuePage selects a page of a queue: the open items from Offset (in
+// deadline order), at most Limit (default 200) of them, and those overdue
+// at Now (zero: the store's clock). Held items come with the first page.
+type QueuePage struct {
+	Offset, Limit int64
+	Now           time.Time
+}
+
+// Queue returns a page of an OPD's open items; opd "" is the unrouted
+// queue. The counts cover the whole queue, so a page can say what it
+// leaves out.
+func (s *Store) Queue(ctx context.Context, opd string, pg QueuePage) (*Queue, error) {
+	if pg.Limit <= 0 {
+		pg.Limit = 200
 	}
+	if pg.Now.IsZero() {
+		pg.Now = s.now()
+	}
+	pg.Offset = max(pg.Offset, 0)
 	pipe := s.rdb.Pipeline()
-	open := pipe.ZRange(ctx, s.k.set("open:", opd), 0, limit-1)
-	held := pipe.ZRange(ctx, s.k.set("held:", opd), 0, limit-1)
-	nOpen := pipe.ZCard(ctx, s.k.set("open:", opd))
+	openKey := s.k.set("open:", opd)
+	open := pipe.ZRange(ctx, openKey, pg.Offset, pg.Offset+pg.Limit-1)
+	var held *redis.StringSliceCmd
+	if pg.Offset == 0 {
+		held = pipe.ZRange(ctx, s.k.set("held:", opd), 0, pg.Limit-1)
+	}
+	nOpen := pipe.ZCard(ctx, openKey)
+	nOver := pipe.ZCount(ctx, openKey, "-inf", strconv.FormatInt(pg.Now.UnixMilli(), 10))
 	nHeld := pipe.ZCard(ctx, s.k.set("held:", opd))
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, unavailable(err, "queue")
 	}
-	q := &Queue{Open: nOpen.Val(), NHeld: nHeld.Val()}
+	q := &Queue{Open: nOpen.Val(), Overdue: nOver.Val(), NHeld: nHeld.Val(), Held: []tanggap.Item{}}
 	var err error
 	// The packed rows carry what a queue shows (not the classifier's
 	// features): half the bytes of whole hashes.
 	if q.Items, err = s.packed(ctx, open.Val()); err != nil {
 		return nil, err
 	}
-	if q.Held, err = s.packed(ctx, held.Val()); err != nil {
-		return nil, err
+	if held != nil {
+		if q.Held, err = s.packed(ctx, held.Val()); err != nil {
+			return nil, err
+		}
 	}
 	return q, nil
 }

@@ -102,7 +102,7 @@ func TestIngestIdempotent(t *testing.T) {
 				t.Fatalf("delivery %d: got %s, want %s", i, got, want)
 			}
 		}
-		q, err := s.Queue(ctx, "bina_marga_sda", 10)
+		q, err := s.Queue(ctx, "bina_marga_sda", QueuePage{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,6 +116,54 @@ func TestIngestIdempotent(t *testing.T) {
 		h, err := s.History(ctx, it.ID)
 		if err != nil || len(h) != 1 || h[0].Action != "ingest" {
 			t.Errorf("history: %+v %v", h, err)
+		}
+	})
+}
+
+// A queue page lists its share of the open items in deadline order; the
+// counts (open, overdue, held) are the whole queue's on every page, and
+// held items come with the first page only.
+func TestQueuePages(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		now := c.Now()
+		// Five items received 30, 28, 26, 2 and 1 hours ago: the first
+		// three are past their 24 h first-response deadline.
+		var want []string
+		for i, ago := range []int{30, 28, 26, 2, 1} {
+			id := fmt.Sprintf("17900000000000001%02d", i)
+			if _, err := s.Ingest(ctx, citizen(id, "jalan berlubang", now.Add(-time.Duration(ago)*time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, "x:"+id)
+		}
+		held := citizen("1790000000000000199", "lampu mati", now.Add(-time.Hour))
+		held.Status = tanggap.StatusOnHold
+		if _, err := s.Ingest(ctx, held); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for off := int64(0); off < 6; off += 2 {
+			q, err := s.Queue(ctx, "bina_marga_sda", QueuePage{Offset: off, Limit: 2, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.Open != 5 || q.Overdue != 3 || q.NHeld != 1 {
+				t.Errorf("offset %d: open %d, overdue %d, held %d; want 5, 3, 1", off, q.Open, q.Overdue, q.NHeld)
+			}
+			if wantHeld := map[bool]int{true: 1}[off == 0]; len(q.Held) != wantHeld {
+				t.Errorf("offset %d: %d held items listed, want %d", off, len(q.Held), wantHeld)
+			}
+			for _, it := range q.Items {
+				got = append(got, it.ID)
+			}
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("pages in deadline order (-want +got):\n%s", d)
+		}
+		// A later instant finds one more overdue.
+		if q, _ := s.Queue(ctx, "bina_marga_sda", QueuePage{Limit: 1, Now: now.Add(22*time.Hour + time.Minute)}); q.Overdue != 4 {
+			t.Errorf("overdue 22 h later: %d, want 4", q.Overdue)
 		}
 	})
 }
@@ -176,7 +224,7 @@ func TestApplyConflictAndHistory(t *testing.T) {
 		if _, err := s.Ingest(ctx, in); err != nil {
 			t.Fatal(err)
 		}
-		q, _ := s.Queue(ctx, "", 10)
+		q, _ := s.Queue(ctx, "", QueuePage{Limit: 10})
 		if q.Open != 1 {
 			t.Fatalf("unrouted queue: %d", q.Open)
 		}
@@ -188,10 +236,10 @@ func TestApplyConflictAndHistory(t *testing.T) {
 		if it.OPD != "perhubungan" || it.Status != tanggap.StatusAssigned || it.Version != 2 {
 			t.Fatalf("after assign: %+v", it)
 		}
-		if q, _ := s.Queue(ctx, "", 10); q.Open != 0 {
+		if q, _ := s.Queue(ctx, "", QueuePage{Limit: 10}); q.Open != 0 {
 			t.Errorf("still in the unrouted queue")
 		}
-		if q, _ := s.Queue(ctx, "perhubungan", 10); q.Open != 1 {
+		if q, _ := s.Queue(ctx, "perhubungan", QueuePage{Limit: 10}); q.Open != 1 {
 			t.Errorf("not in the new OPD's queue")
 		}
 		_, err = s.Apply(ctx, Change{ID: "x:300", Version: 1, Actor: "humas2", Action: "assign", Set: map[string]string{"opd": "bina_marga_sda"}})
@@ -202,7 +250,7 @@ func TestApplyConflictAndHistory(t *testing.T) {
 			Set: map[string]string{"status": "ON_HOLD", "held_ms": "1"}}); err != nil {
 			t.Fatal(err)
 		}
-		q, _ = s.Queue(ctx, "perhubungan", 10)
+		q, _ = s.Queue(ctx, "perhubungan", QueuePage{Limit: 10})
 		if q.Open != 0 || q.NHeld != 1 {
 			t.Errorf("held item: open=%d held=%d", q.Open, q.NHeld)
 		}
@@ -772,7 +820,7 @@ func TestNearDuplicateCluster(t *testing.T) {
 			t.Errorf("item hash keeps the fingerprint %q", fp)
 		}
 		// Each member stays its own item in the queue.
-		q, _ := s.Queue(ctx, "bina_marga_sda", 10)
+		q, _ := s.Queue(ctx, "bina_marga_sda", QueuePage{Limit: 10})
 		if q.Open != 3 {
 			t.Fatalf("queue has %d items, want 3", q.Open)
 		}
@@ -792,7 +840,7 @@ func TestNearDuplicateCluster(t *testing.T) {
 		if len(h) != 3 || h[1].Action != "cluster" || h[2].Action != "cluster" || h[2].Set["reporters"] != "3" {
 			t.Errorf("root history: %+v", h)
 		}
-		q, _ = s.Queue(ctx, "bina_marga_sda", 10)
+		q, _ = s.Queue(ctx, "bina_marga_sda", QueuePage{Limit: 10})
 		list, _ := s.ItemsByID(ctx, []string{"x:801", "x:800"})
 		for _, its := range [][]tanggap.Item{q.Items, list} {
 			for _, it := range its {

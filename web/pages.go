@@ -163,8 +163,24 @@ type bucket struct {
 	Class string
 }
 
+// queuePage is how many open items a queue page lists. An OPD with a
+// larger backlog gets more pages (?hal=2 …), nearest deadline first.
+const queuePage = 300
+
 func (s *Server) queueData(r *http.Request, slot string) (map[string]any, error) {
-	q, err := s.opt.Store.Queue(r.Context(), slot, 300)
+	page := int64(1)
+	if n, err := strconv.ParseInt(r.URL.Query().Get("hal"), 10, 64); err == nil && n > 1 {
+		page = n
+	}
+	now := s.opt.Now()
+	load := func() (*store.Queue, error) {
+		return s.opt.Store.Queue(r.Context(), slot, store.QueuePage{Offset: (page - 1) * queuePage, Limit: queuePage, Now: now})
+	}
+	q, err := load()
+	if err == nil && len(q.Items) == 0 && page > 1 { // past the end (the queue shrank): its last page
+		page = max(1, (q.Open+queuePage-1)/queuePage)
+		q, err = load()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +203,21 @@ func (s *Server) queueData(r *http.Request, slot string) (map[string]any, error)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"Overdue": overdue, "Fresh": fresh, "Answered": answered, "Held": held, "Open": q.Open, "NHeld": q.NHeld,
-		"Now": s.opt.Now().In(s.loc).Format("15:04:05"), "Buckets": buckets}, nil
+	data := map[string]any{"Overdue": overdue, "Fresh": fresh, "Answered": answered, "Held": held, "NHeld": q.NHeld,
+		"Now": now.In(s.loc).Format("15:04:05"), "Buckets": buckets, "Page": page}
+	// A queue longer than a page says which part the page shows, and how
+	// many are overdue in all: the headings count only this page's items.
+	if pages := (q.Open + queuePage - 1) / queuePage; pages > 1 {
+		from := (page-1)*queuePage + 1
+		data["Pager"] = fmt.Sprintf(s.t(r, "queue_pager"), from, from+int64(len(q.Items))-1, q.Open, q.Overdue)
+		if page > 1 {
+			data["Prev"] = page - 1
+		}
+		if page < pages {
+			data["Next"] = page + 1
+		}
+	}
+	return data, nil
 }
 
 func (s *Server) queue(w http.ResponseWriter, r *http.Request, p *Principal) error {

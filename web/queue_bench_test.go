@@ -155,7 +155,7 @@ func BenchmarkQueuePageRedis(b *testing.B) {
 		bounds := []time.Time{time.Now().Add(-3 * time.Hour), time.Now().Add(-24 * time.Hour),
 			clocks.AgoHK(time.Now(), 3), clocks.AgoHK(time.Now(), 5)}
 		timed(b, func() error {
-			q, err := st.Queue(ctx, busiest, 300)
+			q, err := st.Queue(ctx, busiest, store.QueuePage{Limit: 300})
 			if err == nil && len(q.Items) != 300 {
 				err = fmt.Errorf("queue has %d items", len(q.Items))
 			}

@@ -36,7 +36,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Item(ctx context.Context, id string) (*tanggap.Item, error)
 	Items(ctx context.Context, q store.ItemQuery) ([]tanggap.Item, error)
-	Queue(ctx context.Context, opd string, limit int64) (*store.Queue, error)
+	Queue(ctx context.Context, opd string, pg store.QueuePage) (*store.Queue, error)
 	History(ctx context.Context, id string) ([]tanggap.Event, error)
 	OpenCounts(ctx context.Context, opds []string, now time.Time) (map[string]map[tanggap.DeadlineState]int64, error)
 	Aging(ctx context.Context, opd string, bounds []time.Time) ([]int64, int64, error)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,68 @@ func TestQueueAndItemPages(t *testing.T) {
 	}
 	if !strings.Contains(body, `<option value="noise">Noise (chatter, greetings)</option>`) || !strings.Contains(body, "<li>word: bau</li>") {
 		t.Errorf("item page (en) lacks the archive reasons by name or the classifier's reason in English")
+	}
+}
+
+// A backlog longer than a page is listed in pages, nearest deadline
+// first, and the page says which part it shows and how many are overdue
+// in all (the section headings count this page's items only).
+func TestQueuePaging(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// 320 more for DBMSDA (the fixture has 1): 40 past their 24 h deadline.
+	for i := range 320 {
+		created := f.now.Add(-time.Duration(i+1) * time.Minute)
+		if i < 40 {
+			created = created.Add(-30 * time.Hour)
+		}
+		id := strconv.Itoa(5000 + i)
+		if _, err := f.st.Ingest(ctx, store.Ingest{
+			Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: "jalan rusak " + id, Author: "warga", Account: "humasbekasikota",
+				CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://x.com/w/status/" + id},
+			Kind: tanggap.KindComplaint, OPD: "bina_marga_sda", Status: tanggap.StatusAssigned, Queued: true,
+			Deadlines: tanggap.Deadlines{FirstResponse: created.Add(24 * time.Hour), Resolution: created.Add(14 * 24 * time.Hour)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := f.client(t, "dbm")
+	rows := func(body string) int { return strings.Count(body, "<tr class=\"state-") }
+	for _, tc := range []struct {
+		path       string
+		rows       int
+		want, lack []string
+	}{
+		{"/antrian/bina_marga_sda", 300, []string{"Menampilkan aduan 1-300 dari 321 yang tenggatnya berjalan, tenggat terdekat lebih dulu; 40 di antaranya terlambat.",
+			`href="/antrian/bina_marga_sda?hal=2">Halaman berikutnya`, "Terlambat (40)", `hx-get="/antrian/bina_marga_sda/daftar?hal=1"`}, []string{"Halaman sebelumnya"}},
+		{"/antrian/bina_marga_sda?hal=2", 21, []string{"Menampilkan aduan 301-321 dari 321", `href="/antrian/bina_marga_sda?hal=1">« Halaman sebelumnya`,
+			`hx-get="/antrian/bina_marga_sda/daftar?hal=2"`, "Terlambat (0)"}, []string{"Halaman berikutnya", "jalan rusak 5000<"}},
+		{"/antrian/bina_marga_sda?hal=9", 21, []string{"Menampilkan aduan 301-321 dari 321"}, nil}, // past the end: the last page
+		{"/antrian/bina_marga_sda?hal=x", 300, []string{"Menampilkan aduan 1-300"}, nil},
+		{"/antrian/bina_marga_sda/daftar?hal=2", 21, []string{"Menampilkan aduan 301-321"}, nil},
+		{"/antrian/bina_marga_sda?lang=en", 300, []string{"Showing items 1-300 of the 321 with a running clock, nearest deadline first; 40 of them are overdue.", "Next page »"}, nil},
+	} {
+		code, body := get(t, c, f.srv.URL+tc.path)
+		if code != 200 {
+			t.Fatalf("GET %s: %d", tc.path, code)
+		}
+		if n := rows(body); n != tc.rows {
+			t.Errorf("GET %s: %d rows, want %d", tc.path, n, tc.rows)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", tc.path, w)
+			}
+		}
+		for _, l := range tc.lack {
+			if strings.Contains(body, l) {
+				t.Errorf("GET %s has %q", tc.path, l)
+			}
+		}
+	}
+	// A queue that fits on one page has no pager.
+	if _, body := get(t, f.client(t, "dlh"), f.srv.URL+"/antrian/lingkungan_hidup"); strings.Contains(body, `class="pager"`) {
+		t.Error("a two-item queue shows a pager")
 	}
 }
 

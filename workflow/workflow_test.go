@@ -230,7 +230,7 @@ func TestOtherActionsAndBulk(t *testing.T) {
 	if codes[0] != "" || codes[1] != tanggap.EINVALID || codes[2] != tanggap.ENOTFOUND {
 		t.Fatalf("bulk: %v", res)
 	}
-	q, _ := e.st.Queue(ctx, "perhubungan", 10)
+	q, _ := e.st.Queue(ctx, "perhubungan", store.QueuePage{Limit: 10})
 	if q.Open != 0 || q.NHeld != 1 {
 		t.Fatalf("queue: open %d held %d", q.Open, q.NHeld)
 	}

@@ -160,7 +160,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if r["opd"] != "bina_marga_sda" || r["status"] != "ASSIGNED" || r["first_response_at"] != nil || r["deadline_state"] != "on_track" {
 		t.Errorf("road complaint in DBMSDA's queue, unanswered: %v", r)
 	}
-	q, err := st.Queue(ctx, "bina_marga_sda", 10)
+	q, err := st.Queue(ctx, "bina_marga_sda", store.QueuePage{Limit: 10})
 	if err != nil || q.Open != 1 || q.Items[0].ID != "x:"+road {
 		t.Fatalf("DBMSDA queue: %+v %v", q, err)
 	}
@@ -229,7 +229,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 			m[it.ID+" history"] = h
 		}
 		for _, o := range []string{"", "bina_marga_sda", "lingkungan_hidup"} {
-			q, err := st.Queue(ctx, o, 100)
+			q, err := st.Queue(ctx, o, store.QueuePage{Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}

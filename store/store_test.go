@@ -1038,3 +1038,54 @@ func TestEpoch(t *testing.T) {
 		}
 	})
 }
+
+// Search matches every term in an item's text, author or place, newest
+// first, within the scope (an OPD, or every item), and says how many it
+// read and whether that was all of them.
+func TestSearch(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-10 * time.Hour)
+		for i, p := range []struct{ text, opd, author, kel string }{
+			{"Jalan berlubang di Jl. Ahmad Yani", "bina_marga_sda", "warga_a", "Marga Jaya"},
+			{"banjir setinggi lutut", "bina_marga_sda", "Bu_Sri", "Jatiasih"},
+			{"sampah belum diangkut", "lingkungan_hidup", "bu_sri", "Jatiasih"},
+			{"JALAN rusak lagi", "bina_marga_sda", "warga_b", ""},
+		} {
+			in := citizen(fmt.Sprintf("17900000000000002%02d", i), p.text, t0.Add(time.Duration(i)*time.Hour))
+			in.OPD, in.Post.Author, in.Kelurahan = p.opd, p.author, p.kel
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids := func(r *SearchResult) (out []string) {
+			for _, it := range r.Items {
+				out = append(out, strings.TrimPrefix(it.ID, "x:17900000000000002"))
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			q        SearchQuery
+			want     []string
+			scanned  int64
+			complete bool
+		}{
+			{SearchQuery{Terms: []string{"jalan"}}, []string{"03", "00"}, 4, true},
+			{SearchQuery{Terms: []string{"bu_sri", "JATIASIH"}}, []string{"02", "01"}, 4, true},
+			{SearchQuery{OPD: "bina_marga_sda", Terms: []string{"sri"}}, []string{"01"}, 3, true},
+			{SearchQuery{Terms: []string{"jalan", "yani"}}, []string{"00"}, 4, true},
+			{SearchQuery{Terms: []string{"x:1790000000000000201"}}, []string{"01"}, 4, true},
+			{SearchQuery{Terms: []string{"  "}}, nil, 4, true},
+			{SearchQuery{Terms: []string{"jalan"}, Scan: 2}, []string{"03"}, 2, false},
+			{SearchQuery{Terms: []string{"jalan"}, Limit: 1}, []string{"03"}, 1, false},
+		} {
+			r, err := s.Search(ctx, tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, ids(r)); d != "" || r.Scanned != tc.scanned || r.Complete != tc.complete {
+				t.Errorf("%+v: scanned %d complete %v, want %d %v; items (-want +got):\n%s", tc.q, r.Scanned, r.Complete, tc.scanned, tc.complete, d)
+			}
+		}
+	})
+}

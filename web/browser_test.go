@@ -213,6 +213,15 @@ func TestBrowserQueueWorkflow(t *testing.T) {
 	}
 	humas.screenshot(shots, "board")
 
+	// The search box in the header finds a complaint by its words.
+	humas.do("search from the header", chromedp.SendKeys(chromedp.CSS(`header input[name="q"]`), "berlubang yani\n"))
+	if err := humas.waitVisible(`table.items tr[data-id="x:201"]`, 10*time.Second); err != nil {
+		t.Errorf("searching from the header did not list x:201: %v", err)
+	} else if p := humas.path(); p != "/cari?q=berlubang+yani" {
+		t.Errorf("the header search went to %s", p)
+	}
+	humas.screenshot(shots, "search")
+
 	if err := live.waitVisible(`#sections tr[data-id="`+liveID+`"]`, max(livePoll-time.Since(liveStart), time.Second)); err != nil {
 		t.Fatalf("new item %s did not appear on the open queue page within %v: %v", liveID, livePoll, err)
 	}

@@ -41,6 +41,7 @@ var errorTexts = map[string]string{
 	"limit must be 1..1000":                                    "limit harus 1..1000",
 	"before must be RFC 3339":                                  "before harus berformat RFC 3339",
 	"not your OPD":                                             "bukan OPD Anda",
+	"search for at most %d characters":                         "kata pencarian paling banyak %d karakter",
 	"this role cannot route items":                             "peran Anda tidak dapat mendisposisikan aduan",
 	"this role sees no OPD":                                    "peran Anda tidak melihat OPD mana pun",
 	"this role has no access to citizen data":                  "peran Anda tidak berhak melihat data warga",

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/store"
@@ -275,6 +276,51 @@ func (s *Server) queueRows(w http.ResponseWriter, r *http.Request, p *Principal)
 	}
 	data["OPD"] = opd
 	return s.renderPart(w, r, "queue", "sections", data)
+}
+
+// A search reads at most searchScan of the newest items a person may see
+// (store.Search) and lists at most searchLimit matches; searchMaxLen
+// bounds what may be typed.
+const (
+	searchScan   = 5000
+	searchLimit  = 100
+	searchMaxLen = 200
+)
+
+// search finds items by their words within what the person may see: an
+// OPD's people search their OPD, the PPID Utama every item.
+func (s *Server) search(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if utf8.RuneCountInString(q) > searchMaxLen {
+		return tanggap.Errorf(tanggap.EINVALID, "search for at most %d characters", searchMaxLen)
+	}
+	data := map[string]any{"Q": q}
+	if terms := strings.Fields(q); len(terms) > 0 {
+		scope := ""
+		if !p.CitywideAccess() {
+			scope = p.OPD
+		}
+		if !p.CanSeeOPD(scope) {
+			return tanggap.Errorf(tanggap.EFORBIDDEN, "not your OPD")
+		}
+		res, err := s.opt.Store.Search(r.Context(), store.SearchQuery{OPD: scope, Terms: terms, Scan: searchScan, Limit: searchLimit})
+		if err != nil {
+			return err
+		}
+		views := make([]itemView, len(res.Items))
+		for i, it := range res.Items {
+			views[i] = s.view(r, it)
+		}
+		note := fmt.Sprintf(s.t(r, "search_all"), len(views), res.Scanned)
+		if !res.Complete {
+			note = fmt.Sprintf(s.t(r, "search_newest"), len(views), res.Scanned, res.Oldest.In(s.loc).Format("02/01/2006 15:04"))
+		}
+		if len(views) == searchLimit {
+			note += " " + fmt.Sprintf(s.t(r, "search_capped"), searchLimit)
+		}
+		data["Items"], data["Note"] = views, note
+	}
+	return s.render(w, r, "search", data)
 }
 
 // loadItem reads an item and checks the principal may see it. An item of

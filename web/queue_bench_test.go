@@ -28,7 +28,8 @@ import (
 // BenchmarkQueuePageRedis loads 1,000,000 items (100,000 open, the rest
 // closed or not a complaint) into the real redis-server at
 // TANGGAP_TEST_REDIS_ADDR under a fresh city code, then measures the server
-// time of the queue page, its live fragment and the city board through the
+// time of the queue page, its live fragment, the city board and a search
+// that finds nothing (so reads its whole budget of rows) through the
 // real handler with a real session cookie, and the Redis memory per item.
 // TANGGAP_BENCH_ITEMS changes the total (a tenth is open). The city's keys
 // are deleted afterwards.
@@ -173,6 +174,9 @@ func BenchmarkQueuePageRedis(b *testing.B) {
 		{"queue", "/antrian/" + busiest, admin, "Antrian"},
 		{"queue_rows", "/antrian/" + busiest + "/daftar", admin, ""},
 		{"home", "/", humas, busiest},
+		// A word no item has: the search reads its whole budget of rows.
+		{"search_opd", "/cari?q=zzqx", admin, "Ditemukan 0 di antara"},
+		{"search_city", "/cari?q=zzqx", humas, "Ditemukan 0 di antara 5000 aduan terbaru"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var durs []time.Duration

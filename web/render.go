@@ -71,6 +71,13 @@ var messages = map[string][2]string{
 	"in_progress":          {"Sudah dijawab, diproses", "Answered, in progress"},
 	"queue_pager":          {"Menampilkan aduan %d-%d dari %d yang tenggatnya berjalan, tenggat terdekat lebih dulu; %d di antaranya terlambat.", "Showing items %d-%d of the %d with a running clock, nearest deadline first; %d of them are overdue."},
 	"prev_page":            {"« Halaman sebelumnya", "« Previous page"},
+	"search":               {"Cari", "Search"},
+	"search_title":         {"Cari aduan", "Search items"},
+	"search_placeholder":   {"Cari teks, pelapor, kelurahan, ID…", "Search text, reporter, kelurahan, id…"},
+	"search_help":          {"Semua kata harus ada (huruf besar/kecil sama saja) di teks, pelapor, kelurahan/kecamatan, akun, ID atau tautan aduan.", "Every word must occur (in any case) in the item's text, reporter, kelurahan/kecamatan, account, id or link."},
+	"search_all":           {"Ditemukan %d di antara semua %d aduan.", "Found %d among all %d items."},
+	"search_newest":        {"Ditemukan %d di antara %d aduan terbaru (diterima sejak %s); aduan yang lebih lama tidak ikut dicari.", "Found %d among the %d newest items (received since %s); older items were not searched."},
+	"search_capped":        {"Hanya %d hasil terbaru yang ditampilkan: tambahkan kata untuk mempersempit.", "Only the %d newest matches are shown: add words to narrow the search."},
 	"next_page":            {"Halaman berikutnya »", "Next page »"},
 	"claimed_by":           {"sedang ditangani", "being handled by"},
 	"select":               {"Pilih", "Select"},
@@ -218,7 +225,7 @@ func (s *Server) duration(r *http.Request, d time.Duration) string {
 
 func (s *Server) parseTemplates() error {
 	s.tmpl = map[string]*template.Template{}
-	for _, page := range []string{"home", "queue", "item", "error", "login", "report", "report_print"} {
+	for _, page := range []string{"home", "queue", "item", "search", "error", "login", "report", "report_print"} {
 		t := template.New("layout.html").Funcs(template.FuncMap{
 			"statusLabel": func(st tanggap.Status, l string) string { return st.Label(l) },
 			"kindLabel":   func(k tanggap.Kind, l string) string { return k.Label(l) },

@@ -344,6 +344,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/items?opd=bina_marga_sda", nil, all(ua, fb, fb, ok, ok, fb)},
 		{"GET", "/api/v1/items/x:201", nil, all(ua, nf, nf, ok, ok, fb)},
 		{"GET", "/koreksi.csv", nil, all(see, fb, fb, fb, ok, fb)},
+		{"GET", "/cari?q=jalan", nil, all(see, ok, ok, ok, ok, fb)},
 		{"GET", "/metrics", nil, all(ok, ok, ok, ok, ok, ok)},
 		{"GET", "/healthz", nil, all(ok, ok, ok, ok, ok, ok)},
 	}
@@ -375,6 +376,46 @@ func TestAuthorizationMatrix(t *testing.T) {
 	it, _ := f.st.Item(context.Background(), "x:201")
 	if it.OPD != "bina_marga_sda" || it.Version != 1 {
 		t.Fatalf("item changed: %+v", it)
+	}
+}
+
+// Search finds items by their words within what the person may see, and
+// echoes the citizen's text and the query escaped.
+func TestSearchPage(t *testing.T) {
+	f := newFixture(t)
+	dlh, dbm, humas := f.client(t, "dlh"), f.client(t, "dbm"), f.client(t, "humas")
+	for _, tc := range []struct {
+		c          *http.Client
+		q          string
+		want, lack []string
+	}{
+		{dlh, "SAMPAH", []string{`data-id="x:101"`, "&lt;script&gt;", "Ditemukan 1 di antara semua 2 aduan.", "Dinas Lingkungan Hidup"}, []string{"<script>alert"}},
+		// An OPD's people search their OPD only.
+		{dlh, "jalan", []string{"Ditemukan 0 di antara semua 2 aduan.", "Tidak ada."}, []string{"x:201"}},
+		{dbm, "jalan yani", []string{`data-id="x:201"`, "Ditemukan 1 di antara semua 1 aduan."}, nil},
+		{humas, "jalan", []string{`data-id="x:201"`, "Dinas Bina Marga dan Sumber Daya Air", "Ditemukan 1 di antara semua 3 aduan."}, nil},
+		{humas, "<b>warga</b> x:102", []string{`data-id="x:102"`, `value="&lt;b&gt;warga&lt;/b&gt; x:102"`}, []string{`data-id="x:101"`}},
+		{humas, "", []string{`name="q"`}, []string{"Ditemukan", `<table class="items">`}},
+		{humas, "jalan&lang=en", []string{"Found 1 among all 3 items.", "Search items"}, nil},
+	} {
+		code, body := get(t, tc.c, f.srv.URL+"/cari?q="+strings.Replace(url.QueryEscape(tc.q), "%26lang%3D", "&lang=", 1))
+		if code != 200 {
+			t.Fatalf("search %q: %d", tc.q, code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("search %q lacks %q", tc.q, w)
+			}
+		}
+		for _, l := range tc.lack {
+			if strings.Contains(body, l) {
+				t.Errorf("search %q has %q", tc.q, l)
+			}
+		}
+	}
+	code, body := get(t, dlh, f.srv.URL+"/cari?q="+strings.Repeat("a", 201))
+	if code != 400 || !strings.Contains(body, "kata pencarian paling banyak 200 karakter") {
+		t.Errorf("a 201-character search: %d", code)
 	}
 }
 

@@ -716,6 +716,71 @@ func TestUsersAndSessions(t *testing.T) {
 	})
 }
 
+// A changed password ends the user's sessions: changed by the user (who
+// must know the current one, counted against the sign-in limits) or reset
+// by an administrator. A session from before generations existed (the
+// login alone) lasts until the password changes.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		u := User{Login: "dlh.admin", Name: "Admin DLH", Role: "opd_admin", OPD: "lingkungan_hidup"}
+		if err := s.PutUser(ctx, u, "rahasia-sekali-1", true); err != nil {
+			t.Fatal(err)
+		}
+		valid := func(tok string) bool { _, err := s.SessionUser(ctx, tok); return err == nil }
+		// A user and a session from before generations existed.
+		if err := s.rdb.HDel(ctx, s.k.user("dlh.admin"), "gen").Err(); err != nil {
+			t.Fatal(err)
+		}
+		old, _ := s.NewSession(ctx, "dlh.admin", time.Hour)
+		legacy := "legacy-token"
+		if err := s.rdb.Set(ctx, s.k.session(legacy), "dlh.admin", time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if !valid(old) || !valid(legacy) {
+			t.Fatal("sessions invalid before any change")
+		}
+		for _, tc := range []struct{ current, next, code string }{
+			{"salah-sekali-1", "baru-sekali-22", tanggap.EINVALID},
+			{"rahasia-sekali-1", "rahasia-sekali-1", tanggap.EINVALID},
+			{"rahasia-sekali-1", "pendek", tanggap.EINVALID},
+		} {
+			if err := s.ChangePassword(ctx, "dlh.admin", tc.current, tc.next, "10.0.0.9"); tanggap.ErrorCode(err) != tc.code {
+				t.Errorf("change %q -> %q: %v, want %s", tc.current, tc.next, err, tc.code)
+			}
+		}
+		if !valid(old) {
+			t.Fatal("a refused change ended the session")
+		}
+		if err := s.ChangePassword(ctx, "dlh.admin", "rahasia-sekali-1", "baru-sekali-22", "10.0.0.9"); err != nil {
+			t.Fatal(err)
+		}
+		if valid(old) || valid(legacy) {
+			t.Error("a session outlived the password change")
+		}
+		if _, err := s.CheckPassword(ctx, "dlh.admin", "baru-sekali-22", "10.0.0.9"); err != nil {
+			t.Errorf("new password: %v", err)
+		}
+		fresh, _ := s.NewSession(ctx, "dlh.admin", time.Hour)
+		if !valid(fresh) {
+			t.Fatal("a session begun after the change is refused")
+		}
+		if err := s.PutUser(ctx, User{Login: "dlh.admin"}, "direset-admin-3", false); err != nil {
+			t.Fatal(err)
+		}
+		if valid(fresh) {
+			t.Error("a session outlived the administrator's reset")
+		}
+		// A wrong current password counts as a failed sign-in.
+		for range LoginLimit {
+			s.ChangePassword(ctx, "dlh.admin", "salah-lagi-123", "apa-saja-12345", "10.0.0.9")
+		}
+		if err := s.ChangePassword(ctx, "dlh.admin", "direset-admin-3", "apa-saja-12345", "10.0.0.9"); tanggap.ErrorCode(err) != tanggap.ERATELIMIT {
+			t.Errorf("after %d wrong current passwords: %v", LoginLimit, err)
+		}
+	})
+}
+
 func TestLeases(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()

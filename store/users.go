@@ -9,6 +9,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,6 +25,10 @@ type User struct {
 	OPD      string
 	Email    string // for the escalation digest; optional
 	Disabled bool
+	// gen counts the user's password changes: a session carries the
+	// generation it began in, so a new password (changed by its owner or
+	// reset with `tanggap user reset`) ends every older session.
+	gen string
 }
 
 var (
@@ -91,9 +96,28 @@ func (s *Store) PutUser(ctx context.Context, u User, password string, create boo
 	}
 	pipe := s.rdb.TxPipeline()
 	pipe.HSet(ctx, s.k.user(u.Login), fields)
+	if password != "" {
+		pipe.HIncrBy(ctx, s.k.user(u.Login), "gen", 1)
+	}
 	pipe.SAdd(ctx, s.k.users(), u.Login)
 	_, err = pipe.Exec(ctx)
 	return unavailable(err, "put user")
+}
+
+// ChangePassword sets a user's new password after checking the current
+// one (a wrong one counts against the sign-in limits, as at sign-in), and
+// ends every session the user had.
+func (s *Store) ChangePassword(ctx context.Context, login, current, next, client string) error {
+	if _, err := s.CheckPassword(ctx, login, current, client); err != nil {
+		if errors.Is(err, ErrBadLogin) {
+			return tanggap.Errorf(tanggap.EINVALID, "the current password is wrong")
+		}
+		return err
+	}
+	if next == current {
+		return tanggap.Errorf(tanggap.EINVALID, "the new password must differ from the current one")
+	}
+	return s.PutUser(ctx, User{Login: login}, next, false)
 }
 
 // User returns a user by login.
@@ -108,7 +132,8 @@ func (s *Store) User(ctx context.Context, login string) (*User, error) {
 	if len(m) == 0 {
 		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "user %s not found", login)
 	}
-	return &User{Login: m["login"], Name: m["name"], Role: m["role"], OPD: m["opd"], Email: m["email"], Disabled: m["disabled"] == "1"}, nil
+	return &User{Login: m["login"], Name: m["name"], Role: m["role"], OPD: m["opd"], Email: m["email"], Disabled: m["disabled"] == "1",
+		gen: m["gen"]}, nil
 }
 
 // Users lists every user.
@@ -223,7 +248,11 @@ func (s *Store) NewSession(ctx context.Context, login string, ttl time.Duration)
 		return "", tanggap.WrapCode(tanggap.EINTERNAL, err, "session token")
 	}
 	tok := base64.RawURLEncoding.EncodeToString(b)
-	if err := s.rdb.Set(ctx, s.k.session(tok), login, ttl).Err(); err != nil {
+	gen, err := s.rdb.HGet(ctx, s.k.user(login), "gen").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", unavailable(err, "new session")
+	}
+	if err := s.rdb.Set(ctx, s.k.session(tok), login+" "+gen, ttl).Err(); err != nil {
 		return "", unavailable(err, "new session")
 	}
 	return tok, nil
@@ -241,12 +270,18 @@ func (s *Store) SessionUser(ctx context.Context, token string) (*User, error) {
 	if err != nil {
 		return nil, unavailable(err, "session")
 	}
+	// "<login> <generation>". A session begun before generations existed
+	// holds the login alone: it stays valid until the password changes.
+	login, gen, _ := strings.Cut(login, " ")
 	u, err := s.User(ctx, login)
 	if err != nil {
 		return nil, err
 	}
 	if u.Disabled {
 		return nil, tanggap.Errorf(tanggap.EUNAUTHORIZED, "user disabled")
+	}
+	if gen != u.gen {
+		return nil, tanggap.Errorf(tanggap.EUNAUTHORIZED, "session ended by a new password")
 	}
 	return u, nil
 }

@@ -62,6 +62,19 @@ var messages = map[string][2]string{
 	"signin":               {"Masuk", "Sign in"},
 	"username":             {"Nama pengguna", "Username"},
 	"password":             {"Kata sandi", "Password"},
+	"my_account":           {"Akun saya", "My account"},
+	"full_name":            {"Nama", "Name"},
+	"role":                 {"Peran", "Role"},
+	"role_opd_admin":       {"Admin OPD", "OPD admin"},
+	"role_ppid_pelaksana":  {"PPID Pelaksana", "PPID Pelaksana (OPD information officer)"},
+	"role_ppid_utama":      {"PPID Utama / Humas", "PPID Utama / Public relations"},
+	"role_operator":        {"Operator sistem", "System operator"},
+	"change_password":      {"Ganti kata sandi", "Change password"},
+	"current_password":     {"Kata sandi sekarang", "Current password"},
+	"new_password":         {"Kata sandi baru", "New password"},
+	"confirm_password":     {"Ulangi kata sandi baru", "New password again"},
+	"password_note":        {"10 sampai 72 karakter. Setelah diganti, semua sesi lain akun ini berakhir (termasuk di perangkat lain).", "10 to 72 characters. Once changed, every other session of this account ends (on other devices too)."},
+	"password_changed":     {"Kata sandi diganti. Sesi lain akun ini sudah diakhiri.", "Password changed. Every other session of this account has ended."},
 	"hours":                {"jam", "hours"},
 	"working_days":         {"HK", "working days"},
 	"text":                 {"Teks", "Text"},
@@ -225,7 +238,7 @@ func (s *Server) duration(r *http.Request, d time.Duration) string {
 
 func (s *Server) parseTemplates() error {
 	s.tmpl = map[string]*template.Template{}
-	for _, page := range []string{"home", "queue", "item", "search", "error", "login", "report", "report_print"} {
+	for _, page := range []string{"home", "queue", "item", "search", "account", "error", "login", "report", "report_print"} {
 		t := template.New("layout.html").Funcs(template.FuncMap{
 			"statusLabel": func(st tanggap.Status, l string) string { return st.Label(l) },
 			"kindLabel":   func(k tanggap.Kind, l string) string { return k.Label(l) },

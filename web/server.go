@@ -174,16 +174,24 @@ func (s *Server) handle(pattern, route string, h http.Handler) {
 // page registers an HTML route that needs a signed-in person who may read
 // citizen data; state-changing methods are CSRF-protected.
 func (s *Server) page(pattern, route string, fn func(w http.ResponseWriter, r *http.Request, p *Principal) error) {
+	s.signedIn(pattern, route, func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+		if !p.SeesCitizenData() {
+			return tanggap.Errorf(tanggap.EFORBIDDEN, "this role has no access to citizen data")
+		}
+		return fn(w, r, p)
+	})
+}
+
+// signedIn registers an HTML route that needs a signed-in person of any
+// role (their own account page); state-changing methods are
+// CSRF-protected.
+func (s *Server) signedIn(pattern, route string, fn func(w http.ResponseWriter, r *http.Request, p *Principal) error) {
 	s.handle(pattern, route, s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		w.Header().Set("X-Frame-Options", "DENY")
 		p := s.opt.Auth.Principal(r)
 		if p == nil {
 			http.Redirect(w, r, "/masuk?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		if !p.SeesCitizenData() {
-			s.renderError(w, r, p, tanggap.Errorf(tanggap.EFORBIDDEN, "this role has no access to citizen data"))
 			return
 		}
 		if err := fn(w, r.WithContext(withPrincipal(r.Context(), p)), p); err != nil {

@@ -18,6 +18,7 @@ type Sessions interface {
 	NewSession(ctx context.Context, login string, ttl time.Duration) (string, error)
 	SessionUser(ctx context.Context, token string) (*store.User, error)
 	EndSession(ctx context.Context, token string) error
+	ChangePassword(ctx context.Context, login, current, next, client string) error
 }
 
 const (
@@ -60,14 +61,11 @@ func (s *Server) loginRoutes(sess Sessions) {
 			s.loginPage(w, r, code, errorText(err, lang(r)))
 			return
 		}
-		tok, err := sess.NewSession(r.Context(), u.Login, sessionTTL)
-		if err != nil {
+		if err := s.startSession(w, r, sess, u.Login); err != nil {
 			s.opt.Log.Error("session_failed", "err", err)
 			s.loginPage(w, r, http.StatusServiceUnavailable, errorText(err, lang(r)))
 			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil || s.opt.SecureCookies,
-			SameSite: http.SameSiteLaxMode, MaxAge: int(sessionTTL / time.Second)})
 		s.opt.Log.Info("login_ok", "login", u.Login)
 		next := r.PostFormValue("next")
 		if u, err := url.Parse(next); err != nil || next == "" || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
@@ -84,6 +82,38 @@ func (s *Server) loginRoutes(sess Sessions) {
 		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		http.Redirect(w, r, "/masuk", http.StatusSeeOther)
 	})))
+	s.signedIn("GET /akun", "account", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+		return s.render(w, r, "account", map[string]any{"Msg": r.URL.Query().Get("ok")})
+	})
+	s.signedIn("POST /akun", "account", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+		next := r.PostFormValue("new")
+		if next != r.PostFormValue("confirm") {
+			return tanggap.Errorf(tanggap.EINVALID, "the two new passwords differ")
+		}
+		if err := sess.ChangePassword(r.Context(), p.Login, r.PostFormValue("current"), next, clientAddr(r)); err != nil {
+			s.opt.Log.Info("password_change_refused", "login", p.Login, "code", tanggap.ErrorCode(err))
+			return err
+		}
+		// Every session of the account ended with the old password; this
+		// browser gets a new one.
+		if err := s.startSession(w, r, sess, p.Login); err != nil {
+			return err
+		}
+		s.opt.Log.Info("password_changed", "login", p.Login)
+		http.Redirect(w, r, "/akun?ok=1", http.StatusSeeOther)
+		return nil
+	})
+}
+
+// startSession begins a session for login and gives this browser its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, sess Sessions, login string) error {
+	tok, err := sess.NewSession(r.Context(), login, sessionTTL)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil || s.opt.SecureCookies,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(sessionTTL / time.Second)})
+	return nil
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, code int, msg string) {

@@ -345,6 +345,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/items/x:201", nil, all(ua, nf, nf, ok, ok, fb)},
 		{"GET", "/koreksi.csv", nil, all(see, fb, fb, fb, ok, fb)},
 		{"GET", "/cari?q=jalan", nil, all(see, ok, ok, ok, ok, fb)},
+		{"GET", "/akun", nil, all(see, ok, ok, ok, ok, ok)},
 		{"GET", "/metrics", nil, all(ok, ok, ok, ok, ok, ok)},
 		{"GET", "/healthz", nil, all(ok, ok, ok, ok, ok, ok)},
 	}
@@ -416,6 +417,60 @@ func TestSearchPage(t *testing.T) {
 	code, body := get(t, dlh, f.srv.URL+"/cari?q="+strings.Repeat("a", 201))
 	if code != 400 || !strings.Contains(body, "kata pencarian paling banyak 200 karakter") {
 		t.Errorf("a 201-character search: %d", code)
+	}
+}
+
+// A person changes their own password on their account page: the current
+// one is required, the two new ones must agree, and the change ends every
+// other session of the account while this browser stays signed in.
+func TestChangePassword(t *testing.T) {
+	f := newFixture(t)
+	c, other := f.client(t, "dlh"), f.client(t, "dlh")
+	code, body := get(t, c, f.srv.URL+"/akun")
+	for _, w := range []string{"Akun saya", "Admin OPD", "Dinas Lingkungan Hidup", `name="current"`, `autocomplete="new-password"`} {
+		if code != 200 || !strings.Contains(body, w) {
+			t.Errorf("account page: %d, lacks %q", code, w)
+		}
+	}
+	if code, body := get(t, f.client(t, "ops"), f.srv.URL+"/akun?lang=en"); code != 200 || !strings.Contains(body, "System operator") {
+		t.Errorf("the operator's account page: %d", code)
+	}
+	const next = "kata-sandi-baru-22"
+	for _, tc := range []struct {
+		form url.Values
+		code int
+		want string
+	}{
+		{url.Values{"current": {pw}, "new": {next}, "confirm": {next + "x"}}, 400, "kedua isian kata sandi baru tidak sama"},
+		{url.Values{"current": {"salah-sekali-9"}, "new": {next}, "confirm": {next}}, 400, "kata sandi sekarang salah"},
+		{url.Values{"current": {pw}, "new": {"pendek"}, "confirm": {"pendek"}}, 400, "kata sandi harus 10 sampai 72 byte"},
+		{url.Values{"current": {pw}, "new": {pw}, "confirm": {pw}}, 400, "kata sandi baru harus berbeda dari yang sekarang"},
+	} {
+		if code, body := post(t, c, f.srv.URL+"/akun", tc.form); code != tc.code || !strings.Contains(body, tc.want) {
+			t.Errorf("%v: %d, want %d with %q", tc.form, code, tc.code, tc.want)
+		}
+	}
+	// A form from another site is refused before anything is checked.
+	req, _ := http.NewRequest("POST", f.srv.URL+"/akun", strings.NewReader(url.Values{"current": {pw}, "new": {next}, "confirm": {next}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if code, _ := send(t, c, req); code != http.StatusForbidden {
+		t.Errorf("cross-site password change: %d", code)
+	}
+	if code, _ := get(t, other, f.srv.URL+"/antrian/lingkungan_hidup"); code != 200 {
+		t.Fatalf("the other session before the change: %d", code)
+	}
+	if code, _ := post(t, c, f.srv.URL+"/akun", url.Values{"current": {pw}, "new": {next}, "confirm": {next}}); code != http.StatusSeeOther {
+		t.Fatalf("password change: %d", code)
+	}
+	if code, body := get(t, c, f.srv.URL+"/akun?ok=1"); code != 200 || !strings.Contains(body, "Kata sandi diganti") {
+		t.Errorf("after the change this browser: %d", code)
+	}
+	if code, _ := get(t, other, f.srv.URL+"/antrian/lingkungan_hidup"); code != http.StatusSeeOther {
+		t.Errorf("the other session after the change: %d, want a redirect to sign in", code)
+	}
+	if _, err := f.st.CheckPassword(context.Background(), "dlh", next, "127.0.0.9"); err != nil {
+		t.Errorf("the new password: %v", err)
 	}
 }
 

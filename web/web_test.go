@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -135,6 +136,21 @@ func send(t *testing.T, c *http.Client, req *http.Request) (int, string) {
 	return res.StatusCode, string(b)
 }
 
+// hasAll reports each of want that body lacks and each of lack it has.
+func hasAll(t *testing.T, what, body string, want, lack []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s lacks %q", what, w)
+		}
+	}
+	for _, l := range lack {
+		if strings.Contains(body, l) {
+			t.Errorf("%s has %q", what, l)
+		}
+	}
+}
+
 func TestQueueAndItemPages(t *testing.T) {
 	f := newFixture(t)
 	c := f.client(t, "dlh")
@@ -218,16 +234,7 @@ func TestQueuePaging(t *testing.T) {
 		if n := rows(body); n != tc.rows {
 			t.Errorf("GET %s: %d rows, want %d", tc.path, n, tc.rows)
 		}
-		for _, w := range tc.want {
-			if !strings.Contains(body, w) {
-				t.Errorf("GET %s lacks %q", tc.path, w)
-			}
-		}
-		for _, l := range tc.lack {
-			if strings.Contains(body, l) {
-				t.Errorf("GET %s has %q", tc.path, l)
-			}
-		}
+		hasAll(t, "GET "+tc.path, body, tc.want, tc.lack)
 	}
 	// A queue that fits on one page has no pager.
 	if _, body := get(t, f.client(t, "dlh"), f.srv.URL+"/antrian/lingkungan_hidup"); strings.Contains(body, `class="pager"`) {
@@ -403,16 +410,7 @@ func TestSearchPage(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("search %q: %d", tc.q, code)
 		}
-		for _, w := range tc.want {
-			if !strings.Contains(body, w) {
-				t.Errorf("search %q lacks %q", tc.q, w)
-			}
-		}
-		for _, l := range tc.lack {
-			if strings.Contains(body, l) {
-				t.Errorf("search %q has %q", tc.q, l)
-			}
-		}
+		hasAll(t, fmt.Sprintf("search %q", tc.q), body, tc.want, tc.lack)
 	}
 	code, body := get(t, dlh, f.srv.URL+"/cari?q="+strings.Repeat("a", 201))
 	if code != 400 || !strings.Contains(body, "kata pencarian paling banyak 200 karakter") {

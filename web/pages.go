@@ -364,8 +364,66 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request, p *Principal) erro
 		allowed[a.name] = tanggap.CanTransition(it.Status, a.to)
 	}
 	allowed["resume"] = it.Status == tanggap.StatusOnHold
+	rel, err := s.related(r, p, it)
+	if err != nil {
+		return err
+	}
 	return s.render(w, r, "item", map[string]any{"It": s.view(r, *it), "History": hv, "OPDs": s.opt.Config.OPDs,
-		"Msg": r.URL.Query().Get("ok"), "Can": allowed, "ArchiveReasons": workflow.ArchiveReasons})
+		"Msg": r.URL.Query().Get("ok"), "Can": allowed, "ArchiveReasons": workflow.ArchiveReasons, "Related": rel})
+}
+
+// relatedItem is an item the item page shows beside the one it is about.
+type relatedItem struct {
+	Label string
+	View  itemView
+	Open  bool // the person may open its page
+}
+
+// related finds what an item cannot be understood without: the post it
+// replies to (a comment's "kapan diperbaiki?" means nothing alone), the
+// first report of its near-duplicate cluster and the item it duplicates.
+// Another OPD's item is left out, so its existence does not leak, except
+// an official account's own post, which is public: its text shows, its
+// page does not open.
+func (s *Server) related(r *http.Request, p *Principal, it *tanggap.Item) ([]relatedItem, error) {
+	type want struct{ label, id string }
+	var ws []want
+	if it.ParentID != "" {
+		ws = append(ws, want{"replies_to", tanggap.ItemID(it.Platform, it.ParentID)})
+	}
+	if it.ClusterID != "" && it.ClusterID != it.ID {
+		ws = append(ws, want{"cluster_first", it.ClusterID})
+	}
+	if it.DuplicateOf != "" {
+		ws = append(ws, want{"duplicate_of_item", it.DuplicateOf})
+	}
+	if len(ws) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(ws))
+	for i, w := range ws {
+		ids[i] = w.id
+	}
+	its, err := s.opt.Store.ItemsByID(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]tanggap.Item, len(its))
+	for _, o := range its {
+		byID[o.ID] = o
+	}
+	var out []relatedItem
+	for _, w := range ws {
+		o, ok := byID[w.id]
+		if !ok {
+			continue
+		}
+		open := p.CanSeeOPD(o.OPD)
+		if open || o.Kind == tanggap.KindOfficial {
+			out = append(out, relatedItem{Label: s.t(r, w.label), View: s.view(r, o), Open: open})
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) actor(p *Principal) workflow.Actor {

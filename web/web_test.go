@@ -472,6 +472,43 @@ func TestChangePassword(t *testing.T) {
 	}
 }
 
+// The item page shows what the item cannot be understood without: the
+// post it replies to, the first report of its cluster, the item it
+// duplicates; another OPD's item only when it is an official account's
+// public post, and then without a link to its page.
+func TestItemContext(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	put := func(in store.Ingest) {
+		t.Helper()
+		p := &in.Post
+		p.Platform, p.Account, p.CapturedAt, p.URL = tanggap.PlatformX, "humasbekasikota", p.CreatedAt, "https://x.com/w/status/"+p.ID
+		if p.ThreadID == "" {
+			p.ThreadID = p.ID
+		}
+		if _, err := f.st.Ingest(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := f.now.Add(-2 * time.Hour)
+	put(store.Ingest{Post: tanggap.Post{ID: "900", Text: "Pengumuman: pengerukan kali dimulai Senin", Author: "humasbekasikota", CreatedAt: t0},
+		Kind: tanggap.KindOfficial, Status: tanggap.StatusNotComplaint, ReplyBy: "city"})
+	put(store.Ingest{Post: tanggap.Post{ID: "901", ParentID: "900", ThreadID: "900", Text: "kapan sampai kali kami?", Author: "warga9", CreatedAt: t0.Add(time.Hour)},
+		Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Queued: true, ClusterID: "x:101"})
+	put(store.Ingest{Post: tanggap.Post{ID: "902", ParentID: "201", ThreadID: "201", Text: "sama, di sini juga", Author: "warga8", CreatedAt: t0.Add(time.Hour)},
+		Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Queued: true})
+	dlh := f.client(t, "dlh")
+	_, body := get(t, dlh, f.srv.URL+"/item/x:901")
+	hasAll(t, "x:901", body, []string{"Membalas", "Pengumuman: pengerukan kali dimulai Senin", `href="https://x.com/w/status/900"`,
+		"Laporan pertama yang serupa", `href="/item/x:101"`}, []string{`href="/item/x:900"`})
+	// x:902 replies to DBMSDA's x:201: DLH learns nothing of it.
+	_, body = get(t, dlh, f.srv.URL+"/item/x:902")
+	hasAll(t, "x:902", body, nil, []string{"Membalas", "jalan berlubang", "x:201"})
+	// The PPID Utama opens everything.
+	_, body = get(t, f.client(t, "humas"), f.srv.URL+"/item/x:902?lang=en")
+	hasAll(t, "x:902 for humas", body, []string{"Replies to", "jalan berlubang di jl ahmad yani", `href="/item/x:201"`}, nil)
+}
+
 func TestLoginRateLimited(t *testing.T) {
 	f := newFixture(t)
 	c := f.client(t, "")

@@ -206,6 +206,9 @@ func (s *Server) queueData(r *http.Request, slot string) (map[string]any, error)
 	}
 	data := map[string]any{"Overdue": overdue, "Fresh": fresh, "Answered": answered, "Held": held, "NHeld": q.NHeld,
 		"Now": now.In(s.loc).Format("15:04:05"), "Buckets": buckets, "Page": page}
+	if page == 1 && q.NHeld > int64(len(held)) {
+		data["HeldNote"] = fmt.Sprintf(s.t(r, "held_note"), len(held), q.NHeld)
+	}
 	// A queue longer than a page says which part the page shows, and how
 	// many are overdue in all: the headings count only this page's items.
 	if pages := (q.Open + queuePage - 1) / queuePage; pages > 1 {

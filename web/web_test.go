@@ -211,6 +211,18 @@ func TestQueuePaging(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// And 301 on hold, which the first page lists (300 of them) below.
+	for i := range 301 {
+		created := f.now.Add(-time.Duration(i+1) * time.Minute)
+		id := strconv.Itoa(7000 + i)
+		if _, err := f.st.Ingest(ctx, store.Ingest{
+			Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: "lampu mati " + id, Author: "warga", Account: "humasbekasikota",
+				CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://x.com/w/status/" + id},
+			Kind: tanggap.KindComplaint, OPD: "bina_marga_sda", Status: tanggap.StatusOnHold, Queued: true,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	c := f.client(t, "dbm")
 	rows := func(body string) int { return strings.Count(body, "<tr class=\"state-") }
 	for _, tc := range []struct {
@@ -218,14 +230,16 @@ func TestQueuePaging(t *testing.T) {
 		rows       int
 		want, lack []string
 	}{
-		{"/antrian/bina_marga_sda", 300, []string{"Menampilkan aduan 1-300 dari 321 yang tenggatnya berjalan, tenggat terdekat lebih dulu; 40 di antaranya terlambat.",
-			`href="/antrian/bina_marga_sda?hal=2">Halaman berikutnya`, "Terlambat (40)", `hx-get="/antrian/bina_marga_sda/daftar?hal=1"`}, []string{"Halaman sebelumnya"}},
+		{"/antrian/bina_marga_sda", 600, []string{"Menampilkan aduan 1-300 dari 321 yang tenggatnya berjalan, tenggat terdekat lebih dulu; 40 di antaranya terlambat.",
+			`href="/antrian/bina_marga_sda?hal=2">Halaman berikutnya`, "Terlambat (40)", `hx-get="/antrian/bina_marga_sda/daftar?hal=1"`,
+			"Tunda (301)", "Menampilkan 300 yang paling awal diterima dari 301 aduan yang ditunda."}, []string{"Halaman sebelumnya"}},
 		{"/antrian/bina_marga_sda?hal=2", 21, []string{"Menampilkan aduan 301-321 dari 321", `href="/antrian/bina_marga_sda?hal=1">« Halaman sebelumnya`,
-			`hx-get="/antrian/bina_marga_sda/daftar?hal=2"`, "Terlambat (0)"}, []string{"Halaman berikutnya", "jalan rusak 5000<"}},
+			`hx-get="/antrian/bina_marga_sda/daftar?hal=2"`, "Terlambat (0)"}, []string{"Halaman berikutnya", "jalan rusak 5000<", `id="held"`}},
 		{"/antrian/bina_marga_sda?hal=9", 21, []string{"Menampilkan aduan 301-321 dari 321"}, nil}, // past the end: the last page
-		{"/antrian/bina_marga_sda?hal=x", 300, []string{"Menampilkan aduan 1-300"}, nil},
+		{"/antrian/bina_marga_sda?hal=x", 600, []string{"Menampilkan aduan 1-300"}, nil},
 		{"/antrian/bina_marga_sda/daftar?hal=2", 21, []string{"Menampilkan aduan 301-321"}, nil},
-		{"/antrian/bina_marga_sda?lang=en", 300, []string{"Showing items 1-300 of the 321 with a running clock, nearest deadline first; 40 of them are overdue.", "Next page »"}, nil},
+		{"/antrian/bina_marga_sda?lang=en", 600, []string{"Showing items 1-300 of the 321 with a running clock, nearest deadline first; 40 of them are overdue.", "Next page »",
+			"Showing the 300 received first of the 301 items on hold."}, nil},
 	} {
 		code, body := get(t, c, f.srv.URL+tc.path)
 		if code != 200 {

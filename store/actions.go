@@ -110,3 +110,29 @@ func (s *Store) Aging(ctx context.Context, opd string, bounds []time.Time) (coun
 	}
 	return counts, un.Val(), nil
 }
+
+// HeldThreadKey is how the held_threads index names a thread of a citizen
+// (lua/common.lua held_thread writes it): the post's platform, thread and
+// author as stored.
+func HeldThreadKey(p tanggap.Platform, threadID, author string) string {
+	return string(p) + " " + threadID + " " + author
+}
+
+// HeldThreads returns, for each HeldThreadKey, the id of the item on hold
+// in that thread by that citizen, or "".
+func (s *Store) HeldThreads(ctx context.Context, keys []string) ([]string, error) {
+	out := make([]string, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	vals, err := s.rdb.HMGet(ctx, s.k.heldThreads(), keys...).Result()
+	if err != nil {
+		return nil, unavailable(err, "held threads")
+	}
+	for i, v := range vals {
+		if id, ok := v.(string); ok {
+			out[i] = id
+		}
+	}
+	return out, nil
+}

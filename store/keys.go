@@ -36,10 +36,11 @@ import (
 //	tanggap:{city}:routing                hash   <opd>:auto and <opd>:overruled counts of the classifier
 //	tanggap:{city}:near:<opd>|<place>     zset   clustering candidates by platform time (place from the gazetteer)
 //	tanggap:{city}:reporters              hash   <root item id>: reporters of its near-duplicate cluster, root included
+//	tanggap:{city}:held_threads           hash   "<platform> <thread id> <author>": the item on hold there (HeldThreadKey)
 //	tanggap:{city}:coverage               hash   per account: the collector's last coverage report (JSON)
 //	tanggap:{city}:user:<login>           hash   a web user (bcrypt hash, role, OPD); login validated
 //	tanggap:{city}:users                  set    every login
-//	tanggap:{city}:session:<h>            string the login of a session (h = hash of the token), with TTL
+//	tanggap:{city}:session:<h>            string "<login> <password generation>" of a session (h = hash of the token), with TTL
 //	tanggap:{city}:loginfail:<h>          string failed sign-ins per login or client address, with TTL
 //	tanggap:{city}:outbox                 stream events waiting for the Kafka events topic: item, instant, index in its history
 //
@@ -87,6 +88,7 @@ func (k keys) corrections() string          { return k.p + "corrections" }
 func (k keys) routing() string              { return k.p + "routing" }
 func (k keys) near(slot string) string      { return k.p + "near:" + slot }
 func (k keys) reporters() string            { return k.p + "reporters" }
+func (k keys) heldThreads() string          { return k.p + "held_threads" }
 func (k keys) coverage() string             { return k.p + "coverage" }
 func (k keys) outbox() string               { return k.p + "outbox" }
 func (k keys) edits(id string) string       { return k.p + "edits:" + itemHash(id) }

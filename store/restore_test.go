@@ -41,6 +41,8 @@ func snapshot(t *testing.T, s *Store, ids []string, opds []string) map[string]an
 	out["items"] = all
 	rep, _ := s.rdb.HGetAll(ctx, s.k.reporters()).Result()
 	out["reporters"] = rep
+	held, _ := s.rdb.HGetAll(ctx, s.k.heldThreads()).Result()
+	out["held_threads"] = held
 	return out
 }
 
@@ -104,6 +106,9 @@ func TestRestoreFromEvents(t *testing.T) {
 		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:20", "x:21", "x:22", "x:23", "x:24"}
 		opds := []string{"", "bina_marga_sda", "lingkungan_hidup"}
 		before := snapshot(t, s, ids, opds)
+		if d := cmp.Diff(map[string]string{"x 2 warga1": "x:2"}, before["held_threads"]); d != "" {
+			t.Fatalf("held threads before the rebuild (-want +got):\n%s", d)
+		}
 
 		// Lose everything, then rebuild from the events alone (shuffled: the
 		// rebuild orders them by item version itself).

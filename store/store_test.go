@@ -781,6 +781,60 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 	})
 }
 
+// held_threads names the item on hold in each citizen's thread while it
+// is on hold, whichever way it leaves that status; of two held items in
+// one thread, the later hold holds the name.
+func TestHeldThreads(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		a := citizen("401", "lampu mati", t0)
+		b := citizen("402", "masih mati", t0.Add(time.Minute))
+		b.Post.ThreadID = "401"
+		for _, in := range []Ingest{a, b} {
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		key := HeldThreadKey(tanggap.PlatformX, "401", "warga1")
+		held := func() string {
+			t.Helper()
+			ids, err := s.HeldThreads(ctx, []string{key, HeldThreadKey(tanggap.PlatformX, "401", "warga2")})
+			if err != nil || len(ids) != 2 || ids[1] != "" {
+				t.Fatalf("held threads: %q %v", ids, err)
+			}
+			return ids[0]
+		}
+		apply := func(id, action string, set map[string]string) {
+			t.Helper()
+			if _, err := s.Apply(ctx, Change{ID: id, Version: -1, Actor: "dlh", Action: action, Reason: "r", Set: set}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hold := map[string]string{"status": "ON_HOLD", "held_ms": ms(c.Now())}
+		for _, step := range []struct {
+			id, action string
+			set        map[string]string
+			want       string
+		}{
+			{"", "", nil, ""},
+			{"x:401", "hold", hold, "x:401"},
+			{"x:401", "resume", map[string]string{"status": "ASSIGNED", "held_ms": ""}, ""},
+			{"x:401", "hold", hold, "x:401"},
+			{"x:402", "hold", hold, "x:402"},
+			{"x:401", "assign", map[string]string{"status": "ASSIGNED", "opd": "perhubungan", "held_ms": ""}, "x:402"},
+			{"x:402", "close", map[string]string{"status": "CLOSED", "held_ms": ""}, ""},
+		} {
+			if step.id != "" {
+				apply(step.id, step.action, step.set)
+			}
+			if got := held(); got != step.want {
+				t.Fatalf("after %s %s: held thread names %q, want %q", step.action, step.id, got, step.want)
+			}
+		}
+	})
+}
+
 func TestLeases(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()

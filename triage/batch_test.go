@@ -199,3 +199,80 @@ func TestHandleBatchClusterLookupFails(t *testing.T) {
 		t.Errorf("stored %v after %d lookups; want none after 1", ns.stored, ns.lookups)
 	}
 }
+
+// An item on hold waits for its citizen; when that citizen writes again in
+// the thread after the hold, triage resumes the item as the system. Posts
+// from before the hold, by someone else, or by an official account do not,
+// and a redelivered batch changes nothing.
+func TestHandleBatchResumesHeld(t *testing.T) {
+	cfg := mustConfig(t)
+	clocks, _ := workflow.NewClocks(cfg, "")
+	rdb := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
+	defer rdb.Close()
+	st := store.New(rdb, "bekasi", nil)
+	m := NewMetrics(prometheus.NewRegistry())
+	tr := New(cfg, clocks, NewKeywords(cfg), st, m, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	t0 := time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC)
+	wf := workflow.New(st, cfg, clocks, func() time.Time { return t0.Add(time.Hour) })
+	tr.ResumeHeld(wf)
+	ctx := context.Background()
+	handle := func(posts ...tanggap.Post) {
+		t.Helper()
+		var batch []kafka.Message
+		for _, p := range posts {
+			b, err := json.Marshal(bus.Envelope{V: 1, Type: "post", Post: &p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch = append(batch, kafka.Message{Value: b, Time: p.CreatedAt})
+		}
+		for i, err := range tr.HandleBatch(ctx, batch) {
+			if err != nil {
+				t.Fatalf("record %d: %v", i, err)
+			}
+		}
+	}
+	post := func(id, author string, at time.Duration) tanggap.Post {
+		return tanggap.Post{Platform: tanggap.PlatformX, ID: id, ThreadID: "10", Author: author, Text: "sampah numpuk di tps liar, bau busuk",
+			CreatedAt: t0.Add(at), URL: "https://x.com/" + author + "/status/" + id}
+	}
+	handle(post("10", "warga", 0))
+	it, err := st.Item(ctx, "x:10")
+	if err != nil || it.OPD == "" {
+		t.Fatalf("complaint: %+v %v", it, err)
+	}
+	if _, err := wf.Do(ctx, workflow.Actor{Login: "dlh", OPD: it.OPD}, workflow.Request{ID: "x:10", Version: it.Version, Action: "hold", Reason: "mohon kirim foto lokasi"}); err != nil {
+		t.Fatal(err)
+	}
+	status := func() (tanggap.Status, int64) {
+		t.Helper()
+		it, err := st.Item(ctx, "x:10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it.Status, it.Version
+	}
+	_, held := status()
+	official := post("12", "dlh_kotabekasi", 2*time.Hour)
+	handle(post("11", "warga", 30*time.Minute), post("13", "warga_lain", 2*time.Hour), official, post("10", "warga", 0))
+	if st, v := status(); st != tanggap.StatusOnHold || v != held {
+		t.Fatalf("after posts that are not the citizen's answer: %s version %d (held at %d)", st, v, held)
+	}
+	answer := post("14", "warga", 2*time.Hour)
+	handle(answer)
+	st2, v := status()
+	if st2 == tanggap.StatusOnHold || v != held+1 {
+		t.Fatalf("after the citizen's answer: %s version %d", st2, v)
+	}
+	h, _ := st.History(ctx, "x:10")
+	if last := h[len(h)-1]; last.Action != "resume" || last.Actor != "system" || last.Reason != "warga membalas: x:14 https://x.com/warga/status/14" {
+		t.Errorf("resume event: %+v", last)
+	}
+	handle(answer)
+	if _, again := status(); again != v {
+		t.Errorf("redelivery changed the item: version %d -> %d", v, again)
+	}
+	if n := testutil.ToFloat64(m.Resumed.WithLabelValues("resumed")); n != 1 {
+		t.Errorf("resumed counted %v, want 1", n)
+	}
+}

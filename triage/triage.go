@@ -110,6 +110,65 @@ func (t *Triage) cluster(ctx context.Context, ins []store.Ingest) error {
 	return nil
 }
 
+// HeldThreads is the store side of resuming held items
+// (store.Store.HeldThreads): the item on hold in each citizen's thread.
+type HeldThreads interface {
+	HeldThreads(ctx context.Context, keys []string) ([]string, error)
+}
+
+// Resumer resumes an item on hold whose citizen wrote again in its thread
+// (workflow.Service.CitizenReplied).
+type Resumer interface {
+	CitizenReplied(ctx context.Context, id string, p tanggap.Post) (bool, error)
+}
+
+// ResumeHeld turns on resuming held items: an item put on hold to wait for
+// its citizen's details resumes when that citizen posts again in its
+// thread. The store must implement HeldThreads.
+func (t *Triage) ResumeHeld(r Resumer) { t.resumer = r }
+
+// resumeHeld resumes the held items whose citizens wrote the stored posts
+// of a batch in their threads (one store round trip finds them). The posts
+// are stored already: a failure here is logged and counted, and the item
+// stays on hold for a person to resume.
+func (t *Triage) resumeHeld(ctx context.Context, ins []store.Ingest, errs []error) {
+	ht, ok := t.store.(HeldThreads)
+	if !ok || t.resumer == nil {
+		return
+	}
+	var keys []string
+	var posts []*tanggap.Post
+	for j := range ins {
+		p := &ins[j].Post
+		if errs[j] != nil || ins[j].ReplyBy != "" || p.ThreadID == "" || p.Author == "" {
+			continue
+		}
+		keys = append(keys, store.HeldThreadKey(p.Platform, p.ThreadID, p.Author))
+		posts = append(posts, p)
+	}
+	if len(keys) == 0 {
+		return
+	}
+	ids, err := ht.HeldThreads(ctx, keys)
+	if err != nil {
+		t.m.Resumed.WithLabelValues("failed").Inc()
+		t.log.Warn("held threads lookup failed", "err", err)
+		return
+	}
+	for i, id := range ids {
+		if id == "" || id == tanggap.ItemID(posts[i].Platform, posts[i].ID) {
+			continue
+		}
+		switch ok, err := t.resumer.CitizenReplied(ctx, id, *posts[i]); {
+		case err != nil:
+			t.m.Resumed.WithLabelValues("failed").Inc()
+			t.log.Warn("resuming a held item failed", "item", id, "err", err)
+		case ok:
+			t.m.Resumed.WithLabelValues("resumed").Inc()
+		}
+	}
+}
+
 // Classifier is the seam for the routing model: the keyword classifier of
 // the first version and the trained model both fit it.
 type Classifier interface {
@@ -126,6 +185,7 @@ type Metrics struct {
 	Records   *prometheus.CounterVec
 	Latency   prometheus.Histogram
 	Sanitized *prometheus.CounterVec
+	Resumed   *prometheus.CounterVec
 }
 
 // NewMetrics registers triage metrics on reg.
@@ -136,7 +196,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}),
 	}
 	m.Sanitized = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_triage_sanitized_total", Help: "Posts stored after cutting an oversize text or replacing invalid UTF-8, by reason."}, []string{"reason"})
-	reg.MustRegister(m.Records, m.Latency, m.Sanitized)
+	m.Resumed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_triage_held_resumed_total", Help: "Items on hold resumed because their citizen wrote again in the thread, by result (resumed, failed)."}, []string{"result"})
+	reg.MustRegister(m.Records, m.Latency, m.Sanitized, m.Resumed)
+	m.Resumed.WithLabelValues("resumed")
+	m.Resumed.WithLabelValues("failed")
 	// Every result exists from the start at 0, so rate() and "stalled"
 	// alerts see a series before the first record.
 	for _, r := range []string{"stored", "duplicate", "official_reply", "updated", "dead_letter", "retry"} {
@@ -161,6 +224,7 @@ type Triage struct {
 	m          *Metrics
 	log        *slog.Logger
 	now        func() time.Time
+	resumer    Resumer
 }
 
 // New returns a Triage. now nil means time.Now.
@@ -275,6 +339,7 @@ func (t *Triage) HandleBatch(ctx context.Context, msgs []kafka.Message) []error 
 	for j, i := range idx {
 		errs[i] = t.stored(msgs[i], &ins[j].Post, res[j], ierrs[j], now)
 	}
+	t.resumeHeld(ctx, ins, ierrs)
 	return errs
 }
 

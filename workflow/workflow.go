@@ -342,6 +342,31 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 	return out, nil
 }
 
+// CitizenReplied resumes an item on hold because its citizen wrote again
+// in its thread (triage saw the post p): the item was waiting for exactly
+// that, and nobody may notice the answer on the platform. The system
+// resumes it, its clocks run again and the history names the post. It
+// reports false, and changes nothing, when the item is no longer on hold
+// or p is not newer than the hold (a redelivered or late-collected post).
+func (s *Service) CitizenReplied(ctx context.Context, id string, p tanggap.Post) (bool, error) {
+	it, err := s.st.Item(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if it.Status != tanggap.StatusOnHold || it.HeldSince == nil || !p.CreatedAt.After(*it.HeldSince) {
+		return false, nil
+	}
+	reason := "warga membalas: " + tanggap.ItemID(p.Platform, p.ID)
+	if tanggap.SafeURL(p.URL) && len(p.URL) <= 500 { // a reason holds 1,000 bytes
+		reason += " " + p.URL
+	}
+	_, err = s.Do(ctx, Actor{Login: "system", Citywide: true}, Request{ID: id, Version: it.Version, Action: "resume", Reason: reason})
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // resume shifts every clock by the working time spent on hold.
 func (s *Service) resume(it *tanggap.Item, set map[string]string, now time.Time) {
 	if it.HeldSince == nil {

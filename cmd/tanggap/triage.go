@@ -112,6 +112,7 @@ func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, c
 	if !o.noCluster {
 		clustering(t, cls)
 	}
+	t.ResumeHeld(workflow.New(st, cfg, clocks, nil))
 	if o.relay == "" {
 		host, _ := os.Hostname()
 		o.relay = fmt.Sprintf("%s-%d", host, os.Getpid())

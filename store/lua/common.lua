@@ -110,6 +110,27 @@ local function pack(key)
   ended(v, false)
 end
 
+-- HELD_THREADS names the item on hold in each thread by its citizen:
+-- field "<platform> <thread id> <author>" (store.HeldThreadKey), so that
+-- triage sees the citizen write again in that thread and resumes the item.
+-- An item enters it when it goes on hold and leaves it when it leaves that
+-- status (unless another item of the thread took the field since).
+local HELD_THREADS = PREFIX .. 'held_threads'
+
+local function held_thread(ikey, o, n)
+  local was = o ~= nil and o.status == 'ON_HOLD'
+  local is = n.status == 'ON_HOLD'
+  if was == is then return end
+  local t = redis.call('HMGET', ikey, 'platform', 'thread_id', 'author')
+  if not (t[1] and t[2] and t[3]) or t[2] == '' or t[3] == '' then return end
+  local field = t[1] .. ' ' .. t[2] .. ' ' .. t[3]
+  if is then
+    redis.call('HSET', HELD_THREADS, field, n.id)
+  elseif redis.call('HGET', HELD_THREADS, field) == n.id then
+    redis.call('HDEL', HELD_THREADS, field)
+  end
+end
+
 -- reindex moves an item between the per-OPD sets after a change and stores
 -- its current clock (due_ms, soon_ms, clock). o and n are state tables.
 -- row is given for a new item only: its packed row without the clock, in
@@ -117,6 +138,7 @@ end
 -- fields the clock is computed from, and the clock goes into n, for the
 -- caller to write into the hash, and into the row between the parts.
 local function reindex(ikey, o, n, row)
+  held_thread(ikey, o, n)
   if o then
     local s = slot(o.opd)
     for _, set in ipairs(SETS) do redis.call('ZREM', PREFIX .. set .. s, o.id) end

@@ -102,6 +102,7 @@ type itemView struct {
 	Deadline string
 	Answered string
 	Claimed  string // "" or who holds the claim
+	HeldFor  string // on hold: for how long (its clocks are paused)
 	PostURL  string // the platform link, only when it is http(s)
 }
 
@@ -120,6 +121,9 @@ func (s *Server) view(r *http.Request, it tanggap.Item) itemView {
 	v.Created = it.CreatedAt.In(s.loc).Format("02/01/2006 15:04")
 	if it.FirstResponseAt != nil {
 		v.Answered = it.FirstResponseAt.In(s.loc).Format("02/01/2006 15:04")
+	}
+	if it.Status == tanggap.StatusOnHold && it.HeldSince != nil {
+		v.HeldFor = s.duration(r, now.Sub(*it.HeldSince))
 	}
 	if it.ClaimedBy != "" && now.Before(it.ClaimUntil) {
 		v.Claimed = it.ClaimedBy

@@ -523,6 +523,22 @@ func TestItemContext(t *testing.T) {
 	hasAll(t, "x:902 for humas", body, []string{"Replies to", "jalan berlubang di jl ahmad yani", `href="/item/x:201"`}, nil)
 }
 
+// An item on hold says for how long it has waited for its citizen, on the
+// queue and on its page, instead of a deadline state (its clocks pause).
+func TestHeldItemShowsWait(t *testing.T) {
+	f := newFixture(t)
+	c := f.client(t, "dlh")
+	it, _ := f.st.Item(context.Background(), "x:102")
+	if code, body := post(t, c, f.srv.URL+"/item/x:102/hold", url.Values{"reason": {"mohon kirim foto"}, "version": {strconv.FormatInt(it.Version, 10)}}); code != http.StatusSeeOther {
+		t.Fatalf("hold: %d %s", code, body)
+	}
+	_, body := get(t, c, f.srv.URL+"/antrian/lingkungan_hidup")
+	held := body[strings.Index(body, `id="held"`):]
+	hasAll(t, "held section", held, []string{`data-id="x:102"`, "menunggu warga selama 0 menit"}, []string{"Sesuai jadwal"})
+	_, body = get(t, c, f.srv.URL+"/item/x:102?lang=en")
+	hasAll(t, "held item page", body, []string{"<dt>On hold</dt><dd>waiting for the citizen for 0 minutes</dd>"}, nil)
+}
+
 func TestLoginRateLimited(t *testing.T) {
 	f := newFixture(t)
 	c := f.client(t, "")

@@ -94,8 +94,14 @@ func (s *Server) loginRoutes(sess Sessions) {
 			s.opt.Log.Info("password_change_refused", "login", p.Login, "code", tanggap.ErrorCode(err))
 			return err
 		}
-		// Every session of the account ended with the old password; this
-		// browser gets a new one.
+		// Every session of the account ended with the old password (its
+		// own key goes now, the others' when they expire); this browser
+		// gets a new one.
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			if err := sess.EndSession(r.Context(), c.Value); err != nil {
+				s.opt.Log.Error("end_old_session_failed", "err", err)
+			}
+		}
 		if err := s.startSession(w, r, sess, p.Login); err != nil {
 			return err
 		}

@@ -472,8 +472,14 @@ func TestChangePassword(t *testing.T) {
 	if code, _ := get(t, other, f.srv.URL+"/antrian/lingkungan_hidup"); code != 200 {
 		t.Fatalf("the other session before the change: %d", code)
 	}
+	u, _ := url.Parse(f.srv.URL)
+	oldToken := c.Jar.Cookies(u)[0].Value
 	if code, _ := post(t, c, f.srv.URL+"/akun", url.Values{"current": {pw}, "new": {next}, "confirm": {next}}); code != http.StatusSeeOther {
 		t.Fatalf("password change: %d", code)
+	}
+	// This browser's old session is gone, not merely outdated.
+	if _, err := f.st.SessionUser(context.Background(), oldToken); err == nil || !strings.Contains(err.Error(), "session expired") {
+		t.Errorf("the old session of this browser: %v", err)
 	}
 	if code, body := get(t, c, f.srv.URL+"/akun?ok=1"); code != 200 || !strings.Contains(body, "Kata sandi diganti") {
 		t.Errorf("after the change this browser: %d", code)

@@ -154,6 +154,15 @@ func TestBrowserQueueWorkflow(t *testing.T) {
 	}
 	dlh.screenshot(shots, "item")
 
+	// The name in the header opens the account page, where the password changes.
+	dlh.do("open the account page", chromedp.Click(chromedp.CSS(`header a.me`)))
+	if err := dlh.waitVisible(`form[action="/akun"] input[name="current"]`, 10*time.Second); err != nil {
+		t.Errorf("the account page did not open from the header: %v", err)
+	} else if h := dlh.text("main h1"); h != "Akun saya" {
+		t.Errorf("account page heading %q", h)
+	}
+	dlh.screenshot(shots, "account")
+
 	// Hand x:101 to Bina Marga with a reason: it leaves DLH's queue.
 	const reason = "saluran air tersumbat, wewenang DBMSDA"
 	dlh.open("/item/x:101")

@@ -18,22 +18,44 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/store"
 	"github.com/tanggap/tanggap/workflow"
 )
+
+// redisTriage is a Triage with the keyword classifier over a store in a
+// fresh miniredis.
+type redisTriage struct {
+	*Triage
+	cfg    *config.Config
+	clocks *workflow.Clocks
+	rdb    *redis.Client
+	st     *store.Store
+	m      *Metrics
+}
+
+func newRedisTriage(t *testing.T) *redisTriage {
+	t.Helper()
+	r := &redisTriage{cfg: mustConfig(t)}
+	var err error
+	if r.clocks, err = workflow.NewClocks(r.cfg, ""); err != nil {
+		t.Fatal(err)
+	}
+	r.rdb = redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
+	t.Cleanup(func() { r.rdb.Close() })
+	r.st = store.New(r.rdb, "bekasi", nil)
+	r.m = NewMetrics(prometheus.NewRegistry())
+	r.Triage = New(r.cfg, r.clocks, NewKeywords(r.cfg), r.st, r.m, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	return r
+}
 
 // TestHandleBatch stores a batch in one round trip, in Kafka order: an
 // official reply ahead of its complaint waits for it and answers it; junk
 // records get their own EINVALID and do not stop the others; a redelivered
 // batch changes nothing.
 func TestHandleBatch(t *testing.T) {
-	cfg := mustConfig(t)
-	clocks, _ := workflow.NewClocks(cfg, "")
-	rdb := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
-	defer rdb.Close()
-	st := store.New(rdb, "bekasi", nil)
-	m := NewMetrics(prometheus.NewRegistry())
-	tr := New(cfg, clocks, NewKeywords(cfg), st, m, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	r := newRedisTriage(t)
+	tr, st, m, rdb := r.Triage, r.st, r.m, r.rdb
 	t0 := time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC)
 	rec := func(p tanggap.Post) kafka.Message {
 		b, err := json.Marshal(bus.Envelope{V: 1, Type: "post", Post: &p})
@@ -205,13 +227,8 @@ func TestHandleBatchClusterLookupFails(t *testing.T) {
 // from before the hold, by someone else, or by an official account do not,
 // and a redelivered batch changes nothing.
 func TestHandleBatchResumesHeld(t *testing.T) {
-	cfg := mustConfig(t)
-	clocks, _ := workflow.NewClocks(cfg, "")
-	rdb := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
-	defer rdb.Close()
-	st := store.New(rdb, "bekasi", nil)
-	m := NewMetrics(prometheus.NewRegistry())
-	tr := New(cfg, clocks, NewKeywords(cfg), st, m, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	r := newRedisTriage(t)
+	tr, st, m, cfg, clocks := r.Triage, r.st, r.m, r.cfg, r.clocks
 	t0 := time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC)
 	wf := workflow.New(st, cfg, clocks, func() time.Time { return t0.Add(time.Hour) })
 	tr.ResumeHeld(wf)

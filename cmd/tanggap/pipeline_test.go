@@ -165,6 +165,28 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Fatalf("DBMSDA queue: %+v %v", q, err)
 	}
 
+	// DBMSDA puts the road complaint on hold for a photo; the citizen's
+	// answer in the thread, collected like any post, resumes it.
+	held, err := st.Item(ctx, "x:"+road)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf := workflow.New(st, cfg, clocks, nil)
+	if _, err := wf.Do(ctx, workflow.Actor{Login: "dbm", OPD: "bina_marga_sda"}, workflow.Request{ID: held.ID, Version: held.Version,
+		Action: "hold", Reason: "mohon kirim foto lubangnya"}); err != nil {
+		t.Fatal(err)
+	}
+	const photo = "1862000000000000400"
+	fx.Append(xfake.Status{ID: photo, CreatedAt: time.Now().Add(2 * time.Second), User: xfake.User{ScreenName: "pengendara_bks"}, InReplyTo: road,
+		Text: "@humasbekasikota ini fotonya, lubangnya makin lebar"})
+	waitFor(t, ctx, "the held complaint to resume on its citizen's answer", func() bool {
+		it, err := st.Item(ctx, "x:"+road)
+		return err == nil && it.Status == tanggap.StatusAssigned
+	})
+	if h, _ := st.History(ctx, "x:"+road); h[len(h)-1].Actor != "system" || !strings.Contains(h[len(h)-1].Reason, "x:"+photo) {
+		t.Errorf("resume event: %+v", h[len(h)-1])
+	}
+
 	// Redelivery: the same posts published again change nothing.
 	before := items()
 	dups := testutil.ToFloat64(pipe.metrics.Records.WithLabelValues("duplicate"))

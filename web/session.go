@@ -74,11 +74,7 @@ func (s *Server) loginRoutes(sess Sessions) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	})))
 	s.handle("POST /keluar", "logout", s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := r.Cookie(sessionCookie); err == nil {
-			if err := sess.EndSession(r.Context(), c.Value); err != nil {
-				s.opt.Log.Error("logout_failed", "err", err)
-			}
-		}
+		s.endSession(r, sess)
 		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		http.Redirect(w, r, "/masuk", http.StatusSeeOther)
 	})))
@@ -97,11 +93,7 @@ func (s *Server) loginRoutes(sess Sessions) {
 		// Every session of the account ended with the old password (its
 		// own key goes now, the others' when they expire); this browser
 		// gets a new one.
-		if c, err := r.Cookie(sessionCookie); err == nil {
-			if err := sess.EndSession(r.Context(), c.Value); err != nil {
-				s.opt.Log.Error("end_old_session_failed", "err", err)
-			}
-		}
+		s.endSession(r, sess)
 		if err := s.startSession(w, r, sess, p.Login); err != nil {
 			return err
 		}
@@ -109,6 +101,17 @@ func (s *Server) loginRoutes(sess Sessions) {
 		http.Redirect(w, r, "/akun?ok=1", http.StatusSeeOther)
 		return nil
 	})
+}
+
+// endSession ends the session of this browser's cookie, if it has one. A
+// failure is logged: the caller goes on (sign-out clears the cookie
+// anyway, a password change has made the session useless already).
+func (s *Server) endSession(r *http.Request, sess Sessions) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := sess.EndSession(r.Context(), c.Value); err != nil {
+			s.opt.Log.Error("end_session_failed", "err", err)
+		}
+	}
 }
 
 // startSession begins a session for login and gives this browser its cookie.

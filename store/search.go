@@ -68,9 +68,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (*SearchResult, error
 		for i := range its {
 			it := &its[i]
 			res.Scanned++
-			if res.Oldest.IsZero() || it.CreatedAt.Before(res.Oldest) {
-				res.Oldest = it.CreatedAt
-			}
+			res.Oldest = it.CreatedAt // the sets are ordered by platform time, newest first
 			// opd:<code> holds every item that has been in the OPD (see
 			// Items): one routed elsewhere since is not the OPD's.
 			if (q.OPD == "" || it.OPD == q.OPD) && matches(it, terms) {

@@ -40,6 +40,7 @@ import (
 //	tanggap:{city}:coverage               hash   per account: the collector's last coverage report (JSON)
 //	tanggap:{city}:user:<login>           hash   a web user (bcrypt hash, role, OPD); login validated
 //	tanggap:{city}:users                  set    every login
+//	tanggap:{city}:users:log              list   the newest 500 account changes (JSON UserChange), newest first
 //	tanggap:{city}:session:<h>            string "<login> <password generation>" of a session (h = hash of the token), with TTL
 //	tanggap:{city}:loginfail:<h>          string failed sign-ins per login or client address, with TTL
 //	tanggap:{city}:outbox                 stream events waiting for the Kafka events topic: item, instant, index in its history
@@ -80,6 +81,7 @@ func (k keys) set(name, opd string) string  { return k.p + name + slot(opd) }
 func (k keys) resolved() string             { return k.p + "resolved" }
 func (k keys) user(login string) string     { return k.p + "user:" + login }
 func (k keys) users() string                { return k.p + "users" }
+func (k keys) usersLog() string             { return k.p + "users:log" }
 func (k keys) session(token string) string  { return k.p + "session:" + tokenHash(token) }
 func (k keys) loginFails(who string) string { return k.p + "loginfail:" + tokenHash(who) }
 func (k keys) lease(name string) string     { return k.p + "lease:" + name }

@@ -781,6 +781,63 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 	})
 }
 
+// Account administration: details are set exactly (an e-mail address can
+// be removed) without touching the password or the disabled flag; a
+// password set by someone else is temporary until its owner changes it;
+// the record of account changes keeps the newest 500, newest first.
+func TestAccountAdministration(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		u := User{Login: "dlh.admin", Name: "Admin DLH", Role: "opd_admin", OPD: "lingkungan_hidup", Email: "dlh@example.go.id"}
+		if err := s.PutUser(ctx, u, "rahasia-sekali-1", true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetDisabled(ctx, "dlh.admin", true); err != nil {
+			t.Fatal(err)
+		}
+		edit := User{Login: "dlh.admin", Name: "PPID DLH", Role: "ppid_pelaksana", OPD: "lingkungan_hidup"}
+		if err := s.EditUser(ctx, edit); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.User(ctx, "dlh.admin")
+		if got.Name != "PPID DLH" || got.Role != "ppid_pelaksana" || got.Email != "" || !got.Disabled {
+			t.Errorf("after the edit: %+v", got)
+		}
+		if err := s.EditUser(ctx, User{Login: "tidak.ada", Name: "x", Role: "operator"}); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
+			t.Errorf("editing a missing user: %v", err)
+		}
+		if err := s.EditUser(ctx, User{Login: "dlh.admin", Name: "x", Role: "operator", Email: "bukan surel"}); tanggap.ErrorCode(err) != tanggap.EINVALID {
+			t.Errorf("a bad e-mail address: %v", err)
+		}
+		// A reset keeps the account disabled and makes the password temporary.
+		if err := s.PutUser(ctx, User{Login: "dlh.admin", TempPassword: true}, "sementara-1234", false); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.User(ctx, "dlh.admin"); !got.Disabled || !got.TempPassword || got.Name != "PPID DLH" {
+			t.Errorf("after the reset: %+v", got)
+		}
+		s.SetDisabled(ctx, "dlh.admin", false)
+		if err := s.ChangePassword(ctx, "dlh.admin", "sementara-1234", "milik-sendiri-5", "10.0.0.1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.User(ctx, "dlh.admin"); got.TempPassword {
+			t.Error("the owner's own password is still temporary")
+		}
+		for i := range userLogKeep + 3 {
+			if err := s.LogUserChange(ctx, UserChange{By: "humas", Action: "edit", Login: fmt.Sprint("u", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		changes, err := s.UserChanges(ctx, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(changes) != userLogKeep || changes[0].Login != fmt.Sprint("u", userLogKeep+2) || changes[0].At.IsZero() {
+			t.Errorf("the record: %d changes, newest %+v", len(changes), changes[0])
+		}
+	})
+}
+
 // held_threads names the item on hold in each citizen's thread while it
 // is on hold, whichever way it leaves that status; of two held items in
 // one thread, the later hold holds the name.

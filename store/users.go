@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strconv"
@@ -25,6 +26,11 @@ type User struct {
 	OPD      string
 	Email    string // for the escalation digest; optional
 	Disabled bool
+	// TempPassword marks a password someone else set (an account
+	// administrator's reset): its owner must replace it before doing
+	// anything else. Written with every new password; the owner's own
+	// change (ChangePassword) clears it.
+	TempPassword bool
 	// gen counts the user's password changes: a session carries the
 	// generation it began in, so a new password (changed by its owner or
 	// reset with `tanggap user reset`) ends every older session.
@@ -68,7 +74,10 @@ func (s *Store) PutUser(ctx context.Context, u User, password string, create boo
 	if !create && exists == 0 {
 		return tanggap.Errorf(tanggap.ENOTFOUND, "user %s not found", u.Login)
 	}
-	fields := map[string]any{"login": u.Login, "disabled": b01(u.Disabled)}
+	fields := map[string]any{"login": u.Login}
+	if create {
+		fields["disabled"] = b01(u.Disabled) // later only by SetDisabled
+	}
 	if u.Email != "" {
 		if len(u.Email) > 254 || !emailRE.MatchString(u.Email) {
 			return tanggap.Errorf(tanggap.EINVALID, "not an e-mail address: %q", u.Email)
@@ -91,6 +100,7 @@ func (s *Store) PutUser(ctx context.Context, u User, password string, create boo
 			return tanggap.WrapCode(tanggap.EINTERNAL, err, "hash password")
 		}
 		fields["pw"] = string(h)
+		fields["temp"] = b01(u.TempPassword)
 	} else if create {
 		return tanggap.Errorf(tanggap.EINVALID, "a new user needs a password")
 	}
@@ -102,6 +112,26 @@ func (s *Store) PutUser(ctx context.Context, u User, password string, create boo
 	pipe.SAdd(ctx, s.k.users(), u.Login)
 	_, err = pipe.Exec(ctx)
 	return unavailable(err, "put user")
+}
+
+// EditUser sets an existing user's name, role, OPD and e-mail address (an
+// empty one removes it), leaving the password and the disabled flag.
+func (s *Store) EditUser(ctx context.Context, u User) error {
+	if _, err := s.User(ctx, u.Login); err != nil {
+		return err
+	}
+	if u.Email != "" && (len(u.Email) > 254 || !emailRE.MatchString(u.Email)) {
+		return tanggap.Errorf(tanggap.EINVALID, "not an e-mail address: %q", u.Email)
+	}
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, s.k.user(u.Login), "name", u.Name, "role", u.Role, "opd", u.OPD)
+	if u.Email != "" {
+		pipe.HSet(ctx, s.k.user(u.Login), "email", u.Email)
+	} else {
+		pipe.HDel(ctx, s.k.user(u.Login), "email")
+	}
+	_, err := pipe.Exec(ctx)
+	return unavailable(err, "edit user")
 }
 
 // ChangePassword sets a user's new password after checking the current
@@ -133,7 +163,7 @@ func (s *Store) User(ctx context.Context, login string) (*User, error) {
 		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "user %s not found", login)
 	}
 	return &User{Login: m["login"], Name: m["name"], Role: m["role"], OPD: m["opd"], Email: m["email"], Disabled: m["disabled"] == "1",
-		gen: m["gen"]}, nil
+		TempPassword: m["temp"] == "1", gen: m["gen"]}, nil
 }
 
 // Users lists every user.
@@ -152,6 +182,53 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 			return nil, err
 		}
 		out = append(out, *u)
+	}
+	return out, nil
+}
+
+// UserChange is one change to an account, for the account administrators'
+// record of who changed what. It never holds a password.
+type UserChange struct {
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`     // who made it: a login, or "cli" for `tanggap user`
+	Action string    `json:"action"` // add, edit, reset, disable, enable, password (its owner's own change)
+	Login  string    `json:"login"`  // whose account
+	Detail string    `json:"detail,omitempty"`
+}
+
+// userLogKeep is how many account changes the record keeps.
+const userLogKeep = 500
+
+// LogUserChange adds a change to the record of account changes (the newest
+// 500 are kept); At is set to now when zero.
+func (s *Store) LogUserChange(ctx context.Context, c UserChange) error {
+	if c.At.IsZero() {
+		c.At = s.now()
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return tanggap.WrapCode(tanggap.EINTERNAL, err, "encode user change")
+	}
+	pipe := s.rdb.TxPipeline()
+	pipe.LPush(ctx, s.k.usersLog(), b)
+	pipe.LTrim(ctx, s.k.usersLog(), 0, userLogKeep-1)
+	_, err = pipe.Exec(ctx)
+	return unavailable(err, "log user change")
+}
+
+// UserChanges returns the newest account changes, newest first.
+func (s *Store) UserChanges(ctx context.Context, limit int64) ([]UserChange, error) {
+	raw, err := s.rdb.LRange(ctx, s.k.usersLog(), 0, limit-1).Result()
+	if err != nil {
+		return nil, unavailable(err, "user changes")
+	}
+	out := make([]UserChange, 0, len(raw))
+	for _, r := range raw {
+		var c UserChange
+		if err := json.Unmarshal([]byte(r), &c); err != nil {
+			return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "decode user change")
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

@@ -21,6 +21,9 @@ type Principal struct {
 	Name  string
 	Role  Role
 	OPD   string // for OPD-bound roles
+	// TempPassword: an administrator set the password; until its owner
+	// replaces it on the account page, nothing else opens.
+	TempPassword bool
 }
 
 // CitywideAccess reports whether the principal sees every OPD's items.
@@ -39,7 +42,9 @@ func (p *Principal) CanSeeOPD(opd string) bool {
 }
 
 // SeesCitizenData reports whether the principal may read citizen posts at all.
-func (p *Principal) SeesCitizenData() bool { return p.Role != RoleOperator && p.Role != "" }
+func (p *Principal) SeesCitizenData() bool {
+	return p.Role != RoleOperator && p.Role != "" && !p.TempPassword
+}
 
 // Authenticator finds the principal of a request. It returns nil when the
 // request carries no valid session.

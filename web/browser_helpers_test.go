@@ -80,7 +80,7 @@ func requireChromium(t *testing.T) {
 }
 
 // lockedBuffer collects chromium's output and chromedp's errors, shown when
-// a test fails.
+// a test fails, and the fixture server's log.
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

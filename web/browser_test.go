@@ -231,6 +231,32 @@ func TestBrowserQueueWorkflow(t *testing.T) {
 	}
 	humas.screenshot(shots, "search")
 
+	// Humas adds an OPD admin from the header's Pengguna and gets the
+	// temporary password to hand over.
+	humas.do("open the users page", chromedp.Click(chromedp.CSS(`header a[href="/pengguna"]`)))
+	if err := humas.waitVisible(`form[action="/pengguna"] input[name="login"]`, 10*time.Second); err != nil {
+		t.Fatalf("the users page did not open from the header: %v", err)
+	}
+	humas.do("fill in the new account",
+		chromedp.SendKeys(chromedp.CSS(`form[action="/pengguna"] input[name="login"]`), "dishub.staf"),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/pengguna"] input[name="name"]`), "Staf Dishub"),
+		chromedp.SetValue(chromedp.CSS(`form[action="/pengguna"] select[name="opd"]`), "perhubungan"),
+	)
+	if bad := humas.clippedControls(); len(bad) > 0 {
+		t.Errorf("users page controls clipped: %v", bad)
+	}
+	humas.screenshot(shots, "users")
+	if res := humas.submit(`form[action="/pengguna"] button[type="submit"]`); res.Status != 200 {
+		t.Fatalf("add a user: status %d", res.Status)
+	}
+	if pwd := humas.text("code.secret"); len(pwd) != 14 {
+		t.Errorf("the temporary password shown is %q", pwd)
+	}
+	if u, err := f.st.User(t.Context(), "dishub.staf"); err != nil || u.OPD != "perhubungan" || u.Role != string(RoleOPDAdmin) || !u.TempPassword {
+		t.Errorf("the account added in the browser: %+v %v", u, err)
+	}
+	humas.screenshot(shots, "user")
+
 	if err := live.waitVisible(`#sections tr[data-id="`+liveID+`"]`, max(livePoll-time.Since(liveStart), time.Second)); err != nil {
 		t.Fatalf("new item %s did not appear on the open queue page within %v: %v", liveID, livePoll, err)
 	}

@@ -52,6 +52,15 @@ var errorTexts = map[string]string{
 	"sep must be semicolon or comma":                           "sep harus semicolon atau comma",
 	"from and to go together (YYYY-MM-DD, both days included)": "isi tanggal dari dan sampai bersamaan (YYYY-MM-DD, kedua hari termasuk)",
 	"sign in first":                                            "silakan masuk terlebih dahulu",
+	// web: account administration
+	"this role does not manage accounts":                                "peran Anda tidak mengelola akun",
+	"change your own account on the account page":                       "ubah akun Anda sendiri di halaman Akun saya",
+	"your role cannot manage %s accounts":                               "peran Anda tidak dapat mengelola akun %s",
+	"a name of 1 to 100 characters is required":                         "isi nama (1 sampai 100 karakter)",
+	"role %s needs one of the city's OPDs, got %q":                      "peran %s memerlukan salah satu OPD kota, bukan %q",
+	"role %s is city-wide: it has no OPD":                               "peran %s berlaku untuk seluruh kota: tanpa OPD",
+	"unknown role %q (opd_admin, ppid_pelaksana, ppid_utama, operator)": "peran %q tidak dikenal (opd_admin, ppid_pelaksana, ppid_utama, operator)",
+	"replace the temporary password on the account page first":          "ganti dulu kata sandi sementara di halaman Akun saya",
 	// report: periods
 	"month must be YYYY-MM, got %q":       "bulan harus berformat YYYY-MM, bukan %q",
 	"from must be YYYY-MM-DD, got %q":     "tanggal dari harus berformat YYYY-MM-DD, bukan %q",

@@ -76,6 +76,39 @@ var messages = map[string][2]string{
 	"password_note":        {"10 sampai 72 karakter. Setelah diganti, semua sesi lain akun ini berakhir (termasuk di perangkat lain).", "10 to 72 characters. Once changed, every other session of this account ends (on other devices too)."},
 	"password_changed":     {"Kata sandi diganti. Sesi lain akun ini sudah diakhiri.", "Password changed. Every other session of this account has ended."},
 	"hours":                {"jam", "hours"},
+	"users":                {"Pengguna", "Users"},
+	"users_note_operator":  {"Anda mengelola semua akun. Akun Anda sendiri diubah di halaman Akun saya.", "You manage every account. Your own is changed on My account."},
+	"users_note_ppid":      {"Anda mengelola akun Admin OPD dan PPID Pelaksana. Akun tingkat kota dikelola operator sistem; akun Anda sendiri diubah di halaman Akun saya.", "You manage the OPD admins' and PPID Pelaksana accounts. City-wide accounts are the system operator's; your own is changed on My account."},
+	"email":                {"Surel", "E-mail"},
+	"citywide":             {"seluruh kota", "city-wide"},
+	"user_active":          {"Aktif", "Active"},
+	"user_disabled":        {"Nonaktif", "Disabled"},
+	"user_temp":            {"Belum mengganti kata sandi sementara", "Temporary password not yet replaced"},
+	"user_add":             {"Tambah pengguna", "Add a user"},
+	"user_add_note":        {"Kata sandi sementara dibuat otomatis dan ditampilkan sekali. Pengguna wajib menggantinya saat pertama masuk.", "A temporary password is made and shown once. Its owner must replace it at first sign-in."},
+	"user_opd_note":        {"(untuk Admin OPD dan PPID Pelaksana)", "(for OPD admins and PPID Pelaksana)"},
+	"user_email_note":      {"(opsional, untuk ringkasan eskalasi)", "(optional, for the escalation digest)"},
+	"user_changes":         {"Perubahan akun terakhir", "Latest account changes"},
+	"user_details":         {"Data akun", "Account details"},
+	"user_reset":           {"Buat kata sandi sementara baru", "Make a new temporary password"},
+	"user_reset_note":      {"Untuk pengguna yang lupa kata sandi. Semua sesinya berakhir; kata sandi baru ditampilkan sekali dan wajib diganti saat masuk.", "For a forgotten password. Every session of the account ends; the new password is shown once and must be replaced at sign-in."},
+	"user_disable":         {"Nonaktifkan akun", "Disable the account"},
+	"user_disable_note":    {"Untuk pegawai yang pindah tugas. Pengguna langsung keluar dan tidak dapat masuk lagi; riwayat tindakannya tetap tersimpan.", "For someone who moved on. They are signed out at once and cannot sign in; the history of what they did stays."},
+	"user_enable":          {"Aktifkan kembali", "Enable again"},
+	"temp_password_is":     {"Kata sandi sementara (sampaikan langsung kepada pemilik akun):", "Temporary password (hand it to the account's owner in person):"},
+	"temp_password_note":   {"Hanya ditampilkan sekali dan tidak disimpan dalam bentuk terbaca. Pemilik akun wajib menggantinya saat pertama masuk.", "Shown this once and not kept readable. Its owner must replace it at first sign-in."},
+	"temp_password_banner": {"Kata sandi Anda dibuat oleh pengelola akun. Ganti dulu kata sandi Anda sebelum mulai bekerja.", "An account administrator set your password. Replace it before you start."},
+	"ok_user_added":        {"Pengguna ditambahkan.", "User added."},
+	"ok_user_edit":         {"Data akun disimpan.", "Account details saved."},
+	"ok_user_reset":        {"Kata sandi sementara baru dibuat; semua sesi akun ini berakhir.", "A new temporary password was made; every session of the account has ended."},
+	"ok_user_disable":      {"Akun dinonaktifkan; penggunanya sudah keluar.", "Account disabled; its user is signed out."},
+	"ok_user_enable":       {"Akun diaktifkan kembali.", "Account enabled again."},
+	"uc_add":               {"menambahkan", "added"},
+	"uc_edit":              {"mengubah data", "changed the details of"},
+	"uc_reset":             {"membuat kata sandi sementara untuk", "made a temporary password for"},
+	"uc_disable":           {"menonaktifkan", "disabled"},
+	"uc_enable":            {"mengaktifkan kembali", "enabled"},
+	"uc_password":          {"mengganti kata sandinya sendiri", "changed their own password"},
 	"working_days":         {"HK", "working days"},
 	"text":                 {"Teks", "Text"},
 	"never_answered":       {"Belum pernah dijawab", "Never answered"},
@@ -157,6 +190,7 @@ var messages = map[string][2]string{
 	"ev_close":        {"ditutup", "closed"},
 	"actor_triage":    {"sistem (triase)", "system (triage)"},
 	"actor_system":    {"sistem", "system"},
+	"actor_(cli)":     {"operator lewat `tanggap user`", "an operator with `tanggap user`"},
 	// workflow.ArchiveReasons, as the archive forms offer them.
 	"reason_praise":             {"Pujian / apresiasi", "Praise"},
 	"reason_answered_elsewhere": {"Sudah dijawab di kanal lain", "Answered elsewhere"},
@@ -243,7 +277,7 @@ func (s *Server) duration(r *http.Request, d time.Duration) string {
 
 func (s *Server) parseTemplates() error {
 	s.tmpl = map[string]*template.Template{}
-	for _, page := range []string{"home", "queue", "item", "search", "account", "error", "login", "report", "report_print"} {
+	for _, page := range []string{"home", "queue", "item", "search", "account", "users", "user", "error", "login", "report", "report_print"} {
 		t := template.New("layout.html").Funcs(template.FuncMap{
 			"statusLabel": func(st tanggap.Status, l string) string { return st.Label(l) },
 			"kindLabel":   func(k tanggap.Kind, l string) string { return k.Label(l) },
@@ -253,6 +287,7 @@ func (s *Server) parseTemplates() error {
 			"eventLabel":  func(action, l string) string { return inLang(messages, "ev_"+action, l, action) },
 			"actorLabel":  func(login, l string) string { return inLang(messages, "actor_"+login, l, login) },
 			"whyLabel":    featureLabel,
+			"localTime":   func(t time.Time) string { return t.In(s.loc).Format("02/01/2006 15:04") },
 			"mul":         func(a, b int) int { return a * b },
 			"plus":        func(a int, b any) int64 { return int64(a) + toInt64(b) },
 			"scale":       func(n, total int64) int64 { return n * 200 / max(total, 1) },
@@ -266,8 +301,11 @@ func (s *Server) parseTemplates() error {
 			},
 		})
 		files := []string{"templates/layout.html", "templates/" + page + ".html"}
-		if page == "report" || page == "report_print" {
+		switch page {
+		case "report", "report_print":
 			files = append(files, "templates/report_parts.html") // the tables both show
+		case "users", "user":
+			files = append(files, "templates/account_parts.html") // the account fields both edit
 		}
 		t, err := t.ParseFS(templateFS, files...)
 		if err != nil {

@@ -72,6 +72,9 @@ type Options struct {
 	// SecureCookies marks the session cookie Secure even without TLS here
 	// (behind a TLS-terminating proxy).
 	SecureCookies bool
+	// Accounts enables account administration (/pengguna); nil leaves
+	// accounts to `tanggap user`.
+	Accounts Accounts
 	// Open311Public opens the read-only Open311 endpoint without sign-in.
 	Open311Public bool
 }
@@ -114,6 +117,9 @@ func New(opt Options) (*Server, error) {
 			s.opt.Auth = SessionAuth{S: opt.Sessions}
 		}
 		s.loginRoutes(opt.Sessions)
+	}
+	if opt.Accounts != nil {
+		s.userRoutes(opt.Accounts)
 	}
 	if s.opt.Auth == nil {
 		return nil, errors.New("web: no authenticator")
@@ -195,6 +201,10 @@ func (s *Server) signedIn(pattern, route string, fn func(w http.ResponseWriter, 
 			http.Redirect(w, r, "/masuk?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		if p.TempPassword && r.URL.Path != "/akun" {
+			http.Redirect(w, r, "/akun", http.StatusSeeOther)
+			return
+		}
 		if err := fn(w, r.WithContext(withPrincipal(r.Context(), p)), p); err != nil {
 			s.renderError(w, r, p, err)
 		}
@@ -209,6 +219,8 @@ func (s *Server) api(pattern, route string, fn func(w http.ResponseWriter, r *ht
 		switch {
 		case p == nil:
 			err = tanggap.Errorf(tanggap.EUNAUTHORIZED, "sign in first")
+		case p.TempPassword:
+			err = tanggap.Errorf(tanggap.EFORBIDDEN, "replace the temporary password on the account page first")
 		case !p.SeesCitizenData():
 			err = tanggap.Errorf(tanggap.EFORBIDDEN, "this role has no access to citizen data")
 		default:

@@ -41,7 +41,7 @@ func (a SessionAuth) Principal(r *http.Request) *Principal {
 	if err != nil {
 		return nil
 	}
-	return &Principal{Login: u.Login, Name: u.Name, Role: Role(u.Role), OPD: u.OPD}
+	return &Principal{Login: u.Login, Name: u.Name, Role: Role(u.Role), OPD: u.OPD, TempPassword: u.TempPassword}
 }
 
 func (s *Server) loginRoutes(sess Sessions) {
@@ -97,7 +97,7 @@ func (s *Server) loginRoutes(sess Sessions) {
 		if err := s.startSession(w, r, sess, p.Login); err != nil {
 			return err
 		}
-		s.opt.Log.Info("password_changed", "login", p.Login)
+		s.logAccount(r.Context(), s.opt.Accounts, p, "password", p.Login, "")
 		http.Redirect(w, r, "/akun?ok=1", http.StatusSeeOther)
 		return nil
 	})

@@ -29,10 +29,10 @@ import (
 )
 
 type fixture struct {
-	srv   *httptest.Server
-	st    *store.Store
-	now   time.Time
-	users map[string]string // login -> password
+	srv  *httptest.Server
+	st   *store.Store
+	now  time.Time
+	logs *lockedBuffer // the server's log
 }
 
 const pw = "kata-sandi-uji-1"
@@ -53,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	f := &fixture{st: st, now: now, users: map[string]string{}}
+	f := &fixture{st: st, now: now, logs: &lockedBuffer{}}
 	for _, u := range []store.User{
 		{Login: "dlh", Name: "Admin DLH", Role: string(RoleOPDAdmin), OPD: "lingkungan_hidup"},
 		{Login: "dlh.ppid", Name: "PPID DLH", Role: string(RolePPIDPelaksana), OPD: "lingkungan_hidup"},
@@ -81,7 +81,7 @@ func newFixture(t *testing.T) *fixture {
 	ingest("102", "lingkungan_hidup", "bau busuk dari TPS", time.Hour)
 	ingest("201", "bina_marga_sda", "jalan berlubang di jl ahmad yani", 2*time.Hour)
 	reg := prometheus.NewRegistry()
-	s, err := New(Options{Config: cfg, Store: st, Sessions: st, Clocks: clocks, Workflow: workflow.New(st, cfg, clocks, func() time.Time { return now }), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	s, err := New(Options{Config: cfg, Store: st, Sessions: st, Accounts: st, Clocks: clocks, Workflow: workflow.New(st, cfg, clocks, func() time.Time { return now }), Log: slog.New(slog.NewTextHandler(f.logs, nil)),
 		Registry: reg, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -367,6 +367,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/koreksi.csv", nil, all(see, fb, fb, fb, ok, fb)},
 		{"GET", "/cari?q=jalan", nil, all(see, ok, ok, ok, ok, fb)},
 		{"GET", "/akun", nil, all(see, ok, ok, ok, ok, ok)},
+		{"GET", "/pengguna", nil, all(see, fb, fb, fb, ok, ok)},
+		{"GET", "/pengguna/dlh", nil, all(see, fb, fb, fb, ok, ok)},
+		{"GET", "/pengguna/ops", nil, all(see, fb, fb, fb, fb, see)},
+		{"POST", "/pengguna/dbm", url.Values{"action": {"bogus"}}, all(see, fb, fb, fb, 400, 400)},
+		{"POST", "/pengguna", url.Values{"login": {"baru"}, "name": {"Baru"}, "role": {"operator"}}, all(see, fb, fb, fb, fb, ok)},
 		{"GET", "/metrics", nil, all(ok, ok, ok, ok, ok, ok)},
 		{"GET", "/healthz", nil, all(ok, ok, ok, ok, ok, ok)},
 	}
@@ -624,6 +629,19 @@ func TestTemplateKeysTranslated(t *testing.T) {
 	for _, a := range actions {
 		if _, ok := messages["ev_"+a]; !ok {
 			t.Errorf("history action %q has no label", a)
+		}
+	}
+	// Account administration: the record's actions, the pages' notices,
+	// the roles.
+	for _, k := range []string{"uc_add", "uc_edit", "uc_reset", "uc_disable", "uc_enable", "uc_password",
+		"ok_user_added", "ok_user_edit", "ok_user_reset", "ok_user_disable", "ok_user_enable"} {
+		if _, ok := messages[k]; !ok {
+			t.Errorf("account message %q has no translation", k)
+		}
+	}
+	for _, r := range Roles {
+		if _, ok := messages["role_"+string(r)]; !ok {
+			t.Errorf("role %q has no label", r)
 		}
 	}
 	for _, code := range workflow.ArchiveReasons {

@@ -58,6 +58,10 @@ func TestUserCommands(t *testing.T) {
 	if _, err := st.CheckPassword(ctx, "dishub.admin", "kata-sandi-panjang", "t"); err != nil {
 		t.Fatalf("sign-in after add: %v", err)
 	}
+	// The account administrators' record names the command as the author.
+	if ch, err := st.UserChanges(ctx, 10); err != nil || len(ch) != 1 || ch[0].By != "(cli)" || ch[0].Action != "add" || ch[0].Detail != "opd_admin perhubungan" {
+		t.Errorf("the record of the add: %+v %v", ch, err)
+	}
 	if out, err := runCLI(t, map[string]string{"REDIS_ADDR": mr.Addr(), "TANGGAP_USER_PASSWORD": "kata-sandi-baru-1"}, "", "user", "reset", "-login", "dishub.admin"); err != nil {
 		t.Fatalf("reset: %v %s", err, out)
 	}

@@ -57,7 +57,7 @@ func newWeb(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, reg *p
 		opds[i] = o.Code
 	}
 	reg.MustRegister(store.NewOpenItemsCollector(st, opds), calendarLastYear(clocks))
-	return web.New(web.Options{Config: cfg, Store: st, Sessions: st, Log: log, Registry: reg, SecureCookies: secure,
+	return web.New(web.Options{Config: cfg, Store: st, Sessions: st, Accounts: st, Log: log, Registry: reg, SecureCookies: secure,
 		Coverage: coverageBanner(st), Clocks: clocks, Workflow: workflow.New(st, cfg, clocks, nil)})
 }
 

@@ -39,8 +39,8 @@ func runUser(ctx context.Context, args []string, e env) error {
 	}
 	u := store.User{Login: strings.ToLower(*login), Name: *name, Role: *role, OPD: *opd, Email: *email}
 	if action == "add" || (action == "reset" && *role != "") {
-		if err := checkRole(cfg, u); err != nil {
-			return err
+		if err := web.CheckRole(cfg, web.Role(u.Role), u.OPD); err != nil {
+			return fmt.Errorf("user: %w (-role, -opd)", err)
 		}
 	}
 	rdb, err := redisFromEnv(ctx, e)
@@ -65,23 +65,14 @@ func runUser(ctx context.Context, args []string, e env) error {
 	default:
 		return fmt.Errorf("user: unknown action %q (add, reset, disable, enable)", action)
 	}
-	fmt.Fprintf(e.stdout, "user %s: %s done\n", u.Login, action)
-	return nil
-}
-
-func checkRole(cfg *config.Config, u store.User) error {
-	switch web.Role(u.Role) {
-	case web.RoleOPDAdmin, web.RolePPIDPelaksana:
-		if _, ok := cfg.OPD(u.OPD); !ok {
-			return fmt.Errorf("user: role %s needs -opd with a known OPD code, got %q", u.Role, u.OPD)
-		}
-	case web.RolePPIDUtama, web.RoleOperator:
-		if u.OPD != "" {
-			return fmt.Errorf("user: role %s is city-wide: no -opd", u.Role)
-		}
-	default:
-		return fmt.Errorf("user: unknown role %q (opd_admin, ppid_pelaksana, ppid_utama, operator)", u.Role)
+	detail := ""
+	if action == "add" || *role != "" {
+		detail = strings.TrimSpace(u.Role + " " + u.OPD)
 	}
+	if err := st.LogUserChange(ctx, store.UserChange{By: "(cli)", Action: action, Login: u.Login, Detail: detail}); err != nil {
+		fmt.Fprintf(e.stderr, "user %s: %s done, but not recorded in the account changes: %v\n", u.Login, action, err)
+	}
+	fmt.Fprintf(e.stdout, "user %s: %s done\n", u.Login, action)
 	return nil
 }
 

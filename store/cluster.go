@@ -228,3 +228,19 @@ func (s *Store) withReporters(ctx context.Context, its []tanggap.Item) error {
 	}
 	return nil
 }
+
+// ClusterMembers lists the ids of the reports that joined the cluster
+// whose first report is root, at most limit of them (in the order of
+// their ids; the caller reads and sorts the items). Reports that joined
+// before the store kept this list are missing from it until the state is
+// rebuilt from the events topic; the reporters count has them all.
+func (s *Store) ClusterMembers(ctx context.Context, root string, limit int64) ([]string, error) {
+	vals, err := s.rdb.ZRangeByLex(ctx, s.k.clusterMembers(), &redis.ZRangeBy{Min: "[" + root + " ", Max: "(" + root + "!", Count: limit}).Result()
+	if err != nil {
+		return nil, unavailable(err, "cluster members")
+	}
+	for i, v := range vals {
+		vals[i] = v[len(root)+1:]
+	}
+	return vals, nil
+}

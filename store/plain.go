@@ -207,6 +207,7 @@ func (s *Store) writePlain(ctx context.Context, p redis.Pipeliner, w *plainWrite
 	}
 	if cl := in.ClusterID; cl != "" && cl != c.id {
 		w.incr(s.k.reporters(), cl)
+		w.zadd(s.k.clusterMembers(), "0", cl+" "+c.id) // joined
 	}
 	if in.Status == tanggap.StatusAssigned && in.OPD != "" && in.ClassifierOPD == in.OPD {
 		w.incr(s.k.routing(), in.OPD+":auto")

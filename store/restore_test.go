@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -136,6 +137,9 @@ func TestRestoreFromEvents(t *testing.T) {
 		}
 		if root, err := s.Item(ctx, "x:20"); err != nil || root.Reporters != 5 || root.Version != 3 {
 			t.Fatalf("rebuilt cluster root: %+v %v, want 5 reporters, version 3", root, err)
+		}
+		if m, err := s.ClusterMembers(ctx, "x:20", 10); err != nil || !slices.Equal(m, []string{"x:21", "x:22", "x:23", "x:24"}) {
+			t.Errorf("rebuilt cluster members: %v %v", m, err)
 		}
 		// Replaying again changes nothing.
 		res, _ = s.Restore(ctx, evs)

@@ -1012,6 +1012,17 @@ func TestNearDuplicateCluster(t *testing.T) {
 		if root.Reporters != 6 || root.Version != 3 {
 			t.Errorf("root after five reports joined: reporters=%d version=%d, want 6 and 3", root.Reporters, root.Version)
 		}
+		// The root lists the reports that joined it, each once; a root
+		// whose id begins another's lists none of the other's.
+		if m, err := s.ClusterMembers(ctx, "x:800", 100); err != nil || !slices.Equal(m, []string{"x:801", "x:802", "x:803", "x:804", "x:805"}) {
+			t.Errorf("cluster members: %v %v", m, err)
+		}
+		if m, _ := s.ClusterMembers(ctx, "x:800", 2); len(m) != 2 {
+			t.Errorf("cluster members, at most 2: %v", m)
+		}
+		if m, _ := s.ClusterMembers(ctx, "x:80", 100); len(m) != 0 {
+			t.Errorf("members of x:80: %v", m)
+		}
 		h, _ := s.History(ctx, "x:800")
 		if len(h) != 3 || h[1].Action != "cluster" || h[2].Action != "cluster" || h[2].Set["reporters"] != "3" {
 			t.Errorf("root history: %+v", h)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -375,8 +376,56 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	if err != nil {
 		return err
 	}
+	members, note, err := s.clusterMembers(r, p, it)
+	if err != nil {
+		return err
+	}
 	return s.render(w, r, "item", map[string]any{"It": s.view(r, *it), "History": hv, "OPDs": s.opt.Config.OPDs,
-		"Msg": r.URL.Query().Get("ok"), "Can": allowed, "ArchiveReasons": workflow.ArchiveReasons, "Related": rel})
+		"Msg": r.URL.Query().Get("ok"), "Can": allowed, "ArchiveReasons": workflow.ArchiveReasons, "Related": rel,
+		"Members": members, "MembersNote": note})
+}
+
+// clusterLimit is how many of a cluster's later reports its first
+// report's page lists.
+const clusterLimit = 200
+
+// clusterMembers lists, on the page of a near-duplicate cluster's first
+// report, the reports that joined it, oldest first: each citizen still
+// gets an answer, and whoever answers the first sees who else asked.
+// Reports in another OPD are counted, not shown (404 rule); the note says
+// what the list leaves out.
+func (s *Server) clusterMembers(r *http.Request, p *Principal, it *tanggap.Item) ([]itemView, string, error) {
+	if it.ClusterID != it.ID || it.Reporters < 2 {
+		return nil, "", nil
+	}
+	ids, err := s.opt.Store.ClusterMembers(r.Context(), it.ID, clusterLimit)
+	if err != nil {
+		return nil, "", err
+	}
+	its, err := s.opt.Store.ItemsByID(r.Context(), ids)
+	if err != nil {
+		return nil, "", err
+	}
+	slices.SortFunc(its, func(a, b tanggap.Item) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	var views []itemView
+	hidden := 0
+	for _, o := range its {
+		if p.CanSeeOPD(o.OPD) {
+			views = append(views, s.view(r, o))
+		} else {
+			hidden++
+		}
+	}
+	var notes []string
+	if hidden > 0 {
+		notes = append(notes, fmt.Sprintf(s.t(r, "members_elsewhere"), hidden))
+	}
+	if len(ids) == clusterLimit {
+		notes = append(notes, fmt.Sprintf(s.t(r, "members_capped"), clusterLimit))
+	} else if missing := it.Reporters - 1 - len(ids); missing > 0 {
+		notes = append(notes, fmt.Sprintf(s.t(r, "members_unlisted"), missing))
+	}
+	return views, strings.Join(notes, " "), nil
 }
 
 // relatedItem is an item the item page shows beside the one it is about.

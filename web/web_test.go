@@ -33,6 +33,7 @@ type fixture struct {
 	st   *store.Store
 	now  time.Time
 	logs *lockedBuffer // the server's log
+	rdb  *redis.Client // the store's Redis (miniredis)
 }
 
 const pw = "kata-sandi-uji-1"
@@ -53,7 +54,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	f := &fixture{st: st, now: now, logs: &lockedBuffer{}}
+	f := &fixture{st: st, now: now, logs: &lockedBuffer{}, rdb: rdb}
 	for _, u := range []store.User{
 		{Login: "dlh", Name: "Admin DLH", Role: string(RoleOPDAdmin), OPD: "lingkungan_hidup"},
 		{Login: "dlh.ppid", Name: "PPID DLH", Role: string(RolePPIDPelaksana), OPD: "lingkungan_hidup"},
@@ -532,6 +533,44 @@ func TestItemContext(t *testing.T) {
 	// The PPID Utama opens everything.
 	_, body = get(t, f.client(t, "humas"), f.srv.URL+"/item/x:902?lang=en")
 	hasAll(t, "x:902 for humas", body, []string{"Replies to", "jalan berlubang di jl ahmad yani", `href="/item/x:201"`}, nil)
+}
+
+// The first report of a near-duplicate cluster lists the reports that
+// joined it, oldest first, those of another OPD counted but not shown;
+// reports that joined before the list was kept are counted as missing.
+func TestClusterMembersOnFirstReport(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	join := func(id, opd, author, text string, age time.Duration) {
+		t.Helper()
+		created := f.now.Add(-age)
+		_, err := f.st.Ingest(ctx, store.Ingest{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: text, Author: author, Account: "humasbekasikota",
+			CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://x.com/w/status/" + id},
+			Kind: tanggap.KindComplaint, OPD: opd, Status: tanggap.StatusAssigned, Queued: true, ClusterID: "x:101"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	join("911", "lingkungan_hidup", "warga11", "sampah numpuk juga di gang <i>mawar</i>", 2*time.Hour)
+	join("912", "lingkungan_hidup", "warga12", "sampah sudah 3 hari", 5*time.Hour)
+	join("913", "bina_marga_sda", "warga13", "sampah menutup saluran jalan", 3*time.Hour)
+	_, body := get(t, f.client(t, "dlh"), f.srv.URL+"/item/x:101")
+	hasAll(t, "the first report for DLH", body, []string{"Laporan serupa yang bergabung (2)", "1 laporan lain di kelompok ini berada di OPD lain.",
+		`href="/item/x:912"`, `href="/item/x:911"`, "gang &lt;i&gt;mawar&lt;/i&gt;"}, []string{"x:913", "menutup saluran", "<i>mawar"})
+	if i, j := strings.Index(body, `href="/item/x:912"`), strings.Index(body, `href="/item/x:911"`); i > j {
+		t.Error("the reports are not listed oldest first")
+	}
+	_, body = get(t, f.client(t, "humas"), f.srv.URL+"/item/x:101?lang=en")
+	hasAll(t, "the first report for the PPID Utama", body, []string{"Similar reports that joined (3)", `href="/item/x:913"`}, []string{"another OPD"})
+	// A report that joined before the list was kept.
+	if err := f.rdb.ZRem(ctx, "tanggap:{test}:cluster_members", "x:101 x:911").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/item/x:101")
+	hasAll(t, "the first report with an unlisted member", body, []string{"Laporan serupa yang bergabung (1)", "1 laporan bergabung sebelum daftar ini dicatat"}, []string{`href="/item/x:911"`})
+	// A joiner's page lists none (it links its first report).
+	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/item/x:912")
+	hasAll(t, "a joiner", body, []string{`href="/item/x:101"`}, []string{"Laporan serupa yang bergabung"})
 }
 
 // An item on hold says for how long it has waited for its citizen, on the

@@ -229,6 +229,13 @@ end
 local REPORTERS = PREFIX .. 'reporters'
 local URGENT_REPORTERS = 3
 
+-- joined lists a report among its cluster's: "<root> <report>" in one
+-- sorted set at score 0, which a lex range reads by root
+-- (store.ClusterMembers). Nothing from the post becomes a key.
+local function joined(f)
+  redis.call('ZADD', PREFIX .. 'cluster_members', 0, f.cluster_id .. ' ' .. f.id)
+end
+
 -- NOT_HASHED are ingest fields kept out of the item hash (see near).
 local NOT_HASHED = {fp = true, near_key = true}
 

@@ -76,6 +76,7 @@ near(f)
 -- flood does not re-pack and log the root once per report. KEYS[8] is the
 -- root item, KEYS[9] its history.
 if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id then
+  joined(f)
   local n = redis.call('HINCRBY', REPORTERS, f.cluster_id, 1)
   if n == 1 then
     local had = tonumber(redis.call('HGET', KEYS[8], 'reporters') or '') or 1

@@ -28,6 +28,7 @@ if ARGV[4] == 'ingest' then
   if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id then
     redis.call('HSETNX', REPORTERS, f.cluster_id, 1)
     redis.call('HINCRBY', REPORTERS, f.cluster_id, 1)
+    joined(f)
   end
 end
 if ARGV[4] == 'edit' then

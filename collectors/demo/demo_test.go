@@ -8,6 +8,7 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/config"
+	"github.com/tanggap/tanggap/triage/classify"
 )
 
 func TestLoadCoversTheDemoNeeds(t *testing.T) {
@@ -86,6 +87,45 @@ func TestLoadCoversTheDemoNeeds(t *testing.T) {
 	}
 	if !outOfScope {
 		t.Error("no out-of-scope post")
+	}
+}
+
+// The demo shows a near-duplicate cluster: three reports of one pothole on
+// two platforms and three accounts route to the same OPD with confidence,
+// name the same kelurahan and are similar enough to join (triage clusters
+// them; the first one stored lists the others on its page).
+func TestDemoHasACluster(t *testing.T) {
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := classify.Default(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []classify.Result
+	for _, p := range posts {
+		switch p.Key {
+		case "fb-jalan-juanda", "ig-jalan-juanda", "ig-jalan-juanda-2":
+			got = append(got, c.Classify(p.Text))
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d of the cluster's posts found", len(got))
+	}
+	for i, r := range got {
+		if r.OPD != got[0].OPD || r.Kelurahan == "" || r.Kelurahan != got[0].Kelurahan || r.Confidence < cfg.Triage.MinConfidence {
+			t.Errorf("post %d: OPD %s (%.2f), kelurahan %q: want one OPD above %.2f and one kelurahan", i, r.OPD, r.Confidence, r.Kelurahan, cfg.Triage.MinConfidence)
+		}
+		for _, o := range got[:i] {
+			if sim := classify.Similarity(r.Fingerprint, o.Fingerprint); sim < classify.DuplicateThreshold {
+				t.Errorf("post %d: similarity %.2f to an earlier one, below %.2f", i, sim, classify.DuplicateThreshold)
+			}
+		}
 	}
 }
 

@@ -38,16 +38,19 @@ func RootChanges(joins int64) int64 { return min(joins, UrgentReporters-1) }
 
 // NearKey is the (OPD, place) slot of an ingest, "" when it cannot
 // cluster: two ingests are candidates for each other only within one slot.
-// OPD codes and place names come from the config and the gazetteer.
+// Posts no OPD was confidently chosen for share the unrouted slot of their
+// place: a flood reported ten times before anyone routes it is one
+// cluster in the PPID Utama's queue, not ten strangers. OPD codes and
+// place names come from the config and the gazetteer.
 func (in *Ingest) NearKey() string {
 	place := in.Kelurahan
 	if place == "" {
 		place = in.Kecamatan
 	}
-	if in.Fingerprint == "" || in.OPD == "" || place == "" || !in.Queued {
+	if in.Fingerprint == "" || place == "" || !in.Queued {
 		return ""
 	}
-	return in.OPD + "|" + place
+	return slot(in.OPD) + "|" + place
 }
 
 // NearCandidate is a recent item of the same OPD and place.

@@ -34,7 +34,7 @@ import (
 //	tanggap:{city}:once:<name>            string a "done once" marker, e.g. once:digest:<opd>:<day>, with TTL
 //	tanggap:{city}:corrections            list   routings by people, newest first (JSON): training examples
 //	tanggap:{city}:routing                hash   <opd>:auto and <opd>:overruled counts of the classifier
-//	tanggap:{city}:near:<opd>|<place>     zset   clustering candidates by platform time (place from the gazetteer)
+//	tanggap:{city}:near:<opd>|<place>     zset   clustering candidates by platform time (place from the gazetteer; <opd> is _unrouted for posts not routed)
 //	tanggap:{city}:reporters              hash   <root item id>: reporters of its near-duplicate cluster, root included
 //	tanggap:{city}:cluster_members        zset   "<root item id> <item id>" at score 0 for each report that joined a cluster (read by lex range)
 //	tanggap:{city}:held_threads           hash   "<platform> <thread id> <author>": the item on hold there (HeldThreadKey)

@@ -1036,6 +1036,20 @@ func TestNearDuplicateCluster(t *testing.T) {
 				}
 			}
 		}
+		// Posts no OPD was chosen for are candidates among themselves, in
+		// their place: not among another OPD's, not in another place.
+		unrouted := func(id, place string) Ingest {
+			in := mk(id, t0, "")
+			in.OPD, in.Status, in.Kelurahan = "", tanggap.StatusNew, place
+			return in
+		}
+		if _, err := s.Ingest(ctx, unrouted("850", "Margajaya")); err != nil {
+			t.Fatal(err)
+		}
+		cands, _ = s.NearCandidates(ctx, []Ingest{unrouted("851", "Margajaya"), unrouted("852", "Harapan Jaya")})
+		if len(cands[0]) != 1 || cands[0][0].ID != "x:850" || len(cands[1]) != 0 {
+			t.Errorf("candidates of unrouted reports: %+v", cands)
+		}
 	})
 }
 

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/store"
 )
 
 // TestBrowserQueueWorkflow walks an OPD admin's morning: sign in through the
@@ -439,5 +441,54 @@ func TestBrowserHostileInputInert(t *testing.T) {
 	}
 	if got := eval[string](dlh, `document.contentType`); got != "application/json" {
 		t.Errorf("API item served as %q", got)
+	}
+}
+
+// TestBrowserClusterBulk: the PPID Utama opens the first report of a
+// near-duplicate cluster, sees the two reports that joined it, and hands
+// all three to another OPD with one form.
+func TestBrowserClusterBulk(t *testing.T) {
+	requireChromium(t)
+	t.Parallel()
+	f := newFixture(t)
+	b := startBrowser(t, f.srv.URL)
+	shots := artifacts(t)
+	for i, text := range []string{"jalan berlubang di jl ahmad yani depan sekolah", "lubang besar jl ahmad yani, motor jatuh"} {
+		id := strconv.Itoa(202 + i)
+		created := f.now.Add(-time.Duration(i+1) * time.Hour)
+		if _, err := f.st.Ingest(t.Context(), store.Ingest{Post: tanggap.Post{Platform: tanggap.PlatformInstagram, ID: id, Text: text, Author: "warga" + id,
+			Account: "humaskotabekasi", CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://www.instagram.com/p/C" + id},
+			Kind: tanggap.KindComplaint, OPD: "bina_marga_sda", Status: tanggap.StatusAssigned, Queued: true, ClusterID: "x:201"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	humas := b.session("humas")
+	humas.open("/item/x:201")
+	if n := humas.count(`section.cluster tbody tr`); n != 3 {
+		t.Fatalf("the cluster lists %d rows, want the first report and two more", n)
+	}
+	const reason = "jalan nasional? cek ke Dishub dulu"
+	humas.do("select the cluster and fill in the bulk form",
+		chromedp.Click(chromedp.CSS(`section.cluster input[value="instagram:202"]`)),
+		chromedp.Click(chromedp.CSS(`section.cluster input[value="instagram:203"]`)),
+		chromedp.Click(chromedp.CSS(`section.cluster input[value="x:201"]`)),
+		chromedp.SetValue(chromedp.CSS(`section.cluster select[name="action"]`), "assign"),
+		chromedp.SetValue(chromedp.CSS(`section.cluster select[name="opd"]`), "perhubungan"),
+		chromedp.SendKeys(chromedp.CSS(`section.cluster input[name="reason"]`), reason),
+	)
+	if bad := humas.clippedControls(); len(bad) > 0 {
+		t.Errorf("cluster page controls clipped: %v", bad)
+	}
+	humas.screenshot(shots, "cluster")
+	if res := humas.submit(`section.cluster button[type="submit"]`); res.Status != 200 {
+		t.Fatalf("bulk assign: status %d", res.Status)
+	}
+	if p := humas.path(); p != "/item/x:201?ok=bulk" {
+		t.Errorf("after the bulk action humas is on %s, want back on the first report", p)
+	}
+	for _, id := range []string{"x:201", "instagram:202", "instagram:203"} {
+		if it, _ := f.st.Item(t.Context(), id); it.OPD != "perhubungan" {
+			t.Errorf("%s is with %q after the bulk assign", id, it.OPD)
+		}
 	}
 }

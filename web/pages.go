@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -382,7 +383,7 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	}
 	return s.render(w, r, "item", map[string]any{"It": s.view(r, *it), "History": hv, "OPDs": s.opt.Config.OPDs,
 		"Msg": r.URL.Query().Get("ok"), "Can": allowed, "ArchiveReasons": workflow.ArchiveReasons, "Related": rel,
-		"Members": members, "MembersNote": note})
+		"Members": members, "MembersNote": note, "Slot": cmp.Or(it.OPD, store.Unrouted)})
 }
 
 // clusterLimit is how many of a cluster's later reports its first
@@ -563,7 +564,12 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, p *Principal) erro
 		}
 		return tanggap.Errorf(code, "%d of %d done; not done: %s", len(res)-len(failed), len(res), strings.Join(failed, "; "))
 	}
-	http.Redirect(w, r, "/antrian/"+url.PathEscape(opd)+"?ok=bulk", http.StatusSeeOther)
+	// A cluster's bulk form (on its first report's page) comes back there.
+	to := "/antrian/" + url.PathEscape(opd)
+	if back := r.PostFormValue("back"); strings.HasPrefix(back, "/item/") && localPath(back) {
+		to = back
+	}
+	http.Redirect(w, r, to+"?ok=bulk", http.StatusSeeOther)
 	return nil
 }
 

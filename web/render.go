@@ -164,6 +164,7 @@ var messages = map[string][2]string{
 	"hops":                 {"Perpindahan OPD", "Hops between OPDs"},
 	"reporters":            {"Jumlah pelapor", "Reporters"},
 	"cluster_members":      {"Laporan serupa yang bergabung", "Similar reports that joined"},
+	"this_report":          {"Laporan ini (yang pertama diterima)", "This report (the first received)"},
 	"members_elsewhere":    {"%d laporan lain di kelompok ini berada di OPD lain.", "%d more reports of this cluster are with another OPD."},
 	"members_capped":       {"Hanya %d laporan yang ditampilkan.", "Only %d reports are listed."},
 	"members_unlisted":     {"%d laporan bergabung sebelum daftar ini dicatat dan tidak tercantum (tetap terhitung sebagai pelapor).", "%d reports joined before this list was kept and are not in it (they are counted among the reporters)."},
@@ -308,6 +309,8 @@ func (s *Server) parseTemplates() error {
 		switch page {
 		case "report", "report_print":
 			files = append(files, "templates/report_parts.html") // the tables both show
+		case "queue", "item":
+			files = append(files, "templates/bulk_parts.html") // the bulk actions both offer
 		case "users", "user":
 			files = append(files, "templates/account_parts.html") // the account fields both edit
 		}

@@ -68,7 +68,7 @@ func (s *Server) loginRoutes(sess Sessions) {
 		}
 		s.opt.Log.Info("login_ok", "login", u.Login)
 		next := r.PostFormValue("next")
-		if u, err := url.Parse(next); err != nil || next == "" || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		if !localPath(next) {
 			next = "/"
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
@@ -134,6 +134,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, code int, msg
 	if err := s.renderCode(w, r, "login", code, map[string]any{"Error": msg, "Next": next}); err != nil {
 		s.opt.Log.Error("render_login_failed", "err", err)
 	}
+}
+
+// localPath reports whether a redirect target from a form is a path of
+// this site (never another host: no scheme, no "//").
+func localPath(p string) bool {
+	u, err := url.Parse(p)
+	return err == nil && p != "" && !u.IsAbs() && u.Host == "" && strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.Contains(p, `\`)
 }
 
 // clientAddr is the address that sign-in limits count against. Behind a

@@ -120,10 +120,7 @@ func get(t *testing.T, c *http.Client, u string) (int, string) {
 // post sends a form from the same origin, as the browser does.
 func post(t *testing.T, c *http.Client, u string, v url.Values) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", u, strings.NewReader(v.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	return send(t, c, req)
+	return send(t, c, formPost(u, v))
 }
 
 func send(t *testing.T, c *http.Client, req *http.Request) (int, string) {
@@ -571,6 +568,46 @@ func TestClusterMembersOnFirstReport(t *testing.T) {
 	// A joiner's page lists none (it links its first report).
 	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/item/x:912")
 	hasAll(t, "a joiner", body, []string{`href="/item/x:101"`}, []string{"Laporan serupa yang bergabung"})
+
+	// The list takes bulk actions, in the first report's queue, and comes
+	// back to the page; a back link off this site goes to the queue.
+	dlh := f.client(t, "dlh")
+	_, body = get(t, dlh, f.srv.URL+"/item/x:101")
+	hasAll(t, "the cluster's bulk form", body, []string{`action="/antrian/lingkungan_hidup/massal"`, `name="back" value="/item/x:101"`,
+		`name="id" value="x:101"`, `name="id" value="x:912"`}, nil)
+	claim := url.Values{"action": {"claim"}, "id": {"x:101", "x:912"}, "back": {"/item/x:101"}}
+	res, err := dlh.Do(formPost(f.srv.URL+"/antrian/lingkungan_hidup/massal", claim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/item/x:101?ok=bulk" {
+		t.Errorf("bulk from the cluster: %d to %q", res.StatusCode, loc)
+	}
+	for _, id := range []string{"x:101", "x:912"} {
+		if it, _ := f.st.Item(ctx, id); it.ClaimedBy != "dlh" {
+			t.Errorf("%s not claimed by the cluster's bulk action: %q", id, it.ClaimedBy)
+		}
+	}
+	for _, back := range []string{"//evil.example/item/x", `/\evil.example`, "https://evil.example/item/x", "/item/x:101\\evil"} {
+		v := url.Values{"action": {"claim"}, "id": {"x:102"}, "back": {back}}
+		res, err := dlh.Do(formPost(f.srv.URL+"/antrian/lingkungan_hidup/massal", v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if loc := res.Header.Get("Location"); loc != "/antrian/lingkungan_hidup?ok=bulk" {
+			t.Errorf("back %q: redirected to %q", back, loc)
+		}
+	}
+}
+
+// formPost is a same-origin form POST request.
+func formPost(u string, v url.Values) *http.Request {
+	req, _ := http.NewRequest("POST", u, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return req
 }
 
 // An item on hold says for how long it has waited for its citizen, on the

@@ -607,6 +607,15 @@ func apiFixture(t *testing.T) *fixture {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// A report that joined it: a cluster, with its reporters on the first.
+	if _, err := f.st.Ingest(context.Background(), store.Ingest{
+		Post: tanggap.Post{Platform: tanggap.PlatformInstagram, ID: "302", Text: "pohon tumbang di jalan margahayu", Author: "warga3", Account: "humasbekasikota",
+			CreatedAt: created.Add(time.Hour), CapturedAt: created.Add(time.Hour), ThreadID: "302", URL: "https://www.instagram.com/p/abd/"},
+		Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Confidence: 0.7, Queued: true,
+		Kecamatan: "Bekasi Timur", Kelurahan: "Margahayu", ClusterID: "instagram:301",
+	}); err != nil {
+		t.Fatal(err)
+	}
 	mux.Handle("/", f.srv.Config.Handler)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -631,6 +640,10 @@ func TestOpenAPI(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if res, err := dlh.Do(req); err != nil || res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("answer: %v %v", err, res)
+	}
+	// And a duplicate, so that duplicate_of is set somewhere.
+	if code, body := post(t, dlh, f.srv.URL+"/item/x:101/duplicate", url.Values{"of": {"x:102"}, "version": {"1"}}); code != http.StatusSeeOther {
+		t.Fatalf("duplicate: %d %.300s", code, body)
 	}
 
 	clients := map[string]*http.Client{}

@@ -587,6 +587,9 @@ type apiItem struct {
 	Urgent          bool                  `json:"urgent"`
 	Kecamatan       string                `json:"kecamatan,omitempty"`
 	Kelurahan       string                `json:"kelurahan,omitempty"`
+	ClusterID       string                `json:"cluster_id,omitempty"`
+	Reporters       int                   `json:"reporters,omitempty"`
+	DuplicateOf     string                `json:"duplicate_of,omitempty"`
 	CreatedAt       time.Time             `json:"created_at"`
 	CapturedAt      time.Time             `json:"captured_at"`
 	FirstResponseAt *time.Time            `json:"first_response_at"`
@@ -600,7 +603,7 @@ type apiItem struct {
 func (s *Server) toAPI(it tanggap.Item) apiItem {
 	a := apiItem{ID: it.ID, Platform: it.Platform, URL: it.URL, Author: it.Author, Text: it.Text, Kind: it.Kind,
 		OPD: it.OPD, Confidence: it.Confidence, Status: it.Status, Urgent: it.Urgent, Kecamatan: it.Kecamatan,
-		Kelurahan: it.Kelurahan, CreatedAt: it.CreatedAt, CapturedAt: it.CapturedAt, FirstResponseAt: it.FirstResponseAt,
+		Kelurahan: it.Kelurahan, ClusterID: it.ClusterID, Reporters: it.Reporters, DuplicateOf: it.DuplicateOf, CreatedAt: it.CreatedAt, CapturedAt: it.CapturedAt, FirstResponseAt: it.FirstResponseAt,
 		AnsweredBy: it.FirstResponseOPD, Version: it.Version, Clock: it.Clock, DeadlineState: it.StateAt(s.opt.Now())}
 	if !it.Deadline.IsZero() {
 		d := it.Deadline

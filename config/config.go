@@ -50,16 +50,20 @@ type City struct {
 
 // Clocks is the clock policy. HK counts are working days.
 type Clocks struct {
-	FirstResponse           Duration    `yaml:"first_response"`
-	FirstResponseUrgent     Duration    `yaml:"first_response_urgent"`
-	DueSoon                 Duration    `yaml:"due_soon"`
-	RoutingHK               int         `yaml:"routing_hk"`
-	FollowupHK              int         `yaml:"followup_hk"`
-	ResolutionHK            int         `yaml:"resolution_hk"`
-	ResolutionFieldCheckHK  int         `yaml:"resolution_field_check_hk"`
-	AutocloseHK             int         `yaml:"autoclose_hk"`
-	InfoRequestHK           int         `yaml:"info_request_hk"`
-	InfoRequestExtensionHK  int         `yaml:"info_request_extension_hk"`
+	FirstResponse          Duration `yaml:"first_response"`
+	FirstResponseUrgent    Duration `yaml:"first_response_urgent"`
+	DueSoon                Duration `yaml:"due_soon"`
+	RoutingHK              int      `yaml:"routing_hk"`
+	FollowupHK             int      `yaml:"followup_hk"`
+	ResolutionHK           int      `yaml:"resolution_hk"`
+	ResolutionFieldCheckHK int      `yaml:"resolution_field_check_hk"`
+	AutocloseHK            int      `yaml:"autoclose_hk"`
+	InfoRequestHK          int      `yaml:"info_request_hk"`
+	InfoRequestExtensionHK int      `yaml:"info_request_extension_hk"`
+	// HoldExpireHK closes an item on hold (waiting for its citizen's
+	// details) after this many working days without an answer; 0, the
+	// default, keeps it on hold until a person acts: the city's choice.
+	HoldExpireHK            int         `yaml:"hold_expire_hk"`
 	CutiBersamaIsNonworking *bool       `yaml:"cuti_bersama_is_nonworking"` // default true: use CutiBersamaNonworking
 	OfficeHours             OfficeHours `yaml:"office_hours"`
 	// PerOPD overrides the first-response clock for one OPD.
@@ -296,6 +300,9 @@ func (c *Config) validate() error {
 		if *f.v < 0 || *f.v > 365 {
 			return bad("$.clocks."+f.name, "must be between 1 and 365 working days, got %d", *f.v)
 		}
+	}
+	if cl.HoldExpireHK < 0 || cl.HoldExpireHK > 365 {
+		return bad("$.clocks.hold_expire_hk", "must be between 0 (never) and 365 working days, got %d", cl.HoldExpireHK)
 	}
 	if cl.OfficeHours.Start == "" {
 		cl.OfficeHours = OfficeHours{Start: "08:00", End: "16:00"}

@@ -63,6 +63,7 @@ func TestBrokenConfigNamesFileLineField(t *testing.T) {
 		{"unknown platform", base + "accounts:\n  - platform: tiktok\n    handle: foo\n    owner: dlh\n", "broken.yaml:7: field $.accounts[0].platform"},
 		{"duplicate account", base + "accounts:\n  - {platform: x, handle: a, owner: dlh}\n  - {platform: x, handle: A, owner: dlh}\n", "broken.yaml:8: field $.accounts[1].handle"},
 		{"bad confidence", base + "triage:\n  min_confidence: 2\n", "broken.yaml:7: field $.triage.min_confidence"},
+		{"negative hold expiry", base + "clocks:\n  hold_expire_hk: -1\n", "broken.yaml:7: field $.clocks.hold_expire_hk"},
 		{"bad office hours", base + "clocks:\n  office_hours: {start: \"17:00\", end: \"08:00\"}\n", "broken.yaml:7: field $.clocks.office_hours"},
 		{"duplicate opd", base + "  - code: dlh\n    name: again\n", "broken.yaml:6: field $.opds[1].code"},
 	} {

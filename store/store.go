@@ -513,6 +513,17 @@ func (s *Store) Queue(ctx context.Context, opd string, pg QueuePage) (*Queue, er
 	return q, nil
 }
 
+// HeldItems lists an OPD slot's items on hold, oldest received first, at
+// most limit of them (from their packed rows, which carry when the hold
+// began).
+func (s *Store) HeldItems(ctx context.Context, opd string, limit int64) ([]tanggap.Item, error) {
+	ids, err := s.rdb.ZRange(ctx, s.k.set("held:", opd), 0, limit-1).Result()
+	if err != nil {
+		return nil, unavailable(err, "held items")
+	}
+	return s.packed(ctx, ids)
+}
+
 // ItemQuery selects items for the API.
 type ItemQuery struct {
 	OPD    string // the OPD the items are in now; "" means every OPD

@@ -105,6 +105,7 @@ type itemView struct {
 	Answered string
 	Claimed  string // "" or who holds the claim
 	HeldFor  string // on hold: for how long (its clocks are paused)
+	HeldEnds string // on hold: when it closes without the citizen's answer ("" when the city closes none)
 	PostURL  string // the platform link, only when it is http(s)
 }
 
@@ -126,6 +127,11 @@ func (s *Server) view(r *http.Request, it tanggap.Item) itemView {
 	}
 	if it.Status == tanggap.StatusOnHold && it.HeldSince != nil {
 		v.HeldFor = s.duration(r, now.Sub(*it.HeldSince))
+		if s.opt.Clocks != nil {
+			if end := s.opt.Clocks.HoldExpiry(*it.HeldSince); !end.IsZero() {
+				v.HeldEnds = end.In(s.loc).Format("02/01/2006 15:04")
+			}
+		}
 	}
 	if it.ClaimedBy != "" && now.Before(it.ClaimUntil) {
 		v.Claimed = it.ClaimedBy

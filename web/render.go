@@ -115,6 +115,7 @@ var messages = map[string][2]string{
 	"aging":                {"Umur aduan terbuka", "Age of open items"},
 	"held":                 {"Tunda", "On hold"},
 	"held_for":             {"menunggu warga selama", "waiting for the citizen for"},
+	"held_ends":            {"ditutup otomatis bila warga belum menjawab pada", "closes without the citizen's answer on"},
 	"in_progress":          {"Sudah dijawab, diproses", "Answered, in progress"},
 	"queue_pager":          {"Menampilkan aduan %d-%d dari %d yang tenggatnya berjalan, tenggat terdekat lebih dulu; %d di antaranya terlambat.", "Showing items %d-%d of the %d with a running clock, nearest deadline first; %d of them are overdue."},
 	"held_note":            {"Menampilkan %d yang paling awal diterima dari %d aduan yang ditunda.", "Showing the %d received first of the %d items on hold."},

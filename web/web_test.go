@@ -32,8 +32,9 @@ type fixture struct {
 	srv  *httptest.Server
 	st   *store.Store
 	now  time.Time
-	logs *lockedBuffer // the server's log
-	rdb  *redis.Client // the store's Redis (miniredis)
+	logs *lockedBuffer  // the server's log
+	rdb  *redis.Client  // the store's Redis (miniredis)
+	cfg  *config.Config // the city config the server and its clocks read
 }
 
 const pw = "kata-sandi-uji-1"
@@ -54,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	f := &fixture{st: st, now: now, logs: &lockedBuffer{}, rdb: rdb}
+	f := &fixture{st: st, now: now, logs: &lockedBuffer{}, rdb: rdb, cfg: cfg}
 	for _, u := range []store.User{
 		{Login: "dlh", Name: "Admin DLH", Role: string(RoleOPDAdmin), OPD: "lingkungan_hidup"},
 		{Login: "dlh.ppid", Name: "PPID DLH", Role: string(RolePPIDPelaksana), OPD: "lingkungan_hidup"},
@@ -624,6 +625,18 @@ func TestHeldItemShowsWait(t *testing.T) {
 	hasAll(t, "held section", held, []string{`data-id="x:102"`, "menunggu warga selama 0 menit"}, []string{"Sesuai jadwal"})
 	_, body = get(t, c, f.srv.URL+"/item/x:102?lang=en")
 	hasAll(t, "held item page", body, []string{"<dt>On hold</dt><dd>waiting for the citizen for 0 minutes</dd>"}, nil)
+
+	// A city that closes holds after 10 working days says when.
+	f.cfg.Clocks.HoldExpireHK = 10
+	clocks, err := workflow.NewClocks(f.cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := clocks.HoldExpiry(f.now).In(f.cfg.Location()).Format("02/01/2006 15:04")
+	_, body = get(t, c, f.srv.URL+"/item/x:102?lang=id")
+	hasAll(t, "held item page with an expiry", body, []string{"menunggu warga selama 0 menit · ditutup otomatis bila warga belum menjawab pada " + end}, nil)
+	_, body = get(t, c, f.srv.URL+"/antrian/lingkungan_hidup")
+	hasAll(t, "held queue row with an expiry", body, []string{"ditutup otomatis bila warga belum menjawab pada " + end}, nil)
 }
 
 func TestLoginRateLimited(t *testing.T) {

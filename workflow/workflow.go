@@ -6,6 +6,7 @@ package workflow
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -448,6 +449,60 @@ func (s *Service) AutoClose(ctx context.Context, src AutoCloser) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// HeldSource lists an OPD slot's items on hold (store.Store.HeldItems).
+type HeldSource interface {
+	HeldItems(ctx context.Context, opd string, limit int64) ([]tanggap.Item, error)
+}
+
+// HoldExpiry is when an item on hold since t closes for want of its
+// citizen's answer: t plus the city's hold_expire_hk working days; zero
+// when the city closes none.
+func (c *Clocks) HoldExpiry(since time.Time) time.Time {
+	if n := c.cfg.Clocks.HoldExpireHK; n > 0 {
+		return c.cal.AddWorkingDays(since, n)
+	}
+	return time.Time{}
+}
+
+// heldScan is how many items on hold of one OPD slot ExpireHeld reads a
+// round (oldest received first; the next round reads on).
+const heldScan = 5000
+
+// ExpireHeld closes, as the system, every item whose hold has outlasted
+// the city's hold_expire_hk working days (nothing when that is 0). The
+// history names the reason; a person can still reopen it.
+func (s *Service) ExpireHeld(ctx context.Context, src HeldSource) (int, error) {
+	n := s.cfg.Clocks.HoldExpireHK
+	if n == 0 {
+		return 0, nil
+	}
+	now := s.now()
+	reason := fmt.Sprintf("warga tidak melengkapi dalam %d HK", n)
+	closed := 0
+	slots := []string{""}
+	for _, o := range s.cfg.OPDs {
+		slots = append(slots, o.Code)
+	}
+	for _, slot := range slots {
+		its, err := src.HeldItems(ctx, slot, heldScan)
+		if err != nil {
+			return closed, err
+		}
+		for _, it := range its {
+			if it.Status != tanggap.StatusOnHold || it.HeldSince == nil || now.Before(s.clocks.HoldExpiry(*it.HeldSince)) {
+				continue
+			}
+			_, err := s.Do(ctx, Actor{Login: "system", Citywide: true}, Request{ID: it.ID, Version: -1, Action: "close", Reason: reason})
+			if err == nil {
+				closed++
+			} else if c := tanggap.ErrorCode(err); c != tanggap.ECONFLICT && c != tanggap.EINVALID {
+				return closed, err
+			}
+		}
+	}
+	return closed, nil
 }
 
 // AgoHK returns the latest instant t such that at least n working days of

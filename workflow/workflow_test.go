@@ -235,3 +235,52 @@ func TestOtherActionsAndBulk(t *testing.T) {
 		t.Fatalf("queue: open %d held %d", q.Open, q.NHeld)
 	}
 }
+
+// With hold_expire_hk set, an item whose citizen has not answered within
+// that many working days of the hold is closed by the system, with the
+// reason in its history; one held for less, or resumed, stays. With 0 (the
+// default) nothing closes.
+func TestExpireHeld(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	dlh := Actor{Login: "dlh1", OPD: "lingkungan_hidup"}
+	hold := func(id string) {
+		t.Helper()
+		if _, err := e.svc.Do(ctx, dlh, Request{ID: id, Version: -1, Action: "hold", Reason: "mohon kirim foto lokasi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ingest(t, "1", "lingkungan_hidup")
+	e.ingest(t, "2", "lingkungan_hidup")
+	e.ingest(t, "3", "")
+	hold("instagram:1")
+	if _, err := e.svc.Do(ctx, Actor{Login: "humas", Citywide: true}, Request{ID: "instagram:3", Version: -1, Action: "hold", Reason: "di mana?"}); err != nil {
+		t.Fatal(err)
+	}
+	start := *e.now
+	*e.now = e.c.Calendar().AddWorkingDays(start, 2)
+	hold("instagram:2") // two working days later
+	*e.now = e.c.Calendar().AddWorkingDays(start, 10).Add(time.Minute)
+	if n, err := e.svc.ExpireHeld(ctx, e.st); err != nil || n != 0 {
+		t.Fatalf("with hold_expire_hk 0: %d closed, %v", n, err)
+	}
+	e.svc.cfg.Clocks.HoldExpireHK = 10
+	if n, err := e.svc.ExpireHeld(ctx, e.st); err != nil || n != 2 {
+		t.Fatalf("after 10 HK: %d closed, %v; want the two held since the start", n, err)
+	}
+	for id, want := range map[string]tanggap.Status{"instagram:1": tanggap.StatusClosed, "instagram:3": tanggap.StatusClosed, "instagram:2": tanggap.StatusOnHold} {
+		if it, _ := e.st.Item(ctx, id); it.Status != want {
+			t.Errorf("%s: %s, want %s", id, it.Status, want)
+		}
+	}
+	h, _ := e.st.History(ctx, "instagram:1")
+	if last := h[len(h)-1]; last.Action != "close" || last.Actor != "system" || last.Reason != "warga tidak melengkapi dalam 10 HK" {
+		t.Errorf("the close in the history: %+v", last)
+	}
+	if n, _ := e.svc.ExpireHeld(ctx, e.st); n != 0 {
+		t.Errorf("a second round closed %d", n)
+	}
+	if got, want := e.c.HoldExpiry(start), e.c.Calendar().AddWorkingDays(start, 10); !got.Equal(want) {
+		t.Errorf("hold expiry %v, want %v", got, want)
+	}
+}

@@ -160,5 +160,12 @@ func runAutoClose(ctx context.Context, svc *workflow.Service, st *store.Store, e
 		if n > 0 {
 			log.Info("autoclosed", "items", n)
 		}
+		n, err = svc.ExpireHeld(ctx, st)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("hold_expiry_failed", "err", err)
+		}
+		if n > 0 {
+			log.Info("hold_expired", "items", n)
+		}
 	}
 }

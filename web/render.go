@@ -155,7 +155,7 @@ var messages = map[string][2]string{
 	"tracking_id":          {"Nomor pelacakan (mis. SP4N-LAPOR!)", "Tracking id (e.g. SP4N-LAPOR!)"},
 	"duplicate_of":         {"ID aduan asal", "Id of the original item"},
 	"replies_to":           {"Membalas", "Replies to"},
-	"cluster_first":        {"Laporan pertama yang serupa", "First similar report"},
+	"cluster_first":        {"Laporan serupa yang pertama diterima", "First similar report received"},
 	"duplicate_of_item":    {"Duplikat dari", "Duplicate of"},
 	"reason_code":          {"Kode alasan", "Reason code"},
 	"board_note":           {"Merah: ada yang terlambat. Kuning: ada yang jatuh tempo dalam 1 HK (atau 4 jam untuk tanggapan pertama). Hijau: semua sesuai jadwal.", "Red: something is overdue. Yellow: something is due within 1 working day (4 hours for the first response). Green: all on track."},

@@ -524,7 +524,7 @@ func TestItemContext(t *testing.T) {
 	dlh := f.client(t, "dlh")
 	_, body := get(t, dlh, f.srv.URL+"/item/x:901")
 	hasAll(t, "x:901", body, []string{"Membalas", "Pengumuman: pengerukan kali dimulai Senin", `href="https://x.com/w/status/900"`,
-		"Laporan pertama yang serupa", `href="/item/x:101"`}, []string{`href="/item/x:900"`})
+		"Laporan serupa yang pertama diterima", `href="/item/x:101"`}, []string{`href="/item/x:900"`})
 	// x:902 replies to DBMSDA's x:201: DLH learns nothing of it.
 	_, body = get(t, dlh, f.srv.URL+"/item/x:902")
 	hasAll(t, "x:902", body, nil, []string{"Membalas", "jalan berlubang", "x:201"})

@@ -31,6 +31,9 @@ type User struct {
 	// anything else. Written with every new password; the owner's own
 	// change (ChangePassword) clears it.
 	TempPassword bool
+	// LastSignIn is when a session of the user last began (zero: never),
+	// so that administrators see accounts nobody uses any more.
+	LastSignIn time.Time
 	// gen counts the user's password changes: a session carries the
 	// generation it began in, so a new password (changed by its owner or
 	// reset with `tanggap user reset`) ends every older session.
@@ -163,7 +166,7 @@ func (s *Store) User(ctx context.Context, login string) (*User, error) {
 		return nil, tanggap.Errorf(tanggap.ENOTFOUND, "user %s not found", login)
 	}
 	return &User{Login: m["login"], Name: m["name"], Role: m["role"], OPD: m["opd"], Email: m["email"], Disabled: m["disabled"] == "1",
-		TempPassword: m["temp"] == "1", gen: m["gen"]}, nil
+		TempPassword: m["temp"] == "1", LastSignIn: msTime(m["last_login_ms"]), gen: m["gen"]}, nil
 }
 
 // Users lists every user.
@@ -329,7 +332,10 @@ func (s *Store) NewSession(ctx context.Context, login string, ttl time.Duration)
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return "", unavailable(err, "new session")
 	}
-	if err := s.rdb.Set(ctx, s.k.session(tok), login+" "+gen, ttl).Err(); err != nil {
+	pipe := s.rdb.TxPipeline()
+	pipe.Set(ctx, s.k.session(tok), login+" "+gen, ttl)
+	pipe.HSet(ctx, s.k.user(login), "last_login_ms", s.now().UnixMilli())
+	if _, err := pipe.Exec(ctx); err != nil {
 		return "", unavailable(err, "new session")
 	}
 	return tok, nil

@@ -82,6 +82,8 @@ var messages = map[string][2]string{
 	"email":                {"Surel", "E-mail"},
 	"citywide":             {"seluruh kota", "city-wide"},
 	"user_active":          {"Aktif", "Active"},
+	"last_sign_in":         {"Terakhir masuk", "Last sign-in"},
+	"never":                {"belum pernah", "never"},
 	"user_disabled":        {"Nonaktif", "Disabled"},
 	"user_temp":            {"Belum mengganti kata sandi sementara", "Temporary password not yet replaced"},
 	"user_add":             {"Tambah pengguna", "Add a user"},

@@ -43,7 +43,7 @@ func TestAccountAdministrationPages(t *testing.T) {
 		t.Fatalf("users page: %d", code)
 	}
 	hasAll(t, "the PPID Utama's users page", body,
-		[]string{`href="/pengguna/dlh"`, `href="/pengguna/dlh.ppid"`, "Admin DBMSDA", "Operator sistem", `<option value="opd_admin"`, `href="/pengguna">Pengguna</a>`},
+		[]string{"17/03/2026 17:00", "belum pernah", `href="/pengguna/dlh"`, `href="/pengguna/dlh.ppid"`, "Admin DBMSDA", "Operator sistem", `<option value="opd_admin"`, `href="/pengguna">Pengguna</a>`},
 		[]string{`href="/pengguna/ops"`, `href="/pengguna/humas"`, `<option value="operator"`, `<option value="ppid_utama"`})
 
 	// Adding: the forms' mistakes are said in the page's language and add nobody.

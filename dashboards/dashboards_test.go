@@ -31,6 +31,8 @@ var contract = map[string]Metric{
 	"tanggap_triage_consumer_lag":                      {Type: "gauge"},
 	"tanggap_triage_dead_letters_total":                {Type: "counter", Labels: []string{"reason"}},
 	"tanggap_triage_held_resumed_total":                {Type: "counter", Labels: []string{"result"}},
+	"tanggap_workflow_autoclosed_total":                {Type: "counter", Labels: []string{"reason"}},
+	"tanggap_workflow_autoclose_errors_total":          {Type: "counter", Labels: []string{"reason"}},
 	"tanggap_store_open_items":                         {Type: "gauge", Labels: []string{"opd", "state"}},
 	"tanggap_store_up":                                 {Type: "gauge"},
 	"tanggap_http_requests_total":                      {Type: "counter", Labels: []string{"route", "code"}},

@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/collectors/demo"
@@ -63,6 +66,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 	if _, err := newWeb(cfg, st, clocks, reg, log, false); err != nil {
 		t.Fatal(err)
 	}
+	newAutoCloseMetrics(reg)
 	// Every registered collector describes its metrics, labelled or not.
 	have := map[string]bool{}
 	ch := make(chan *prometheus.Desc, 256)
@@ -115,4 +119,68 @@ func TestCalendarLastYear(t *testing.T) {
 	if got := testutil.ToFloat64(calendarLastYear(loaded)); got != float64(next) {
 		t.Errorf("table with %d: last year %v", next, got)
 	}
+}
+
+// The automatic closing rounds count what they close and what fails, by
+// reason: a resolved item past its citizen window closes
+// (citizen_window), and with Redis gone every round fails and says so.
+func TestAutoCloseMetrics(t *testing.T) {
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	now := time.Date(2026, 4, 6, 9, 0, 0, 0, time.UTC)
+	clk := func() time.Time { return now }
+	st := store.New(rdb, "ac", clk)
+	ctx := context.Background()
+	if _, err := st.Ingest(ctx, store.Ingest{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: "1", Text: "jalan rusak", Author: "warga", CreatedAt: now, ThreadID: "1"},
+		Kind: tanggap.KindComplaint, OPD: "bina_marga_sda", Status: tanggap.StatusAssigned, Queued: true,
+		Deadlines: clocks.Deadlines(now, tanggap.KindComplaint, "bina_marga_sda", false)}); err != nil {
+		t.Fatal(err)
+	}
+	svc := workflow.New(st, cfg, clocks, clk)
+	if _, err := svc.Do(ctx, workflow.Actor{Login: "dbm", OPD: "bina_marga_sda"}, workflow.Request{ID: "x:1", Version: -1, Action: "resolve", Evidence: "https://x.com/dbm/status/2"}); err != nil {
+		t.Fatal(err)
+	}
+	later := clocks.Calendar().AddWorkingDays(now, cfg.Clocks.AutocloseHK+1)
+	svc = workflow.New(st, cfg, clocks, func() time.Time { return later })
+	reg := prometheus.NewRegistry()
+	m := newAutoCloseMetrics(reg)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	round := func(wantClosed, wantErrs float64) {
+		t.Helper()
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- runAutoClose(rctx, svc, st, 5*time.Millisecond, m, log) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for testutil.ToFloat64(m.closed.WithLabelValues("citizen_window")) < wantClosed || testutil.ToFloat64(m.errors.WithLabelValues("hold_expired")) < wantErrs {
+			if time.Now().After(deadline) {
+				t.Fatalf("closed %v, failed rounds %v: want %v and %v", testutil.ToFloat64(m.closed.WithLabelValues("citizen_window")),
+					testutil.ToFloat64(m.errors.WithLabelValues("hold_expired")), wantClosed, wantErrs)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	round(1, 0)
+	if it, _ := st.Item(ctx, "x:1"); it.Status != tanggap.StatusClosed {
+		t.Fatalf("x:1 is %s after the round", it.Status)
+	}
+	if n := testutil.ToFloat64(m.errors.WithLabelValues("citizen_window")); n != 0 {
+		t.Errorf("%v failed rounds with Redis up", n)
+	}
+	// hold_expire_hk set and Redis gone: the hold-expiry rounds fail.
+	cfg.Clocks.HoldExpireHK = 10
+	mr.Close()
+	round(1, 1)
 }

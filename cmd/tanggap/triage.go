@@ -61,7 +61,8 @@ func runTriage(ctx context.Context, args []string, e env) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveHTTP(gctx, ln, metricsHandler(reg, st.Ping), log) })
 	g.Go(func() error { return pipe.run(gctx) })
-	g.Go(func() error { return runAutoClose(gctx, workflow.New(st, cfg, clocks, nil), st, time.Minute, log) })
+	acm := newAutoCloseMetrics(reg)
+	g.Go(func() error { return runAutoClose(gctx, workflow.New(st, cfg, clocks, nil), st, time.Minute, acm, log) })
 	dg, err := newDigest(e, cfg, st, clocks, reg, log)
 	if err != nil {
 		return err
@@ -142,9 +143,32 @@ func (p *pipeline) run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// runAutoClose closes resolved items whose citizen window has passed, every
-// interval. Several processes may run it: each close is compare-and-set.
-func runAutoClose(ctx context.Context, svc *workflow.Service, st *store.Store, every time.Duration, log *slog.Logger) error {
+// autoCloseMetrics count what the automatic closing rounds do, by reason:
+// citizen_window (resolved items whose citizen window passed) and
+// hold_expired (holds past the city's hold_expire_hk).
+type autoCloseMetrics struct {
+	closed, errors *prometheus.CounterVec
+}
+
+func newAutoCloseMetrics(reg prometheus.Registerer) *autoCloseMetrics {
+	m := &autoCloseMetrics{
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_workflow_autoclosed_total",
+			Help: "Items the system closed by itself, by reason (citizen_window, hold_expired)."}, []string{"reason"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_workflow_autoclose_errors_total",
+			Help: "Automatic closing rounds that failed, by reason; the next round (a minute later) tries again."}, []string{"reason"}),
+	}
+	for _, r := range []string{"citizen_window", "hold_expired"} {
+		m.closed.WithLabelValues(r)
+		m.errors.WithLabelValues(r)
+	}
+	reg.MustRegister(m.closed, m.errors)
+	return m
+}
+
+// runAutoClose closes, every interval, resolved items whose citizen window
+// has passed and holds past the city's hold_expire_hk. Several processes
+// may run it: each close is compare-and-set.
+func runAutoClose(ctx context.Context, svc *workflow.Service, st *store.Store, every time.Duration, m *autoCloseMetrics, log *slog.Logger) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -153,19 +177,22 @@ func runAutoClose(ctx context.Context, svc *workflow.Service, st *store.Store, e
 			return nil
 		case <-t.C:
 		}
-		n, err := svc.AutoClose(ctx, st)
-		if err != nil && ctx.Err() == nil {
-			log.Warn("autoclose_failed", "err", err)
-		}
-		if n > 0 {
-			log.Info("autoclosed", "items", n)
-		}
-		n, err = svc.ExpireHeld(ctx, st)
-		if err != nil && ctx.Err() == nil {
-			log.Warn("hold_expiry_failed", "err", err)
-		}
-		if n > 0 {
-			log.Info("hold_expired", "items", n)
+		for _, round := range []struct {
+			reason string
+			run    func(context.Context) (int, error)
+		}{
+			{"citizen_window", func(ctx context.Context) (int, error) { return svc.AutoClose(ctx, st) }},
+			{"hold_expired", func(ctx context.Context) (int, error) { return svc.ExpireHeld(ctx, st) }},
+		} {
+			n, err := round.run(ctx)
+			m.closed.WithLabelValues(round.reason).Add(float64(n))
+			if err != nil && ctx.Err() == nil {
+				m.errors.WithLabelValues(round.reason).Inc()
+				log.Warn("autoclose_failed", "reason", round.reason, "err", err)
+			}
+			if n > 0 {
+				log.Info("autoclosed", "reason", round.reason, "items", n)
+			}
 		}
 	}
 }

@@ -74,6 +74,10 @@ func TestUserCommands(t *testing.T) {
 	if _, err := st.CheckPassword(ctx, "dishub.admin", "kata-sandi-baru-1", "t"); err == nil {
 		t.Fatal("disabled user signed in")
 	}
+	// The list names every account and its state.
+	if out, err := runCLI(t, env, "", "user", "list"); err != nil || out != "dishub.admin\topd_admin\tperhubungan\tdisabled\tnever\n" {
+		t.Errorf("list: %q %v", out, err)
+	}
 	// The digest finds the OPD admin's address; the unrouted queue goes to the PPID Utama.
 	st.SetDisabled(ctx, "dishub.admin", false)
 	st.PutUser(ctx, store.User{Login: "humas", Name: "Humas", Role: "ppid_utama", Email: "humas@example.go.id"}, "kata-sandi-panjang", true)

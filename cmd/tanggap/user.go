@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/store"
@@ -18,7 +21,7 @@ import (
 // stay out of shell history and process lists.
 func runUser(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: tanggap user add|reset|disable|enable -login NAME [-role R -opd CODE -name NAME]")
+		fmt.Fprintln(e.stderr, "usage: tanggap user add|reset|disable|enable -login NAME [-role R -opd CODE -name NAME] | tanggap user list")
 		return errUsage
 	}
 	action := args[0]
@@ -36,6 +39,9 @@ func runUser(ctx context.Context, args []string, e env) error {
 	cfg, err := config.Load(*configPath)
 	if err != nil {
 		return err
+	}
+	if action == "list" {
+		return listUsers(ctx, cfg, e)
 	}
 	u := store.User{Login: strings.ToLower(*login), Name: *name, Role: *role, OPD: *opd, Email: *email}
 	if action == "add" || (action == "reset" && *role != "") {
@@ -73,6 +79,37 @@ func runUser(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stderr, "user %s: %s done, but not recorded in the account changes: %v\n", u.Login, action, err)
 	}
 	fmt.Fprintf(e.stdout, "user %s: %s done\n", u.Login, action)
+	return nil
+}
+
+// listUsers prints every account, one per line, tab-separated: login,
+// role, OPD ("-" for a city-wide role), state (active, disabled, or
+// temporary when its password is an administrator's) and the last
+// sign-in (RFC 3339, "never").
+func listUsers(ctx context.Context, cfg *config.Config, e env) error {
+	rdb, err := redisFromEnv(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	users, err := store.New(rdb, cfg.City.Code, nil).Users(ctx)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(users, func(a, b store.User) int { return strings.Compare(a.Login, b.Login) })
+	for _, u := range users {
+		state, last := "active", "never"
+		switch {
+		case u.Disabled:
+			state = "disabled"
+		case u.TempPassword:
+			state = "temporary"
+		}
+		if !u.LastSignIn.IsZero() {
+			last = u.LastSignIn.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%s\t%s\n", u.Login, u.Role, cmp.Or(u.OPD, "-"), state, last)
+	}
 	return nil
 }
 

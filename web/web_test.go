@@ -539,12 +539,17 @@ func TestItemContext(t *testing.T) {
 func TestClusterMembersOnFirstReport(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	clocks, err := workflow.NewClocks(f.cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	join := func(id, opd, author, text string, age time.Duration) {
 		t.Helper()
 		created := f.now.Add(-age)
 		_, err := f.st.Ingest(ctx, store.Ingest{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: text, Author: author, Account: "humasbekasikota",
 			CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://x.com/w/status/" + id},
-			Kind: tanggap.KindComplaint, OPD: opd, Status: tanggap.StatusAssigned, Queued: true, ClusterID: "x:101"})
+			Kind: tanggap.KindComplaint, OPD: opd, Status: tanggap.StatusAssigned, Queued: true, ClusterID: "x:101",
+			Deadlines: clocks.Deadlines(created, tanggap.KindComplaint, opd, false)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -560,6 +565,11 @@ func TestClusterMembersOnFirstReport(t *testing.T) {
 	}
 	_, body = get(t, f.client(t, "humas"), f.srv.URL+"/item/x:101?lang=en")
 	hasAll(t, "the first report for the PPID Utama", body, []string{"Similar reports that joined (3)", `href="/item/x:913"`}, []string{"another OPD"})
+	// The queue marks the first report with its reporters and each joiner
+	// with the report it joined.
+	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/antrian/lingkungan_hidup")
+	hasAll(t, "the queue with a cluster", body, []string{`<a class="pill cluster" href="/item/x:101">4 pelapor</a>`,
+		`serupa dengan laporan <a href="/item/x:101">x:101</a>`}, nil)
 	// A report that joined before the list was kept.
 	if err := f.rdb.ZRem(ctx, "tanggap:{test}:cluster_members", "x:101 x:911").Err(); err != nil {
 		t.Fatal(err)

@@ -167,7 +167,7 @@ var messages = map[string][2]string{
 	"hops":                 {"Perpindahan OPD", "Hops between OPDs"},
 	"reporters":            {"Jumlah pelapor", "Reporters"},
 	"n_reporters":          {"pelapor", "reporters"},
-	"in_cluster_of":        {"serupa dengan laporan", "similar to report"},
+	"in_cluster_of":        {"bagian dari kelompok laporan serupa", "part of a cluster of similar reports"},
 	"cluster_members":      {"Laporan serupa yang bergabung", "Similar reports that joined"},
 	"this_report":          {"Laporan ini (yang pertama diterima)", "This report (the first received)"},
 	"members_elsewhere":    {"%d laporan lain di kelompok ini berada di OPD lain.", "%d more reports of this cluster are with another OPD."},

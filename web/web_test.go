@@ -569,7 +569,7 @@ func TestClusterMembersOnFirstReport(t *testing.T) {
 	// with the report it joined.
 	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/antrian/lingkungan_hidup")
 	hasAll(t, "the queue with a cluster", body, []string{`<a class="pill cluster" href="/item/x:101">4 pelapor</a>`,
-		`serupa dengan laporan <a href="/item/x:101">x:101</a>`}, nil)
+		`<a href="/item/x:101">bagian dari kelompok laporan serupa</a>`}, nil)
 	// A report that joined before the list was kept.
 	if err := f.rdb.ZRem(ctx, "tanggap:{test}:cluster_members", "x:101 x:911").Err(); err != nil {
 		t.Fatal(err)

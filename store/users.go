@@ -82,8 +82,8 @@ func (s *Store) PutUser(ctx context.Context, u User, password string, create boo
 		fields["disabled"] = b01(u.Disabled) // later only by SetDisabled
 	}
 	if u.Email != "" {
-		if len(u.Email) > 254 || !emailRE.MatchString(u.Email) {
-			return tanggap.Errorf(tanggap.EINVALID, "not an e-mail address: %q", u.Email)
+		if err := checkEmail(u.Email); err != nil {
+			return err
 		}
 		fields["email"] = u.Email
 	}
@@ -117,14 +117,24 @@ func (s *Store) PutUser(ctx context.Context, u User, password string, create boo
 	return unavailable(err, "put user")
 }
 
+// checkEmail refuses what cannot be an e-mail address (the digest's).
+func checkEmail(e string) error {
+	if len(e) > 254 || !emailRE.MatchString(e) {
+		return tanggap.Errorf(tanggap.EINVALID, "not an e-mail address: %q", e)
+	}
+	return nil
+}
+
 // EditUser sets an existing user's name, role, OPD and e-mail address (an
 // empty one removes it), leaving the password and the disabled flag.
 func (s *Store) EditUser(ctx context.Context, u User) error {
 	if _, err := s.User(ctx, u.Login); err != nil {
 		return err
 	}
-	if u.Email != "" && (len(u.Email) > 254 || !emailRE.MatchString(u.Email)) {
-		return tanggap.Errorf(tanggap.EINVALID, "not an e-mail address: %q", u.Email)
+	if u.Email != "" {
+		if err := checkEmail(u.Email); err != nil {
+			return err
+		}
 	}
 	pipe := s.rdb.TxPipeline()
 	pipe.HSet(ctx, s.k.user(u.Login), "name", u.Name, "role", u.Role, "opd", u.OPD)
@@ -193,7 +203,7 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 // record of who changed what. It never holds a password.
 type UserChange struct {
 	At     time.Time `json:"at"`
-	By     string    `json:"by"`     // who made it: a login, or "cli" for `tanggap user`
+	By     string    `json:"by"`     // who made it: a login, or "(cli)" for `tanggap user` (no login has parentheses)
 	Action string    `json:"action"` // add, edit, reset, disable, enable, password (its owner's own change)
 	Login  string    `json:"login"`  // whose account
 	Detail string    `json:"detail,omitempty"`

@@ -361,7 +361,7 @@ func (s *Service) CitizenReplied(ctx context.Context, id string, p tanggap.Post)
 	if tanggap.SafeURL(p.URL) && len(p.URL) <= 500 { // a reason holds 1,000 bytes
 		reason += " " + p.URL
 	}
-	_, err = s.Do(ctx, Actor{Login: "system", Citywide: true}, Request{ID: id, Version: it.Version, Action: "resume", Reason: reason})
+	_, err = s.Do(ctx, systemActor, Request{ID: id, Version: it.Version, Action: "resume", Reason: reason})
 	if err != nil {
 		return false, err
 	}
@@ -441,14 +441,29 @@ func (s *Service) AutoClose(ctx context.Context, src AutoCloser) (int, error) {
 	}
 	n := 0
 	for _, id := range ids {
-		_, err := s.Do(ctx, Actor{Login: "system", Citywide: true}, Request{ID: id, Version: -1, Action: "close", Reason: "jendela warga berakhir"})
-		if err == nil {
-			n++
-		} else if c := tanggap.ErrorCode(err); c != tanggap.ECONFLICT && c != tanggap.EINVALID {
+		closed, err := s.closeBySystem(ctx, id, "jendela warga berakhir")
+		if err != nil {
 			return n, err
+		}
+		if closed {
+			n++
 		}
 	}
 	return n, nil
+}
+
+// systemActor is who the automatic changes are made as.
+var systemActor = Actor{Login: "system", Citywide: true}
+
+// closeBySystem closes an item as the system. An item someone changed
+// meanwhile (a conflict) or that can no longer close is left as it is:
+// false, no error.
+func (s *Service) closeBySystem(ctx context.Context, id, reason string) (bool, error) {
+	_, err := s.Do(ctx, systemActor, Request{ID: id, Version: -1, Action: "close", Reason: reason})
+	if c := tanggap.ErrorCode(err); err != nil && (c == tanggap.ECONFLICT || c == tanggap.EINVALID) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // HeldSource lists an OPD slot's items on hold (store.Store.HeldItems).
@@ -467,7 +482,8 @@ func (c *Clocks) HoldExpiry(since time.Time) time.Time {
 }
 
 // heldScan is how many items on hold of one OPD slot ExpireHeld reads a
-// round (oldest received first; the next round reads on).
+// round: the first received. Holds beyond them (more than 5,000 on hold in
+// one OPD) wait until earlier ones leave the hold.
 const heldScan = 5000
 
 // ExpireHeld closes, as the system, every item whose hold has outlasted
@@ -494,11 +510,12 @@ func (s *Service) ExpireHeld(ctx context.Context, src HeldSource) (int, error) {
 			if it.Status != tanggap.StatusOnHold || it.HeldSince == nil || now.Before(s.clocks.HoldExpiry(*it.HeldSince)) {
 				continue
 			}
-			_, err := s.Do(ctx, Actor{Login: "system", Citywide: true}, Request{ID: it.ID, Version: -1, Action: "close", Reason: reason})
-			if err == nil {
-				closed++
-			} else if c := tanggap.ErrorCode(err); c != tanggap.ECONFLICT && c != tanggap.EINVALID {
+			ok, err := s.closeBySystem(ctx, it.ID, reason)
+			if err != nil {
 				return closed, err
+			}
+			if ok {
+				closed++
 			}
 		}
 	}

@@ -91,17 +91,23 @@ func TempPassword() (string, error) {
 	return b.String(), nil
 }
 
-func (s *Server) userRoutes(a Accounts) {
-	s.signedIn("GET /pengguna", "users", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+// manager registers an account administration route: signedIn, for the
+// roles that manage accounts only (as page is for those who read citizen
+// data).
+func (s *Server) manager(pattern, route string, fn func(w http.ResponseWriter, r *http.Request, p *Principal) error) {
+	s.signedIn(pattern, route, func(w http.ResponseWriter, r *http.Request, p *Principal) error {
 		if !p.ManagesUsers() {
 			return tanggap.Errorf(tanggap.EFORBIDDEN, "this role does not manage accounts")
 		}
+		return fn(w, r, p)
+	})
+}
+
+func (s *Server) userRoutes(a Accounts) {
+	s.manager("GET /pengguna", "users", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
 		return s.usersPage(w, r, p, a, http.StatusOK, nil)
 	})
-	s.signedIn("POST /pengguna", "users", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
-		if !p.ManagesUsers() {
-			return tanggap.Errorf(tanggap.EFORBIDDEN, "this role does not manage accounts")
-		}
+	s.manager("POST /pengguna", "users", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
 		u, err := s.accountForm(r, p)
 		if err != nil {
 			return s.usersPage(w, r, p, a, httpStatus(err), err)
@@ -117,7 +123,7 @@ func (s *Server) userRoutes(a Accounts) {
 		s.logAccount(r.Context(), a, p, "add", u.Login, accountDetail(u))
 		return s.userPage(w, r, a, u.Login, map[string]any{"Password": pw, "Done": "ok_user_added"})
 	})
-	s.signedIn("GET /pengguna/{login}", "user", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	s.manager("GET /pengguna/{login}", "user", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
 		u, err := s.managed(r, p, a)
 		if err != nil {
 			return err
@@ -132,7 +138,7 @@ func (s *Server) userRoutes(a Accounts) {
 		}
 		return s.userPage(w, r, a, u.Login, data)
 	})
-	s.signedIn("POST /pengguna/{login}", "user", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	s.manager("POST /pengguna/{login}", "user", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
 		u, err := s.managed(r, p, a)
 		if err != nil {
 			return err
@@ -179,9 +185,6 @@ func (s *Server) userRoutes(a Accounts) {
 
 // managed is the account named in the path, if the principal may manage it.
 func (s *Server) managed(r *http.Request, p *Principal, a Accounts) (*store.User, error) {
-	if !p.ManagesUsers() {
-		return nil, tanggap.Errorf(tanggap.EFORBIDDEN, "this role does not manage accounts")
-	}
 	u, err := a.User(r.Context(), r.PathValue("login"))
 	if err != nil {
 		return nil, err

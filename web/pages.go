@@ -119,17 +119,17 @@ func (s *Server) view(r *http.Request, it tanggap.Item) itemView {
 		} else {
 			v.Left = s.t(r, "late") + " " + s.duration(r, -d)
 		}
-		v.Deadline = it.Deadline.In(s.loc).Format("02/01/2006 15:04")
+		v.Deadline = s.localTime(it.Deadline)
 	}
-	v.Created = it.CreatedAt.In(s.loc).Format("02/01/2006 15:04")
+	v.Created = s.localTime(it.CreatedAt)
 	if it.FirstResponseAt != nil {
-		v.Answered = it.FirstResponseAt.In(s.loc).Format("02/01/2006 15:04")
+		v.Answered = s.localTime(*it.FirstResponseAt)
 	}
 	if it.Status == tanggap.StatusOnHold && it.HeldSince != nil {
 		v.HeldFor = s.duration(r, now.Sub(*it.HeldSince))
 		if s.opt.Clocks != nil {
 			if end := s.opt.Clocks.HoldExpiry(*it.HeldSince); !end.IsZero() {
-				v.HeldEnds = end.In(s.loc).Format("02/01/2006 15:04")
+				v.HeldEnds = s.localTime(end)
 			}
 		}
 	}
@@ -328,7 +328,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, p *Principal) er
 		}
 		note := fmt.Sprintf(s.t(r, "search_all"), len(views), res.Scanned)
 		if !res.Complete {
-			note = fmt.Sprintf(s.t(r, "search_newest"), len(views), res.Scanned, res.Oldest.In(s.loc).Format("02/01/2006 15:04"))
+			note = fmt.Sprintf(s.t(r, "search_newest"), len(views), res.Scanned, s.localTime(res.Oldest))
 		}
 		if len(views) == searchLimit {
 			note += " " + fmt.Sprintf(s.t(r, "search_capped"), searchLimit)
@@ -367,7 +367,7 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	}
 	hv := make([]hist, len(h))
 	for i, e := range h {
-		hv[i] = hist{Event: e, When: e.At.In(s.loc).Format("02/01/2006 15:04")}
+		hv[i] = hist{Event: e, When: s.localTime(e.At)}
 	}
 	allowed := map[string]bool{"claim": true, "release": true, "answer": it.Status.Open()}
 	for _, a := range []struct {

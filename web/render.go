@@ -264,6 +264,10 @@ func lang(r *http.Request) string {
 
 func (s *Server) t(r *http.Request, key string) string { return inLang(messages, key, lang(r), key) }
 
+// localTime is an instant as the pages show it: the city's time zone,
+// day first.
+func (s *Server) localTime(t time.Time) string { return t.In(s.loc).Format("02/01/2006 15:04") }
+
 // duration renders a duration for people: "47 menit", "3 jam", "2 hari".
 func (s *Server) duration(r *http.Request, d time.Duration) string {
 	en := lang(r) == "en"
@@ -297,7 +301,7 @@ func (s *Server) parseTemplates() error {
 			"eventLabel":  func(action, l string) string { return inLang(messages, "ev_"+action, l, action) },
 			"actorLabel":  func(login, l string) string { return inLang(messages, "actor_"+login, l, login) },
 			"whyLabel":    featureLabel,
-			"localTime":   func(t time.Time) string { return t.In(s.loc).Format("02/01/2006 15:04") },
+			"localTime":   s.localTime,
 			"mul":         func(a, b int) int { return a * b },
 			"plus":        func(a int, b any) int64 { return int64(a) + toInt64(b) },
 			"scale":       func(n, total int64) int64 { return n * 200 / max(total, 1) },

@@ -40,9 +40,6 @@ func runUser(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if action == "list" {
-		return listUsers(ctx, cfg, e)
-	}
 	u := store.User{Login: strings.ToLower(*login), Name: *name, Role: *role, OPD: *opd, Email: *email}
 	if action == "add" || (action == "reset" && *role != "") {
 		if err := web.CheckRole(cfg, web.Role(u.Role), u.OPD); err != nil {
@@ -56,6 +53,8 @@ func runUser(ctx context.Context, args []string, e env) error {
 	defer rdb.Close()
 	st := store.New(rdb, cfg.City.Code, nil)
 	switch action {
+	case "list":
+		return listUsers(ctx, st, e)
 	case "add", "reset":
 		pw, err := readPassword(e)
 		if err != nil {
@@ -69,7 +68,7 @@ func runUser(ctx context.Context, args []string, e env) error {
 			return err
 		}
 	default:
-		return fmt.Errorf("user: unknown action %q (add, reset, disable, enable)", action)
+		return fmt.Errorf("user: unknown action %q (add, reset, disable, enable, list)", action)
 	}
 	detail := ""
 	if action == "add" || *role != "" {
@@ -86,13 +85,8 @@ func runUser(ctx context.Context, args []string, e env) error {
 // role, OPD ("-" for a city-wide role), state (active, disabled, or
 // temporary when its password is an administrator's) and the last
 // sign-in (RFC 3339, "never").
-func listUsers(ctx context.Context, cfg *config.Config, e env) error {
-	rdb, err := redisFromEnv(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	users, err := store.New(rdb, cfg.City.Code, nil).Users(ctx)
+func listUsers(ctx context.Context, st *store.Store, e env) error {
+	users, err := st.Users(ctx)
 	if err != nil {
 		return err
 	}

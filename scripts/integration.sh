@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/integration.sh: the integration run, against the real servers of scripts/services.sh.
 #
-#   scripts/services.sh start      # once; installs what is missing and starts redis + Kafka
+#   scripts/services.sh start      # once; installs what is missing, starts redis, a redis cluster, Kafka
 #   scripts/integration.sh         # smoke check, integration suites (also -race), promtool, dashboards
 #   scripts/services.sh stop
 #
@@ -21,7 +21,7 @@ ENV_FILE="$(scripts/services.sh env)"
 # shellcheck disable=SC1090
 . "$ENV_FILE"
 export CI=true
-log "redis $TANGGAP_TEST_REDIS_ADDR, kafka $TANGGAP_TEST_KAFKA_BROKERS"
+log "redis $TANGGAP_TEST_REDIS_ADDR, redis cluster ${TANGGAP_TEST_REDIS_CLUSTER:-(none)}, kafka $TANGGAP_TEST_KAFKA_BROKERS"
 
 step() {
   local name="$1" t0=$SECONDS

@@ -2,9 +2,10 @@
 # scripts/services.sh: the real servers the integration suites run against.
 #
 #   scripts/services.sh install        install packages (apt) and fetch the Kafka jars (mvn)
-#   scripts/services.sh start          install, then start redis-server and a single-node
-#                                      Kafka broker (KRaft) on 127.0.0.1; idempotent
-#   scripts/services.sh stop           stop both (also: stop-redis, stop-kafka)
+#   scripts/services.sh start          install, then start redis-server, a three-node Redis
+#                                      Cluster and a single-node Kafka broker (KRaft) on
+#                                      127.0.0.1; idempotent
+#   scripts/services.sh stop           stop them all (also: stop-redis, stop-kafka)
 #   scripts/services.sh restart-redis [--kill]   restart redis-server on the same port and data
 #   scripts/services.sh restart-kafka [--kill]   restart the broker on the same ports and data
 #   scripts/services.sh start-redis | start-kafka  start one again after stop-redis / stop-kafka
@@ -17,6 +18,7 @@
 #
 # After `start`, source the env file (default /tmp/tanggap-services/env):
 #   TANGGAP_TEST_REDIS_ADDR=127.0.0.1:PORT
+#   TANGGAP_TEST_REDIS_CLUSTER=127.0.0.1:PORT,127.0.0.1:PORT,127.0.0.1:PORT
 #   TANGGAP_TEST_KAFKA_BROKERS=127.0.0.1:PORT
 #   TANGGAP_TEST_SERVICES=<absolute path of this script>   (the fault suite calls it)
 #   TANGGAP_SERVICES_DIR=<state directory>
@@ -191,7 +193,7 @@ pid_alive() {
   local pid pattern
   pid="$(cat "$1")"
   case "$1" in
-    "$REDIS_PID") pattern=redis-server ;;
+    "$REDIS_PID" | "$STATE"/rcluster/*) pattern=redis-server ;;
     *) pattern="$KAFKA_DIR/server.properties" ;;
   esac
   kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern"
@@ -217,6 +219,7 @@ write_env() {
   {
     echo "# written by scripts/services.sh on $(date -u +%FT%TZ); source this file"
     [[ -s "$STATE/redis.port" ]] && echo "export TANGGAP_TEST_REDIS_ADDR=127.0.0.1:$(cat "$STATE/redis.port")"
+    [[ -s "$STATE/rcluster1.port" ]] && echo "export TANGGAP_TEST_REDIS_CLUSTER=$(cluster_addrs)"
     [[ -s "$STATE/kafka.port" ]] && echo "export TANGGAP_TEST_KAFKA_BROKERS=127.0.0.1:$(cat "$STATE/kafka.port")"
     echo "export TANGGAP_TEST_SERVICES=$SELF"
     echo "export TANGGAP_SERVICES_DIR=$STATE"
@@ -283,6 +286,72 @@ stop_redis() {
     redis_cli shutdown >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
     wait_gone "$REDIS_PID" 30
   fi
+}
+
+# ---------------------------------------------------------------------------
+# redis cluster: three masters, no replicas, no persistence. The store suite and the
+# end-to-end pipeline run on it too, so that "a city's keys share one hash slot" (each
+# script, transaction and pipeline of a city goes to one node) is tested, not assumed.
+# ---------------------------------------------------------------------------
+
+CLUSTER_NODES=(1 2 3)
+cluster_pid() { echo "$STATE/rcluster/$1/redis.pid"; }
+cluster_port() { cat "$STATE/rcluster$1.port"; }
+cluster_addrs() {
+  local n out=()
+  for n in "${CLUSTER_NODES[@]}"; do out+=("127.0.0.1:$(cluster_port "$n")"); done
+  (IFS=,; echo "${out[*]}")
+}
+cluster_ok() { redis-cli -p "$(cluster_port "$1")" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
+
+start_redis_cluster() {
+  local n port bus up=1
+  for n in "${CLUSTER_NODES[@]}"; do pid_alive "$(cluster_pid "$n")" && cluster_ok "$n" || up=0; done
+  if ((up)); then
+    log "redis cluster already running on $(cluster_addrs)"
+    return
+  fi
+  stop_redis_cluster
+  rm -rf "$STATE/rcluster" "$STATE"/rcluster*.port
+  for n in "${CLUSTER_NODES[@]}"; do
+    port="$(saved_port "rcluster$n")"
+    bus="$(saved_port "rcluster$n-bus")"
+    mkdir -p "$STATE/rcluster/$n"
+    printf '%s\n' "bind 127.0.0.1" "port $port" "cluster-port $bus" "cluster-enabled yes" \
+      "cluster-config-file $STATE/rcluster/$n/nodes.conf" "protected-mode yes" "daemonize yes" \
+      "pidfile $(cluster_pid "$n")" "logfile $STATE/rcluster/$n/redis.log" "dir $STATE/rcluster/$n" \
+      "appendonly no" 'save ""' "maxmemory 1gb" "maxmemory-policy noeviction" >"$STATE/rcluster/$n/redis.conf"
+    redis-server "$STATE/rcluster/$n/redis.conf" || die "cluster node $n did not start, see $STATE/rcluster/$n/redis.log"
+  done
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  for n in "${CLUSTER_NODES[@]}"; do
+    until [[ "$(redis-cli -p "$(cluster_port "$n")" ping 2>/dev/null)" == PONG ]]; do
+      ((SECONDS < deadline)) || die "cluster node $n not ready after ${READY_TIMEOUT}s"
+      sleep 0.1
+    done
+  done
+  # shellcheck disable=SC2046 # one argument per node
+  redis-cli --cluster create $(cluster_addrs | tr , ' ') --cluster-replicas 0 --cluster-yes >"$STATE/rcluster/create.log" 2>&1 ||
+    { cat "$STATE/rcluster/create.log" >&2; die "redis-cli --cluster create failed"; }
+  # Every node must know the others before a client asks: one that has not heard of them
+  # yet answers CLUSTERDOWN.
+  for n in "${CLUSTER_NODES[@]}"; do
+    until cluster_ok "$n"; do
+      ((SECONDS < deadline)) || die "redis cluster not ok after ${READY_TIMEOUT}s (node $n)"
+      sleep 0.1
+    done
+  done
+  log "redis cluster ready: three masters on $(cluster_addrs)"
+}
+
+stop_redis_cluster() {
+  local n f
+  for n in "${CLUSTER_NODES[@]}"; do
+    f="$(cluster_pid "$n")"
+    pid_alive "$f" || { rm -f "$f"; continue; }
+    kill "$(cat "$f")" 2>/dev/null || true
+    wait_gone "$f" 30
+  done
 }
 
 # ---------------------------------------------------------------------------
@@ -442,6 +511,7 @@ case "$cmd" in
     t0=$SECONDS
     cmd_install
     start_redis
+    start_redis_cluster
     start_kafka
     write_env
     log "services up in $((SECONDS - t0))s; env file: $ENV_FILE"
@@ -451,6 +521,7 @@ case "$cmd" in
     [[ -d "$STATE" ]] || exit 0
     stop_kafka
     stop_redis
+    stop_redis_cluster
     log "services stopped"
     ;;
   stop-redis) stop_redis "$(kill_flag "${1:-}")" ;;
@@ -467,6 +538,7 @@ case "$cmd" in
     ;;
   status)
     pid_alive "$REDIS_PID" && echo "redis: running 127.0.0.1:$(cat "$STATE/redis.port") pid $(cat "$REDIS_PID")" || echo "redis: stopped"
+    pid_alive "$(cluster_pid 1)" && echo "redis cluster: running $(cluster_addrs)" || echo "redis cluster: stopped"
     pid_alive "$KAFKA_PID" && echo "kafka: running 127.0.0.1:$(cat "$STATE/kafka.port") pid $(cat "$KAFKA_PID")" || echo "kafka: stopped"
     ;;
   env)
@@ -476,7 +548,7 @@ case "$cmd" in
     kafka_java exec "$@"
     ;;
   *)
-    sed -n '2,19p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,24p' "$SELF" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

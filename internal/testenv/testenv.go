@@ -16,11 +16,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Environment variables written by scripts/services.sh.
 const (
 	RedisAddrEnv    = "TANGGAP_TEST_REDIS_ADDR"    // host:port of a real redis-server
+	RedisClusterEnv = "TANGGAP_TEST_REDIS_CLUSTER" // comma-separated host:port of the nodes of a Redis Cluster
 	KafkaBrokersEnv = "TANGGAP_TEST_KAFKA_BROKERS" // comma-separated host:port of Kafka brokers
 	ServicesEnv     = "TANGGAP_TEST_SERVICES"      // path of scripts/services.sh
 )
@@ -53,16 +56,28 @@ func RedisAddr(t testing.TB) string {
 // KafkaBrokers returns the addresses of a real Kafka cluster.
 func KafkaBrokers(t testing.TB) []string {
 	t.Helper()
-	var brokers []string
-	for _, b := range strings.Split(os.Getenv(KafkaBrokersEnv), ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			brokers = append(brokers, b)
+	return addrList(t, KafkaBrokersEnv, "a real Kafka broker")
+}
+
+// RedisCluster returns the addresses of the nodes of a real Redis Cluster.
+func RedisCluster(t testing.TB) []string {
+	t.Helper()
+	return addrList(t, RedisClusterEnv, "a real Redis Cluster")
+}
+
+// addrList reads a comma-separated list of addresses from env.
+func addrList(t testing.TB, env, what string) []string {
+	t.Helper()
+	var out []string
+	for _, a := range strings.Split(os.Getenv(env), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
 		}
 	}
-	if len(brokers) == 0 {
-		missing(t, KafkaBrokersEnv, "a real Kafka broker")
+	if len(out) == 0 {
+		missing(t, env, what)
 	}
-	return brokers
+	return out
 }
 
 // Service actions of scripts/services.sh that a fault test may run.
@@ -96,4 +111,35 @@ func Service(t testing.TB, action string) {
 		t.Fatalf("services.sh %s: %v\n%s", action, err, out)
 	}
 	t.Logf("services.sh %s: done in %v", action, time.Since(start).Round(time.Millisecond))
+}
+
+// CityKeys lists every key of a city (tanggap:{city}:*). SCAN names no key,
+// so a cluster client would send it to any node: it goes to the master of
+// the city's hash slot instead.
+func CityKeys(ctx context.Context, rdb redis.UniversalClient, city string) ([]string, error) {
+	prefix := "tanggap:{" + city + "}:"
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		node, err := cc.MasterForKey(ctx, prefix)
+		if err != nil {
+			return nil, err
+		}
+		rdb = node
+	}
+	var ks []string
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		ks = append(ks, iter.Val())
+	}
+	return ks, iter.Err()
+}
+
+// DropCity deletes every key of a city (a lost Redis, or a test's cleanup).
+func DropCity(ctx context.Context, rdb redis.UniversalClient, city string) error {
+	ks, err := CityKeys(ctx, rdb, city)
+	for err == nil && len(ks) > 0 {
+		n := min(len(ks), 1000)
+		err = rdb.Unlink(ctx, ks[:n]...).Err()
+		ks = ks[n:]
+	}
+	return err
 }

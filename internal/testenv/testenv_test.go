@@ -32,9 +32,11 @@ func TestMissingServiceSkipsLocallyFailsUnderCI(t *testing.T) {
 			t.Setenv("CI", tt.ci)
 			t.Setenv(RedisAddrEnv, "")
 			t.Setenv(KafkaBrokersEnv, " , ")
+			t.Setenv(RedisClusterEnv, "")
 			for name, call := range map[string]func(testing.TB){
-				"redis": func(tb testing.TB) { RedisAddr(tb) },
-				"kafka": func(tb testing.TB) { KafkaBrokers(tb) },
+				"redis":   func(tb testing.TB) { RedisAddr(tb) },
+				"cluster": func(tb testing.TB) { RedisCluster(tb) },
+				"kafka":   func(tb testing.TB) { KafkaBrokers(tb) },
 			} {
 				f := &fakeTB{}
 				call(f)
@@ -55,5 +57,9 @@ func TestAddresses(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"127.0.0.1:9092", "127.0.0.1:9093"}, KafkaBrokers(t)); diff != "" {
 		t.Errorf("KafkaBrokers (-want +got):\n%s", diff)
+	}
+	t.Setenv(RedisClusterEnv, "127.0.0.1:7001,127.0.0.1:7002,,127.0.0.1:7003 ")
+	if diff := cmp.Diff([]string{"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"}, RedisCluster(t)); diff != "" {
+		t.Errorf("RedisCluster (-want +got):\n%s", diff)
 	}
 }

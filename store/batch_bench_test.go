@@ -121,21 +121,9 @@ func redisCPU(b *testing.B, rdb *redis.Client) float64 {
 	return total
 }
 
-func dropCity(rdb *redis.Client, city string) {
-	ctx := context.Background()
-	var cur uint64
-	for {
-		ks, next, err := rdb.Scan(ctx, cur, "tanggap:{"+city+"}:*", 1000).Result()
-		if err != nil {
-			return
-		}
-		if len(ks) > 0 {
-			rdb.Unlink(ctx, ks...)
-		}
-		if cur = next; cur == 0 {
-			return
-		}
-	}
+// dropCity deletes every key of a city.
+func dropCity(rdb redis.UniversalClient, city string) {
+	testenv.DropCity(context.Background(), rdb, city)
 }
 
 // BenchmarkIngestCall measures what triage spends building one post's

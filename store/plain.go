@@ -98,6 +98,13 @@ func (s *Store) plainChunk(ctx context.Context, calls []batchCall, cand []int, d
 	for _, k := range cand {
 		watch = append(watch, calls[k].keys[0], calls[k].keys[2])
 	}
+	// A cluster client finds the node by a key, and WATCHes that one alone
+	// first; a single server's client needs none (the city's keys share one
+	// slot, so any of them names the node).
+	var node []string
+	if _, ok := s.rdb.(*redis.ClusterClient); ok {
+		node = []string{calls[cand[0]].keys[0]}
+	}
 	var write []int
 	err := s.rdb.Watch(ctx, func(tx *redis.Tx) (err error) {
 		execed := false
@@ -145,7 +152,7 @@ func (s *Store) plainChunk(ctx context.Context, calls []batchCall, cand []int, d
 			return nil
 		})
 		return err
-	})
+	}, node...)
 	if err != nil {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/internal/testenv"
 )
 
 // The plain path must leave Redis exactly as the ingest script does, and
@@ -22,7 +23,7 @@ import (
 // batch are written before the others, and only each item's own order of
 // events matters).
 func TestPlainMatchesScript(t *testing.T) {
-	run := func(t *testing.T, rdb *redis.Client, city string) {
+	run := func(t *testing.T, rdb redis.UniversalClient, city string) {
 		ctx := context.Background()
 		c := newClock()
 		plain, script := New(rdb, city+"p", c.Now), New(rdb, city+"s", c.Now)
@@ -119,11 +120,9 @@ func TestPlainMatchesScript(t *testing.T) {
 			t.Errorf("plain path took %d and %d posts, want %d and 0", n, m, 12+len(many))
 		}
 	}
-	for _, backend := range []string{"miniredis", "redis"} {
+	for _, backend := range testBackends {
 		t.Run(backend, func(t *testing.T) {
-			rdb := redis.NewClient(&redis.Options{Addr: redisAddr(t, backend)})
-			t.Cleanup(func() { rdb.Close() })
-			run(t, rdb, "plain"+time.Now().Format("150405.000000"))
+			run(t, testClients(t, backend, 1)[0], "plain"+time.Now().Format("150405.000000"))
 		})
 	}
 }
@@ -169,14 +168,16 @@ func TestPlainTaken(t *testing.T) {
 
 // dumpCity reads every key of a city by its type, the city's prefix taken
 // out of the names; stream entries lose their ids and are sorted.
-func dumpCity(t *testing.T, rdb *redis.Client, city string) map[string]any {
+func dumpCity(t *testing.T, rdb redis.UniversalClient, city string) map[string]any {
 	t.Helper()
 	ctx := context.Background()
 	prefix := "tanggap:{" + city + "}:"
 	out := map[string]any{}
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		k := iter.Val()
+	ks, err := testenv.CityKeys(ctx, rdb, city)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ks {
 		name := strings.TrimPrefix(k, prefix)
 		switch typ := rdb.Type(ctx, k).Val(); typ {
 		case "string":
@@ -202,9 +203,6 @@ func dumpCity(t *testing.T, rdb *redis.Client, city string) map[string]any {
 			t.Fatalf("%s: type %s", k, typ)
 		}
 	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
@@ -213,19 +211,24 @@ func dumpCity(t *testing.T, rdb *redis.Client, city string) map[string]any {
 // finds the item stored by the other writer (a rebalance can hand one
 // partition to two consumers for a moment).
 func TestPlainAbortsOnConcurrentWrite(t *testing.T) {
-	for _, backend := range []string{"miniredis", "redis"} {
+	for _, backend := range testBackends {
 		t.Run(backend, func(t *testing.T) {
-			addr := redisAddr(t, backend)
-			other := redis.NewClient(&redis.Options{Addr: addr})
-			rdb := redis.NewClient(&redis.Options{Addr: addr})
-			t.Cleanup(func() { rdb.Close(); other.Close() })
+			cs := testClients(t, backend, 2)
+			rdb, other := cs[0], cs[1]
 			c := newClock()
 			city := "abort" + time.Now().Format("150405.000000")
 			s := New(rdb, city, c.Now)
 			t.Cleanup(func() { dropCity(rdb, city) })
 			ctx := context.Background()
 			rival := s.k.item("x:461")
-			rdb.AddHook(afterWatchHook{func() { other.HSet(ctx, rival, "id", "x:461", "version", "1") }})
+			hook := afterWatchHook{func() { other.HSet(ctx, rival, "id", "x:461", "version", "1") }}
+			if cc, ok := rdb.(*redis.ClusterClient); ok { // its transactions run on a node's client
+				if err := cc.ForEachShard(ctx, func(_ context.Context, n *redis.Client) error { n.AddHook(hook); return nil }); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				rdb.AddHook(hook)
+			}
 			t0 := c.Now().Add(-time.Hour)
 			res, errs := s.IngestBatch(ctx, []Ingest{citizen("460", "lampu mati", t0), citizen("461", "got mampet", t0)})
 			if errs[0] != nil || errs[1] != nil || res[0] != Stored || res[1] != Duplicate {

@@ -18,16 +18,14 @@ import (
 	"github.com/tanggap/tanggap/internal/testenv"
 )
 
-// backends runs a test against miniredis and, in the integration run
-// (-tags=integration), against a real redis-server, each with the plain
-// path for new posts on and off ("script": every post through the ingest
-// script). Under CI a missing real server is a failure there, not a skip.
+// backends runs a test against each of testBackends, with the plain path
+// for new posts on and off ("script": every post through the ingest
+// script).
 func backends(t *testing.T, fn func(t *testing.T, s *Store, clock *fakeClock)) {
 	for _, script := range []bool{false, true} {
-		for _, backend := range []string{"miniredis", "redis"} {
+		for _, backend := range testBackends {
 			t.Run(backend+map[bool]string{false: "", true: "-script"}[script], func(t *testing.T) {
-				rdb := redis.NewClient(&redis.Options{Addr: redisAddr(t, backend)})
-				t.Cleanup(func() { rdb.Close() })
+				rdb := testClients(t, backend, 1)[0]
 				city := "t" + strings.ToLower(strings.NewReplacer("/", "", "_", "", "-", "").Replace(t.Name()))
 				city = city[:min(len(city), 40)] + time.Now().Format("150405.000000")
 				c := newClock()
@@ -40,16 +38,42 @@ func backends(t *testing.T, fn func(t *testing.T, s *Store, clock *fakeClock)) {
 	}
 }
 
-// redisAddr is a fresh miniredis ("miniredis") or the integration run's
-// redis-server ("redis"; skipped outside it).
-func redisAddr(t *testing.T, backend string) string {
-	if backend == "miniredis" {
-		return miniredis.RunT(t).Addr()
+// testBackends are the servers the store suites run on: a fresh miniredis
+// and, in the integration run (-tags=integration), a real redis-server and a
+// real three-node Redis Cluster, where every command of a city must reach
+// the node of its hash slot. Under CI a missing real server is a failure,
+// not a skip.
+var testBackends = []string{"miniredis", "redis", "redis-cluster"}
+
+// testClients connects n clients to one server of backend (closed when the
+// test ends).
+func testClients(t *testing.T, backend string, n int) []redis.UniversalClient {
+	t.Helper()
+	var dial func() redis.UniversalClient
+	switch backend {
+	case "miniredis":
+		addr := miniredis.RunT(t).Addr()
+		dial = func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: addr}) }
+	case "redis", "redis-cluster":
+		if !testenv.Integration {
+			t.Skip("the real Redis suites run in the integration run (scripts/integration.sh)")
+		}
+		if backend == "redis" {
+			addr := testenv.RedisAddr(t)
+			dial = func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: addr}) }
+		} else {
+			addrs := testenv.RedisCluster(t)
+			dial = func() redis.UniversalClient { return redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs}) }
+		}
+	default:
+		t.Fatalf("no Redis backend %q", backend)
 	}
-	if !testenv.Integration {
-		t.Skip("real redis-server suite runs in the integration run (scripts/integration.sh)")
+	out := make([]redis.UniversalClient, n)
+	for i := range out {
+		out[i] = dial()
+		t.Cleanup(func() { out[i].Close() })
 	}
-	return testenv.RedisAddr(t)
+	return out
 }
 
 type fakeClock struct{ t time.Time }

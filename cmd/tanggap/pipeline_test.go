@@ -49,8 +49,29 @@ func testRedis(t *testing.T) redis.UniversalClient {
 
 // TestPipelineEndToEnd drives the whole mission path on real parts: a fake
 // X API serving v1.1 JSON -> the collector -> Kafka -> the triage consumer
-// group -> Redis -> the JSON API.
+// group -> Redis -> the JSON API. In the integration run it runs again on a
+// three-node Redis Cluster, connected the way the commands connect
+// (REDIS_ADDR with the nodes' addresses).
 func TestPipelineEndToEnd(t *testing.T) {
+	t.Run("redis", func(t *testing.T) { pipelineEndToEnd(t, testRedis(t)) })
+	t.Run("redis-cluster", func(t *testing.T) {
+		if !testenv.Integration {
+			t.Skip("the Redis Cluster runs in the integration run (scripts/integration.sh)")
+		}
+		addrs := strings.Join(testenv.RedisCluster(t), ",")
+		rdb, err := redisFromEnv(context.Background(), env{getenv: func(k string) string { return map[string]string{"REDIS_ADDR": addrs}[k] }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rdb.Close() })
+		if _, ok := rdb.(*redis.ClusterClient); !ok {
+			t.Fatalf("REDIS_ADDR=%s gave a %T, not a cluster client", addrs, rdb)
+		}
+		pipelineEndToEnd(t, rdb)
+	})
+}
+
+func pipelineEndToEnd(t *testing.T, rdb redis.UniversalClient) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
@@ -64,7 +85,6 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	city := "e2e" + strings.ReplaceAll(sfx, ".", "")[:12]
-	rdb := testRedis(t)
 	st := store.New(rdb, city, nil)
 	clocks, err := workflow.NewClocks(cfg, "")
 	if err != nil {
@@ -264,7 +284,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 		return m
 	}
 	want := snap()
-	wipe(t, ctx, rdb, city)
+	if err := testenv.DropCity(ctx, rdb, city); err != nil { // a lost Redis
+		t.Fatal(err)
+	}
 	if n, _ := st.Items(ctx, store.ItemQuery{}); len(n) != 0 {
 		t.Fatalf("wipe left %d items", len(n))
 	}
@@ -278,26 +300,6 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	if d := cmp.Diff(want, snap()); d != "" {
 		t.Fatalf("rebuilt state differs (-original +rebuilt):\n%s", d)
-	}
-}
-
-// wipe deletes every key of a city (a lost Redis).
-func wipe(t *testing.T, ctx context.Context, rdb redis.UniversalClient, city string) {
-	t.Helper()
-	iter := rdb.Scan(ctx, 0, "tanggap:{"+city+"}:*", 1000).Iterator()
-	var ks []string
-	for iter.Next(ctx) {
-		ks = append(ks, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
-	}
-	for len(ks) > 0 {
-		n := min(len(ks), 500)
-		if err := rdb.Del(ctx, ks[:n]...).Err(); err != nil {
-			t.Fatal(err)
-		}
-		ks = ks[n:]
 	}
 }
 

@@ -95,22 +95,9 @@ func (s *Store) NearCandidates(ctx context.Context, ins []Ingest) ([][]NearCandi
 	for nk, sp := range spans {
 		ranges[nk] = &redis.ZRangeBy{Min: strconv.FormatInt(sp.lo-w, 10), Max: strconv.FormatInt(sp.hi+w, 10), Count: nearLimit}
 	}
-	parsed, old, err := s.nearRead(ctx, ranges, false)
+	parsed, err := s.nearSlots(ctx, ranges)
 	if err != nil {
 		return nil, err
-	}
-	if len(old) > 0 {
-		// Members written before they carried their time: read those
-		// slots again with scores.
-		again := make(map[string]*redis.ZRangeBy, len(old))
-		for _, nk := range old {
-			again[nk] = ranges[nk]
-		}
-		rescored, _, err := s.nearRead(ctx, again, true)
-		if err != nil {
-			return nil, err
-		}
-		maps.Copy(parsed, rescored)
 	}
 	for i := range ins {
 		nk := ins[i].NearKey()
@@ -133,6 +120,59 @@ func (s *Store) NearCandidates(ctx context.Context, ins []Ingest) ([][]NearCandi
 		}
 	}
 	return out, nil
+}
+
+// Nearby lists the items indexed in the near-duplicate slots of opds (""
+// or Unrouted: the unrouted slot) at place within NearWindow of at, each
+// once, newest first in each slot (at most 200 a slot): the item page
+// offers the similar ones as possible duplicates of an item clustering did
+// not join (below the threshold, or in another slot when it came).
+func (s *Store) Nearby(ctx context.Context, opds []string, place string, at time.Time) ([]NearCandidate, error) {
+	t, w := at.UnixMilli(), NearWindow.Milliseconds()
+	var order []string
+	ranges := make(map[string]*redis.ZRangeBy, len(opds))
+	for _, o := range opds {
+		nk := slot(o) + "|" + place
+		if ranges[nk] == nil {
+			order = append(order, nk)
+			ranges[nk] = &redis.ZRangeBy{Min: strconv.FormatInt(t-w, 10), Max: strconv.FormatInt(t+w, 10), Count: nearLimit}
+		}
+	}
+	parsed, err := s.nearSlots(ctx, ranges)
+	if err != nil {
+		return nil, err
+	}
+	var out []NearCandidate
+	seen := map[string]bool{}
+	for _, nk := range order {
+		for _, c := range parsed[nk] {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
+}
+
+// nearSlots reads near sets in one round trip, or two when a slot holds
+// members written before they carried their time: those slots are read
+// again with scores.
+func (s *Store) nearSlots(ctx context.Context, ranges map[string]*redis.ZRangeBy) (map[string][]NearCandidate, error) {
+	parsed, old, err := s.nearRead(ctx, ranges, false)
+	if err != nil || len(old) == 0 {
+		return parsed, err
+	}
+	again := make(map[string]*redis.ZRangeBy, len(old))
+	for _, nk := range old {
+		again[nk] = ranges[nk]
+	}
+	rescored, _, err := s.nearRead(ctx, again, true)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(parsed, rescored)
+	return parsed, nil
 }
 
 // nearRead reads near sets in one round trip and parses their members.

@@ -1108,6 +1108,45 @@ func TestNearCandidatesOldMembers(t *testing.T) {
 	})
 }
 
+// Nearby reads the items of several slots of one place around an instant,
+// each once: an item ingested unrouted and one of the OPD, not the other
+// place's nor the one three days later.
+func TestNearby(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour).Truncate(time.Millisecond)
+		mk := func(id, opd, place string, at time.Time) Ingest {
+			in := citizen(id, "genangan air di jl kemakmuran", at)
+			in.OPD, in.Kelurahan, in.Fingerprint = opd, place, strings.Repeat("0123abcd", 16)
+			if opd == "" {
+				in.Status = tanggap.StatusNew
+			}
+			return in
+		}
+		for _, in := range []Ingest{mk("720", "bina_marga_sda", "Margajaya", t0), mk("721", "", "Margajaya", t0.Add(time.Minute)),
+			mk("722", "bina_marga_sda", "Kranji", t0), mk("723", "bina_marga_sda", "Margajaya", t0.Add(NearWindow+time.Minute)),
+			mk("724", "lingkungan_hidup", "Margajaya", t0)} {
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Nearby(ctx, []string{"bina_marga_sda", "", Unrouted, "bina_marga_sda"}, "Margajaya", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range got {
+			ids = append(ids, c.ID)
+			if c.Fingerprint != strings.Repeat("0123abcd", 16) {
+				t.Errorf("%s: fingerprint %q", c.ID, c.Fingerprint)
+			}
+		}
+		if !slices.Equal(ids, []string{"x:720", "x:721"}) {
+			t.Errorf("nearby: %v, want x:720 (the OPD's slot) then x:721 (unrouted)", ids)
+		}
+	})
+}
+
 // A root counted before the reporters hash existed (its own field says 4)
 // goes on from its count.
 func TestReportersFromRootField(t *testing.T) {

@@ -492,3 +492,35 @@ func TestBrowserClusterBulk(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserSimilarDuplicate: a DLH admin opens a report, sees the similar
+// report of the same kelurahan that clustering did not join, and marks
+// the first a duplicate of it with its button.
+func TestBrowserSimilarDuplicate(t *testing.T) {
+	requireChromium(t)
+	t.Parallel()
+	f := newFixture(t)
+	b := startBrowser(t, f.srv.URL)
+	shots := artifacts(t)
+	put := f.placed(t)
+	put("940", "Jatimekar", "", "sampah menumpuk di tps liar gang mawar jatimekar sudah seminggu belum diangkut, baunya sampai ke rumah", 5*time.Hour)
+	put("941", "Jatimekar", "", "sampah di tps liar gang mawar sudah menumpuk seminggu, bau sampai rumah warga", 2*time.Hour)
+	dlh := b.session("dlh")
+	dlh.open("/item/x:940")
+	if n := dlh.count(`section.similar tbody tr`); n != 1 {
+		t.Fatalf("the page offers %d similar reports, want 1", n)
+	}
+	if bad := dlh.clippedControls(); len(bad) > 0 {
+		t.Errorf("item page controls clipped: %v", bad)
+	}
+	dlh.screenshot(shots, "similar")
+	if res := dlh.submit(`section.similar button[type="submit"]`); res.Status != 200 {
+		t.Fatalf("duplicate: status %d", res.Status)
+	}
+	if it, _ := f.st.Item(t.Context(), "x:940"); it.Status != tanggap.StatusDuplicate || it.DuplicateOf != "x:941" {
+		t.Errorf("after the button x:940 is %s of %q, want a duplicate of x:941", it.Status, it.DuplicateOf)
+	}
+	if n := dlh.count(`section.similar`); n != 0 {
+		t.Errorf("a duplicate still offers similar reports")
+	}
+}

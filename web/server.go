@@ -37,6 +37,7 @@ type Store interface {
 	Item(ctx context.Context, id string) (*tanggap.Item, error)
 	ItemsByID(ctx context.Context, ids []string) ([]tanggap.Item, error)
 	ClusterMembers(ctx context.Context, root string, limit int64) ([]string, error)
+	Nearby(ctx context.Context, opds []string, place string, at time.Time) ([]store.NearCandidate, error)
 	Items(ctx context.Context, q store.ItemQuery) ([]tanggap.Item, error)
 	Queue(ctx context.Context, opd string, pg store.QueuePage) (*store.Queue, error)
 	Search(ctx context.Context, q store.SearchQuery) (*store.SearchResult, error)

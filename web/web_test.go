@@ -25,6 +25,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/triage/classify"
 	"github.com/tanggap/tanggap/workflow"
 )
 
@@ -531,6 +532,89 @@ func TestItemContext(t *testing.T) {
 	// The PPID Utama opens everything.
 	_, body = get(t, f.client(t, "humas"), f.srv.URL+"/item/x:902?lang=en")
 	hasAll(t, "x:902 for humas", body, []string{"Replies to", "jalan berlubang di jl ahmad yani", `href="/item/x:201"`}, nil)
+}
+
+// placed returns a function that stores a DLH complaint of a place (a
+// kelurahan) with its text's fingerprint by the city's classifier, as
+// triage does, joined to cluster when not "".
+func (f *fixture) placed(t *testing.T) func(id, place, cluster, text string, age time.Duration) {
+	t.Helper()
+	cls, err := classify.Default(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clocks, err := workflow.NewClocks(f.cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(id, place, cluster, text string, age time.Duration) {
+		t.Helper()
+		created := f.now.Add(-age)
+		_, err := f.st.Ingest(context.Background(), store.Ingest{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: text, Author: "w" + id,
+			Account: "humasbekasikota", CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://x.com/w/status/" + id},
+			Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Queued: true, Kelurahan: place, ClusterID: cluster,
+			Fingerprint: cls.Fingerprint(text).String(), Deadlines: clocks.Deadlines(created, tanggap.KindComplaint, "lingkungan_hidup", false)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// An item that may still be marked a duplicate offers the similar reports
+// of its place and days that clustering did not join, most similar first,
+// each with a button that marks it: not one that joined its cluster, not
+// an unrelated text, not one of another place, not the item itself, and
+// another OPD's only to whoever may see it.
+func TestSimilarReportsOffered(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	put := f.placed(t)
+	clocks, err := workflow.NewClocks(f.cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Similarities to x:930 by the classifier's fingerprints: x:931 0.19,
+	// x:932 0.31, x:933 0, x:934 0.44 (joined the cluster), x:936 0.25.
+	put("930", "Jatimekar", "", "sampah menumpuk di tps liar gang mawar jatimekar sudah seminggu belum diangkut, baunya sampai ke rumah", 5*time.Hour)
+	put("931", "Jatimekar", "", "tps liar gang mawar penuh, petugas tidak datang seminggu", 3*time.Hour)
+	put("932", "Jatimekar", "", "sampah di tps liar gang mawar sudah menumpuk seminggu, bau sampai rumah warga <b>tolong</b>", 2*time.Hour)
+	put("933", "Jatimekar", "", "lampu penerangan jalan di depan masjid mati sejak kemarin malam", 4*time.Hour)
+	put("934", "Jatimekar", "x:930", "tps liar di gang mawar jatimekar penuh sampah, seminggu belum diangkut petugas", 4*time.Hour)
+	put("935", "Jatirasa", "", "sampah menumpuk di tps liar gang mawar sudah seminggu belum diangkut, baunya sampai ke rumah", time.Hour)
+	put("936", "Jatimekar", "", "gang mawar jatimekar: tumpukan sampah tps liar belum diangkut dari minggu lalu", time.Hour)
+	wf := workflow.New(f.st, f.cfg, clocks, nil)
+	if _, err := wf.Do(ctx, workflow.Actor{Login: "humas", Citywide: true}, workflow.Request{ID: "x:936", Version: 1, Action: "assign",
+		OPD: "bina_marga_sda", Reason: "saluran tertutup sampah"}); err != nil {
+		t.Fatal(err)
+	}
+
+	page := func(c *http.Client) string {
+		t.Helper()
+		_, body := get(t, c, f.srv.URL+"/item/x:930")
+		return body
+	}
+	body := page(f.client(t, "dlh"))
+	hasAll(t, "DLH's page of x:930", body, []string{"Mungkin laporan yang sama", `href="/item/x:931"`, `href="/item/x:932"`,
+		`<input type="hidden" name="of" value="x:932">`, "Duplikat dari ini", "&lt;b&gt;tolong", "31%", "19%"},
+		[]string{`name="of" value="x:933"`, `name="of" value="x:934"`, "x:935", "x:936", `name="of" value="x:930"`, "<b>tolong"})
+	if i, j := strings.Index(body, `name="of" value="x:932"`), strings.Index(body, `name="of" value="x:931"`); i < 0 || j < 0 || i > j {
+		t.Error("the more similar report (x:932) is not offered first")
+	}
+	// The PPID Utama sees the report moved to DBMSDA too.
+	hasAll(t, "the PPID Utama's page of x:930", page(f.client(t, "humas")), []string{`name="of" value="x:936"`, `name="of" value="x:932"`}, nil)
+	// One button marks the item a duplicate; a duplicate offers nothing more.
+	dc := f.client(t, "dlh")
+	it, err := f.st.Item(ctx, "x:930")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := post(t, dc, f.srv.URL+"/item/x:930/duplicate", url.Values{"version": {strconv.FormatInt(it.Version, 10)}, "of": {"x:932"}}); code != http.StatusSeeOther {
+		t.Fatalf("duplicate: %d", code)
+	}
+	if it, _ := f.st.Item(ctx, "x:930"); it.Status != tanggap.StatusDuplicate || it.DuplicateOf != "x:932" {
+		t.Fatalf("after the button: %s of %q", it.Status, it.DuplicateOf)
+	}
+	hasAll(t, "the duplicate's page", page(dc), nil, []string{"Mungkin laporan yang sama"})
 }
 
 // The first report of a near-duplicate cluster lists the reports that

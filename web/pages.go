@@ -438,31 +438,43 @@ func (s *Server) similar(r *http.Request, p *Principal, it *tanggap.Item) ([]sim
 		return nil, nil
 	}
 	mine, cluster := cands[self].Fingerprint, cmp.Or(it.ClusterID, it.ID)
-	sims := map[string]float64{}
-	var ids []string
+	type scored struct {
+		id  string
+		sim float64
+		at  time.Time
+	}
+	var found []scored
 	for _, c := range cands {
 		if c.ID == it.ID || c.ClusterID == cluster || c.ID == it.DuplicateOf {
 			continue
 		}
 		if sim := classify.SimilarityHex(mine, c.Fingerprint); sim >= similarFloor {
-			sims[c.ID] = sim
-			ids = append(ids, c.ID)
+			found = append(found, scored{c.ID, sim, c.Created})
 		}
 	}
-	its, err := s.opt.Store.ItemsByID(r.Context(), ids)
-	if err != nil {
-		return nil, err
-	}
+	// Most similar first, the older on a tie; items are read a few at a
+	// time until enough may be shown.
+	slices.SortFunc(found, func(a, b scored) int { return cmp.Or(cmp.Compare(b.sim, a.sim), a.at.Compare(b.at)) })
 	var out []similarItem
-	for _, o := range its {
-		if p.CanSeeOPD(o.OPD) && o.Status != tanggap.StatusDuplicate && o.ClusterID != cluster {
-			out = append(out, similarItem{s.view(r, o), sims[o.ID]})
+	for len(found) > 0 && len(out) < similarLimit {
+		chunk := found[:min(len(found), 4*similarLimit)]
+		found = found[len(chunk):]
+		ids := make([]string, len(chunk))
+		sims := make(map[string]float64, len(chunk))
+		for i, c := range chunk {
+			ids[i], sims[c.id] = c.id, c.sim
+		}
+		its, err := s.opt.Store.ItemsByID(r.Context(), ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range its {
+			if p.CanSeeOPD(o.OPD) && o.Status != tanggap.StatusDuplicate && o.ClusterID != cluster && len(out) < similarLimit {
+				out = append(out, similarItem{s.view(r, o), sims[o.ID]})
+			}
 		}
 	}
-	slices.SortFunc(out, func(a, b similarItem) int {
-		return cmp.Or(cmp.Compare(b.Similarity, a.Similarity), a.CreatedAt.Compare(b.CreatedAt))
-	})
-	return out[:min(len(out), similarLimit)], nil
+	return out, nil
 }
 
 // clusterLimit is how many of a cluster's later reports its first

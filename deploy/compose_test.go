@@ -192,7 +192,8 @@ func TestRedisAOFEverysec(t *testing.T) {
 	c := load(t)
 	r := svc(t, c, "redis")
 	cmd := strings.Join(r.command(), " ")
-	for _, want := range []string{"redis-server", "--appendonly yes", "--appendfsync everysec", "--dir /data"} {
+	for _, want := range []string{"redis-server", "--appendonly yes", "--appendfsync everysec", "--dir /data",
+		"--maxmemory ${TANGGAP_REDIS_MAXMEMORY:-2gb} --maxmemory-policy noeviction"} {
 		if !strings.Contains(cmd, want) {
 			t.Errorf("redis command %q lacks %q", cmd, want)
 		}

@@ -9,24 +9,35 @@ import (
 )
 
 // OpenItemsCollector exports tanggap_store_open_items{opd,state}, read from
-// the queues at scrape time (one pipelined round trip).
+// the queues at scrape time (one pipelined round trip), and what the city
+// holds: its items and the memory of the redis-server that keeps them,
+// which nothing frees (items are never removed).
 type OpenItemsCollector struct {
-	s    *Store
-	opds []string
-	desc *prometheus.Desc
-	up   *prometheus.Desc
+	s                 *Store
+	opds              []string
+	desc, up, items   *prometheus.Desc
+	memUsed, memLimit *prometheus.Desc
 }
 
 // NewOpenItemsCollector returns the collector; register it on a registry.
 func NewOpenItemsCollector(s *Store, opds []string) *OpenItemsCollector {
 	return &OpenItemsCollector{s: s, opds: opds,
-		desc: prometheus.NewDesc("tanggap_store_open_items", "Open items not yet answered, by OPD (\"_unrouted\" for none) and deadline state.", []string{"opd", "state"}, nil),
-		up:   prometheus.NewDesc("tanggap_store_up", "1 when the last scrape could read Redis.", nil, nil),
+		desc:  prometheus.NewDesc("tanggap_store_open_items", "Open items not yet answered, by OPD (\"_unrouted\" for none) and deadline state.", []string{"opd", "state"}, nil),
+		up:    prometheus.NewDesc("tanggap_store_up", "1 when the last scrape could read Redis.", nil, nil),
+		items: prometheus.NewDesc("tanggap_store_items", "Items the city's Redis holds (every post stored, of every status: none is ever removed).", nil, nil),
+		memUsed: prometheus.NewDesc("tanggap_store_redis_used_memory_bytes",
+			"used_memory of the redis-server holding the city's keys (absent when it does not report it).", nil, nil),
+		memLimit: prometheus.NewDesc("tanggap_store_redis_maxmemory_bytes",
+			"maxmemory of the redis-server holding the city's keys; 0 when it has no limit.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
-func (c *OpenItemsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc; ch <- c.up }
+func (c *OpenItemsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.desc, c.up, c.items, c.memUsed, c.memLimit} {
+		ch <- d
+	}
+}
 
 // Collect implements prometheus.Collector.
 func (c *OpenItemsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -42,5 +53,13 @@ func (c *OpenItemsCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, st := range []tanggap.DeadlineState{tanggap.OnTrack, tanggap.DueSoon, tanggap.Overdue} {
 			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(m[st]), opd, string(st))
 		}
+	}
+	if n, err := c.s.ItemCount(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.items, prometheus.GaugeValue, float64(n))
+	}
+	// miniredis (tanggap dev) reports no memory: the gauges are left out.
+	if used, limit, err := c.s.Memory(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.memUsed, prometheus.GaugeValue, float64(used))
+		ch <- prometheus.MustNewConstMetric(c.memLimit, prometheus.GaugeValue, float64(limit))
 	}
 }

@@ -1268,6 +1268,31 @@ func (s *Store) ItemsByID(ctx context.Context, ids []string) ([]tanggap.Item, er
 // keys (KEYS[1] routes the call to it in a cluster).
 var epochScript = redis.NewScript(`return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') or ''`)
 
+// memoryScript reads used_memory and maxmemory of the redis-server holding
+// the city's keys (KEYS[1] routes the call to it in a cluster).
+var memoryScript = redis.NewScript(`local i = redis.call('INFO', 'memory')
+return {string.match(i, 'used_memory:(%d+)') or '-1', string.match(i, 'maxmemory:(%d+)') or '-1'}`)
+
+// Memory reports the memory the redis-server holding the city uses and
+// its limit (maxmemory; 0 when it has none), in bytes. Nothing removes an
+// item, so a city's Redis grows with its posts until an operator acts.
+func (s *Store) Memory(ctx context.Context) (used, limit int64, err error) {
+	v, err := memoryScript.Run(ctx, s.rdb, []string{s.k.items()}).StringSlice()
+	if err != nil {
+		return 0, 0, unavailable(err, "memory")
+	}
+	if len(v) == 2 {
+		used, err = strconv.ParseInt(v[0], 10, 64)
+		if err == nil {
+			limit, err = strconv.ParseInt(v[1], 10, 64)
+		}
+	}
+	if len(v) != 2 || err != nil || used < 0 || limit < 0 {
+		return 0, 0, tanggap.Errorf(tanggap.EUNAVAILABLE, "redis memory: INFO memory gave %q", v)
+	}
+	return used, limit, nil
+}
+
 // Epoch names the running redis-server process that holds the city (its
 // run id). It changes when Redis restarts or fails over: a server killed
 // with AOF everysec may have lost the last writes it acknowledged (see

@@ -13,6 +13,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/internal/testenv"
@@ -1299,6 +1300,53 @@ func TestEpoch(t *testing.T) {
 		b, err := s.Epoch(ctx)
 		if err != nil || a != b || len(a) != 40 {
 			t.Errorf("epochs %q, %q (%v): want one 40-digit run id", a, b, err)
+		}
+	})
+}
+
+// Memory reads the server's used_memory and maxmemory (the integration
+// run's servers have limits: 4 GB, and 1 GB on each cluster node).
+func TestMemory(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		used, limit, err := s.Memory(context.Background())
+		if err != nil {
+			t.Skipf("this server does not report memory to scripts: %v", err)
+		}
+		if used < 1<<20 || limit < 1<<30 || used > limit {
+			t.Errorf("memory: used %d of %d bytes", used, limit)
+		}
+	})
+}
+
+// The scrape exports the city's item count and, where the server reports
+// it, its memory and limit.
+func TestCollectorHoldings(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		for _, id := range []string{"960", "961"} {
+			if _, err := s.Ingest(ctx, citizen(id, "jalan rusak", c.Now().Add(-time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(NewOpenItemsCollector(s, []string{"bina_marga_sda"}))
+		got := map[string]float64{}
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if len(mf.GetMetric()) == 1 {
+				got[mf.GetName()] = mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		if got["tanggap_store_items"] != 2 || got["tanggap_store_up"] != 1 {
+			t.Errorf("gauges %v: want 2 items, up", got)
+		}
+		_, limit, err := s.Memory(ctx)
+		used, reported := got["tanggap_store_redis_used_memory_bytes"]
+		if reported != (err == nil) || reported && (used < 1<<20 || got["tanggap_store_redis_maxmemory_bytes"] != float64(limit)) {
+			t.Errorf("memory gauges %v (the server reports memory: %v)", got, err == nil)
 		}
 	})
 }

@@ -41,6 +41,10 @@ type Options struct {
 	// Lookback is the carry-over search window Load used (for the formula
 	// text); <= 0 means DefaultLookback.
 	Lookback time.Duration
+	// PrunedBefore is the latest cutoff `tanggap prune` removed ended items
+	// before (store.PrunedBefore; zero when none): a period that starts
+	// before it says it misses them.
+	PrunedBefore time.Time
 }
 
 func (o *Options) defaults() {
@@ -154,6 +158,7 @@ type Report struct {
 	OfficeStart     string
 	OfficeEnd       string
 	Lookback        time.Duration
+	PrunedBefore    time.Time
 
 	loc   *time.Location
 	cal   *calendar.Calendar
@@ -518,7 +523,7 @@ func Header(d *Data, opt Options) *Report {
 	co := cal.Options()
 	rep := &Report{Period: d.Period, Now: opt.Now, Scope: d.Scope, MinSample: opt.MinSample, Target: opt.FirstResponseTarget,
 		CalendarVersion: cal.Version(), CutiNonworking: cal.CutiBersamaIsNonworking(), OfficeStart: co.OfficeStart, OfficeEnd: co.OfficeEnd,
-		Lookback: opt.Lookback, loc: cal.Location(), cal: cal}
+		Lookback: opt.Lookback, PrunedBefore: opt.PrunedBefore, loc: cal.Location(), cal: cal}
 	// The office-time table covers the instants a report meets: T0 since
 	// the lookback, answers and resolutions, deadlines up to a year on.
 	until := d.Period.To
@@ -809,7 +814,11 @@ func (r *Report) Notes(lang string) [][2]string {
 	if r.CutiNonworking {
 		cuti = text(lang, "meta_cuti_off")
 	}
-	return [][2]string{
+	var pruned [][2]string
+	if n := r.PrunedNote(lang); n != "" {
+		pruned = [][2]string{{text(lang, "meta_pruned"), n}}
+	}
+	return append(pruned, [][2]string{
 		{text(lang, "meta_period"), r.Period.Label(lang, r.loc) + " (" + r.Period.From.In(r.loc).Format("2006-01-02") + " – " + r.Period.Last(r.loc).Format("2006-01-02") + ")"},
 		{text(lang, "meta_generated"), TimeLabel(r.Now, lang, r.loc)},
 		{text(lang, "meta_scope"), r.ScopeLabel(lang)},
@@ -817,7 +826,16 @@ func (r *Report) Notes(lang string) [][2]string {
 		{text(lang, "meta_cuti"), cuti},
 		{text(lang, "meta_office"), r.OfficeStart + "-" + r.OfficeEnd + " WIB"},
 		{text(lang, "meta_zone"), "WIB (Asia/Jakarta, UTC+07:00)"},
+	}...)
+}
+
+// PrunedNote says that the figures leave out the items a prune removed,
+// when the period starts before its cutoff ("" otherwise).
+func (r *Report) PrunedNote(lang string) string {
+	if r.PrunedBefore.IsZero() || !r.Period.From.Before(r.PrunedBefore) {
+		return ""
 	}
+	return fmt.Sprintf(text(lang, "meta_pruned_text"), r.PrunedBefore.In(r.loc).Format("2006-01-02"))
 }
 
 // ScopeLabel names what the report covers.

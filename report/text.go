@@ -149,6 +149,11 @@ func pair(key string) [2]string {
 		return [2]string{"Tag", "Tag"}
 
 	// Notes.
+	case "meta_pruned":
+		return [2]string{"DATA TIDAK LENGKAP", "DATA INCOMPLETE"}
+	case "meta_pruned_text":
+		return [2]string{"Aduan yang berakhir sebelum %s telah dihapus dari Tanggap (tanggap prune): angka periode ini tidak memuatnya.",
+			"Items that ended before %s were removed from Tanggap (tanggap prune): this period's figures leave them out."}
 	case "meta_period":
 		return [2]string{"Periode", "Period"}
 	case "meta_generated":

@@ -143,3 +143,61 @@ func BenchmarkIngestCall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPrune measures `tanggap prune` on the real redis-server: b.N
+// posts that ended a year and more ago (noise, which ends when it comes:
+// the bulk of what a city collects) are stored and relayed, then pruned;
+// it reports the items removed per second and the server's CPU per item.
+//
+//	TANGGAP_TEST_REDIS_ADDR=127.0.0.1:6379 go test ./store -run '^$' -bench Prune -benchtime 20000x
+func BenchmarkPrune(b *testing.B) {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(b)})
+	defer rdb.Close()
+	city := "prune" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	defer dropCity(rdb, city)
+	c := newClock()
+	c.t = c.t.Add(-400 * 24 * time.Hour)
+	s := New(rdb, city, c.Now)
+	batch := make([]Ingest, 0, 500)
+	for i := range b.N {
+		in := citizen(strconv.Itoa(1_000_000+i), "selamat pagi bekasi, semoga sehat selalu", c.t.Add(-time.Duration(i)*time.Second))
+		in.Kind, in.Status, in.Queued, in.Deadlines = tanggap.KindNoise, tanggap.StatusNotComplaint, false, tanggap.Deadlines{}
+		batch = append(batch, in)
+		if len(batch) == cap(batch) || i == b.N-1 {
+			if _, errs := s.IngestBatch(ctx, batch); errs != nil {
+				for _, err := range errs {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			batch = batch[:0]
+		}
+	}
+	for { // the relay's part
+		es, err := s.ReadOutbox(ctx, "bench", 1000, time.Millisecond)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(es) == 0 {
+			break
+		}
+		ids := make([]string, len(es))
+		for i, e := range es {
+			ids[i] = e.StreamID
+		}
+		if err := s.AckOutbox(ctx, ids...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu0 := redisCPU(b, rdb)
+	b.ResetTimer()
+	res, err := s.Prune(ctx, c.t.Add(24*time.Hour), false)
+	b.StopTimer()
+	if err != nil || res.Pruned != int64(b.N) {
+		b.Fatalf("pruned %+v (%v), want %d", res, err, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
+	b.ReportMetric((redisCPU(b, rdb)-cpu0)*1e6/float64(b.N), "redis-µs/item")
+}

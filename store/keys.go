@@ -45,6 +45,7 @@ import (
 //	tanggap:{city}:session:<h>            string "<login> <password generation>" of a session (h = hash of the token), with TTL
 //	tanggap:{city}:loginfail:<h>          string failed sign-ins per login or client address, with TTL
 //	tanggap:{city}:outbox                 stream events waiting for the Kafka events topic: item, instant, index in its history
+//	tanggap:{city}:pruned_before          string the latest cutoff (ms) store.Prune removed ended items before
 //
 // "_unrouted" is the OPD slot of items no OPD was confidently chosen for.
 type keys struct{ p string }
@@ -95,6 +96,7 @@ func (k keys) clusterMembers() string       { return k.p + "cluster_members" }
 func (k keys) heldThreads() string          { return k.p + "held_threads" }
 func (k keys) coverage() string             { return k.p + "coverage" }
 func (k keys) outbox() string               { return k.p + "outbox" }
+func (k keys) prunedBefore() string         { return k.p + "pruned_before" }
 func (k keys) edits(id string) string       { return k.p + "edits:" + itemHash(id) }
 func (k keys) cursor(p tanggap.Platform, account string) string {
 	return k.p + "cursor:" + string(p) + ":" + account

@@ -1401,3 +1401,145 @@ func TestSearch(t *testing.T) {
 		}
 	})
 }
+
+// Prune removes the items that ended before the cutoff, with every key and
+// index entry that names them, and keeps the open, the resolved, those
+// that ended since and those whose events may not have reached Kafka; a
+// dry run counts the same and removes nothing.
+func TestPrune(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		old := c.Now().Add(-400 * 24 * time.Hour) // received then (the clock stands there too)
+		cutoff := c.Now().Add(-365 * 24 * time.Hour)
+		c.t = old
+		set := func(id, status string, extra ...string) {
+			t.Helper()
+			m := map[string]string{"status": status}
+			for i := 0; i < len(extra); i += 2 {
+				m[extra[i]] = extra[i+1]
+			}
+			if _, err := s.Apply(ctx, Change{ID: id, Version: -1, Actor: "t", Action: "set", Set: m}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ingest := func(in Ingest) {
+			t.Helper()
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := func(m int) time.Time { return old.Add(time.Duration(m) * time.Minute) }
+		closedMS := ms(old.Add(time.Hour))
+		ingest(citizen("970", "jalan rusak, sudah ditutup", at(0)))
+		set("x:970", "CLOSED", "closed_ms", closedMS)
+		noise := citizen("971", "selamat pagi bekasi", at(1))
+		noise.Kind, noise.Status, noise.Queued, noise.Deadlines = tanggap.KindNoise, tanggap.StatusNotComplaint, false, tanggap.Deadlines{}
+		ingest(noise)
+		ingest(citizen("972", "lampu mati, masih terbuka", at(2)))
+		ingest(citizen("973", "got mampet, selesai", at(3)))
+		set("x:973", "RESOLVED", "resolved_ms", closedMS, "autoclose_ms", ms(c.Now().Add(24*time.Hour)))
+		root := citizen("974", "pohon tumbang di jl kemakmuran", at(4))
+		root.Kelurahan, root.Fingerprint = "Margajaya", strings.Repeat("0123abcd", 16)
+		ingest(root)
+		for i, id := range []string{"975", "976"} {
+			in := citizen(id, "pohon tumbang di jl kemakmuran", at(5+i))
+			in.Kelurahan, in.Fingerprint, in.ClusterID = "Margajaya", strings.Repeat("0123abcd", 16), "x:974"
+			ingest(in)
+		}
+		for _, id := range []string{"x:974", "x:975", "x:976"} {
+			set(id, "DUPLICATE", "closed_ms", closedMS)
+		}
+		// A report pruned from a cluster whose first report stays open.
+		for i, id := range []string{"979", "980"} {
+			in := citizen(id, "banjir di jl kemakmuran", at(10+i))
+			in.Kelurahan, in.Fingerprint = "Margajaya", strings.Repeat("4567cdef", 16)
+			if i == 1 {
+				in.ClusterID = "x:979"
+			}
+			ingest(in)
+		}
+		set("x:980", "DUPLICATE", "closed_ms", closedMS)
+		ingest(citizen("977", "sampah, ditutup tahun ini", at(8)))
+		c.t = cutoff.Add(24 * time.Hour)
+		set("x:977", "CLOSED", "closed_ms", ms(c.Now()))
+		c.t = cutoff.Add(48 * time.Hour)
+		ingest(citizen("978", "diterima setelah batas", c.Now()))
+		set("x:978", "CLOSED", "closed_ms", ms(c.Now()))
+		c.t = cutoff.Add(400 * 24 * time.Hour)
+
+		gone := []string{"x:970", "x:971", "x:974", "x:975", "x:976", "x:980"}
+		// The outbox still holds every event: nothing may go yet.
+		res, err := s.Prune(ctx, cutoff, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (PruneResult{Open: 3, Recent: 1, Unrelayed: 6}); res != want {
+			t.Fatalf("prune before the relay: %+v, want %+v", res, want)
+		}
+		for {
+			es, err := s.ReadOutbox(ctx, "t", 100, time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) == 0 {
+				break
+			}
+			for _, e := range es {
+				if err := s.AckOutbox(ctx, e.StreamID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		city := strings.TrimSuffix(strings.TrimPrefix(s.k.prefix(), "tanggap:{"), "}:")
+		before := dumpCity(t, s.rdb, city)
+		res, err = s.Prune(ctx, cutoff, true)
+		if want := (PruneResult{Pruned: 6, Open: 3, Recent: 1}); err != nil || res != want {
+			t.Fatalf("dry run: %+v %v, want %+v", res, err, want)
+		}
+		if d := cmp.Diff(before, dumpCity(t, s.rdb, city)); d != "" {
+			t.Fatalf("the dry run changed Redis:\n%s", d)
+		}
+		if p, err := s.PrunedBefore(ctx); err != nil || !p.IsZero() {
+			t.Fatalf("pruned before a prune: %v %v", p, err)
+		}
+		res, err = s.Prune(ctx, cutoff, false)
+		if want := (PruneResult{Pruned: 6, Open: 3, Recent: 1}); err != nil || res != want {
+			t.Fatalf("prune: %+v %v, want %+v", res, err, want)
+		}
+		// No key, member or field names a pruned item any more (a kept
+		// item's history may: a report joined it).
+		for k, v := range dumpCity(t, s.rdb, city) {
+			for _, id := range gone {
+				if strings.HasPrefix(k, "history:") {
+					continue
+				}
+				if kv := k + " " + fmt.Sprint(v); regexp.MustCompile(regexp.QuoteMeta(id)+`($|[^0-9])`).MatchString(kv) || strings.Contains(kv, itemHash(id)) {
+					t.Errorf("%s is still named in %s", id, k)
+				}
+			}
+		}
+		for _, id := range gone {
+			if _, err := s.Item(ctx, id); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
+				t.Errorf("%s: %v, want not found", id, err)
+			}
+		}
+		for _, id := range []string{"x:972", "x:973", "x:977", "x:978", "x:979"} {
+			if _, err := s.Item(ctx, id); err != nil {
+				t.Errorf("%s kept: %v", id, err)
+			}
+		}
+		if n, _ := s.ItemCount(ctx); n != 5 {
+			t.Errorf("%d items left, want 5", n)
+		}
+		if p, err := s.PrunedBefore(ctx); err != nil || !p.Equal(cutoff.Truncate(time.Millisecond)) {
+			t.Errorf("pruned before: %v %v, want %v", p, err, cutoff)
+		}
+		// An earlier cutoff later leaves the mark where it was.
+		if _, err := s.Prune(ctx, cutoff.Add(-time.Hour), false); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := s.PrunedBefore(ctx); !p.Equal(cutoff.Truncate(time.Millisecond)) {
+			t.Errorf("pruned before after an earlier cutoff: %v", p)
+		}
+	})
+}

@@ -200,8 +200,10 @@ func (rq *reportReq) link(path string, extra ...string) string {
 	return path + "?" + v.Encode()
 }
 
-// reportSource is the store as reports read it, with the report options.
-func (s *Server) reportSource() (report.Source, report.Options, error) {
+// reportSource is the store as reports read it, with the report options
+// (among them the cutoff of the latest prune, which a store that prunes
+// keeps).
+func (s *Server) reportSource(ctx context.Context) (report.Source, report.Options, error) {
 	src, ok := s.opt.Store.(report.Source) // store.Store is one
 	if !ok {
 		return nil, report.Options{}, tanggap.Errorf(tanggap.EUNAVAILABLE, "reports need a store that can scan items")
@@ -209,13 +211,22 @@ func (s *Server) reportSource() (report.Source, report.Options, error) {
 	if s.opt.Clocks == nil {
 		return nil, report.Options{}, tanggap.Errorf(tanggap.EUNAVAILABLE, "reports need the working-day calendar")
 	}
-	return src, report.Options{Calendar: s.opt.Clocks.Calendar(), Now: s.opt.Now(),
-		FirstResponseTarget: s.opt.Config.Clocks.FirstResponse.D(), Lookback: report.DefaultLookback}, nil
+	opt := report.Options{Calendar: s.opt.Clocks.Calendar(), Now: s.opt.Now(),
+		FirstResponseTarget: s.opt.Config.Clocks.FirstResponse.D(), Lookback: report.DefaultLookback}
+	if p, ok := s.opt.Store.(interface {
+		PrunedBefore(context.Context) (time.Time, error)
+	}); ok {
+		var err error
+		if opt.PrunedBefore, err = p.PrunedBefore(ctx); err != nil {
+			return nil, report.Options{}, err
+		}
+	}
+	return src, opt, nil
 }
 
 // buildReport loads the items and computes the report.
 func (s *Server) buildReport(ctx context.Context, rq *reportReq) (*report.Report, *report.Data, error) {
-	src, opt, err := s.reportSource()
+	src, opt, err := s.reportSource(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -232,7 +243,7 @@ func (s *Server) buildReport(ctx context.Context, rq *reportReq) (*report.Report
 // figures) while reading it from the store; if the store gives the items
 // out of T0 order, it builds the register first instead, which sorts.
 func (s *Server) exportRegister(ctx context.Context, buf *bytes.Buffer, rq *reportReq, format string, copt report.CSVOptions) error {
-	src, opt, err := s.reportSource()
+	src, opt, err := s.reportSource(ctx)
 	if err != nil {
 		return err
 	}
@@ -373,6 +384,7 @@ func (s *Server) reportData(r *http.Request, p *Principal, rq *reportReq, rep *r
 		"Charts":      rep.ChartSVG(l),
 		"Formulas":    rep.Formulas(l),
 		"Notes":       rep.Notes(l),
+		"Incomplete":  rep.PrunedNote(l),
 		"RankNote":    fmt.Sprintf(s.rt(r, "rank_note"), rep.MinSample),
 		"CalVersion":  rep.CalendarVersion,
 		"Cuti":        report.Text(l, cutiKey),

@@ -167,6 +167,24 @@ func TestReportPage(t *testing.T) {
 			t.Errorf("print page lacks %q", want)
 		}
 	}
+
+	// After `tanggap prune` removed what ended before 15 March (WIB),
+	// March's pages and files say they miss it; after one before 1 March
+	// (what ended before the month was not March's) they do not.
+	const incomplete = "Aduan yang berakhir sebelum 2026-03-15 telah dihapus dari Tanggap (tanggap prune)"
+	f.rdb.Set(ctx, "tanggap:{test}:pruned_before", time.Date(2026, 3, 14, 17, 0, 0, 0, time.UTC).UnixMilli(), 0)
+	for _, path := range []string{"/laporan?month=2026-03", "/laporan/cetak?month=2026-03", "/laporan/rekap.csv?month=2026-03"} {
+		if _, b := fetch(t, f.client(t, "humas"), f.srv.URL+path); !strings.Contains(string(b), incomplete) {
+			t.Errorf("%s after a prune lacks the note", path)
+		}
+	}
+	if _, b := fetch(t, f.client(t, "humas"), f.srv.URL+"/laporan?month=2026-03"); !strings.Contains(string(b), `<div class="banner gap">`+incomplete) {
+		t.Error("the report page does not say so at its top")
+	}
+	f.rdb.Set(ctx, "tanggap:{test}:pruned_before", time.Date(2026, 2, 28, 17, 0, 0, 0, time.UTC).UnixMilli(), 0)
+	if _, b := fetch(t, f.client(t, "humas"), f.srv.URL+"/laporan?month=2026-03"); strings.Contains(string(b), "tanggap prune") {
+		t.Error("March's report is marked incomplete by a prune before March")
+	}
 }
 
 func TestReportExports(t *testing.T) {

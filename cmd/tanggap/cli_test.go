@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/notify"
 	"github.com/tanggap/tanggap/store"
 )
@@ -93,5 +97,80 @@ func TestUserCommands(t *testing.T) {
 	got, _ = r.Recipients(ctx, "perhubungan", notify.LevelUtama)
 	if len(got) != 1 || got[0].Email != "humas@example.go.id" {
 		t.Errorf("utama: %v", got)
+	}
+}
+
+// tanggap prune removes what ended before the day it is given, counts on
+// a dry run, and refuses a missing, malformed or too recent day.
+func TestPruneCommand(t *testing.T) {
+	mr := miniredis.RunT(t)
+	env := map[string]string{"REDIS_ADDR": mr.Addr()}
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer rdb.Close()
+	ctx := context.Background()
+	long := time.Now().Add(-400 * 24 * time.Hour).Truncate(time.Second)
+	st := store.New(rdb, "bekasi", func() time.Time { return long })
+	for _, id := range []string{"1", "2"} {
+		created := long.Add(-time.Hour)
+		if _, err := st.Ingest(ctx, store.Ingest{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: "jalan rusak", Author: "w",
+			CreatedAt: created, CapturedAt: created, ThreadID: id}, Kind: tanggap.KindComplaint, OPD: "bina_marga_sda",
+			Status: tanggap.StatusAssigned, Queued: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Apply(ctx, store.Change{ID: "x:1", Version: -1, Actor: "t", Action: "close",
+		Set: map[string]string{"status": "CLOSED", "closed_ms": strconv.FormatInt(long.UnixMilli(), 10)}}); err != nil {
+		t.Fatal(err)
+	}
+	for { // the relay's part: every event reached Kafka
+		es, err := st.ReadOutbox(ctx, "t", 100, time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) == 0 {
+			break
+		}
+		for _, e := range es {
+			if err := st.AckOutbox(ctx, e.StreamID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	day := time.Now().Add(-200 * 24 * time.Hour).Format(time.DateOnly)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--dry-run"}, "--ended-before is required"},
+		{[]string{"--ended-before", "1/2/2025"}, "want a day as YYYY-MM-DD"},
+		{[]string{"--ended-before", time.Now().Add(-10 * 24 * time.Hour).Format(time.DateOnly)}, "less than 90 days ago"},
+	} {
+		if out, err := runCLI(t, env, "", append([]string{"prune"}, tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("prune %v: %v, want %q\n%s", tc.args, err, tc.want, out)
+		}
+	}
+	for _, tc := range []struct {
+		dry        bool
+		pruned     int64
+		left, open int64
+	}{{true, 1, 2, 1}, {false, 1, 1, 1}, {false, 0, 1, 1}} {
+		args := []string{"prune", "--ended-before", day}
+		if tc.dry {
+			args = append(args, "--dry-run")
+		}
+		out, err := runCLI(t, env, "", args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		var sum pruneSummary
+		if err := json.Unmarshal([]byte(out), &sum); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		if sum.DryRun != tc.dry || sum.Pruned != tc.pruned || sum.ItemsLeft != tc.left || sum.Open != tc.open {
+			t.Errorf("%v: %s", args, out)
+		}
+	}
+	if _, err := st.Item(ctx, "x:1"); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
+		t.Errorf("x:1 after the prune: %v", err)
 	}
 }

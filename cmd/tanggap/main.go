@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"user":     {"manage web users: add, reset, disable, enable", runUser},
 		"digest":   {"send today's escalation digests now (triage sends them daily at 07:00)", runDigest},
 		"rebuild":  {"rebuild the Redis state from the Kafka events and posts topics", runRebuild},
+		"prune":    {"remove from Redis the items that ended before a day (--dry-run counts them)", runPrune},
 		"dlq":      {"list dead-lettered records and replay the ones a fix made processable", runDLQ},
 		"train":    {"train the OPD and kind classifier from a CSV (text,opd[,kind])", runTrain},
 		"eval":     {"score the classifier on a labelled CSV and print one JSON object", runEval},
@@ -73,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: tanggap <command> [flags]\n\ncommands:")
-	for _, name := range []string{"dev", "collect", "triage", "serve", "user", "digest", "train", "eval", "classify", "bench", "rebuild", "dlq"} {
+	for _, name := range []string{"dev", "collect", "triage", "serve", "user", "digest", "train", "eval", "classify", "bench", "rebuild", "prune", "dlq"} {
 		if c, ok := cmds[name]; ok {
 			fmt.Fprintf(w, "  %-9s %s\n", name, c.summary)
 		}

@@ -1,0 +1,60 @@
+-- Removes an item that ended before a cutoff, with every index entry that
+-- names it (store.Prune).
+-- KEYS: 1 item, 2 history, 3 edits, 4 row
+-- ARGV: 1 prefix, 2 now (see common.lua), 3 cutoff (ms), 4 '1' for a dry run
+-- Returns 'pruned' ('prunable' on a dry run), or why the item stays:
+-- 'missing', 'open' (open or resolved: the citizen's window runs),
+-- 'recent' (ended at or after the cutoff), 'unrelayed' (the outbox may
+-- still hold its events for Kafka).
+local v = redis.call('HMGET', KEYS[1], 'id', 'status', 'opd', 'created_ms', 'resolved_ms', 'closed_ms', 'updated_ms', 'cluster_id',
+  'classifier_opd', 'kelurahan', 'kecamatan')
+local id, status, opd, created, cluster = v[1], v[2], v[3], num(v[4]), v[8]
+if not id then return 'missing' end
+if OPEN[status] or status == 'RESOLVED' then return 'open' end
+-- The instant it ended, as ENDED takes it.
+local at = num(v[5]) or num(v[6]) or num(v[7])
+if not at or at >= tonumber(ARGV[3]) then return 'recent' end
+-- The relay trims the outbox below what it still needs, so an item last
+-- changed before the instant of the first entry left has every event in
+-- Kafka (an entry of the older form, without its instant, keeps it).
+local first = redis.call('XRANGE', PREFIX .. 'outbox', '-', '+', 'COUNT', 1)[1]
+if first then
+  local f, oldest = first[2], nil
+  for i = 1, #f, 2 do
+    if f[i] == 'at' then oldest = tonumber(f[i + 1]) end
+  end
+  if not oldest or oldest <= (num(v[7]) or at) then return 'unrelayed' end
+end
+if ARGV[4] == '1' then return 'prunable' end
+
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('ZREM', PREFIX .. 'items', id)
+redis.call('ZREM', PREFIX .. 'opd:' .. slot(opd), id)
+redis.call('ZREM', PREFIX .. 'resolved', id)
+if created then redis.call('ZREM', PREFIX .. 'ended:' .. math.floor(created / DAY_MS), id) end
+-- Its near-duplicate candidate entry (NEAR), in the slot of the OPD it
+-- had when it came: that one, its classifier's, or none (unrouted).
+local place = v[10]
+if not place or place == '' then place = v[11] end
+if created and place and place ~= '' then
+  for _, o in ipairs({opd or '', v[9] or '', ''}) do
+    local k = PREFIX .. 'near:' .. slot(o) .. '|' .. place
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', k, v[4], v[4])) do
+      if string.sub(m, 1, #id + 1) == id .. ' ' then redis.call('ZREM', k, m) end
+    end
+  end
+end
+-- Clusters: a report leaves its root's list; a root takes its list and
+-- count along (reports that joined it keep their cluster_id, whose first
+-- report their pages no longer find).
+if cluster and cluster ~= '' and cluster ~= id then
+  redis.call('ZREM', PREFIX .. 'cluster_members', cluster .. ' ' .. id)
+end
+if redis.call('HDEL', REPORTERS, id) == 1 or cluster == id then
+  local members = PREFIX .. 'cluster_members'
+  repeat
+    local batch = redis.call('ZRANGEBYLEX', members, '[' .. id .. ' ', '[' .. id .. ' \255', 'LIMIT', 0, 500)
+    if #batch > 0 then redis.call('ZREM', members, unpack(batch)) end
+  until #batch < 500
+end
+return 'pruned'

@@ -11,7 +11,7 @@ import (
 // OpenItemsCollector exports tanggap_store_open_items{opd,state}, read from
 // the queues at scrape time (one pipelined round trip), and what the city
 // holds: its items and the memory of the redis-server that keeps them,
-// which nothing frees (items are never removed).
+// which only `tanggap prune` frees.
 type OpenItemsCollector struct {
 	s                 *Store
 	opds              []string
@@ -24,7 +24,7 @@ func NewOpenItemsCollector(s *Store, opds []string) *OpenItemsCollector {
 	return &OpenItemsCollector{s: s, opds: opds,
 		desc:  prometheus.NewDesc("tanggap_store_open_items", "Open items not yet answered, by OPD (\"_unrouted\" for none) and deadline state.", []string{"opd", "state"}, nil),
 		up:    prometheus.NewDesc("tanggap_store_up", "1 when the last scrape could read Redis.", nil, nil),
-		items: prometheus.NewDesc("tanggap_store_items", "Items the city's Redis holds (every post stored, of every status: none is ever removed).", nil, nil),
+		items: prometheus.NewDesc("tanggap_store_items", "Items the city's Redis holds (every post stored, of every status, until tanggap prune removes it).", nil, nil),
 		memUsed: prometheus.NewDesc("tanggap_store_redis_used_memory_bytes",
 			"used_memory of the redis-server holding the city's keys (absent when it does not report it).", nil, nil),
 		memLimit: prometheus.NewDesc("tanggap_store_redis_maxmemory_bytes",

@@ -81,8 +81,8 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 			case out == "unrelayed":
 				res.Unrelayed++
 			}
-			if dry || out != "pruned" {
-				kept++
+			if out != "missing" && (dry || out != "pruned") {
+				kept++ // still in the range (one gone meanwhile is not)
 			}
 		}
 		if noScript {

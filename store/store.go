@@ -1274,8 +1274,8 @@ var memoryScript = redis.NewScript(`local i = redis.call('INFO', 'memory')
 return {string.match(i, 'used_memory:(%d+)') or '-1', string.match(i, 'maxmemory:(%d+)') or '-1'}`)
 
 // Memory reports the memory the redis-server holding the city uses and
-// its limit (maxmemory; 0 when it has none), in bytes. Nothing removes an
-// item, so a city's Redis grows with its posts until an operator acts.
+// its limit (maxmemory; 0 when it has none), in bytes. A city's Redis
+// grows with its posts until an operator prunes (Prune).
 func (s *Store) Memory(ctx context.Context) (used, limit int64, err error) {
 	v, err := memoryScript.Run(ctx, s.rdb, []string{s.k.items()}).StringSlice()
 	if err != nil {

@@ -62,6 +62,10 @@ func TestUserCommands(t *testing.T) {
 	if _, err := st.CheckPassword(ctx, "dishub.admin", "kata-sandi-panjang", "t"); err != nil {
 		t.Fatalf("sign-in after add: %v", err)
 	}
+	// The operator typed it: its owner must replace it (as on /pengguna).
+	if u, err := st.User(ctx, "dishub.admin"); err != nil || !u.TempPassword {
+		t.Errorf("the added password is not temporary: %+v %v", u, err)
+	}
 	// The account administrators' record names the command as the author.
 	if ch, err := st.UserChanges(ctx, 10); err != nil || len(ch) != 1 || ch[0].By != "(cli)" || ch[0].Action != "add" || ch[0].Detail != "opd_admin perhubungan" {
 		t.Errorf("the record of the add: %+v %v", ch, err)
@@ -72,10 +76,19 @@ func TestUserCommands(t *testing.T) {
 	if _, err := st.CheckPassword(ctx, "dishub.admin", "kata-sandi-baru-1", "t"); err != nil {
 		t.Fatalf("sign-in after reset: %v", err)
 	}
+	if out, err := runCLI(t, map[string]string{"REDIS_ADDR": mr.Addr(), "TANGGAP_USER_PASSWORD": "kata-sandi-baru-2"}, "", "user", "reset", "-login", "dishub.admin", "-permanent"); err != nil {
+		t.Fatalf("reset -permanent: %v %s", err, out)
+	}
+	if u, err := st.User(ctx, "dishub.admin"); err != nil || u.TempPassword {
+		t.Errorf("a -permanent password is temporary: %+v %v", u, err)
+	}
+	if _, err := st.CheckPassword(ctx, "dishub.admin", "kata-sandi-baru-2", "t"); err != nil {
+		t.Fatalf("sign-in after reset -permanent: %v", err)
+	}
 	if _, err := runCLI(t, env, "", "user", "disable", "-login", "dishub.admin"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CheckPassword(ctx, "dishub.admin", "kata-sandi-baru-1", "t"); err == nil {
+	if _, err := st.CheckPassword(ctx, "dishub.admin", "kata-sandi-baru-2", "t"); err == nil {
 		t.Fatal("disabled user signed in")
 	}
 	// The list names every account and its state.

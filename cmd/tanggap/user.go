@@ -21,7 +21,7 @@ import (
 // stay out of shell history and process lists.
 func runUser(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: tanggap user add|reset|disable|enable -login NAME [-role R -opd CODE -name NAME] | tanggap user list")
+		fmt.Fprintln(e.stderr, "usage: tanggap user add|reset|disable|enable -login NAME [-role R -opd CODE -name NAME -permanent] | tanggap user list")
 		return errUsage
 	}
 	action := args[0]
@@ -33,6 +33,7 @@ func runUser(ctx context.Context, args []string, e env) error {
 	role := fs.String("role", "", "opd_admin, ppid_pelaksana, ppid_utama or operator")
 	opd := fs.String("opd", "", "OPD code for opd_admin and ppid_pelaksana")
 	email := fs.String("email", "", "e-mail address for the escalation digest")
+	permanent := fs.Bool("permanent", false, "add, reset: the password stays; by default it is temporary and its owner must replace it at the first sign-in")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -40,7 +41,9 @@ func runUser(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	u := store.User{Login: strings.ToLower(*login), Name: *name, Role: *role, OPD: *opd, Email: *email}
+	// A password the operator typed is theirs, not the owner's (as on
+	// /pengguna): the owner replaces it unless told otherwise.
+	u := store.User{Login: strings.ToLower(*login), Name: *name, Role: *role, OPD: *opd, Email: *email, TempPassword: !*permanent}
 	if action == "add" || (action == "reset" && *role != "") {
 		if err := web.CheckRole(cfg, web.Role(u.Role), u.OPD); err != nil {
 			return fmt.Errorf("user: %w (-role, -opd)", err)

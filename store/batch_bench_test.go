@@ -175,22 +175,7 @@ func BenchmarkPrune(b *testing.B) {
 			batch = batch[:0]
 		}
 	}
-	for { // the relay's part
-		es, err := s.ReadOutbox(ctx, "bench", 1000, time.Millisecond)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(es) == 0 {
-			break
-		}
-		ids := make([]string, len(es))
-		for i, e := range es {
-			ids[i] = e.StreamID
-		}
-		if err := s.AckOutbox(ctx, ids...); err != nil {
-			b.Fatal(err)
-		}
-	}
+	relayAll(b, s)
 	cpu0 := redisCPU(b, rdb)
 	b.ResetTimer()
 	res, err := s.Prune(ctx, c.t.Add(24*time.Hour), false)

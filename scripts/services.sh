@@ -199,11 +199,10 @@ pid_alive() {
   kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern"
 }
 
-# wait_gone PIDFILE SECONDS: wait for the process to exit; SIGKILL it after SECONDS.
+# wait_gone PIDFILE SECONDS PID: wait for the process PID (read from PIDFILE before it was
+# signalled: redis-server deletes its pidfile as it exits) to exit; SIGKILL it after SECONDS.
 wait_gone() {
-  local pidfile="$1" secs="$2" pid i
-  pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
-  pid="$(cat "$pidfile")"
+  local pidfile="$1" secs="$2" pid="$3" i
   for ((i = 0; i < secs * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; return 0; }
     sleep 0.1
@@ -284,7 +283,7 @@ stop_redis() {
   else
     log "redis: shutdown pid $pid"
     redis_cli shutdown >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
-    wait_gone "$REDIS_PID" 30
+    wait_gone "$REDIS_PID" 30 "$pid"
   fi
 }
 
@@ -345,12 +344,13 @@ start_redis_cluster() {
 }
 
 stop_redis_cluster() {
-  local n f
+  local n f pid
   for n in "${CLUSTER_NODES[@]}"; do
     f="$(cluster_pid "$n")"
     pid_alive "$f" || { rm -f "$f"; continue; }
-    kill "$(cat "$f")" 2>/dev/null || true
-    wait_gone "$f" 30
+    pid="$(cat "$f")"
+    kill "$pid" 2>/dev/null || true
+    wait_gone "$f" 30 "$pid"
   done
 }
 
@@ -493,7 +493,7 @@ stop_kafka() {
   else
     log "kafka: SIGTERM pid $pid (controlled shutdown)"
     kill "$pid" 2>/dev/null || true
-    wait_gone "$KAFKA_PID" 60
+    wait_gone "$KAFKA_PID" 60 "$pid"
   fi
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/internal/testenv"
 	"github.com/tanggap/tanggap/report"
 	"github.com/tanggap/tanggap/store"
 	"github.com/tanggap/tanggap/workflow"
@@ -227,32 +228,13 @@ func (b Backend) Seed(ctx context.Context, st *store.Store, clocks *workflow.Clo
 	if got, err := b.rdb.Get(ctx, marker).Result(); err == nil && got == want {
 		return true, nil
 	}
-	if err := deleteCity(ctx, b.rdb, b.city); err != nil {
+	if err := testenv.DropCity(ctx, b.rdb, b.city); err != nil {
 		return false, err
 	}
 	if err := Seed(ctx, st, clocks, opt); err != nil {
 		return false, err
 	}
 	return false, b.rdb.Set(ctx, marker, want, 0).Err()
-}
-
-// deleteCity removes every key of a city.
-func deleteCity(ctx context.Context, rdb redis.UniversalClient, city string) error {
-	var cur uint64
-	for {
-		ks, next, err := rdb.Scan(ctx, cur, "tanggap:{"+city+"}:*", 1000).Result()
-		if err != nil {
-			return err
-		}
-		if len(ks) > 0 {
-			if err := rdb.Unlink(ctx, ks...).Err(); err != nil {
-				return err
-			}
-		}
-		if cur = next; cur == 0 {
-			return nil
-		}
-	}
 }
 
 // Store returns a store for a fresh city: on the real redis-server at
@@ -275,7 +257,7 @@ func Store(tb testing.TB, now func() time.Time) (*store.Store, Backend) {
 	tb.Cleanup(func() {
 		defer rdb.Close()
 		if !keep {
-			_ = deleteCity(context.Background(), rdb, city)
+			_ = testenv.DropCity(context.Background(), rdb, city)
 		}
 	})
 	cpu := func() time.Duration {

@@ -1399,6 +1399,74 @@ func TestSearch(t *testing.T) {
 				t.Errorf("%+v: scanned %d complete %v, want %d %v; items (-want +got):\n%s", tc.q, r.Scanned, r.Complete, tc.scanned, tc.complete, d)
 			}
 		}
+		// Three more posts at one instant (the cursor must neither skip
+		// nor repeat one of them), between the first two.
+		for i := range 3 {
+			in := citizen(fmt.Sprintf("17900000000000002%02d", 4+i), "jalan ambles", t0.Add(30*time.Minute))
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all := []string{"03", "02", "01", "06", "05", "04", "00"}
+		// A search continued from its cursor reads every item once, in
+		// order, whatever the budget of each call (and the cap on matches).
+		for _, q := range []SearchQuery{{Scan: 1}, {Scan: 2}, {Scan: 3}, {Scan: 500}, {Limit: 1}, {Limit: 2, Scan: 3}} {
+			q.Terms = []string{"x:17900000000000002"}
+			var got []string
+			var scanned int64
+			for calls := 0; ; calls++ {
+				r, err := s.Search(ctx, q)
+				if err != nil || calls > len(all)+1 {
+					t.Fatalf("%+v: %v after %d calls", q, err, calls)
+				}
+				got, scanned = append(got, ids(r)...), scanned+r.Scanned
+				if r.Complete {
+					break
+				}
+				if r.Next.IsZero() {
+					t.Fatalf("%+v: incomplete without a cursor", q)
+				}
+				c, err := ParseSearchCursor(r.Next.String())
+				if err != nil || c != r.Next {
+					t.Fatalf("cursor %v round trip: %v %v", r.Next, c, err)
+				}
+				q.After = c
+			}
+			if d := cmp.Diff(all, got); d != "" || scanned != int64(len(all)) {
+				t.Errorf("scan %d limit %d: read %d (-want +got):\n%s", q.Scan, q.Limit, scanned, d)
+			}
+		}
+		// A period: platform time at or after From, before Until.
+		for _, tc := range []struct {
+			from, until time.Duration // after t0; -1 for none
+			want        []string
+		}{
+			{30 * time.Minute, 2 * time.Hour, []string{"01", "06", "05", "04"}},
+			{30*time.Minute + time.Millisecond, -1, []string{"03", "02", "01"}},
+			{-1, 30 * time.Minute, []string{"00"}},
+			{-1, 30*time.Minute + time.Millisecond, []string{"06", "05", "04", "00"}},
+			{2 * time.Hour, 2 * time.Hour, nil},
+		} {
+			q := SearchQuery{Terms: []string{"x:"}}
+			if tc.from >= 0 {
+				q.From = t0.Add(tc.from)
+			}
+			if tc.until >= 0 {
+				q.Until = t0.Add(tc.until)
+			}
+			r, err := s.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, ids(r)); d != "" || !r.Complete || r.Scanned != int64(len(tc.want)) {
+				t.Errorf("from %v until %v: scanned %d complete %v (-want +got):\n%s", tc.from, tc.until, r.Scanned, r.Complete, d)
+			}
+		}
+		for _, bad := range []string{"", "1", "1.", ".1", "0.1", "1.0", "-5.2", "1.2.3", "x.1"} {
+			if _, err := ParseSearchCursor(bad); tanggap.ErrorCode(err) != tanggap.EINVALID {
+				t.Errorf("cursor %q: %v, want invalid", bad, err)
+			}
+		}
 	})
 }
 

@@ -231,6 +231,18 @@ func TestBrowserQueueWorkflow(t *testing.T) {
 	} else if p := humas.path(); p != "/cari?q=berlubang+yani" {
 		t.Errorf("the header search went to %s", p)
 	}
+	// The search page's form limits the days received (x:201 came on 17
+	// March, the city's time): from the 18th on it is not found.
+	humas.do("search from a later day", chromedp.SetValue(chromedp.CSS(`form.search input[name="dari"]`), "2026-03-18"))
+	if res := humas.submit(`form.search button[type="submit"]`); res.Status != 200 {
+		t.Errorf("search from the 18th: %d", res.Status)
+	} else if p := humas.path(); p != "/cari?q=berlubang+yani&dari=2026-03-18&sampai=" || humas.count(`table.items tr[data-id="x:201"]`) != 0 {
+		t.Errorf("a search from the 18th went to %s and lists x:201: %v", p, humas.count(`table.items tr[data-id="x:201"]`) != 0)
+	}
+	humas.do("search from the day it came", chromedp.SetValue(chromedp.CSS(`form.search input[name="dari"]`), "2026-03-17"))
+	if res := humas.submit(`form.search button[type="submit"]`); res.Status != 200 || humas.count(`table.items tr[data-id="x:201"]`) != 1 {
+		t.Errorf("a search from the 17th does not list x:201 (%d)", res.Status)
+	}
 	humas.screenshot(shots, "search")
 
 	// Humas adds an OPD admin from the header's Pengguna and gets the

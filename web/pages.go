@@ -304,39 +304,98 @@ const (
 )
 
 // search finds items by their words within what the person may see: an
-// OPD's people search their OPD, the PPID Utama every item.
+// OPD's people search their OPD, the PPID Utama every item. A search may
+// be limited to days received (dari, sampai: YYYY-MM-DD, both included)
+// and continues from where the previous page stopped (lanjut), so the
+// whole history can be searched a bounded read at a time.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	uq := r.URL.Query()
+	q := strings.TrimSpace(uq.Get("q"))
 	if utf8.RuneCountInString(q) > searchMaxLen {
 		return tanggap.Errorf(tanggap.EINVALID, "search for at most %d characters", searchMaxLen)
 	}
-	data := map[string]any{"Q": q}
-	if terms := strings.Fields(q); len(terms) > 0 {
-		scope := ""
-		if !p.CitywideAccess() {
-			scope = p.OPD
-		}
-		if !p.CanSeeOPD(scope) {
-			return tanggap.Errorf(tanggap.EFORBIDDEN, "not your OPD")
-		}
-		res, err := s.opt.Store.Search(r.Context(), store.SearchQuery{OPD: scope, Terms: terms, Scan: searchScan, Limit: searchLimit})
-		if err != nil {
+	sq := store.SearchQuery{Terms: strings.Fields(q), Scan: searchScan, Limit: searchLimit}
+	from, until := strings.TrimSpace(uq.Get("dari")), strings.TrimSpace(uq.Get("sampai"))
+	var err error
+	if sq.From, err = s.searchDay(from, "dari"); err != nil {
+		return err
+	}
+	if sq.Until, err = s.searchDay(until, "sampai"); err != nil {
+		return err
+	}
+	if !sq.Until.IsZero() {
+		sq.Until = sq.Until.AddDate(0, 0, 1) // the whole last day
+	}
+	if !sq.From.IsZero() && !sq.Until.IsZero() && !sq.From.Before(sq.Until) {
+		return tanggap.Errorf(tanggap.EINVALID, "dari must not be after sampai")
+	}
+	if c := uq.Get("lanjut"); c != "" {
+		if sq.After, err = store.ParseSearchCursor(c); err != nil {
 			return err
 		}
-		views := make([]itemView, len(res.Items))
-		for i, it := range res.Items {
-			views[i] = s.view(r, it)
+	}
+	data := map[string]any{"Q": q, "From": from, "Until": until}
+	if len(sq.Terms) == 0 {
+		return s.render(w, r, "search", data)
+	}
+	if !p.CitywideAccess() {
+		sq.OPD = p.OPD
+	}
+	if !p.CanSeeOPD(sq.OPD) {
+		return tanggap.Errorf(tanggap.EFORBIDDEN, "not your OPD")
+	}
+	res, err := s.opt.Store.Search(r.Context(), sq)
+	if err != nil {
+		return err
+	}
+	views := make([]itemView, len(res.Items))
+	for i, it := range res.Items {
+		views[i] = s.view(r, it)
+	}
+	var note string
+	switch {
+	case res.Complete && sq.After.IsZero() && from == "" && until == "":
+		note = fmt.Sprintf(s.t(r, "search_all"), len(views), res.Scanned)
+	case res.Complete && sq.After.IsZero():
+		note = fmt.Sprintf(s.t(r, "search_all_period"), len(views), res.Scanned)
+	case res.Scanned == 0:
+		note = s.t(r, "search_none_left")
+	default:
+		note = fmt.Sprintf(s.t(r, "search_read"), len(views), res.Scanned, s.localTime(res.Oldest), s.localTime(res.Newest))
+		if res.Complete {
+			note += " " + s.t(r, "search_none_older")
 		}
-		note := fmt.Sprintf(s.t(r, "search_all"), len(views), res.Scanned)
-		if !res.Complete {
-			note = fmt.Sprintf(s.t(r, "search_newest"), len(views), res.Scanned, s.localTime(res.Oldest))
+	}
+	if !res.Complete {
+		more := url.Values{"q": {q}, "lanjut": {res.Next.String()}}
+		if from != "" {
+			more.Set("dari", from)
 		}
+		if until != "" {
+			more.Set("sampai", until)
+		}
+		data["More"] = "/cari?" + more.Encode()
 		if len(views) == searchLimit {
 			note += " " + fmt.Sprintf(s.t(r, "search_capped"), searchLimit)
+		} else {
+			note += " " + s.t(r, "search_older_left")
 		}
-		data["Items"], data["Note"] = views, note
 	}
+	data["Items"], data["Note"] = views, note
 	return s.render(w, r, "search", data)
+}
+
+// searchDay is the start of a day the search form names (YYYY-MM-DD) in
+// the city's time zone, zero for none.
+func (s *Server) searchDay(v, field string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	d, err := time.ParseInLocation("2006-01-02", v, s.loc)
+	if err != nil {
+		return time.Time{}, tanggap.Errorf(tanggap.EINVALID, "%s must be YYYY-MM-DD, got %q", field, v)
+	}
+	return d, nil
 }
 
 // loadItem reads an item and checks the principal may see it. An item of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -434,6 +435,71 @@ func TestSearchPage(t *testing.T) {
 	code, body := get(t, dlh, f.srv.URL+"/cari?q="+strings.Repeat("a", 201))
 	if code != 400 || !strings.Contains(body, "kata pencarian paling banyak 200 karakter") {
 		t.Errorf("a 201-character search: %d", code)
+	}
+	// Days received (the city's time: x:101 came on 16 March at 11:00,
+	// x:201 and x:102 on the 17th at 15:00 and 16:00) and where an earlier
+	// page stopped (just after x:102).
+	after102 := strconv.FormatInt(f.now.Add(-time.Hour).UnixMilli(), 10) + ".1"
+	for _, tc := range []struct {
+		query      string
+		code       int
+		want, lack []string
+	}{
+		{"q=x:&dari=2026-03-17", 200, []string{`data-id="x:102"`, `data-id="x:201"`, "Ditemukan 2 di antara semua 2 aduan yang diterima pada tanggal itu.", `value="2026-03-17"`}, []string{`data-id="x:101"`, `rel="next"`}},
+		{"q=x:&sampai=2026-03-16", 200, []string{`data-id="x:101"`, "Ditemukan 1 di antara semua 1 aduan"}, []string{`data-id="x:102"`, `data-id="x:201"`}},
+		{"q=x:&dari=2026-03-16&sampai=2026-03-16&lang=en", 200, []string{`data-id="x:101"`, "Found 1 among all 1 items received on those days."}, []string{`data-id="x:201"`}},
+		{"q=x:&lanjut=" + after102, 200, []string{`data-id="x:201"`, `data-id="x:101"`, "Ditemukan 2 di antara 2 aduan yang diterima 16/03/2026 11:00 sampai 17/03/2026 15:00. Tidak ada aduan yang lebih lama."}, []string{`data-id="x:102"`, `rel="next"`}},
+		{"q=x:&dari=2026-03-17&sampai=2026-03-16", 400, []string{"tanggal dari tidak boleh sesudah tanggal sampai"}, nil},
+		{"q=x:&dari=2026-3-1", 400, []string{"tanggal dari harus berformat YYYY-MM-DD, bukan &#34;2026-3-1&#34;"}, nil},
+		{"q=x:&sampai=%3Cb%3E", 400, []string{"tanggal sampai harus berformat YYYY-MM-DD, bukan &#34;&lt;b&gt;&#34;"}, nil},
+		{"q=x:&lanjut=1.x", 400, []string{"penanda lanjutan pencarian &#34;1.x&#34; tidak sah"}, nil},
+	} {
+		if !strings.Contains(tc.query, "lang=") {
+			tc.query += "&lang=id" // the English case above set the cookie
+		}
+		code, body := get(t, humas, f.srv.URL+"/cari?"+tc.query)
+		if code != tc.code {
+			t.Errorf("search %s: %d, want %d", tc.query, code, tc.code)
+		}
+		hasAll(t, "search "+tc.query, body, tc.want, tc.lack)
+	}
+	// More matches than a page shows: the page links to the rest, and the
+	// rest, read from where the first stopped, repeats none of them.
+	for i := range searchLimit + 1 {
+		created := f.now.Add(-time.Duration(3*60+i) * time.Minute)
+		if _, err := f.st.Ingest(context.Background(), store.Ingest{
+			Post: tanggap.Post{Platform: tanggap.PlatformX, ID: strconv.Itoa(5000 + i), Text: "genangan di jalan", Author: "warga", Account: "humasbekasikota",
+				CreatedAt: created, CapturedAt: created, ThreadID: strconv.Itoa(5000 + i)},
+			Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Queued: true,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	next := "/cari?q=genangan&dari=2026-03-17&sampai=2026-03-17" // the rest keeps the days
+	for page := 1; next != ""; page++ {
+		code, body := get(t, dlh, f.srv.URL+next)
+		if code != 200 || page > 2 {
+			t.Fatalf("page %d of genangan: %d", page, code)
+		}
+		for _, m := range regexp.MustCompile(`data-id="(x:\d+)"`).FindAllStringSubmatch(body, -1) {
+			if seen[m[1]] {
+				t.Errorf("page %d repeats %s", page, m[1])
+			}
+			seen[m[1]] = true
+		}
+		want := []string{"Hanya 100 hasil pertama yang ditampilkan.", `&amp;sampai=2026-03-17" rel="next"`}
+		if page == 2 {
+			want = []string{"Ditemukan 1 di antara 1 aduan", "Tidak ada aduan yang lebih lama."}
+		}
+		hasAll(t, fmt.Sprintf("genangan page %d", page), body, want, nil)
+		next = ""
+		if m := regexp.MustCompile(`href="(/cari\?[^"]+)" rel="next"`).FindStringSubmatch(body); m != nil {
+			next = html.UnescapeString(m[1])
+		}
+	}
+	if len(seen) != searchLimit+1 {
+		t.Errorf("the pages listed %d of %d matches", len(seen), searchLimit+1)
 	}
 }
 

@@ -45,11 +45,12 @@ func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, 
 	for round := 0; len(calls) > 0; round++ {
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.Cmd, len(calls))
+		stages := make([]*redis.IntCmd, len(calls))
 		for j, c := range calls {
 			// A stage left by a pipeline cut short is replaced, not
 			// merged into.
 			pipe.Del(ctx, c.keys[9])
-			pipe.HSet(ctx, c.keys[9], c.hash...)
+			stages[j] = pipe.HSet(ctx, c.keys[9], c.hash...)
 			cmds[j] = s.ingest.EvalSha(ctx, pipe, c.keys, c.args...)
 		}
 		_, _ = pipe.Exec(ctx) // errors are per command
@@ -61,6 +62,11 @@ func (s *Store) IngestBatch(ctx context.Context, ins []Ingest) ([]IngestResult, 
 				res[c.i], errs[c.i] = IngestResult(out), nil
 			case round == 0 && redis.HasErrorPrefix(err, "NOSCRIPT"):
 				again = append(again, c)
+			case stages[j].Err() != nil:
+				// The script found no stage because Redis refused it: its
+				// reason (OOM when maxmemory is reached) is the one to
+				// report, not the script's "no such key".
+				errs[c.i] = unavailable(stages[j].Err(), "ingest: stage")
 			default:
 				errs[c.i] = unavailable(err, "ingest")
 			}

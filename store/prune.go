@@ -23,6 +23,7 @@ type PruneResult struct {
 	Open      int64 `json:"open"`      // still open, or resolved with the citizen's window running
 	Recent    int64 `json:"recent"`    // ended at or after the cutoff
 	Unrelayed int64 `json:"unrelayed"` // kept: the outbox may still hold their events for Kafka
+	Joined    int64 `json:"joined"`    // kept: first reports of clusters whose joined reports stay
 }
 
 // prunePage is how many items a prune reads and judges per round trip.
@@ -31,7 +32,9 @@ const prunePage = 500
 // Prune removes the items that ended before cutoff (closed, archived, out
 // of scope or duplicates: resolved ones wait for their auto-close), each
 // with its history, edits, packed row and index entries, in one script per
-// item that checks the item again, so a change racing the prune wins.
+// item that checks the item again, so a change racing the prune wins. The
+// first report of a near-duplicate cluster stays while a report that
+// joined it is stored (their pages and queue rows link to it).
 // Nothing else removes an item, so this is what keeps a city's Redis from
 // growing for ever; what it removes is gone from the pages, the search and
 // the reports (the Kafka events topic keeps it as long as the topic's
@@ -47,6 +50,68 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 	// stay ahead of the next page.
 	var kept int64
 	loaded := false
+	// Cluster roots kept for the reports that joined them, and what this
+	// run pruned (or found prunable): the roots are judged again at the
+	// end, when the reports pruned after them have gone (or, on a dry
+	// run, are counted as gone).
+	var roots []string
+	gone := map[string]bool{}
+	count := func(id, out string) {
+		switch out {
+		case "pruned", "prunable":
+			res.Pruned++
+			gone[id] = true
+		case "open":
+			res.Open++
+		case "recent":
+			res.Recent++
+		case "unrelayed":
+			res.Unrelayed++
+		case "joined":
+			res.Joined++
+		}
+	}
+	// judge runs the script for each id, in one round trip, and returns
+	// its verdicts.
+	judge := func(ids []string, extra func(id string) []any) ([]string, error) {
+		outs := make([]string, len(ids))
+		todo := make([]int, len(ids))
+		for i := range todo {
+			todo[i] = i
+		}
+		for len(todo) > 0 {
+			pipe := s.rdb.Pipeline()
+			cmds := make([]*redis.Cmd, len(todo))
+			for j, i := range todo {
+				k := s.k.itemKeys(ids[i])
+				args := append([]any{s.k.prefix(), s.nowArg(), c, dryArg}, extra(ids[i])...)
+				cmds[j] = pruneScript.EvalSha(ctx, pipe, []string{k[0], k[1], k[3], s.k.rowOf(k[0])}, args...)
+			}
+			_, _ = pipe.Exec(ctx) // errors are per command
+			var again []int
+			for j, i := range todo {
+				out, err := cmds[j].Text()
+				switch {
+				case err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") && !loaded:
+					again = append(again, i)
+				case err != nil:
+					return nil, unavailable(err, "prune")
+				}
+				outs[i] = out
+			}
+			if len(again) > 0 {
+				// Redis lost its script cache (a restart, SCRIPT FLUSH,
+				// a failover).
+				if err := pruneScript.Load(ctx, s.rdb).Err(); err != nil {
+					return nil, unavailable(err, "load prune script")
+				}
+				loaded = true
+			}
+			todo = again
+		}
+		return outs, nil
+	}
+	none := func(string) []any { return nil }
 	for {
 		ids, err := s.rdb.ZRangeByScore(ctx, s.k.items(), &redis.ZRangeBy{Min: "-inf", Max: "(" + c,
 			Offset: kept, Count: prunePage}).Result()
@@ -56,41 +121,45 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 		if len(ids) == 0 {
 			break
 		}
-		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.Cmd, len(ids))
-		for i, id := range ids {
-			k := s.k.itemKeys(id)
-			cmds[i] = pruneScript.EvalSha(ctx, pipe, []string{k[0], k[1], k[3], s.k.rowOf(k[0])}, s.k.prefix(), s.nowArg(), c, dryArg)
+		outs, err := judge(ids, none)
+		if err != nil {
+			return res, err
 		}
-		_, _ = pipe.Exec(ctx) // errors are per command
-		noScript := false
-		for _, cmd := range cmds {
-			out, err := cmd.Text()
-			switch {
-			case err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") && !loaded:
-				noScript = true // judged again on the next page: it stays in the range, not counted as kept
-				continue
-			case err != nil:
-				return res, unavailable(err, "prune")
-			case out == "pruned" || out == "prunable":
-				res.Pruned++
-			case out == "open":
-				res.Open++
-			case out == "recent":
-				res.Recent++
-			case out == "unrelayed":
-				res.Unrelayed++
+		for i, out := range outs {
+			if out == "joined" {
+				roots = append(roots, ids[i])
+			} else {
+				count(ids[i], out)
 			}
 			if out != "missing" && (dry || out != "pruned") {
 				kept++ // still in the range (one gone meanwhile is not)
 			}
 		}
-		if noScript {
-			// Redis lost its script cache (a restart, SCRIPT FLUSH, a failover).
-			if err := pruneScript.Load(ctx, s.rdb).Err(); err != nil {
-				return res, unavailable(err, "load prune script")
+	}
+	for len(roots) > 0 {
+		page := roots[:min(len(roots), prunePage)]
+		roots = roots[len(page):]
+		members := make(map[string][]any, len(page))
+		for _, id := range page {
+			if !dry {
+				continue // what this run pruned is gone already
 			}
-			loaded = true
+			ms, err := s.ClusterMembers(ctx, id, -1)
+			if err != nil {
+				return res, err
+			}
+			for _, m := range ms {
+				if gone[m] {
+					members[id] = append(members[id], m)
+				}
+			}
+		}
+		outs, err := judge(page, func(id string) []any { return members[id] })
+		if err != nil {
+			return res, err
+		}
+		for i, out := range outs {
+			count(page[i], out)
 		}
 	}
 	if dry || res.Pruned == 0 {

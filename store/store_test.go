@@ -1527,6 +1527,17 @@ func TestPrune(t *testing.T) {
 			ingest(in)
 		}
 		set("x:980", "DUPLICATE", "closed_ms", closedMS)
+		// A first report that ended long ago, joined by one still open: it
+		// stays while that report links to it.
+		for i, id := range []string{"981", "982"} {
+			in := citizen(id, "lampu jalan mati di jl kemakmuran", at(12+i))
+			in.Kelurahan, in.Fingerprint = "Margajaya", strings.Repeat("89abcdef", 16)
+			if i == 1 {
+				in.ClusterID = "x:981"
+			}
+			ingest(in)
+		}
+		set("x:981", "CLOSED", "closed_ms", closedMS)
 		ingest(citizen("977", "sampah, ditutup tahun ini", at(8)))
 		c.t = cutoff.Add(24 * time.Hour)
 		set("x:977", "CLOSED", "closed_ms", ms(c.Now()))
@@ -1541,14 +1552,14 @@ func TestPrune(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (PruneResult{Open: 3, Recent: 1, Unrelayed: 6}); res != want {
+		if want := (PruneResult{Open: 4, Recent: 1, Unrelayed: 7}); res != want {
 			t.Fatalf("prune before the relay: %+v, want %+v", res, want)
 		}
 		relayAll(t, s)
 		city := strings.TrimSuffix(strings.TrimPrefix(s.k.prefix(), "tanggap:{"), "}:")
 		before := dumpCity(t, s.rdb, city)
 		res, err = s.Prune(ctx, cutoff, true)
-		if want := (PruneResult{Pruned: 6, Open: 3, Recent: 1}); err != nil || res != want {
+		if want := (PruneResult{Pruned: 6, Open: 4, Recent: 1, Joined: 1}); err != nil || res != want {
 			t.Fatalf("dry run: %+v %v, want %+v", res, err, want)
 		}
 		if d := cmp.Diff(before, dumpCity(t, s.rdb, city)); d != "" {
@@ -1558,7 +1569,7 @@ func TestPrune(t *testing.T) {
 			t.Fatalf("pruned before a prune: %v %v", p, err)
 		}
 		res, err = s.Prune(ctx, cutoff, false)
-		if want := (PruneResult{Pruned: 6, Open: 3, Recent: 1}); err != nil || res != want {
+		if want := (PruneResult{Pruned: 6, Open: 4, Recent: 1, Joined: 1}); err != nil || res != want {
 			t.Fatalf("prune: %+v %v, want %+v", res, err, want)
 		}
 		// No key, member or field names a pruned item any more (a kept
@@ -1578,13 +1589,16 @@ func TestPrune(t *testing.T) {
 				t.Errorf("%s: %v, want not found", id, err)
 			}
 		}
-		for _, id := range []string{"x:972", "x:973", "x:977", "x:978", "x:979"} {
+		for _, id := range []string{"x:972", "x:973", "x:977", "x:978", "x:979", "x:981", "x:982"} {
 			if _, err := s.Item(ctx, id); err != nil {
 				t.Errorf("%s kept: %v", id, err)
 			}
 		}
-		if n, _ := s.ItemCount(ctx); n != 5 {
-			t.Errorf("%d items left, want 5", n)
+		if n, _ := s.ItemCount(ctx); n != 7 {
+			t.Errorf("%d items left, want 7", n)
+		}
+		if m, err := s.ClusterMembers(ctx, "x:981", 10); err != nil || !slices.Equal(m, []string{"x:982"}) {
+			t.Errorf("the kept first report lists %v (%v), want x:982", m, err)
 		}
 		if p, err := s.PrunedBefore(ctx); err != nil || !p.Equal(cutoff.Truncate(time.Millisecond)) {
 			t.Errorf("pruned before: %v %v, want %v", p, err, cutoff)
@@ -1595,6 +1609,25 @@ func TestPrune(t *testing.T) {
 		}
 		if p, _ := s.PrunedBefore(ctx); !p.Equal(cutoff.Truncate(time.Millisecond)) {
 			t.Errorf("pruned before after an earlier cutoff: %v", p)
+		}
+		// Once the report that joined it has ended too, both go in one
+		// run (the first report is judged again after the others), and a
+		// dry run counts them the same.
+		set("x:982", "CLOSED", "closed_ms", closedMS)
+		relayAll(t, s)
+		for _, dry := range []bool{true, false} {
+			res, err = s.Prune(ctx, cutoff, dry)
+			if want := (PruneResult{Pruned: 2, Open: 3, Recent: 1}); err != nil || res != want {
+				t.Errorf("prune the ended cluster (dry %v): %+v %v, want %+v", dry, res, err, want)
+			}
+		}
+		for _, id := range []string{"x:981", "x:982"} {
+			if _, err := s.Item(ctx, id); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
+				t.Errorf("%s: %v, want not found", id, err)
+			}
+		}
+		if m, err := s.ClusterMembers(ctx, "x:981", 10); err != nil || len(m) != 0 {
+			t.Errorf("the pruned cluster still lists %v (%v)", m, err)
 		}
 	})
 }

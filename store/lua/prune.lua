@@ -1,11 +1,14 @@
 -- Removes an item that ended before a cutoff, with every index entry that
 -- names it (store.Prune).
 -- KEYS: 1 item, 2 history, 3 edits, 4 row
--- ARGV: 1 prefix, 2 now (see common.lua), 3 cutoff (ms), 4 '1' for a dry run
+-- ARGV: 1 prefix, 2 now (see common.lua), 3 cutoff (ms), 4 '1' for a dry run,
+--       5... ids of reports that joined it to count as gone (those a dry
+--       run found prunable)
 -- Returns 'pruned' ('prunable' on a dry run), or why the item stays:
 -- 'missing', 'open' (open or resolved: the citizen's window runs),
 -- 'recent' (ended at or after the cutoff), 'unrelayed' (the outbox may
--- still hold its events for Kafka).
+-- still hold its events for Kafka), 'joined' (the first report of a
+-- near-duplicate cluster that reports which joined it still name).
 local v = redis.call('HMGET', KEYS[1], 'id', 'status', 'opd', 'created_ms', 'resolved_ms', 'closed_ms', 'updated_ms', 'cluster_id',
   'classifier_opd', 'kelurahan', 'kecamatan')
 local id, status, opd, created, cluster = v[1], v[2], v[3], num(v[4]), v[8]
@@ -24,6 +27,22 @@ if first then
     if f[i] == 'at' then oldest = tonumber(f[i + 1]) end
   end
   if not oldest or oldest <= (num(v[7]) or at) then return 'unrelayed' end
+end
+-- A cluster's first report stays while a report that joined it is
+-- stored: that report's page and queue row link to it.
+local root = cluster == id or redis.call('HEXISTS', REPORTERS, id) == 1
+if root then
+  local gone = {}
+  for i = 5, #ARGV do gone[ARGV[i]] = true end
+  local members, from = PREFIX .. 'cluster_members', '[' .. id .. ' '
+  repeat
+    local batch = redis.call('ZRANGEBYLEX', members, from, '(' .. id .. '!', 'LIMIT', 0, 500)
+    for _, e in ipairs(batch) do
+      local m = string.sub(e, #id + 2)
+      if not gone[m] and redis.call('ZSCORE', PREFIX .. 'items', m) then return 'joined' end
+    end
+    if #batch > 0 then from = '(' .. batch[#batch] end
+  until #batch < 500
 end
 if ARGV[4] == '1' then return 'prunable' end
 
@@ -44,13 +63,13 @@ if created and place and place ~= '' then
     end
   end
 end
--- Clusters: a report leaves its root's list; a root takes its list and
--- count along (reports that joined it keep their cluster_id, whose first
--- report their pages no longer find).
+-- Clusters: a report leaves its root's list; a root (none of whose
+-- reports is stored any more) takes its list and count along.
 if cluster and cluster ~= '' and cluster ~= id then
   redis.call('ZREM', PREFIX .. 'cluster_members', cluster .. ' ' .. id)
 end
-if redis.call('HDEL', REPORTERS, id) == 1 or cluster == id then
+redis.call('HDEL', REPORTERS, id)
+if root then
   local members = PREFIX .. 'cluster_members'
   repeat
     local batch = redis.call('ZRANGEBYLEX', members, '[' .. id .. ' ', '[' .. id .. ' \255', 'LIMIT', 0, 500)

@@ -34,9 +34,18 @@ const EnvelopeVersion = 1
 // Envelope is the value of every record Tanggap writes.
 type Envelope struct {
 	V     int            `json:"v"`
-	Type  string         `json:"type"` // "post" or "event"
+	Type  string         `json:"type"` // "post", "event" or "prune"
 	Post  *tanggap.Post  `json:"post,omitempty"`
 	Event *tanggap.Event `json:"event,omitempty"`
+	Prune *PruneMark     `json:"prune,omitempty"`
+}
+
+// PruneMark is written to the events topic before a prune removes from
+// Redis the items that ended before Before (tanggap prune), so a rebuild
+// from the topic, which still holds their events, leaves them out again.
+type PruneMark struct {
+	Before time.Time `json:"before"`
+	At     time.Time `json:"at"`
 }
 
 // MaxRecordBytes bounds a record we accept; larger ones are dead-lettered.
@@ -55,9 +64,10 @@ func Decode(b []byte) (*Envelope, error) {
 	switch {
 	case e.V < 1 || e.V > EnvelopeVersion:
 		return nil, invalid("bad_envelope", nil, "envelope version %d not supported (max %d)", e.V, EnvelopeVersion)
-	case e.Type == "post" && e.Post == nil, e.Type == "event" && e.Event == nil:
+	case e.Type == "post" && e.Post == nil, e.Type == "event" && e.Event == nil,
+		e.Type == "prune" && (e.Prune == nil || e.Prune.Before.IsZero()):
 		return nil, invalid("bad_envelope", nil, "envelope of type %q has no body", e.Type)
-	case e.Type != "post" && e.Type != "event":
+	case e.Type != "post" && e.Type != "event" && e.Type != "prune":
 		return nil, invalid("bad_envelope", nil, "unknown envelope type %q", e.Type)
 	}
 	if e.Post != nil {

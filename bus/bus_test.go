@@ -23,6 +23,8 @@ func TestDecode(t *testing.T) {
 		{"future version", `{"v":9,"type":"post","post":{}}`, "bad_envelope"},
 		{"no body", `{"v":1,"type":"post"}`, "bad_envelope"},
 		{"unknown type", `{"v":1,"type":"x"}`, "bad_envelope"},
+		{"prune without a mark", `{"v":1,"type":"prune"}`, "bad_envelope"},
+		{"prune without a cutoff", `{"v":1,"type":"prune","prune":{"at":"2026-03-17T08:00:00Z"}}`, "bad_envelope"},
 		{"bad post", `{"v":1,"type":"post","post":{"platform":"x","id":"","created_at":"2026-03-17T08:00:00Z"}}`, "bad_post"},
 		{"unknown platform", `{"v":1,"type":"post","post":{"platform":"tiktok","id":"1","created_at":"2026-03-17T08:00:00Z"}}`, "bad_post"},
 	} {
@@ -41,6 +43,10 @@ func TestDecode(t *testing.T) {
 	e, err := Decode([]byte(ok))
 	if err != nil || e.Post.ID != "1790000000000000001" {
 		t.Fatalf("good record: %v", err)
+	}
+	e, err = Decode([]byte(`{"v":1,"type":"prune","prune":{"before":"2025-12-31T17:00:00Z","at":"2026-03-17T08:00:00Z"}}`))
+	if err != nil || !e.Prune.Before.Equal(time.Date(2025, 12, 31, 17, 0, 0, 0, time.UTC)) {
+		t.Fatalf("prune mark: %+v %v", e, err)
 	}
 }
 

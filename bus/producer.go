@@ -118,6 +118,16 @@ func (p *Producer) PublishRawEvents(ctx context.Context, evs []RawEvent) error {
 	return p.write(ctx, p.topics.Events, msgs)
 }
 
+// PublishPrune writes a prune's mark to the events topic (see PruneMark)
+// and returns after Kafka acknowledged it.
+func (p *Producer) PublishPrune(ctx context.Context, before, at time.Time) error {
+	b, err := json.Marshal(Envelope{V: EnvelopeVersion, Type: "prune", Prune: &PruneMark{Before: before.UTC(), At: at.UTC()}})
+	if err != nil {
+		return tanggap.WrapCode(tanggap.EINTERNAL, err, "encode prune mark")
+	}
+	return p.write(ctx, p.topics.Events, []kafka.Message{{Topic: p.topics.Events, Key: []byte("prune"), Value: b, Time: at}})
+}
+
 // DeadLetter sends a record that can never be processed to the dead-letter
 // topic, unchanged, with the reason and its origin in headers.
 func (p *Producer) DeadLetter(ctx context.Context, m kafka.Message, reason string) error {

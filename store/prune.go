@@ -165,11 +165,17 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 	if dry || res.Pruned == 0 {
 		return res, nil
 	}
+	return res, s.markPruned(ctx, c)
+}
+
+// markPruned keeps c (ms) as the latest cutoff items were pruned before,
+// unless a later one is kept already.
+func (s *Store) markPruned(ctx context.Context, c string) error {
 	if err := s.rdb.Eval(ctx, `local v = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > v then redis.call('SET', KEYS[1], ARGV[1]) end`, []string{s.k.prunedBefore()}, c).Err(); err != nil && !errors.Is(err, redis.Nil) {
-		return res, unavailable(err, "prune: mark")
+		return unavailable(err, "prune: mark")
 	}
-	return res, nil
+	return nil
 }
 
 // PrunedBefore is the latest cutoff a prune removed items before (zero

@@ -4,7 +4,10 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"sort"
+	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tanggap/tanggap"
@@ -13,28 +16,70 @@ import (
 //go:embed lua/restore.lua
 var luaRestore string
 
+// pendingWait is how long an official reply waits for a parent that was
+// not collected (the ingest script's PEXPIRE).
+const pendingWait = 90 * 24 * time.Hour
+
 // RestoreResult counts what a rebuild did.
 type RestoreResult struct {
 	Applied, Skipped, Gaps int
+	Pruned                 int // items restored and removed again: they ended before the prune cutoff
 }
 
 // Restore rebuilds items from their audit events (the Kafka events topic):
 // each item's events are applied in version order, idempotently, so a
 // replay over an existing state changes nothing and a replay over an empty
 // Redis recreates items, queues, clocks and history. Official replies whose
-// parent was never collected are kept waiting again.
-func (s *Store) Restore(ctx context.Context, evs []tanggap.Event) (RestoreResult, error) {
-	sort.SliceStable(evs, func(i, j int) bool {
-		if evs[i].ItemID != evs[j].ItemID {
-			return evs[i].ItemID < evs[j].ItemID
+// parent was never collected are kept waiting again. With a prune cutoff
+// (the latest prune mark on the topic), each item is judged by the prune's
+// rule as soon as its events are in and removed again when it ended before
+// the cutoff, so Redis never holds what the city pruned (it may not have
+// the memory for it): reports that joined a cluster are restored before
+// its first report, which stays while one of them does.
+func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore time.Time) (RestoreResult, error) {
+	roots := map[string]bool{}
+	for _, ev := range evs {
+		if r := ev.Set["cluster_id"]; r != "" && r != ev.ItemID {
+			roots[r] = true
 		}
-		return evs[i].Version < evs[j].Version
+	}
+	sort.SliceStable(evs, func(i, j int) bool {
+		a, b := evs[i], evs[j]
+		if roots[a.ItemID] != roots[b.ItemID] {
+			return !roots[a.ItemID]
+		}
+		if a.ItemID != b.ItemID {
+			return a.ItemID < b.ItemID
+		}
+		return a.Version < b.Version
 	})
 	script := redis.NewScript(luaCommon + "\n" + luaRestore)
+	cutoff := ms(prunedBefore)
 	var res RestoreResult
+	prune := func(id string) error {
+		if cutoff == "" || id == "" {
+			return nil
+		}
+		k := s.k.itemKeys(id)
+		out, err := pruneScript.Run(ctx, s.rdb, []string{k[0], k[1], k[3], s.k.rowOf(k[0])}, s.k.prefix(), s.nowArg(), cutoff, "0").Text()
+		if err != nil {
+			return unavailable(err, "restore: prune")
+		}
+		if out == "pruned" {
+			res.Pruned++
+		}
+		return nil
+	}
+	last := ""
 	for _, ev := range evs {
 		if ev.ItemID == "" || ev.Version <= 0 {
 			continue
+		}
+		if ev.ItemID != last {
+			if err := prune(last); err != nil {
+				return res, err
+			}
+			last = ev.ItemID
 		}
 		raw, err := json.Marshal(ev)
 		if err != nil {
@@ -58,6 +103,14 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event) (RestoreResult
 			res.Applied++
 		}
 	}
+	if err := prune(last); err != nil {
+		return res, err
+	}
+	if res.Pruned > 0 {
+		if err := s.markPruned(ctx, cutoff); err != nil {
+			return res, err
+		}
+	}
 	// Official replies waiting for a parent that was never collected.
 	for _, ev := range evs {
 		if ev.Action != "ingest" || ev.Set["reply_by"] == "" || ev.Set["parent_id"] == "" {
@@ -69,10 +122,25 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event) (RestoreResult
 			return res, unavailable(err, "restore pending")
 		}
 		if n == 0 {
+			// Waiting as long as the ingest script lets a reply wait, from
+			// when it was written: one that would have expired is not kept.
+			created, err := strconv.ParseInt(ev.Set["created_ms"], 10, 64)
+			ttl := time.UnixMilli(created).Add(pendingWait).Sub(s.now())
+			if err != nil || ttl <= 0 {
+				continue
+			}
 			pk := s.k.pending(parent)
-			at, _ := s.rdb.HGet(ctx, pk, "at").Result()
+			at, err := s.rdb.HGet(ctx, pk, "at").Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return res, unavailable(err, "restore pending")
+			}
 			if at == "" || at > ev.Set["created_ms"] {
-				s.rdb.HSet(ctx, pk, "at", ev.Set["created_ms"], "opd", ev.Set["reply_by"], "url", ev.Set["url"], "reply", ev.Set["post_id"])
+				pipe := s.rdb.TxPipeline()
+				pipe.HSet(ctx, pk, "at", ev.Set["created_ms"], "opd", ev.Set["reply_by"], "url", ev.Set["url"], "reply", ev.ItemID)
+				pipe.PExpire(ctx, pk, ttl)
+				if _, err := pipe.Exec(ctx); err != nil {
+					return res, unavailable(err, "restore pending")
+				}
 			}
 		}
 	}

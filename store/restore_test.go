@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,7 +126,7 @@ func TestRestoreFromEvents(t *testing.T) {
 		for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
 			evs[i], evs[j] = evs[j], evs[i]
 		}
-		res, err := s.Restore(ctx, evs)
+		res, err := s.Restore(ctx, evs, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,13 +144,140 @@ func TestRestoreFromEvents(t *testing.T) {
 			t.Errorf("rebuilt cluster members: %v %v", m, err)
 		}
 		// Replaying again changes nothing.
-		res, _ = s.Restore(ctx, evs)
+		res, _ = s.Restore(ctx, evs, time.Time{})
 		if res.Applied != 0 || res.Skipped != len(evs) {
 			t.Fatalf("second restore: %+v", res)
 		}
-		// The waiting official reply still answers its parent when it arrives.
+		// The waiting official reply still waits as long as the ingest lets
+		// it, and answers its parent when it arrives.
+		if ttl := s.rdb.PTTL(ctx, s.k.pending("x:8")).Val(); ttl < pendingWait-3*time.Hour || ttl > pendingWait {
+			t.Errorf("the rebuilt waiting reply expires in %v, want about %v", ttl, pendingWait)
+		}
 		if got, _ := s.Ingest(ctx, citizen("8", "lampu mati", t0)); got != StoredAnswered {
 			t.Fatalf("late parent after rebuild: %s", got)
+		}
+		if reply := s.rdb.HGet(ctx, s.k.item("x:8"), "fr_reply").Val(); reply != "x:9" {
+			t.Errorf("the late parent is answered by %q, want x:9", reply)
+		}
+	})
+}
+
+// A rebuild from the events topic after a prune leaves out again what the
+// prune removed, judging each item by the prune's rule once its events are
+// in (Redis never holds them all): the state is the one the prune left.
+func TestRestoreAfterPrune(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		old := c.Now().Add(-400 * 24 * time.Hour)
+		cutoff := c.Now().Add(-365 * 24 * time.Hour)
+		c.t = old
+		ingest := func(in Ingest) {
+			t.Helper()
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		end := func(id, status string) {
+			t.Helper()
+			if _, err := s.Apply(ctx, Change{ID: id, Version: -1, Actor: "t", Action: "set",
+				Set: map[string]string{"status": status, "closed_ms": ms(old.Add(time.Hour))}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := func(m int) time.Time { return old.Add(time.Duration(m) * time.Minute) }
+		ingest(citizen("1", "jalan rusak, ditutup", at(0)))
+		end("x:1", "CLOSED")
+		ingest(citizen("2", "lampu mati, masih terbuka", at(1)))
+		ingest(reply("31", "30", at(2), "bina_marga_sda")) // its parent never came
+		// Two clusters whose first reports ended: the reports that joined
+		// the first (after it by id: the rebuild must not go by id) are
+		// open, those of the second ended too.
+		for _, cl := range []struct {
+			root    string
+			members []string
+			fp      string
+		}{{"10", []string{"12", "11"}, "0123abcd"}, {"20", []string{"21"}, "4567cdef"}} {
+			for i, id := range append([]string{cl.root}, cl.members...) {
+				in := citizen(id, "pohon tumbang di jl kemakmuran", at(10+i))
+				in.Kelurahan, in.Fingerprint = "Margajaya", strings.Repeat(cl.fp, 16)
+				if i > 0 {
+					in.ClusterID = "x:" + cl.root
+				}
+				ingest(in)
+			}
+		}
+		end("x:10", "CLOSED")
+		end("x:20", "DUPLICATE")
+		end("x:21", "DUPLICATE")
+		c.t = cutoff.Add(400 * 24 * time.Hour)
+		var evs []tanggap.Event
+		for {
+			got, err := s.ReadOutbox(ctx, "t", 100, time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 {
+				break
+			}
+			for _, e := range got {
+				ev, err := e.Decode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				evs = append(evs, ev)
+				if err := s.AckOutbox(ctx, e.StreamID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if res, err := s.Prune(ctx, cutoff, false); err != nil || res.Pruned != 4 || res.Joined != 1 {
+			t.Fatalf("prune: %+v %v, want 4 pruned (x:1, x:31, x:20, x:21), 1 joined", res, err)
+		}
+		city := strings.TrimSuffix(strings.TrimPrefix(s.k.prefix(), "tanggap:{"), "}:")
+		// The state to compare: histories as events (a rebuild writes the
+		// same events with their fields in another order), without the
+		// relay's outbox and the reply waiting for x:30 (it waits 90 days
+		// of Redis' own clock from its ingest; the rebuild, which goes by
+		// the reply's time, does not keep it: checked below).
+		state := func() map[string]any {
+			out := dumpCity(t, s.rdb, city)
+			delete(out, "outbox")
+			delete(out, strings.TrimPrefix(s.k.pending("x:30"), s.k.prefix()))
+			for k, v := range out {
+				if !strings.HasPrefix(k, "history:") {
+					continue
+				}
+				var evs []tanggap.Event
+				for _, raw := range v.([]string) {
+					var ev tanggap.Event
+					if err := json.Unmarshal([]byte(raw), &ev); err != nil {
+						t.Fatal(err)
+					}
+					evs = append(evs, ev)
+				}
+				out[k] = evs
+			}
+			return out
+		}
+		want := state()
+		dropCity(s.rdb, city)
+
+		res, err := s.Restore(ctx, evs, cutoff)
+		if err != nil || res.Pruned != 4 || res.Applied != len(evs) {
+			t.Fatalf("restore: %+v %v, want 4 pruned of %d events", res, err, len(evs))
+		}
+		if d := cmp.Diff(want, state()); d != "" {
+			t.Errorf("the rebuilt state differs from the pruned one (-pruned +rebuilt):\n%s", d)
+		}
+		if n := s.rdb.Exists(ctx, s.k.pending("x:30")).Val(); n != 0 {
+			t.Error("the rebuild kept a reply waiting 400 days for its parent")
+		}
+		// Replaying again restores and removes the same, and changes nothing.
+		if res, err := s.Restore(ctx, evs, cutoff); err != nil || res.Pruned != 4 {
+			t.Fatalf("second restore: %+v %v", res, err)
+		}
+		if d := cmp.Diff(want, state()); d != "" {
+			t.Errorf("a second replay changed the state (-pruned +rebuilt):\n%s", d)
 		}
 	})
 }

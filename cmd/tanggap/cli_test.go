@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/notify"
 	"github.com/tanggap/tanggap/store"
 )
@@ -114,25 +117,44 @@ func TestUserCommands(t *testing.T) {
 }
 
 // tanggap prune removes what ended before the day it is given, counts on
-// a dry run, and refuses a missing, malformed or too recent day.
+// a dry run, and refuses a missing, malformed or too recent day; it writes
+// its cutoff to the events topic first, so tanggap rebuild after a lost
+// Redis leaves out what it removed.
 func TestPruneCommand(t *testing.T) {
 	mr := miniredis.RunT(t)
-	env := map[string]string{"REDIS_ADDR": mr.Addr()}
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	brokers := kc.ListenAddrs()
+	topics := bus.DefaultTopics
+	env := map[string]string{"REDIS_ADDR": mr.Addr(), "TANGGAP_KAFKA_BROKERS": strings.Join(brokers, ",")}
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer rdb.Close()
 	ctx := context.Background()
 	long := time.Now().Add(-400 * 24 * time.Hour).Truncate(time.Second)
 	st := store.New(rdb, "bekasi", func() time.Time { return long })
+	var posts []tanggap.Post
 	for _, id := range []string{"1", "2"} {
 		created := long.Add(-time.Hour)
-		if _, err := st.Ingest(ctx, store.Ingest{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: "jalan rusak", Author: "w",
-			CreatedAt: created, CapturedAt: created, ThreadID: id}, Kind: tanggap.KindComplaint, OPD: "bina_marga_sda",
+		p := tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: "jalan rusak", Author: "w", CreatedAt: created, CapturedAt: created, ThreadID: id}
+		posts = append(posts, p)
+		if _, err := st.Ingest(ctx, store.Ingest{Post: p, Kind: tanggap.KindComplaint, OPD: "bina_marga_sda",
 			Status: tanggap.StatusAssigned, Queued: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if _, err := st.Apply(ctx, store.Change{ID: "x:1", Version: -1, Actor: "t", Action: "close",
 		Set: map[string]string{"status": "CLOSED", "closed_ms": strconv.FormatInt(long.UnixMilli(), 10)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureTopics(ctx, brokers, 3, topics.Posts, topics.Events, topics.Dead); err != nil {
+		t.Fatal(err)
+	}
+	prod := bus.NewProducer(brokers, topics, bus.NewProducerMetrics(prometheus.NewRegistry()))
+	defer prod.Close()
+	if err := prod.Publish(ctx, posts); err != nil { // the collector's part
 		t.Fatal(err)
 	}
 	for { // the relay's part: every event reached Kafka
@@ -144,12 +166,24 @@ func TestPruneCommand(t *testing.T) {
 			break
 		}
 		for _, e := range es {
+			if err := prod.PublishRawEvents(ctx, []bus.RawEvent{{ItemID: e.ItemID, At: e.At, JSON: e.Event}}); err != nil {
+				t.Fatal(err)
+			}
 			if err := st.AckOutbox(ctx, e.StreamID); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	day := time.Now().Add(-200 * 24 * time.Hour).Format(time.DateOnly)
+	// An earlier prune's mark, before and after this one's: the rebuild
+	// takes the latest cutoff, not the first or last mark.
+	earlier := func() {
+		t.Helper()
+		if err := prod.PublishPrune(ctx, time.Now().Add(-300*24*time.Hour), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	earlier()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -185,5 +219,33 @@ func TestPruneCommand(t *testing.T) {
 	}
 	if _, err := st.Item(ctx, "x:1"); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
 		t.Errorf("x:1 after the prune: %v", err)
+	}
+	// Without Kafka a prune refuses to start (a dry run needs none).
+	if _, err := runCLI(t, map[string]string{"REDIS_ADDR": mr.Addr()}, "", "prune", "--ended-before", day); err == nil || !strings.Contains(err.Error(), "TANGGAP_KAFKA_BROKERS") {
+		t.Errorf("a prune without brokers: %v", err)
+	}
+	// Redis is lost; the rebuild from the topics leaves x:1 out again.
+	earlier()
+	mr.FlushAll()
+	out, err := runCLI(t, env, "", "rebuild")
+	if err != nil {
+		t.Fatalf("rebuild: %v\n%s", err, out)
+	}
+	var rs rebuildSummary
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&rs); err != nil { // the log follows
+		t.Fatalf("rebuild: %v\n%s", err, out)
+	}
+	if rs.PrunedBefore == nil || rs.PrunedBefore.Add(7*time.Hour).Format(time.DateOnly) != day || // the day starts in Asia/Jakarta
+		rs.ItemsPruned != 1 || rs.Posts != 2 || rs.PostsPruned != 1 || rs.PostsIngested != 0 {
+		t.Errorf("rebuild after the prune: %s", out)
+	}
+	if _, err := st.Item(ctx, "x:1"); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
+		t.Errorf("x:1 after the rebuild: %v", err)
+	}
+	if _, err := st.Item(ctx, "x:2"); err != nil {
+		t.Errorf("x:2 after the rebuild: %v", err)
+	}
+	if p, err := st.PrunedBefore(ctx); err != nil || !p.Equal(*rs.PrunedBefore) {
+		t.Errorf("the reports' mark after the rebuild: %v %v, want %v", p, err, rs.PrunedBefore)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/store"
 )
 
@@ -27,7 +29,8 @@ type pruneSummary struct {
 
 // runPrune removes from Redis the items that ended before a day (see
 // store.Prune): nothing else removes an item, so a city runs it when its
-// records policy lets it, after the reports it needs are exported.
+// records policy lets it, after the reports it needs are exported. The
+// cutoff is written to the events topic first, for tanggap rebuild.
 func runPrune(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -41,7 +44,7 @@ func runPrune(ctx context.Context, args []string, e env) error {
 	if *before == "" {
 		return fmt.Errorf("prune: --ended-before is required (YYYY-MM-DD)")
 	}
-	ct, err := c.open(ctx, e, false)
+	ct, err := c.open(ctx, e, !*dry) // a prune records its cutoff in Kafka
 	if err != nil {
 		return err
 	}
@@ -52,6 +55,18 @@ func runPrune(ctx context.Context, args []string, e env) error {
 	}
 	if time.Since(day) < pruneMinAge {
 		return fmt.Errorf("prune: --ended-before %s is less than %d days ago: the recent past stays", *before, int(pruneMinAge.Hours()/24))
+	}
+	if !*dry {
+		// The events topic keeps what Redis is about to lose: the mark
+		// goes there first, so a rebuild from it leaves the same items out
+		// (a mark whose prune then failed only leaves out items that had
+		// ended before it anyway).
+		p := bus.NewProducer(ct.brokers, bus.DefaultTopics, bus.NewProducerMetrics(prometheus.NewRegistry()))
+		err := p.PublishPrune(ctx, day, time.Now())
+		p.Close()
+		if err != nil {
+			return fmt.Errorf("prune: record the cutoff on the events topic: %w", err)
+		}
 	}
 	sum := pruneSummary{EndedBefore: day, DryRun: *dry}
 	if used, _, err := ct.st.Memory(ctx); err == nil {

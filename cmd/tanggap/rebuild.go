@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
@@ -19,6 +20,8 @@ import (
 // restores every item as it was changed (statuses, clocks, history), then
 // the posts topic re-ingests any post whose events never reached Kafka.
 // Both steps are idempotent: running it on a live state changes nothing.
+// What tanggap prune removed stays out: the latest prune mark on the events
+// topic is the cutoff the restore judges each item by.
 func runRebuild(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("rebuild", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -53,36 +56,48 @@ func runRebuild(ctx context.Context, args []string, e env) error {
 
 // rebuildSummary is what a rebuild did.
 type rebuildSummary struct {
-	Events        int `json:"events"`
-	Applied       int `json:"events_applied"`
-	Skipped       int `json:"events_skipped"`
-	Gaps          int `json:"version_gaps"`
-	Posts         int `json:"posts"`
-	PostsIngested int `json:"posts_ingested"`
-	Unreadable    int `json:"unreadable_records"`
+	Events        int        `json:"events"`
+	Applied       int        `json:"events_applied"`
+	Skipped       int        `json:"events_skipped"`
+	Gaps          int        `json:"version_gaps"`
+	PrunedBefore  *time.Time `json:"pruned_before,omitempty"` // the latest prune's cutoff on the events topic
+	ItemsPruned   int        `json:"items_pruned"`            // restored and removed again: they ended before it
+	Posts         int        `json:"posts"`
+	PostsIngested int        `json:"posts_ingested"`
+	PostsPruned   int        `json:"posts_pruned"` // posts from before the cutoff whose item was pruned: not ingested again
+	Unreadable    int        `json:"unreadable_records"`
 }
 
 func rebuild(ctx context.Context, brokers []string, topics bus.Topics, st *store.Store, tr *triage.Triage) (rebuildSummary, error) {
 	var sum rebuildSummary
 	var evs []tanggap.Event
+	var cutoff time.Time
 	err := bus.ReadAll(ctx, brokers, topics.Events, func(m kafka.Message) error {
 		env, err := bus.Decode(m.Value)
-		if err != nil || env.Event == nil {
+		switch {
+		case err == nil && env.Prune != nil:
+			if env.Prune.Before.After(cutoff) {
+				cutoff = env.Prune.Before
+			}
+		case err == nil && env.Event != nil:
+			evs = append(evs, *env.Event)
+		default:
 			sum.Unreadable++
-			return nil
 		}
-		evs = append(evs, *env.Event)
 		return nil
 	})
 	if err != nil {
 		return sum, err
 	}
 	sum.Events = len(evs)
-	res, err := st.Restore(ctx, evs)
+	if !cutoff.IsZero() {
+		sum.PrunedBefore = &cutoff
+	}
+	res, err := st.Restore(ctx, evs, cutoff)
 	if err != nil {
 		return sum, err
 	}
-	sum.Applied, sum.Skipped, sum.Gaps = res.Applied, res.Skipped, res.Gaps
+	sum.Applied, sum.Skipped, sum.Gaps, sum.ItemsPruned = res.Applied, res.Skipped, res.Gaps, res.Pruned
 	err = bus.ReadAll(ctx, brokers, topics.Posts, func(m kafka.Message) error {
 		env, err := bus.Decode(m.Value)
 		if err != nil || env.Post == nil {
@@ -92,6 +107,18 @@ func rebuild(ctx context.Context, brokers []string, topics bus.Topics, st *store
 		sum.Posts++
 		p := *env.Post
 		p.Sanitize()
+		if p.CreatedAt.Before(cutoff) {
+			// The posts topic is read for posts whose events never reached
+			// Kafka (the relay's last seconds); one from before the cutoff
+			// without its item is one the prune removed.
+			switch _, err := st.Item(ctx, tanggap.ItemID(p.Platform, p.ID)); {
+			case tanggap.ErrorCode(err) == tanggap.ENOTFOUND:
+				sum.PostsPruned++
+				return nil
+			case err != nil:
+				return err
+			}
+		}
 		r, err := st.Ingest(ctx, tr.Decide(p))
 		if err != nil {
 			return err

@@ -116,7 +116,7 @@ if official and has_parent then
     local at = redis.call('HGET', KEYS[7], 'at')
     if not at or tonumber(at) > tonumber(f.created_ms) then
       redis.call('HSET', KEYS[7], 'at', f.created_ms, 'opd', reply_opd, 'url', f.url or '', 'reply', f.id)
-      redis.call('PEXPIRE', KEYS[7], 7776000000) -- 90 days: the parent may never be collected
+      redis.call('PEXPIRE', KEYS[7], 7776000000) -- 90 days (store.pendingWait): the parent may never be collected
     end
     result = 'official_reply_pending'
   end

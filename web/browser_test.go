@@ -514,7 +514,7 @@ func TestBrowserSimilarDuplicate(t *testing.T) {
 	f := newFixture(t)
 	b := startBrowser(t, f.srv.URL)
 	shots := artifacts(t)
-	put := f.placed(t)
+	put := f.placed(t, "lingkungan_hidup")
 	put("940", "Jatimekar", "", "sampah menumpuk di tps liar gang mawar jatimekar sudah seminggu belum diangkut, baunya sampai ke rumah", 5*time.Hour)
 	put("941", "Jatimekar", "", "sampah di tps liar gang mawar sudah menumpuk seminggu, bau sampai rumah warga", 2*time.Hour)
 	dlh := b.session("dlh")

@@ -91,15 +91,24 @@ func BenchmarkItemPageRedis(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if err := st.PutUser(ctx, store.User{Login: "ib.humas", Name: "Humas", Role: string(RolePPIDUtama)}, "kata-sandi-bench-1", true); err != nil {
+		b.Fatal(err)
+	}
 	tok, err := st.NewSession(ctx, "ib.dlh", time.Hour)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, c := range []struct{ name, id, want string }{{"similar", "x:1", "offered"}, {"plain", "x:2", ""}} {
+	utama, err := st.NewSession(ctx, "ib.humas", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// similar_citywide: the PPID Utama's page reads every OPD's slot of
+	// the place (the others empty here).
+	for _, c := range []struct{ name, id, want, tok string }{{"similar", "x:1", "offered", tok}, {"similar_citywide", "x:1", "offered", utama}, {"plain", "x:2", "", tok}} {
 		b.Run(c.name, func(b *testing.B) {
 			get := func() string {
 				req := httptest.NewRequest(http.MethodGet, "/item/"+c.id, nil)
-				req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+				req.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.tok})
 				rec := httptest.NewRecorder()
 				srv.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {

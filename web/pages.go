@@ -476,19 +476,28 @@ type similarItem struct {
 // similar lists the items of the same place, reported within three days
 // of it, whose texts are similar to an item's by the clustering's
 // fingerprints, most similar first: reports triage did not join to its
-// cluster (below the threshold, or routed elsewhere when they came). The
-// page marks the item a duplicate of one with a button, instead of an id
-// typed in. Items the person may not see (the 404 rule, and the workflow
-// refuses another OPD's as an original), those of its own cluster and
-// duplicates themselves are left out. Nothing is offered for an item that
-// is not in the index: without a place or a fingerprint, or older than
-// the index keeps.
+// cluster (below the threshold, or routed elsewhere when they came), from
+// the slots of its OPD, its classifier's and the unrouted one, and for the
+// PPID Utama from every OPD's. The page marks the item a duplicate of one
+// with a button, instead of an id typed in. Items the person may not see
+// (the 404 rule, and the workflow refuses another OPD's as an original),
+// those of its own cluster and duplicates themselves are left out.
+// Nothing is offered for an item that is not in the index: without a
+// place or a fingerprint, or older than the index keeps.
 func (s *Server) similar(r *http.Request, p *Principal, it *tanggap.Item) ([]similarItem, error) {
 	place := cmp.Or(it.Kelurahan, it.Kecamatan)
 	if place == "" {
 		return nil, nil
 	}
-	cands, err := s.opt.Store.Nearby(r.Context(), []string{it.OPD, it.ClassifierOPD, store.Unrouted}, place, it.CreatedAt)
+	slots := []string{it.OPD, it.ClassifierOPD, store.Unrouted}
+	if p.CitywideAccess() {
+		// Whoever sees every OPD may mark a duplicate of any OPD's report
+		// (one routed elsewhere when it came is in that OPD's slot).
+		for _, o := range s.opt.Config.OPDs {
+			slots = append(slots, o.Code)
+		}
+	}
+	cands, err := s.opt.Store.Nearby(r.Context(), slots, place, it.CreatedAt)
 	if err != nil {
 		return nil, err
 	}

@@ -603,7 +603,7 @@ func TestItemContext(t *testing.T) {
 // placed returns a function that stores a DLH complaint of a place (a
 // kelurahan) with its text's fingerprint by the city's classifier, as
 // triage does, joined to cluster when not "".
-func (f *fixture) placed(t *testing.T) func(id, place, cluster, text string, age time.Duration) {
+func (f *fixture) placed(t *testing.T, opd string) func(id, place, cluster, text string, age time.Duration) {
 	t.Helper()
 	cls, err := classify.Default(f.cfg)
 	if err != nil {
@@ -618,8 +618,8 @@ func (f *fixture) placed(t *testing.T) func(id, place, cluster, text string, age
 		created := f.now.Add(-age)
 		_, err := f.st.Ingest(context.Background(), store.Ingest{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: text, Author: "w" + id,
 			Account: "humasbekasikota", CreatedAt: created, CapturedAt: created, ThreadID: id, URL: "https://x.com/w/status/" + id},
-			Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Queued: true, Kelurahan: place, ClusterID: cluster,
-			Fingerprint: cls.Fingerprint(text).String(), Deadlines: clocks.Deadlines(created, tanggap.KindComplaint, "lingkungan_hidup", false)})
+			Kind: tanggap.KindComplaint, OPD: opd, Status: tanggap.StatusAssigned, Queued: true, Kelurahan: place, ClusterID: cluster,
+			Fingerprint: cls.Fingerprint(text).String(), Deadlines: clocks.Deadlines(created, tanggap.KindComplaint, opd, false)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -634,7 +634,7 @@ func (f *fixture) placed(t *testing.T) func(id, place, cluster, text string, age
 func TestSimilarReportsOffered(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	put := f.placed(t)
+	put := f.placed(t, "lingkungan_hidup")
 	clocks, err := workflow.NewClocks(f.cfg, "")
 	if err != nil {
 		t.Fatal(err)
@@ -648,6 +648,8 @@ func TestSimilarReportsOffered(t *testing.T) {
 	put("934", "Jatimekar", "x:930", "tps liar di gang mawar jatimekar penuh sampah, seminggu belum diangkut petugas", 4*time.Hour)
 	put("935", "Jatirasa", "", "sampah menumpuk di tps liar gang mawar sudah seminggu belum diangkut, baunya sampai ke rumah", time.Hour)
 	put("936", "Jatimekar", "", "gang mawar jatimekar: tumpukan sampah tps liar belum diangkut dari minggu lalu", time.Hour)
+	// Routed to DBMSDA when it came (the same text as x:936: 0.25).
+	f.placed(t, "bina_marga_sda")("937", "Jatimekar", "", "gang mawar jatimekar: tumpukan sampah tps liar belum diangkut dari minggu lalu", 30*time.Minute)
 	wf := workflow.New(f.st, f.cfg, clocks, nil)
 	if _, err := wf.Do(ctx, workflow.Actor{Login: "humas", Citywide: true}, workflow.Request{ID: "x:936", Version: 1, Action: "assign",
 		OPD: "bina_marga_sda", Reason: "saluran tertutup sampah"}); err != nil {
@@ -662,12 +664,14 @@ func TestSimilarReportsOffered(t *testing.T) {
 	body := page(f.client(t, "dlh"))
 	hasAll(t, "DLH's page of x:930", body, []string{"Mungkin laporan yang sama", `href="/item/x:931"`, `href="/item/x:932"`,
 		`<input type="hidden" name="of" value="x:932">`, "Duplikat dari ini", "&lt;b&gt;tolong", "31%", "19%"},
-		[]string{`name="of" value="x:933"`, `name="of" value="x:934"`, "x:935", "x:936", `name="of" value="x:930"`, "<b>tolong"})
+		[]string{`name="of" value="x:933"`, `name="of" value="x:934"`, "x:935", "x:936", "x:937", `name="of" value="x:930"`, "<b>tolong"})
 	if i, j := strings.Index(body, `name="of" value="x:932"`), strings.Index(body, `name="of" value="x:931"`); i < 0 || j < 0 || i > j {
 		t.Error("the more similar report (x:932) is not offered first")
 	}
-	// The PPID Utama sees the report moved to DBMSDA too.
-	hasAll(t, "the PPID Utama's page of x:930", page(f.client(t, "humas")), []string{`name="of" value="x:936"`, `name="of" value="x:932"`}, nil)
+	// The PPID Utama, who may mark a duplicate of any OPD's report, is
+	// offered the one moved to DBMSDA and the one routed there from the
+	// start too.
+	hasAll(t, "the PPID Utama's page of x:930", page(f.client(t, "humas")), []string{`name="of" value="x:936"`, `name="of" value="x:937"`, `name="of" value="x:932"`}, nil)
 	// One button marks the item a duplicate; a duplicate offers nothing more.
 	dc := f.client(t, "dlh")
 	it, err := f.st.Item(ctx, "x:930")

@@ -31,11 +31,12 @@ const (
 
 // Config is one city's configuration.
 type Config struct {
-	City     City      `yaml:"city"`
-	Clocks   Clocks    `yaml:"clocks"`
-	Triage   Triage    `yaml:"triage"`
-	OPDs     []OPD     `yaml:"opds"`
-	Accounts []Account `yaml:"accounts"`
+	City      City      `yaml:"city"`
+	Clocks    Clocks    `yaml:"clocks"`
+	Triage    Triage    `yaml:"triage"`
+	Retention Retention `yaml:"retention"`
+	OPDs      []OPD     `yaml:"opds"`
+	Accounts  []Account `yaml:"accounts"`
 
 	loc      *time.Location
 	opdIndex map[string]int
@@ -80,6 +81,20 @@ type Triage struct {
 	PJUOwner      string  `yaml:"pju_owner"`
 	FallbackOPD   string  `yaml:"fallback_opd"`
 }
+
+// Retention is how long Redis keeps the items that ended.
+type Retention struct {
+	// EndedDays makes tanggap triage remove, every night from 02:00 city
+	// time, the items that ended (closed, archived, out of scope,
+	// duplicate) before the start of the day that many days ago, by
+	// tanggap prune's rule. 0 (the default) keeps every item until an
+	// operator runs tanggap prune; otherwise at least MinRetentionDays.
+	EndedDays int `yaml:"ended_days"`
+}
+
+// MinRetentionDays is the shortest retention: the last quarter's reports
+// and every citizen window stay whole (tanggap prune's own limit).
+const MinRetentionDays = 90
 
 type OPD struct {
 	Code     string   `yaml:"code"`
@@ -311,6 +326,9 @@ func (c *Config) validate() error {
 	e, err2 := time.Parse("15:04", cl.OfficeHours.End)
 	if err1 != nil || err2 != nil || !s.Before(e) {
 		return bad("$.clocks.office_hours", "start and end must be HH:MM with start before end")
+	}
+	if d := c.Retention.EndedDays; d != 0 && (d < MinRetentionDays || d > 36500) {
+		return bad("$.retention.ended_days", "must be 0 (keep every item) or between %d and 36500 days, got %d", MinRetentionDays, d)
 	}
 	if c.Triage.MinConfidence == 0 {
 		c.Triage.MinConfidence = 0.55

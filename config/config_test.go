@@ -64,6 +64,8 @@ func TestBrokenConfigNamesFileLineField(t *testing.T) {
 		{"duplicate account", base + "accounts:\n  - {platform: x, handle: a, owner: dlh}\n  - {platform: x, handle: A, owner: dlh}\n", "broken.yaml:8: field $.accounts[1].handle"},
 		{"bad confidence", base + "triage:\n  min_confidence: 2\n", "broken.yaml:7: field $.triage.min_confidence"},
 		{"negative hold expiry", base + "clocks:\n  hold_expire_hk: -1\n", "broken.yaml:7: field $.clocks.hold_expire_hk"},
+		{"short retention", base + "retention:\n  ended_days: 30\n", "broken.yaml:7: field $.retention.ended_days: must be 0 (keep every item) or between 90"},
+		{"retention in words", base + "retention:\n  ended_days: setahun\n", "broken.yaml:7"},
 		{"bad office hours", base + "clocks:\n  office_hours: {start: \"17:00\", end: \"08:00\"}\n", "broken.yaml:7: field $.clocks.office_hours"},
 		{"duplicate opd", base + "  - code: dlh\n    name: again\n", "broken.yaml:6: field $.opds[1].code"},
 	} {

@@ -67,6 +67,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	newAutoCloseMetrics(reg)
+	newRetentionMetrics(reg)
 	// Every registered collector describes its metrics, labelled or not.
 	have := map[string]bool{}
 	ch := make(chan *prometheus.Desc, 256)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +62,11 @@ func runTriage(ctx context.Context, args []string, e env) error {
 	g.Go(func() error { return pipe.run(gctx) })
 	acm := newAutoCloseMetrics(reg)
 	g.Go(func() error { return runAutoClose(gctx, workflow.New(st, cfg, clocks, nil), st, time.Minute, acm, log) })
+	rm := newRetentionMetrics(reg)
+	if days := cfg.Retention.EndedDays; days > 0 {
+		r := &retention{st: st, mark: pipe.producer.PublishPrune, days: days, loc: cfg.Location(), owner: processName(), now: time.Now, m: rm, log: log}
+		g.Go(func() error { return r.run(gctx, 15*time.Minute) })
+	}
 	dg, err := newDigest(e, cfg, st, clocks, reg, log)
 	if err != nil {
 		return err
@@ -115,8 +119,7 @@ func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, c
 	}
 	t.ResumeHeld(workflow.New(st, cfg, clocks, nil))
 	if o.relay == "" {
-		host, _ := os.Hostname()
-		o.relay = fmt.Sprintf("%s-%d", host, os.Getpid())
+		o.relay = processName()
 	}
 	p := &pipeline{
 		producerMetrics: pm,

@@ -97,9 +97,9 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (*SearchResult, error
 	cur := q.After
 	if cur.IsZero() {
 		cur = SearchCursor{At: math.MaxInt64}
-		if !q.Until.IsZero() {
-			cur.At = q.Until.UnixMilli() - 1
-		}
+	}
+	if u := q.Until.UnixMilli() - 1; !q.Until.IsZero() && cur.At > u {
+		cur = SearchCursor{At: u} // a cursor past the period starts at its end
 	}
 	res := &SearchResult{Items: []tanggap.Item{}}
 	for read := int64(0); read < q.Scan; {

@@ -1462,6 +1462,12 @@ func TestSearch(t *testing.T) {
 				t.Errorf("from %v until %v: scanned %d complete %v (-want +got):\n%s", tc.from, tc.until, r.Scanned, r.Complete, d)
 			}
 		}
+		// A cursor from after the period (a hand-made link) reads from the
+		// period's end.
+		q := SearchQuery{Terms: []string{"x:"}, Until: t0.Add(30 * time.Minute), After: SearchCursor{At: t0.Add(3 * time.Hour).UnixMilli(), Seen: 1}}
+		if r, err := s.Search(ctx, q); err != nil || !slices.Equal(ids(r), []string{"00"}) {
+			t.Errorf("a cursor past the period: %v %v, want 00 only", ids(r), err)
+		}
 		for _, bad := range []string{"", "1", "1.", ".1", "0.1", "1.0", "-5.2", "1.2.3", "x.1"} {
 			if _, err := ParseSearchCursor(bad); tanggap.ErrorCode(err) != tanggap.EINVALID {
 				t.Errorf("cursor %q: %v, want invalid", bad, err)

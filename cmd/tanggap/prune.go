@@ -28,9 +28,10 @@ type pruneSummary struct {
 }
 
 // runPrune removes from Redis the items that ended before a day (see
-// store.Prune): nothing else removes an item, so a city runs it when its
-// records policy lets it, after the reports it needs are exported. The
-// cutoff is written to the events topic first, for tanggap rebuild.
+// store.Prune), when the city's records policy lets it, after the reports
+// it needs are exported (or the triage's nightly retention does, when the
+// config sets retention.ended_days). The cutoff is written to the events
+// topic first, for tanggap rebuild.
 func runPrune(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)

@@ -8,7 +8,7 @@
 -- 'missing', 'open' (open or resolved: the citizen's window runs),
 -- 'recent' (ended at or after the cutoff), 'unrelayed' (the outbox may
 -- still hold its events for Kafka), 'joined' (the first report of a
--- near-duplicate cluster that reports which joined it still name).
+-- near-duplicate cluster while a report that joined it is stored).
 local v = redis.call('HMGET', KEYS[1], 'id', 'status', 'opd', 'created_ms', 'resolved_ms', 'closed_ms', 'updated_ms', 'cluster_id',
   'classifier_opd', 'kelurahan', 'kecamatan')
 local id, status, opd, created, cluster = v[1], v[2], v[3], num(v[4]), v[8]

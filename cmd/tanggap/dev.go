@@ -118,8 +118,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 
 	g.Go(func() error { return serveHTTP(gctx, ln, srv, log) })
 	g.Go(func() error { return pipe.run(gctx) })
-	acm := newAutoCloseMetrics(reg)
-	g.Go(func() error { return runAutoClose(gctx, workflow.New(st, cfg, clocks, nil), st, time.Minute, acm, log) })
+	housekeeping(gctx, g, cfg, st, clocks, pipe.producer, reg, log)
 	startRunners(gctx, g, runners, st, log)
 	for _, d := range drips {
 		g.Go(func() error { return d(gctx, *drip) })

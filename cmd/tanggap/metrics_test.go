@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
@@ -66,8 +67,9 @@ func TestDashboardMetricsExist(t *testing.T) {
 	if _, err := newWeb(cfg, st, clocks, reg, log, false); err != nil {
 		t.Fatal(err)
 	}
-	newAutoCloseMetrics(reg)
-	newRetentionMetrics(reg)
+	var g errgroup.Group
+	housekeeping(ctx, &g, cfg, st, clocks, pipe.producer, reg, log)
+	defer func() { cancel(); g.Wait() }() // the rounds end with ctx
 	// Every registered collector describes its metrics, labelled or not.
 	have := map[string]bool{}
 	ch := make(chan *prometheus.Desc, 256)

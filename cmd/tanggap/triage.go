@@ -60,13 +60,7 @@ func runTriage(ctx context.Context, args []string, e env) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveHTTP(gctx, ln, metricsHandler(reg, st.Ping), log) })
 	g.Go(func() error { return pipe.run(gctx) })
-	acm := newAutoCloseMetrics(reg)
-	g.Go(func() error { return runAutoClose(gctx, workflow.New(st, cfg, clocks, nil), st, time.Minute, acm, log) })
-	rm := newRetentionMetrics(reg)
-	if days := cfg.Retention.EndedDays; days > 0 {
-		r := &retention{st: st, mark: pipe.producer.PublishPrune, days: days, loc: cfg.Location(), owner: processName(), now: time.Now, m: rm, log: log}
-		g.Go(func() error { return r.run(gctx, 15*time.Minute) })
-	}
+	housekeeping(gctx, g, cfg, st, clocks, pipe.producer, reg, log)
 	dg, err := newDigest(e, cfg, st, clocks, reg, log)
 	if err != nil {
 		return err
@@ -144,6 +138,19 @@ func (p *pipeline) run(ctx context.Context) error {
 	}
 	g.Go(func() error { return p.relay.Run(gctx) })
 	return g.Wait()
+}
+
+// housekeeping starts what triage runs besides the pipeline: the
+// automatic closing rounds and, when the config sets one, the nightly
+// retention (its cutoffs go to the events topic through prod).
+func housekeeping(ctx context.Context, g *errgroup.Group, cfg *config.Config, st *store.Store, clocks *workflow.Clocks, prod *bus.Producer, reg prometheus.Registerer, log *slog.Logger) {
+	acm := newAutoCloseMetrics(reg)
+	g.Go(func() error { return runAutoClose(ctx, workflow.New(st, cfg, clocks, nil), st, time.Minute, acm, log) })
+	rm := newRetentionMetrics(reg)
+	if days := cfg.Retention.EndedDays; days > 0 {
+		r := &retention{st: st, mark: prod.PublishPrune, days: days, loc: cfg.Location(), owner: processName(), now: time.Now, m: rm, log: log}
+		g.Go(func() error { return r.run(ctx, 15*time.Minute) })
+	}
 }
 
 // autoCloseMetrics count what the automatic closing rounds do, by reason:

@@ -88,24 +88,7 @@ func TestRestoreFromEvents(t *testing.T) {
 			Set: map[string]string{"status": "ON_HOLD", "held_ms": ms(c.Now())}}); err != nil {
 			t.Fatal(err)
 		}
-		var evs []tanggap.Event
-		for {
-			got, err := s.ReadOutbox(ctx, "t", 100, time.Millisecond)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) == 0 {
-				break
-			}
-			for _, e := range got {
-				ev, err := e.Decode()
-				if err != nil {
-					t.Fatal(err)
-				}
-				evs = append(evs, ev)
-				s.AckOutbox(ctx, e.StreamID)
-			}
-		}
+		evs := relayAll(t, s)
 		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:20", "x:21", "x:22", "x:23", "x:24"}
 		opds := []string{"", "bina_marga_sda", "lingkungan_hidup"}
 		before := snapshot(t, s, ids, opds)
@@ -210,26 +193,7 @@ func TestRestoreAfterPrune(t *testing.T) {
 		end("x:20", "DUPLICATE")
 		end("x:21", "DUPLICATE")
 		c.t = cutoff.Add(400 * 24 * time.Hour)
-		var evs []tanggap.Event
-		for {
-			got, err := s.ReadOutbox(ctx, "t", 100, time.Millisecond)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) == 0 {
-				break
-			}
-			for _, e := range got {
-				ev, err := e.Decode()
-				if err != nil {
-					t.Fatal(err)
-				}
-				evs = append(evs, ev)
-				if err := s.AckOutbox(ctx, e.StreamID); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		evs := relayAll(t, s)
 		if res, err := s.Prune(ctx, cutoff, false); err != nil || res.Pruned != 4 || res.Joined != 1 {
 			t.Fatalf("prune: %+v %v, want 4 pruned (x:1, x:31, x:20, x:21), 1 joined", res, err)
 		}

@@ -1523,26 +1523,24 @@ func TestPrune(t *testing.T) {
 		for _, id := range []string{"x:974", "x:975", "x:976"} {
 			set(id, "DUPLICATE", "closed_ms", closedMS)
 		}
-		// A report pruned from a cluster whose first report stays open.
-		for i, id := range []string{"979", "980"} {
-			in := citizen(id, "banjir di jl kemakmuran", at(10+i))
-			in.Kelurahan, in.Fingerprint = "Margajaya", strings.Repeat("4567cdef", 16)
-			if i == 1 {
-				in.ClusterID = "x:979"
+		// A cluster of two reports, received at minute m and the next.
+		pair := func(root, member, text, fp string, m int) {
+			t.Helper()
+			for i, id := range []string{root, member} {
+				in := citizen(id, text, at(m+i))
+				in.Kelurahan, in.Fingerprint = "Margajaya", strings.Repeat(fp, 16)
+				if i == 1 {
+					in.ClusterID = "x:" + root
+				}
+				ingest(in)
 			}
-			ingest(in)
 		}
+		// A report pruned from a cluster whose first report stays open.
+		pair("979", "980", "banjir di jl kemakmuran", "4567cdef", 10)
 		set("x:980", "DUPLICATE", "closed_ms", closedMS)
 		// A first report that ended long ago, joined by one still open: it
 		// stays while that report links to it.
-		for i, id := range []string{"981", "982"} {
-			in := citizen(id, "lampu jalan mati di jl kemakmuran", at(12+i))
-			in.Kelurahan, in.Fingerprint = "Margajaya", strings.Repeat("89abcdef", 16)
-			if i == 1 {
-				in.ClusterID = "x:981"
-			}
-			ingest(in)
-		}
+		pair("981", "982", "lampu jalan mati di jl kemakmuran", "89abcdef", 12)
 		set("x:981", "CLOSED", "closed_ms", closedMS)
 		ingest(citizen("977", "sampah, ditutup tahun ini", at(8)))
 		c.t = cutoff.Add(24 * time.Hour)
@@ -1639,21 +1637,28 @@ func TestPrune(t *testing.T) {
 }
 
 // relayAll does the event relay's part without Kafka: it reads and
-// acknowledges every outbox entry, so the outbox is trimmed.
-func relayAll(tb testing.TB, s *Store) {
+// acknowledges every outbox entry, so the outbox is trimmed, and returns
+// the events, as the events topic would hold them.
+func relayAll(tb testing.TB, s *Store) []tanggap.Event {
 	tb.Helper()
 	ctx := context.Background()
+	var evs []tanggap.Event
 	for {
 		es, err := s.ReadOutbox(ctx, "t", 1000, time.Millisecond)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		if len(es) == 0 {
-			return
+			return evs
 		}
 		ids := make([]string, len(es))
 		for i, e := range es {
 			ids[i] = e.StreamID
+			ev, err := e.Decode()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			evs = append(evs, ev)
 		}
 		if err := s.AckOutbox(ctx, ids...); err != nil {
 			tb.Fatal(err)

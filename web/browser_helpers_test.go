@@ -28,13 +28,15 @@ const (
 	// (scripts/services.sh installs it for the integration run).
 	chromiumPath = "/usr/bin/chromium"
 	// browserBudget bounds one browser test from the browser's start to its
-	// end: a hung page fails the test instead of hanging go test.
-	browserBudget = 90 * time.Second
+	// end: a hung page fails the test instead of hanging go test. These
+	// bounds catch a hang, not slowness: the race detector's run gets
+	// slowdown times as long.
+	browserBudget = 90 * time.Second * slowdown
 	// stepTimeout bounds one step (a navigation, a form, a query).
-	stepTimeout = 10 * time.Second
+	stepTimeout = 10 * time.Second * slowdown
 	// livePoll is how long a new item may take to show on an open queue
 	// page: htmx polls /antrian/{opd}/daftar every 10 s.
-	livePoll = 15 * time.Second
+	livePoll = 15 * time.Second * slowdown
 	// artifactsEnv names the directory that keeps the screenshots.
 	artifactsEnv = "TANGGAP_ARTIFACTS"
 )

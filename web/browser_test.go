@@ -158,7 +158,7 @@ func TestBrowserQueueWorkflow(t *testing.T) {
 
 	// The name in the header opens the account page, where the password changes.
 	dlh.do("open the account page", chromedp.Click(chromedp.CSS(`header a.me`)))
-	if err := dlh.waitVisible(`form[action="/akun"] input[name="current"]`, 10*time.Second); err != nil {
+	if err := dlh.waitVisible(`form[action="/akun"] input[name="current"]`, stepTimeout); err != nil {
 		t.Errorf("the account page did not open from the header: %v", err)
 	} else if h := dlh.text("main h1"); h != "Akun saya" {
 		t.Errorf("account page heading %q", h)
@@ -226,7 +226,7 @@ func TestBrowserQueueWorkflow(t *testing.T) {
 
 	// The search box in the header finds a complaint by its words.
 	humas.do("search from the header", chromedp.SendKeys(chromedp.CSS(`header input[name="q"]`), "berlubang yani\n"))
-	if err := humas.waitVisible(`table.items tr[data-id="x:201"]`, 10*time.Second); err != nil {
+	if err := humas.waitVisible(`table.items tr[data-id="x:201"]`, stepTimeout); err != nil {
 		t.Errorf("searching from the header did not list x:201: %v", err)
 	} else if p := humas.path(); p != "/cari?q=berlubang+yani" {
 		t.Errorf("the header search went to %s", p)
@@ -248,7 +248,7 @@ func TestBrowserQueueWorkflow(t *testing.T) {
 	// Humas adds an OPD admin from the header's Pengguna and gets the
 	// temporary password to hand over.
 	humas.do("open the users page", chromedp.Click(chromedp.CSS(`header a[href="/pengguna"]`)))
-	if err := humas.waitVisible(`form[action="/pengguna"] input[name="login"]`, 10*time.Second); err != nil {
+	if err := humas.waitVisible(`form[action="/pengguna"] input[name="login"]`, stepTimeout); err != nil {
 		t.Fatalf("the users page did not open from the header: %v", err)
 	}
 	humas.do("fill in the new account",

@@ -83,9 +83,8 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 			pipe := s.rdb.Pipeline()
 			cmds := make([]*redis.Cmd, len(todo))
 			for j, i := range todo {
-				k := s.k.itemKeys(ids[i])
 				args := append([]any{s.k.prefix(), s.nowArg(), c, dryArg}, extra(ids[i])...)
-				cmds[j] = pruneScript.EvalSha(ctx, pipe, []string{k[0], k[1], k[3], s.k.rowOf(k[0])}, args...)
+				cmds[j] = pruneScript.EvalSha(ctx, pipe, s.pruneKeys(ids[i]), args...)
 			}
 			_, _ = pipe.Exec(ctx) // errors are per command
 			var again []int
@@ -166,6 +165,13 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 		return res, nil
 	}
 	return res, s.markPruned(ctx, c)
+}
+
+// pruneKeys are the keys the prune script takes for an item (see
+// lua/prune.lua): item, history, edits, row.
+func (s *Store) pruneKeys(id string) []string {
+	k := s.k.itemKeys(id)
+	return []string{k[0], k[1], k[3], s.k.rowOf(k[0])}
 }
 
 // markPruned keeps c (ms) as the latest cutoff items were pruned before,

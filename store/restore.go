@@ -60,8 +60,7 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 		if cutoff == "" || id == "" {
 			return nil
 		}
-		k := s.k.itemKeys(id)
-		out, err := pruneScript.Run(ctx, s.rdb, []string{k[0], k[1], k[3], s.k.rowOf(k[0])}, s.k.prefix(), s.nowArg(), cutoff, "0").Text()
+		out, err := pruneScript.Run(ctx, s.rdb, s.pruneKeys(id), s.k.prefix(), s.nowArg(), cutoff, "0").Text()
 		if err != nil {
 			return unavailable(err, "restore: prune")
 		}

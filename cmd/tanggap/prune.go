@@ -57,23 +57,18 @@ func runPrune(ctx context.Context, args []string, e env) error {
 	if time.Since(day) < pruneMinAge {
 		return fmt.Errorf("prune: --ended-before %s is less than %d days ago: the recent past stays", *before, int(pruneMinAge.Hours()/24))
 	}
-	if !*dry {
-		// The events topic keeps what Redis is about to lose: the mark
-		// goes there first, so a rebuild from it leaves the same items out
-		// (a mark whose prune then failed only leaves out items that had
-		// ended before it anyway).
-		p := bus.NewProducer(ct.brokers, bus.DefaultTopics, bus.NewProducerMetrics(prometheus.NewRegistry()))
-		err := p.PublishPrune(ctx, day, time.Now())
-		p.Close()
-		if err != nil {
-			return fmt.Errorf("prune: record the cutoff on the events topic: %w", err)
-		}
-	}
 	sum := pruneSummary{EndedBefore: day, DryRun: *dry}
 	if used, _, err := ct.st.Memory(ctx); err == nil {
 		sum.RedisUsedMemoryFrom = &used
 	}
-	if sum.PruneResult, err = ct.st.Prune(ctx, day, *dry); err != nil {
+	if *dry {
+		sum.PruneResult, err = ct.st.Prune(ctx, day, true)
+	} else {
+		p := bus.NewProducer(ct.brokers, bus.DefaultTopics, bus.NewProducerMetrics(prometheus.NewRegistry()))
+		sum.PruneResult, err = markAndPrune(ctx, ct.st, p.PublishPrune, day, time.Now())
+		p.Close()
+	}
+	if err != nil {
 		return err
 	}
 	if sum.ItemsLeft, err = ct.st.ItemCount(ctx); err != nil {
@@ -85,4 +80,17 @@ func runPrune(ctx context.Context, args []string, e env) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(sum)
+}
+
+// markAndPrune writes the cutoff to the events topic (mark:
+// bus.Producer.PublishPrune) and then prunes. The topic keeps what Redis is
+// about to lose, so the mark goes first and a rebuild from it leaves the
+// same items out (a mark whose prune then failed only leaves out items that
+// had ended before it anyway). tanggap prune and the nightly retention
+// both prune so.
+func markAndPrune(ctx context.Context, st *store.Store, mark func(ctx context.Context, before, at time.Time) error, cutoff, now time.Time) (store.PruneResult, error) {
+	if err := mark(ctx, cutoff, now); err != nil {
+		return store.PruneResult{}, fmt.Errorf("prune: record the cutoff on the events topic: %w", err)
+	}
+	return st.Prune(ctx, cutoff, false)
 }

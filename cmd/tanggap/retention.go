@@ -82,7 +82,7 @@ func (r *retention) round(ctx context.Context) error {
 	}
 	y, mo, d := now.Date()
 	cutoff := time.Date(y, mo, d-r.days, 0, 0, 0, 0, r.loc)
-	res, err := r.prune(ctx, cutoff, now)
+	res, err := markAndPrune(ctx, r.st, r.mark, cutoff, now)
 	if err != nil {
 		r.m.runs.WithLabelValues("error").Inc()
 		if rerr := r.st.ReleaseLease(context.WithoutCancel(ctx), lease, r.owner); rerr != nil {
@@ -95,13 +95,6 @@ func (r *retention) round(ctx context.Context) error {
 	r.log.Info("retention_pruned", "ended_before", cutoff, "pruned", res.Pruned, "open", res.Open, "recent", res.Recent,
 		"unrelayed", res.Unrelayed, "joined", res.Joined)
 	return nil
-}
-
-func (r *retention) prune(ctx context.Context, cutoff, now time.Time) (store.PruneResult, error) {
-	if err := r.mark(ctx, cutoff, now); err != nil {
-		return store.PruneResult{}, fmt.Errorf("retention: record the cutoff on the events topic: %w", err)
-	}
-	return r.st.Prune(ctx, cutoff, false)
 }
 
 // processName names this process in leases: host and pid.

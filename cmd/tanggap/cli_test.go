@@ -116,6 +116,53 @@ func TestUserCommands(t *testing.T) {
 	}
 }
 
+// seedPrunable stores two complaints received at created, x:1 closed at
+// closed and x:2 open, and returns their posts.
+func seedPrunable(t *testing.T, st *store.Store, created, closed time.Time) []tanggap.Post {
+	t.Helper()
+	ctx := context.Background()
+	var posts []tanggap.Post
+	for _, id := range []string{"1", "2"} {
+		p := tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: "jalan rusak", Author: "w", CreatedAt: created, CapturedAt: created, ThreadID: id}
+		posts = append(posts, p)
+		if _, err := st.Ingest(ctx, store.Ingest{Post: p, Kind: tanggap.KindComplaint, OPD: "bina_marga_sda",
+			Status: tanggap.StatusAssigned, Queued: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Apply(ctx, store.Change{ID: "x:1", Version: -1, Actor: "t", Action: "close",
+		Set: map[string]string{"status": "CLOSED", "closed_ms": strconv.FormatInt(closed.UnixMilli(), 10)}}); err != nil {
+		t.Fatal(err)
+	}
+	return posts
+}
+
+// relayOutbox does the event relay's part: it publishes every outbox
+// entry with prod (nil: nowhere) and acknowledges it.
+func relayOutbox(t *testing.T, st *store.Store, prod *bus.Producer) {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		es, err := st.ReadOutbox(ctx, "t", 100, time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) == 0 {
+			return
+		}
+		for _, e := range es {
+			if prod != nil {
+				if err := prod.PublishRawEvents(ctx, []bus.RawEvent{{ItemID: e.ItemID, At: e.At, JSON: e.Event}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := st.AckOutbox(ctx, e.StreamID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // tanggap prune removes what ended before the day it is given, counts on
 // a dry run, and refuses a missing, malformed or too recent day; it writes
 // its cutoff to the events topic first, so tanggap rebuild after a lost
@@ -135,20 +182,7 @@ func TestPruneCommand(t *testing.T) {
 	ctx := context.Background()
 	long := time.Now().Add(-400 * 24 * time.Hour).Truncate(time.Second)
 	st := store.New(rdb, "bekasi", func() time.Time { return long })
-	var posts []tanggap.Post
-	for _, id := range []string{"1", "2"} {
-		created := long.Add(-time.Hour)
-		p := tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: "jalan rusak", Author: "w", CreatedAt: created, CapturedAt: created, ThreadID: id}
-		posts = append(posts, p)
-		if _, err := st.Ingest(ctx, store.Ingest{Post: p, Kind: tanggap.KindComplaint, OPD: "bina_marga_sda",
-			Status: tanggap.StatusAssigned, Queued: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := st.Apply(ctx, store.Change{ID: "x:1", Version: -1, Actor: "t", Action: "close",
-		Set: map[string]string{"status": "CLOSED", "closed_ms": strconv.FormatInt(long.UnixMilli(), 10)}}); err != nil {
-		t.Fatal(err)
-	}
+	posts := seedPrunable(t, st, long.Add(-time.Hour), long)
 	if err := bus.EnsureTopics(ctx, brokers, 3, topics.Posts, topics.Events, topics.Dead); err != nil {
 		t.Fatal(err)
 	}
@@ -157,23 +191,7 @@ func TestPruneCommand(t *testing.T) {
 	if err := prod.Publish(ctx, posts); err != nil { // the collector's part
 		t.Fatal(err)
 	}
-	for { // the relay's part: every event reached Kafka
-		es, err := st.ReadOutbox(ctx, "t", 100, time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(es) == 0 {
-			break
-		}
-		for _, e := range es {
-			if err := prod.PublishRawEvents(ctx, []bus.RawEvent{{ItemID: e.ItemID, At: e.At, JSON: e.Event}}); err != nil {
-				t.Fatal(err)
-			}
-			if err := st.AckOutbox(ctx, e.StreamID); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	relayOutbox(t, st, prod) // every event reached Kafka
 	day := time.Now().Add(-200 * 24 * time.Hour).Format(time.DateOnly)
 	// An earlier prune's mark, before and after this one's: the rebuild
 	// takes the latest cutoff, not the first or last mark.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"strconv"
 	"testing"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/store"
 )
@@ -35,26 +33,8 @@ func TestRetentionRound(t *testing.T) {
 	night := time.Date(2026, 11, 29, 1, 30, 0, 0, wib)
 	long := night.AddDate(0, 0, -400)
 	st := store.New(rdb, "bekasi", func() time.Time { return long })
-	for _, id := range []string{"1", "2"} {
-		if _, err := st.Ingest(ctx, store.Ingest{Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: "jalan rusak", Author: "w",
-			CreatedAt: long, CapturedAt: long, ThreadID: id}, Kind: tanggap.KindComplaint, OPD: "bina_marga_sda",
-			Status: tanggap.StatusAssigned, Queued: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := st.Apply(ctx, store.Change{ID: "x:1", Version: -1, Actor: "t", Action: "close",
-		Set: map[string]string{"status": "CLOSED", "closed_ms": strconv.FormatInt(long.UnixMilli(), 10)}}); err != nil {
-		t.Fatal(err)
-	}
-	for { // the relay's part
-		es, err := st.ReadOutbox(ctx, "t", 100, time.Millisecond)
-		if err != nil || len(es) == 0 {
-			break
-		}
-		for _, e := range es {
-			st.AckOutbox(ctx, e.StreamID)
-		}
-	}
+	seedPrunable(t, st, long, long)
+	relayOutbox(t, st, nil)
 	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(1))
 	if err != nil {
 		t.Fatal(err)

@@ -536,3 +536,54 @@ func TestBrowserSimilarDuplicate(t *testing.T) {
 		t.Errorf("a duplicate still offers similar reports")
 	}
 }
+
+// TestBrowserPhone opens the pages an OPD admin and the PPID Utama work
+// with on a phone's screen (390 × 844 CSS px, touch): no page is wider than
+// the screen, every link and button of the header is on it, no control is
+// cut off, and a queue row's text is as wide as the screen allows instead
+// of a column a few letters wide.
+func TestBrowserPhone(t *testing.T) {
+	requireChromium(t)
+	t.Parallel()
+	f := newFixture(t)
+	b := startBrowser(t, f.srv.URL)
+	shots := artifacts(t)
+	const width = 390
+	for _, who := range []struct {
+		login string
+		paths []string
+	}{
+		{"dlh", []string{"/antrian/lingkungan_hidup", "/item/x:101", "/cari?q=sampah", "/akun"}},
+		{"humas", []string{"/", "/laporan?bulan=2026-03", "/pengguna", "/item/x:201"}},
+	} {
+		s := b.session(who.login)
+		s.do("phone screen", chromedp.EmulateViewport(width, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+		for _, p := range who.paths {
+			if code := s.open(p); code != http.StatusOK {
+				t.Errorf("%s %s: status %d", who.login, p, code)
+				continue
+			}
+			if w := eval[int](s, `document.documentElement.scrollWidth`); w > width {
+				t.Errorf("%s %s: the page is %d px wide on a %d px screen", who.login, p, w, width)
+			}
+			if off := eval[[]string](s, `Array.from(document.querySelectorAll("header.top a, header.top button, header.top input")).filter(e => {
+				const r = e.getBoundingClientRect();
+				return r.left < 0 || r.right > window.innerWidth;
+			}).map(e => e.textContent.trim() || e.getAttribute("name"))`); len(off) > 0 {
+				t.Errorf("%s %s: header controls off the screen: %q", who.login, p, off)
+			}
+			if bad := s.clippedControls(); len(bad) > 0 {
+				t.Errorf("%s %s: controls cut off: %q", who.login, p, bad)
+			}
+		}
+	}
+	dlh := b.session("dlh")
+	dlh.do("phone screen", chromedp.EmulateViewport(width, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	dlh.open("/antrian/lingkungan_hidup")
+	if w := eval[float64](dlh, `document.querySelector('tr[data-id="x:101"] td.text').getBoundingClientRect().width`); w < width/2 {
+		t.Errorf("a queue row's text is %.0f px wide on a %d px screen", w, width)
+	}
+	dlh.screenshot(shots, "phone-queue")
+	dlh.open("/item/x:101")
+	dlh.screenshot(shots, "phone-item")
+}

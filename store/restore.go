@@ -122,9 +122,10 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 		}
 		if n == 0 {
 			// Waiting as long as the ingest script lets a reply wait, from
-			// when it was written: one that would have expired is not kept.
+			// when it stored the reply (its ingest event's instant): one that
+			// would have expired is not kept.
 			created, err := strconv.ParseInt(ev.Set["created_ms"], 10, 64)
-			ttl := time.UnixMilli(created).Add(pendingWait).Sub(s.now())
+			ttl := ev.At.Add(pendingWait).Sub(s.now())
 			if err != nil || ttl <= 0 {
 				continue
 			}
@@ -133,7 +134,8 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 			if err != nil && !errors.Is(err, redis.Nil) {
 				return res, unavailable(err, "restore pending")
 			}
-			if at == "" || at > ev.Set["created_ms"] {
+			// The earliest reply answers: the same test as the ingest script's.
+			if old, err := strconv.ParseInt(at, 10, 64); err != nil || old > created {
 				pipe := s.rdb.TxPipeline()
 				pipe.HSet(ctx, pk, "at", ev.Set["created_ms"], "opd", ev.Set["reply_by"], "url", ev.Set["url"], "reply", ev.ItemID)
 				pipe.PExpire(ctx, pk, ttl)

@@ -38,6 +38,8 @@ var contract = map[string]Metric{
 	"tanggap_store_items":                              {Type: "gauge"},
 	"tanggap_store_redis_used_memory_bytes":            {Type: "gauge"},
 	"tanggap_store_redis_maxmemory_bytes":              {Type: "gauge"},
+	"tanggap_store_outbox_events":                      {Type: "gauge"},
+	"tanggap_store_outbox_oldest_age_seconds":          {Type: "gauge"},
 	"tanggap_store_retention_runs_total":               {Type: "counter", Labels: []string{"result"}},
 	"tanggap_store_retention_pruned_total":             {Type: "counter"},
 	"tanggap_http_requests_total":                      {Type: "counter", Labels: []string{"route", "code"}},

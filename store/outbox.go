@@ -215,9 +215,48 @@ func (s *Store) AckOutbox(ctx context.Context, ids ...string) error {
 	return unavailable(ackScript.Run(ctx, s.rdb, []string{s.k.outbox()}, args...).Err(), "outbox ack")
 }
 
-// OutboxLen is how many events wait for Kafka (and, while a relay holds
-// some unacknowledged, the acknowledged ones after them: see ackScript).
-func (s *Store) OutboxLen(ctx context.Context) (int64, error) {
-	n, err := s.rdb.XLen(ctx, s.k.outbox()).Result()
-	return n, unavailable(err, "outbox len")
+// backlogScript reads the outbox's length, its first entry's id and the
+// server's clock, which also stamped that id: the age needs no other clock.
+var backlogScript = redis.NewScript(`
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+local t = redis.call('TIME')
+local id = ''
+if #first > 0 then id = first[1][1] end
+return {redis.call('XLEN', KEYS[1]), id, t[1], t[2]}
+`)
+
+// OutboxBacklog is how many events wait for Kafka (and, while a relay
+// holds some unacknowledged, the acknowledged ones after them: see
+// ackScript) and how long the oldest has waited (0 when none). The relay
+// runs in tanggap triage; while no relay can publish, the audit log, the
+// webhooks and a rebuild from Kafka lack these changes.
+func (s *Store) OutboxBacklog(ctx context.Context) (n int64, oldest time.Duration, err error) {
+	v, err := backlogScript.Run(ctx, s.rdb, []string{s.k.outbox()}).Slice()
+	if err != nil {
+		return 0, 0, unavailable(err, "outbox backlog")
+	}
+	bad := func() (int64, time.Duration, error) {
+		return 0, 0, tanggap.Errorf(tanggap.EUNAVAILABLE, "outbox backlog: the script gave %v", v)
+	}
+	if len(v) != 4 {
+		return bad()
+	}
+	n, ok := v[0].(int64)
+	id, _ := v[1].(string)
+	secS, _ := v[2].(string)
+	usecS, _ := v[3].(string)
+	sec, err1 := strconv.ParseInt(secS, 10, 64)
+	usec, err2 := strconv.ParseInt(usecS, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return bad()
+	}
+	if id == "" {
+		return n, 0, nil
+	}
+	ms, _, _ := strings.Cut(id, "-")
+	at, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return bad()
+	}
+	return n, max(0, time.Duration(sec*1000+usec/1000-at)*time.Millisecond), nil
 }

@@ -636,7 +636,7 @@ func TestOutbox(t *testing.T) {
 		if err := s.AckOutbox(ctx, again[0].StreamID, again[1].StreamID); err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := s.OutboxLen(ctx); n != 0 {
+		if n, _, _ := s.OutboxBacklog(ctx); n != 0 {
 			t.Fatalf("outbox left %d", n)
 		}
 		none, err := s.ReadOutbox(ctx, "r1", 10, 10*time.Millisecond)
@@ -683,7 +683,7 @@ func TestOutboxAckKeepsHeldAndUnread(t *testing.T) {
 		}
 		ingest("514") // not read by anyone
 		ack(a)
-		if n, _ := s.OutboxLen(ctx); n != 1 {
+		if n, _, _ := s.OutboxBacklog(ctx); n != 1 {
 			t.Fatalf("outbox holds %d, want the unread entry only", n)
 		}
 		if last := read("b", 10); len(last) != 1 || last[0].ItemID != "x:514" {
@@ -1323,6 +1323,17 @@ func TestMemory(t *testing.T) {
 func TestCollectorHoldings(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		ctx := context.Background()
+		// An event a relay has not handed to Kafka for an hour (stream ids
+		// are the Redis server's clock: the fake clock plays no part), then
+		// the two ingests' own.
+		now, err := s.rdb.Time(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.outbox(), ID: fmt.Sprintf("%d-0", now.Add(-time.Hour).UnixMilli()),
+			Values: []string{"item", "x:960", "at", "0", "index", "0"}}).Err(); err != nil {
+			t.Fatal(err)
+		}
 		for _, id := range []string{"960", "961"} {
 			if _, err := s.Ingest(ctx, citizen(id, "jalan rusak", c.Now().Add(-time.Hour))); err != nil {
 				t.Fatal(err)
@@ -1330,16 +1341,20 @@ func TestCollectorHoldings(t *testing.T) {
 		}
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(NewOpenItemsCollector(s, []string{"bina_marga_sda"}))
-		got := map[string]float64{}
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mf := range mfs {
-			if len(mf.GetMetric()) == 1 {
-				got[mf.GetName()] = mf.GetMetric()[0].GetGauge().GetValue()
+		gather := func() map[string]float64 {
+			got := map[string]float64{}
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatal(err)
 			}
+			for _, mf := range mfs {
+				if len(mf.GetMetric()) == 1 {
+					got[mf.GetName()] = mf.GetMetric()[0].GetGauge().GetValue()
+				}
+			}
+			return got
 		}
+		got := gather()
 		if got["tanggap_store_items"] != 2 || got["tanggap_store_up"] != 1 {
 			t.Errorf("gauges %v: want 2 items, up", got)
 		}
@@ -1347,6 +1362,13 @@ func TestCollectorHoldings(t *testing.T) {
 		used, reported := got["tanggap_store_redis_used_memory_bytes"]
 		if reported != (err == nil) || reported && (used < 1<<20 || got["tanggap_store_redis_maxmemory_bytes"] != float64(limit)) {
 			t.Errorf("memory gauges %v (the server reports memory: %v)", got, err == nil)
+		}
+		if n, age := got["tanggap_store_outbox_events"], got["tanggap_store_outbox_oldest_age_seconds"]; n != 3 || age < 3600 || age > 3660 {
+			t.Errorf("outbox gauges: %v events, the oldest %v s old; want 3, an hour", n, age)
+		}
+		relayAll(t, s)
+		if got := gather(); got["tanggap_store_outbox_events"] != 0 || got["tanggap_store_outbox_oldest_age_seconds"] != 0 {
+			t.Errorf("outbox gauges after the relay: %v", got)
 		}
 	})
 }

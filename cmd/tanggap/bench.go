@@ -733,7 +733,7 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 	// Memory: once the relay drained the outbox, the delta per item.
 	drain := time.Now()
 	for {
-		n, err := st.OutboxLen(ctx)
+		n, _, err := st.OutboxBacklog(ctx)
 		if err != nil {
 			return nil, nil, "", err
 		}

@@ -233,7 +233,7 @@ func pipelineEndToEnd(t *testing.T, rdb redis.UniversalClient) {
 	}
 	// Every change reached the Kafka events topic through the outbox.
 	waitFor(t, ctx, "the outbox to drain", func() bool {
-		n, err := st.OutboxLen(ctx)
+		n, _, err := st.OutboxBacklog(ctx)
 		return err == nil && n == 0
 	})
 

@@ -175,7 +175,7 @@ func New(cfg Config, opt Options) (*Dispatcher, error) {
 	d.client = newClient(g, cfg.Timeout.D())
 	d.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_webhook_deliveries_total",
 		Help: "Webhook deliveries by endpoint and final result (delivered, failed, rejected)."}, []string{"endpoint", "result"})
-	d.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_webhook_retries_total",
+	d.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tanggap_webhook_delivery_retries_total",
 		Help: "Webhook attempts that failed and were retried, by endpoint."}, []string{"endpoint"})
 	if err := opt.Registry.Register(d.deliveries); err != nil {
 		return nil, fmt.Errorf("webhook: register metrics: %w", err)

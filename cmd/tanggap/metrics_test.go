@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tanggap/tanggap"
@@ -70,6 +71,28 @@ func TestDashboardMetricsExist(t *testing.T) {
 	var g errgroup.Group
 	housekeeping(ctx, &g, cfg, st, clocks, pipe.producer, reg, log)
 	defer func() { cancel(); g.Wait() }() // the rounds end with ctx
+	// The digest and the webhooks, configured as tanggap triage reads them.
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	hooksFile := filepath.Join(t.TempDir(), "webhooks.yaml")
+	if err := os.WriteFile(hooksFile, []byte("endpoints:\n  - name: lapor\n    url: https://example.org/hook\n    secret_env: HOOK_SECRET\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := env{getenv: func(k string) string {
+		return map[string]string{"TANGGAP_SMTP_ADDR": "127.0.0.1:1", "TANGGAP_SMTP_FROM": "tanggap@example.org",
+			"TANGGAP_WEBHOOKS": hooksFile, "HOOK_SECRET": "a-secret-of-thirty-two-characters"}[k]
+	}}
+	if dg, err := newDigest(e, cfg, st, clocks, reg, log); err != nil || dg == nil {
+		t.Fatalf("digest: %v, %v", dg, err)
+	}
+	hooks, closeHooks, err := newWebhooks(ctx, e, kc.ListenAddrs(), reg, pipe.producerMetrics, log)
+	if err != nil || hooks == nil {
+		t.Fatalf("webhooks: %v, %v", hooks, err)
+	}
+	defer closeHooks()
 	// Every registered collector describes its metrics, labelled or not.
 	have := map[string]bool{}
 	ch := make(chan *prometheus.Desc, 256)

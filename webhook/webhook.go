@@ -17,7 +17,8 @@
 // Retry-After); other answers, redirects to another host and refused
 // addresses are not. A delivery that cannot succeed is written to the
 // dead-letter topic with the reason and the endpoint's name, counted, and
-// the partition moves on.
+// the partition moves on; Redeliver (tanggap dlq replay -webhooks) delivers
+// it again once the receiver is fixed.
 package webhook
 
 import (
@@ -281,25 +282,20 @@ func (ep *endpoint) wants(event, opd, fromOPD string) bool {
 	return ep.opds == nil || ep.opds[opd] || (fromOPD != "" && ep.opds[fromOPD])
 }
 
-// Handle delivers one record of the events topic to every endpoint that
-// wants it (a bus.Handler). It returns nil once every delivery succeeded or
-// was dead-lettered; an error (the context ended, or the dead-letter topic
-// could not be written) makes the consumer retry the record later, and then
-// only the endpoints that had not finished are tried again.
-func (d *Dispatcher) Handle(ctx context.Context, m kafka.Message) error {
+// payload builds the delivery of a record of the events topic; ok is false
+// for a record no endpoint gets (not an audit event, or not one of the
+// webhook events).
+func (d *Dispatcher) payload(m kafka.Message) (p Payload, body []byte, ok bool, err error) {
 	env, err := bus.Decode(m.Value)
-	if err != nil {
-		return err // EINVALID: the consumer dead-letters the record itself
-	}
-	if env.Type != "event" {
-		return nil
+	if err != nil || env.Type != "event" {
+		return p, nil, false, err
 	}
 	ev := env.Event
 	name, ok := d.eventName(ev)
 	if !ok {
-		return nil
+		return p, nil, false, nil
 	}
-	p := Payload{ID: ev.ID, Event: name, Action: ev.Action, ItemID: ev.ItemID, At: ev.At.UTC(),
+	p = Payload{ID: ev.ID, Event: name, Action: ev.Action, ItemID: ev.ItemID, At: ev.At.UTC(),
 		FromStatus: string(ev.FromStatus), ToStatus: string(ev.ToStatus), StatusLabel: ev.ToStatus.Label("id"),
 		OPD: ev.ToOPD, Version: ev.Version}
 	if p.OPD == "" {
@@ -311,10 +307,73 @@ func (d *Dispatcher) Handle(ctx context.Context, m kafka.Message) error {
 	if p.ID == "" {
 		p.ID = ev.ItemID + "#" + strconv.FormatInt(ev.Version, 10)
 	}
-	body, err := json.Marshal(p)
+	body, err = json.Marshal(p)
 	if err != nil {
-		return tanggap.WrapCode(tanggap.EINVALID, err, "webhook: encode payload")
+		return p, nil, false, tanggap.WrapCode(tanggap.EINVALID, err, "webhook: encode payload")
 	}
+	return p, body, true, nil
+}
+
+// The header that names a dead-lettered delivery's endpoint, and the result
+// of Redeliver beside those of a delivery.
+const (
+	HeaderDeadEndpoint = "tanggap.webhook.endpoint" // on a dead-lettered delivery: the endpoint it was for
+	ResultNotWanted    = "not_wanted"               // the endpoint no longer takes this event or OPD
+)
+
+// Redeliver delivers a record of the dead-letter topic again to the endpoint
+// it was dead-lettered for, with the retries of a first delivery, and never
+// dead-letters it again: it returns the result (ResultDelivered,
+// ResultFailed, ResultRejected, or ResultNotWanted when the endpoint's
+// events or OPDs no longer include it) and the reason of a failure. The
+// receiver dedupes by the event id, as for any redelivery. An endpoint the
+// config no longer has is ENOTFOUND; a record that is no webhook delivery,
+// EINVALID.
+func (d *Dispatcher) Redeliver(ctx context.Context, m kafka.Message) (result, reason string, err error) {
+	var name string
+	for _, h := range m.Headers {
+		if h.Key == HeaderDeadEndpoint {
+			name = string(h.Value)
+		}
+	}
+	var ep *endpoint
+	for _, e := range d.endpoints {
+		if e.name == name {
+			ep = e
+		}
+	}
+	if ep == nil {
+		return "", "", tanggap.Errorf(tanggap.ENOTFOUND, "webhook: endpoint %q is not in the config", name)
+	}
+	p, body, ok, err := d.payload(m)
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return "", "", tanggap.Errorf(tanggap.EINVALID, "webhook: the record is no webhook event")
+	}
+	if !ep.wants(p.Event, p.OPD, p.FromOPD) {
+		return ResultNotWanted, "", nil
+	}
+	_, result, reason = d.deliver(ctx, ep, p, body)
+	if err := ctx.Err(); err != nil {
+		return "", "", err
+	}
+	d.deliveries.WithLabelValues(ep.name, result).Inc()
+	return result, reason, nil
+}
+
+// Handle delivers one record of the events topic to every endpoint that
+// wants it (a bus.Handler). It returns nil once every delivery succeeded or
+// was dead-lettered; an error (the context ended, or the dead-letter topic
+// could not be written) makes the consumer retry the record later, and then
+// only the endpoints that had not finished are tried again.
+func (d *Dispatcher) Handle(ctx context.Context, m kafka.Message) error {
+	p, body, ok, err := d.payload(m)
+	if err != nil || !ok {
+		return err // EINVALID: the consumer dead-letters the record itself
+	}
+	name := p.Event
 
 	key := m.Topic + "/" + strconv.Itoa(m.Partition) + "/" + strconv.FormatInt(m.Offset, 10)
 	d.mu.Lock()
@@ -379,7 +438,7 @@ func (d *Dispatcher) run(ctx context.Context, m kafka.Message, ep *endpoint, o *
 	}
 	dm := m
 	dm.Headers = append(append([]kafka.Header(nil), m.Headers...),
-		kafka.Header{Key: "tanggap.webhook.endpoint", Value: []byte(ep.name)},
+		kafka.Header{Key: HeaderDeadEndpoint, Value: []byte(ep.name)},
 		kafka.Header{Key: "tanggap.webhook.event", Value: []byte(p.Event)},
 	)
 	if attempts > 0 {

@@ -713,3 +713,65 @@ func TestThroughKafka(t *testing.T) {
 		t.Errorf("delivered counter %v", v)
 	}
 }
+
+// A delivery dead-lettered while its receiver refused it is delivered again
+// to that receiver alone once it accepts, signed like any delivery and never
+// dead-lettered again; one the endpoint no longer wants is left alone, and
+// one for an endpoint the config lost, or a record that is no delivery, is
+// an error.
+func TestRedeliver(t *testing.T) {
+	ctx := context.Background()
+	var refusing atomic.Bool
+	refusing.Store(true)
+	rc := newReceiver(t, func() time.Time { return t0 }, func(w http.ResponseWriter, r *http.Request) {
+		if refusing.Load() {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	other := newReceiver(t, func() time.Time { return t0 })
+	cfg := Config{AllowLoopback: true, Endpoints: []Endpoint{ep("lapor", rc.srv.URL), ep("dasbor", other.srv.URL)}}
+	h := newHarness(t, cfg)
+	ev := statusEvent("x:7", 3, tanggap.StatusInProgress, tanggap.StatusResolved, "lingkungan_hidup")
+	if err := h.d.Handle(ctx, msg(t, ev)); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.dead.msgs) != 1 || header(h.dead.msgs[0], HeaderDeadEndpoint) != "lapor" || len(other.deliveries()) != 1 {
+		t.Fatalf("dead letters %d, the other receiver got %d", len(h.dead.msgs), len(other.deliveries()))
+	}
+	dl := h.dead.msgs[0]
+
+	// Still refused: the result says so, and nothing is dead-lettered again.
+	if res, why, err := h.d.Redeliver(ctx, dl); err != nil || res != ResultRejected || !strings.Contains(why, "400") {
+		t.Errorf("redelivery to a refusing receiver: %q %q %v", res, why, err)
+	}
+	refusing.Store(false)
+	if res, _, err := h.d.Redeliver(ctx, dl); err != nil || res != ResultDelivered {
+		t.Fatalf("redelivery: %q %v", res, err)
+	}
+	got := rc.deliveries()
+	if last := got[len(got)-1]; last.sigErr != nil || last.header.Get(HeaderDelivery) != "x:7#3" {
+		t.Errorf("redelivered request: signature %v, delivery %q", last.sigErr, last.header.Get(HeaderDelivery))
+	}
+	if len(h.dead.msgs) != 1 || len(other.deliveries()) != 1 || h.count("lapor", ResultDelivered) != 1 {
+		t.Errorf("after the redelivery: %d dead letters, the other receiver got %d, delivered counted %v",
+			len(h.dead.msgs), len(other.deliveries()), h.count("lapor", ResultDelivered))
+	}
+
+	// The endpoint now takes only another OPD's items.
+	cfg.Endpoints[0].OPDs = []string{"bina_marga_sda"}
+	if res, _, err := newHarness(t, cfg).d.Redeliver(ctx, dl); err != nil || res != ResultNotWanted {
+		t.Errorf("redelivery the endpoint no longer wants: %q %v", res, err)
+	}
+	// The endpoint is gone from the config.
+	cfg.Endpoints = cfg.Endpoints[1:]
+	if _, _, err := newHarness(t, cfg).d.Redeliver(ctx, dl); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
+		t.Errorf("redelivery to a removed endpoint: %v", err)
+	}
+	bad := dl
+	bad.Value = []byte("{")
+	if _, _, err := h.d.Redeliver(ctx, bad); tanggap.ErrorCode(err) != tanggap.EINVALID {
+		t.Errorf("redelivery of a broken record: %v", err)
+	}
+}

@@ -3,22 +3,28 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/notify"
 	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/webhook"
 )
 
 func runCLI(t *testing.T, envs map[string]string, stdin string, args ...string) (string, error) {
@@ -267,3 +273,95 @@ func TestPruneCommand(t *testing.T) {
 		t.Errorf("the reports' mark after the rebuild: %v %v, want %v", p, err, rs.PrunedBefore)
 	}
 }
+
+// tanggap dlq -webhooks lists the deliveries dead-lettered while their
+// receiver refused them and, once it accepts, delivers them again with the
+// endpoints and secrets of TANGGAP_WEBHOOKS, signed like any delivery.
+func TestWebhookDLQCommand(t *testing.T) {
+	ctx := context.Background()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	brokers := kc.ListenAddrs()
+	const secret = "a-secret-of-thirty-two-characters"
+	var refusing atomic.Bool
+	refusing.Store(true)
+	type got struct {
+		id     string
+		sigErr error
+	}
+	deliveries := make(chan got, 10)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		deliveries <- got{r.Header.Get(webhook.HeaderDelivery), webhook.Verify([]byte(secret), r.Header, b, time.Now(), time.Minute)}
+		if refusing.Load() {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rc.Close()
+	hooks := filepath.Join(t.TempDir(), "webhooks.yaml")
+	if err := os.WriteFile(hooks, []byte("allow_loopback: true\nendpoints:\n  - name: lapor\n    url: "+rc.URL+"\n    secret_env: HOOK_SECRET\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"TANGGAP_KAFKA_BROKERS": strings.Join(brokers, ","), "TANGGAP_WEBHOOKS": hooks, "HOOK_SECRET": secret}
+
+	// triage's dispatcher dead-letters a resolution the receiver refuses.
+	if err := bus.EnsureTopics(ctx, brokers, 1, webhookTopic); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := webhookConfig(runEnv(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := bus.NewProducer(brokers, bus.Topics{Dead: webhookTopic}, bus.NewProducerMetrics(prometheus.NewRegistry()))
+	defer dead.Close()
+	d, err := webhook.New(*cfg, webhook.Options{Getenv: runEnv(env).getenv, Dead: dead, Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := tanggap.Event{ID: "x:5#4", ItemID: "x:5", At: time.Now(), Actor: "dlh", Action: "resolve",
+		FromStatus: tanggap.StatusInProgress, ToStatus: tanggap.StatusResolved, FromOPD: "lingkungan_hidup", ToOPD: "lingkungan_hidup", Version: 4}
+	b, err := json.Marshal(bus.Envelope{V: bus.EnvelopeVersion, Type: "event", Event: &ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Handle(ctx, kafka.Message{Topic: bus.DefaultTopics.Events, Key: []byte("x:5"), Value: b}); err != nil {
+		t.Fatal(err)
+	}
+	if g := <-deliveries; g.id != "x:5#4" {
+		t.Fatalf("first delivery %+v", g)
+	}
+
+	out, err := runCLI(t, env, "", "dlq", "list", "-webhooks")
+	if err != nil || !strings.Contains(out, `"endpoint":"lapor","event":"item.status_changed","item":"x:5"`) ||
+		!strings.Contains(out, "400") || !strings.Contains(out, `{"records":1,"delivered":0,"failed":0,"not_wanted":0,"skipped":0}`) {
+		t.Fatalf("dlq list -webhooks: %v\n%s", err, out)
+	}
+	if len(deliveries) != 0 {
+		t.Fatal("listing delivered something")
+	}
+	refusing.Store(false)
+	if out, err := runCLI(t, env, "", "dlq", "replay", "-webhooks", "-endpoint", "dasbor"); err != nil || !strings.Contains(out, `{"records":0,`) {
+		t.Errorf("replay for another endpoint: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, env, "", "dlq", "replay", "-webhooks")
+	if err != nil || !strings.Contains(out, `"result":"delivered"`) || !strings.Contains(out, `{"records":1,"delivered":1,"failed":0,"not_wanted":0,"skipped":0}`) {
+		t.Fatalf("dlq replay -webhooks: %v\n%s", err, out)
+	}
+	if g := <-deliveries; g.id != "x:5#4" || g.sigErr != nil {
+		t.Errorf("redelivery %+v", g)
+	}
+	delete(env, "TANGGAP_WEBHOOKS")
+	if _, err := runCLI(t, env, "", "dlq", "replay", "-webhooks"); err == nil || !strings.Contains(err.Error(), "TANGGAP_WEBHOOKS") {
+		t.Errorf("replay without the webhook config: %v", err)
+	}
+	if _, err := runCLI(t, env, "", "dlq", "list", "-endpoint", "lapor"); err == nil || !strings.Contains(err.Error(), "-webhooks") {
+		t.Errorf("-endpoint without -webhooks: %v", err)
+	}
+}
+
+func runEnv(m map[string]string) env { return env{getenv: func(k string) string { return m[k] }} }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"unicode/utf8"
 
@@ -12,28 +13,49 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/webhook"
 )
 
 // runDLQ lists the dead-letter topic, or replays to the posts topic the
-// records that decode now (after a fix), leaving the others listed.
+// records that decode now (after a fix), leaving the others listed. With
+// -webhooks it lists the webhook deliveries that failed for good, or
+// delivers them again to their endpoints (after the endpoint was fixed).
 //
-//	tanggap dlq list
-//	tanggap dlq replay [-partition P -offset N]
+//	tanggap dlq list|replay [-partition P -offset N]
+//	tanggap dlq list|replay -webhooks [-endpoint NAME] [-partition P -offset N]
 func runDLQ(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
-		fmt.Fprintln(e.stderr, "usage: tanggap dlq list | tanggap dlq replay [-partition P -offset N]")
+		fmt.Fprintln(e.stderr, "usage: tanggap dlq list|replay [-webhooks [-endpoint NAME]] [-partition P -offset N]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("dlq "+args[0], flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	partition := fs.Int("partition", -1, "replay only this partition of the dead-letter topic")
-	offset := fs.Int64("offset", -1, "replay only this offset (with -partition)")
+	partition := fs.Int("partition", -1, "only this partition of the dead-letter topic")
+	offset := fs.Int64("offset", -1, "only this offset (with -partition)")
+	webhooks := fs.Bool("webhooks", false, "the webhook deliveries that failed for good ("+webhookTopic+"), not the posts: replay delivers them again (TANGGAP_WEBHOOKS)")
+	endpoint := fs.String("endpoint", "", "with -webhooks: only the deliveries for this endpoint")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	brokers, err := brokersFromEnv(e)
 	if err != nil {
 		return err
+	}
+	if *webhooks {
+		var d *webhook.Dispatcher
+		if args[0] == "replay" {
+			if d, err = replayDispatcher(e); err != nil {
+				return err
+			}
+		}
+		sum, err := webhookDLQ(ctx, brokers, d, *endpoint, *partition, *offset, e)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(e.stdout).Encode(sum)
+	}
+	if *endpoint != "" {
+		return fmt.Errorf("dlq: -endpoint needs -webhooks")
 	}
 	var prod *bus.Producer
 	if args[0] == "replay" {
@@ -95,6 +117,89 @@ func dlq(ctx context.Context, brokers []string, topics bus.Topics, prod *bus.Pro
 		return nil
 	})
 	return sum, err
+}
+
+type webhookDLQRecord struct {
+	Partition int    `json:"partition"`
+	Offset    int64  `json:"offset"`
+	Endpoint  string `json:"endpoint"`
+	Event     string `json:"event"`
+	Item      string `json:"item"`
+	Reason    string `json:"reason"`
+	At        string `json:"dead_lettered_at"`
+	Result    string `json:"result,omitempty"` // replay: what the new delivery gave
+	Why       string `json:"why,omitempty"`
+}
+
+type webhookDLQSummary struct {
+	Records   int `json:"records"`
+	Delivered int `json:"delivered"`
+	Failed    int `json:"failed"`     // refused or failed again: still on the topic, for the next replay
+	NotWanted int `json:"not_wanted"` // the endpoint's events or OPDs no longer include it
+	Skipped   int `json:"skipped"`    // its endpoint is not in the config, or it is no delivery
+}
+
+// webhookDLQ lists (d nil) or delivers again the webhook dead letters,
+// one JSON line per record. A replayed record stays on the topic (Kafka
+// keeps it): a later replay delivers it again, which receivers dedupe by
+// the event id as they do any redelivery.
+func webhookDLQ(ctx context.Context, brokers []string, d *webhook.Dispatcher, endpoint string, partition int, offset int64, e env) (webhookDLQSummary, error) {
+	var sum webhookDLQSummary
+	enc := json.NewEncoder(e.stdout)
+	err := bus.ReadAll(ctx, brokers, webhookTopic, func(m kafka.Message) error {
+		if partition >= 0 && (m.Partition != partition || (offset >= 0 && m.Offset != offset)) {
+			return nil
+		}
+		rec := webhookDLQRecord{Partition: m.Partition, Offset: m.Offset, Endpoint: header(m, webhook.HeaderDeadEndpoint),
+			Event: header(m, "tanggap.webhook.event"), Item: preview(m.Key, 80), Reason: header(m, "tanggap.dlq.reason"),
+			At: header(m, "tanggap.dlq.at")}
+		if endpoint != "" && rec.Endpoint != endpoint {
+			return nil
+		}
+		sum.Records++
+		if d != nil {
+			res, why, err := d.Redeliver(ctx, m)
+			switch {
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case err != nil:
+				rec.Result, rec.Why = "skipped", err.Error()
+				sum.Skipped++
+			case res == webhook.ResultDelivered:
+				sum.Delivered++
+			case res == webhook.ResultNotWanted:
+				sum.NotWanted++
+			default:
+				sum.Failed++
+			}
+			if err == nil {
+				rec.Result, rec.Why = res, why
+			}
+		}
+		return enc.Encode(rec)
+	})
+	return sum, err
+}
+
+// replayDispatcher delivers with the endpoints and secrets tanggap triage
+// uses (TANGGAP_WEBHOOKS); it never dead-letters.
+func replayDispatcher(e env) (*webhook.Dispatcher, error) {
+	cfg, err := webhookConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		return nil, fmt.Errorf("dlq replay -webhooks: TANGGAP_WEBHOOKS names no webhook config: the endpoints and their secrets come from it")
+	}
+	return webhook.New(*cfg, webhook.Options{Getenv: e.getenv, Dead: noDeadLetters{}, Registry: prometheus.NewRegistry(),
+		Log: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+}
+
+// noDeadLetters refuses: a replay reports each failure instead.
+type noDeadLetters struct{}
+
+func (noDeadLetters) DeadLetter(context.Context, kafka.Message, string) error {
+	return fmt.Errorf("dlq replay does not dead-letter")
 }
 
 func header(m kafka.Message, k string) string {

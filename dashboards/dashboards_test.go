@@ -45,6 +45,7 @@ var contract = map[string]Metric{
 	"tanggap_notify_digests_total":                     {Type: "counter", Labels: []string{"result"}},
 	"tanggap_webhook_deliveries_total":                 {Type: "counter", Labels: []string{"endpoint", "result"}},
 	"tanggap_webhook_delivery_retries_total":           {Type: "counter", Labels: []string{"endpoint"}},
+	"tanggap_webhook_consumer_lag":                     {Type: "gauge"},
 	"tanggap_http_requests_total":                      {Type: "counter", Labels: []string{"route", "code"}},
 	"tanggap_http_request_duration_seconds":            {Type: "histogram", Labels: []string{"route"}},
 	"tanggap_calendar_last_year":                       {Type: "gauge"},

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -88,15 +89,74 @@ func PostKey(p *tanggap.Post) []byte {
 	return []byte(string(p.Platform) + ":" + t)
 }
 
-// EnsureTopics creates the topics when they do not exist (idempotent).
+// EnsureTopics creates the topics when they do not exist (idempotent),
+// with the broker's defaults.
 func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics ...string) error {
+	return ensureTopics(ctx, brokers, partitions, nil, topics)
+}
+
+// keptConfig makes Kafka keep every record of a topic: deleted by neither
+// age nor size, never compacted (compaction keeps only the last record of
+// a key, and events are keyed by item).
+var keptConfig = []kafka.ConfigEntry{
+	{ConfigName: "cleanup.policy", ConfigValue: "delete"},
+	{ConfigName: "retention.ms", ConfigValue: "-1"},
+	{ConfigName: "retention.bytes", ConfigValue: "-1"},
+}
+
+// EnsureKeptTopics creates the topics that do not exist yet so that Kafka
+// keeps every record of them, whatever the broker's defaults (a Kafka
+// cluster's usual default deletes records after 7 days): the events topic,
+// from which a rebuild restores every item since the start, and the
+// dead-letter topics, whose records wait for a person. A topic that exists
+// keeps its config: TopicKept says whether it is kept.
+func EnsureKeptTopics(ctx context.Context, brokers []string, partitions int, topics ...string) error {
+	return ensureTopics(ctx, brokers, partitions, keptConfig, topics)
+}
+
+// TopicKept reports whether Kafka keeps every record of topic and, when it
+// does not, which setting deletes or compacts them.
+func TopicKept(ctx context.Context, brokers []string, topic string) (kept bool, why string, err error) {
+	if len(brokers) == 0 {
+		return false, "", errors.New("bus: no brokers")
+	}
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	names := make([]string, len(keptConfig))
+	for i, e := range keptConfig {
+		names[i] = e.ConfigName
+	}
+	res, err := c.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{
+		{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic, ConfigNames: names}}})
+	if err == nil && len(res.Resources) != 1 {
+		err = fmt.Errorf("%d resources in the answer", len(res.Resources))
+	}
+	if err == nil {
+		err = res.Resources[0].Error
+	}
+	if err != nil {
+		return false, "", tanggap.WrapCode(tanggap.EUNAVAILABLE, err, "bus: describe the configs of topic %s", topic)
+	}
+	have := map[string]string{}
+	for _, e := range res.Resources[0].ConfigEntries {
+		have[e.ConfigName] = e.ConfigValue
+	}
+	var off []string
+	for _, e := range keptConfig {
+		if v, ok := have[e.ConfigName]; !ok || v != e.ConfigValue {
+			off = append(off, fmt.Sprintf("%s=%s (kept: %s)", e.ConfigName, v, e.ConfigValue))
+		}
+	}
+	return len(off) == 0, strings.Join(off, ", "), nil
+}
+
+func ensureTopics(ctx context.Context, brokers []string, partitions int, configs []kafka.ConfigEntry, topics []string) error {
 	if len(brokers) == 0 {
 		return errors.New("bus: no brokers")
 	}
 	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
-		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1})
+		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1, ConfigEntries: configs})
 	}
 	var lastErr error
 	for attempt := 0; attempt < 20; attempt++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,4 +199,32 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("accepted an invalid post: %+v", e.Post)
 		}
 	})
+}
+
+// The events and dead-letter topics are created for Kafka to keep every
+// record, whatever the broker's default; a topic created with the
+// broker's defaults, or that existed before, is reported as not kept, with
+// the setting that deletes its records.
+func TestKeptTopics(t *testing.T) {
+	brokers, sfx := kafkatest.Brokers(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	plain, kept := "posts"+sfx, "events"+sfx
+	if err := EnsureTopics(ctx, brokers, 1, plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureKeptTopics(ctx, brokers, 1, kept, plain); err != nil {
+		t.Fatal(err)
+	}
+	if ok, why, err := TopicKept(ctx, brokers, kept); err != nil || !ok || why != "" {
+		t.Errorf("kept topic: %v %q %v", ok, why, err)
+	}
+	// The broker's default deletes records after a while (a week in kfake,
+	// a day on the integration broker); an existing topic is not altered.
+	if ok, why, err := TopicKept(ctx, brokers, plain); err != nil || ok || !strings.Contains(why, "retention.ms=") {
+		t.Errorf("topic with the broker's defaults: %v %q %v", ok, why, err)
+	}
+	if _, _, err := TopicKept(ctx, nil, kept); err == nil {
+		t.Error("no brokers: no error")
+	}
 }

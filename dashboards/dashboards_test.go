@@ -26,6 +26,7 @@ var contract = map[string]Metric{
 	"tanggap_collector_poll_duration_seconds":          {Type: "histogram", Labels: []string{"platform"}},
 	"tanggap_bus_produced_total":                       {Type: "counter", Labels: []string{"topic"}},
 	"tanggap_bus_produce_errors_total":                 {Type: "counter", Labels: []string{"topic"}},
+	"tanggap_bus_topic_kept":                           {Type: "gauge", Labels: []string{"topic"}},
 	"tanggap_triage_records_total":                     {Type: "counter", Labels: []string{"result"}},
 	"tanggap_triage_latency_seconds":                   {Type: "histogram"},
 	"tanggap_triage_consumer_lag":                      {Type: "gauge"},

@@ -73,7 +73,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if err := bus.EnsureTopics(ctx, brokers, 3, bus.DefaultTopics.Posts, bus.DefaultTopics.Events, bus.DefaultTopics.Dead); err != nil {
+	if err := ensureBusTopics(ctx, brokers, 3); err != nil {
 		return err
 	}
 	cls, err := newClassifier(cfg, log)
@@ -119,6 +119,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 	g.Go(func() error { return serveHTTP(gctx, ln, srv, log) })
 	g.Go(func() error { return pipe.run(gctx) })
 	housekeeping(gctx, g, cfg, st, clocks, pipe.producer, reg, log)
+	watchKeptTopics(gctx, g, brokers, []string{bus.DefaultTopics.Events, bus.DefaultTopics.Dead}, reg, log)
 	startRunners(gctx, g, runners, st, log)
 	for _, d := range drips {
 		g.Go(func() error { return d(gctx, *drip) })

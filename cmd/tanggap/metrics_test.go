@@ -93,6 +93,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 		t.Fatalf("webhooks: %v, %v", hooks, err)
 	}
 	defer closeHooks()
+	watchKeptTopics(ctx, &g, kc.ListenAddrs(), []string{bus.DefaultTopics.Events}, reg, log)
 	// Every registered collector describes its metrics, labelled or not.
 	have := map[string]bool{}
 	ch := make(chan *prometheus.Desc, 256)

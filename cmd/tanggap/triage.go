@@ -50,7 +50,7 @@ func runTriage(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	pipe := newPipeline(cfg, st, clocks, cls, brokers, bus.DefaultTopics, pipelineOptions{group: "triage", consumers: *consumers}, reg, log)
-	if err := bus.EnsureTopics(ctx, brokers, *partitions, bus.DefaultTopics.Posts, bus.DefaultTopics.Events, bus.DefaultTopics.Dead); err != nil {
+	if err := ensureBusTopics(ctx, brokers, *partitions); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *metricsAddr)
@@ -73,9 +73,12 @@ func runTriage(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer closeHooks()
+	kept := []string{bus.DefaultTopics.Events, bus.DefaultTopics.Dead}
 	if hooks != nil {
 		g.Go(func() error { return hooks.Run(gctx) })
+		kept = append(kept, webhookTopic)
 	}
+	watchKeptTopics(gctx, g, brokers, kept, reg, log)
 	log.Info("triage_started", "brokers", brokers, "group", "triage")
 	return g.Wait()
 }

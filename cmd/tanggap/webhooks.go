@@ -23,7 +23,7 @@ func newWebhooks(ctx context.Context, e env, brokers []string, reg prometheus.Re
 	if err != nil || cfg == nil {
 		return nil, func() {}, err
 	}
-	if err := bus.EnsureTopics(ctx, brokers, 1, webhookTopic); err != nil {
+	if err := bus.EnsureKeptTopics(ctx, brokers, 1, webhookTopic); err != nil {
 		return nil, nil, err
 	}
 	dead := bus.NewProducer(brokers, bus.Topics{Dead: webhookTopic}, pm)

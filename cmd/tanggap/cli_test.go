@@ -263,6 +263,11 @@ func TestPruneCommand(t *testing.T) {
 		rs.ItemsPruned != 1 || rs.Posts != 2 || rs.PostsPruned != 1 || rs.PostsIngested != 0 {
 		t.Errorf("rebuild after the prune: %s", out)
 	}
+	// These topics have the broker's defaults, which delete records after a
+	// week: the summary says so, and from when its events start.
+	if rs.EventsKept != "no" || !strings.Contains(rs.NotKeptWhy, "retention.ms=604800000") || rs.FirstEventAt == nil {
+		t.Errorf("rebuild summary on a topic Kafka does not keep: %s", out)
+	}
 	if _, err := st.Item(ctx, "x:1"); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
 		t.Errorf("x:1 after the rebuild: %v", err)
 	}

@@ -81,7 +81,10 @@ func pipelineEndToEnd(t *testing.T, rdb redis.UniversalClient) {
 	}
 	brokers, sfx := kafkatest.Brokers(t)
 	topics := bus.Topics{Posts: "posts" + sfx, Events: "events" + sfx, Dead: "dead" + sfx}
-	if err := bus.EnsureTopics(ctx, brokers, 3, topics.Posts, topics.Events, topics.Dead); err != nil {
+	if err := bus.EnsureTopics(ctx, brokers, 3, topics.Posts); err != nil { // as triage does (ensureBusTopics)
+		t.Fatal(err)
+	}
+	if err := bus.EnsureKeptTopics(ctx, brokers, 3, topics.Events, topics.Dead); err != nil {
 		t.Fatal(err)
 	}
 	city := "e2e" + strings.ReplaceAll(sfx, ".", "")[:12]
@@ -295,7 +298,8 @@ func pipelineEndToEnd(t *testing.T, rdb redis.UniversalClient) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rs.Events == 0 || rs.Gaps != 0 || rs.PostsIngested != 0 {
+	if rs.Events == 0 || rs.Gaps != 0 || rs.PostsIngested != 0 || rs.EventsKept != "yes" || rs.NotKeptWhy != "" ||
+		rs.FirstEventAt == nil || rs.FirstEventAt.After(time.Now()) || time.Since(*rs.FirstEventAt) > time.Hour {
 		t.Errorf("rebuild summary: %+v", rs)
 	}
 	if d := cmp.Diff(want, snap()); d != "" {

@@ -66,6 +66,12 @@ type rebuildSummary struct {
 	PostsIngested int        `json:"posts_ingested"`
 	PostsPruned   int        `json:"posts_pruned"` // posts from before the cutoff whose item was pruned: not ingested again
 	Unreadable    int        `json:"unreadable_records"`
+	// What the events topic still held: its first event, and whether Kafka
+	// keeps every record of it (when not, why: what it deleted is not
+	// rebuilt; unknown when its config could not be read).
+	FirstEventAt *time.Time `json:"first_event_at,omitempty"`
+	EventsKept   string     `json:"events_topic_kept"` // yes, no or unknown
+	NotKeptWhy   string     `json:"events_topic_not_kept_why,omitempty"`
 }
 
 func rebuild(ctx context.Context, brokers []string, topics bus.Topics, st *store.Store, tr *triage.Triage) (rebuildSummary, error) {
@@ -92,6 +98,19 @@ func rebuild(ctx context.Context, brokers []string, topics bus.Topics, st *store
 	sum.Events = len(evs)
 	if !cutoff.IsZero() {
 		sum.PrunedBefore = &cutoff
+	}
+	for _, ev := range evs {
+		if sum.FirstEventAt == nil || ev.At.Before(*sum.FirstEventAt) {
+			sum.FirstEventAt = &ev.At
+		}
+	}
+	switch kept, why, err := bus.TopicKept(ctx, brokers, topics.Events); {
+	case err != nil:
+		sum.EventsKept, sum.NotKeptWhy = "unknown", err.Error()
+	case kept:
+		sum.EventsKept = "yes"
+	default:
+		sum.EventsKept, sum.NotKeptWhy = "no", why
 	}
 	res, err := st.Restore(ctx, evs, cutoff)
 	if err != nil {

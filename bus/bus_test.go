@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -226,5 +227,79 @@ func TestKeptTopics(t *testing.T) {
 	}
 	if _, _, err := TopicKept(ctx, nil, kept); err == nil {
 		t.Error("no brokers: no error")
+	}
+}
+
+// A FromNow group starts at the end of the topic the first time it joins:
+// records produced before are never handed to it, those after are; a
+// group without it starts at the beginning.
+func TestConsumerFromNow(t *testing.T) {
+	b := newTestBus(t, 2)
+	ctx, p := b.ctx, b.p
+	if err := p.Publish(ctx, []tanggap.Post{post("old1", "old1"), post("old2", "old2")}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(group string, fromNow bool) (<-chan string, func()) {
+		got := make(chan string, 100)
+		h := func(ctx context.Context, m kafka.Message) error {
+			e, err := Decode(m.Value)
+			if err == nil {
+				got <- e.Post.ID
+			}
+			return err
+		}
+		c := NewConsumer(ConsumerConfig{Brokers: b.brokers, Group: group, Topic: b.topics.Posts, FromNow: fromNow}, h, p,
+			slog.New(slog.NewTextHandler(io.Discard, nil)), NewConsumerMetrics(prometheus.NewRegistry()))
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- c.Run(cctx) }()
+		return got, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	// Until the new group has joined, what is produced may land before its
+	// start: produce one post at a time until it gets one.
+	got, stop := run(b.group+"-now", true)
+	var first string
+	for i := 0; first == ""; i++ {
+		if err := p.Publish(ctx, []tanggap.Post{post(fmt.Sprintf("new%d", i), "new")}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case first = <-got:
+		case <-time.After(300 * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatal("the FromNow group never got a post")
+		}
+	}
+	// Whatever else it is handed in the next half second is new too.
+	handed := []string{first}
+	for wait := time.After(500 * time.Millisecond); ; {
+		select {
+		case id := <-got:
+			handed = append(handed, id)
+			continue
+		case <-wait:
+		}
+		break
+	}
+	stop()
+	for _, id := range handed {
+		if !strings.HasPrefix(id, "new") {
+			t.Errorf("the FromNow group was handed %s, produced before it joined (all: %v)", id, handed)
+		}
+	}
+	got, stop = run(b.group+"-all", false)
+	defer stop()
+	for seen := map[string]bool{}; !seen["old1"] || !seen["old2"]; {
+		select {
+		case id := <-got:
+			seen[id] = true
+		case <-ctx.Done():
+			t.Fatalf("the group from the start got only %v", seen)
+		}
 	}
 }

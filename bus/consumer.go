@@ -146,6 +146,11 @@ type ConsumerConfig struct {
 	// ReplayWindow of activity are handed to the handler again (handlers
 	// are idempotent) with the batch.
 	Epoch func(context.Context) (string, error)
+	// FromNow makes a group that has no committed offsets yet (new, or
+	// whose offsets Kafka expired) start at the end of the topic instead of
+	// its start: for a consumer of the events topic that must not act on
+	// the history from before it was turned on (the webhooks).
+	FromNow bool
 }
 
 // NewConsumer joins a consumer group with a handler of one record at a time.
@@ -161,6 +166,10 @@ func NewBatchConsumer(cfg ConsumerConfig, h BatchHandler, dead *Producer, log *s
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 500
 	}
+	start := kafka.FirstOffset
+	if cfg.FromNow {
+		start = kafka.LastOffset
+	}
 	return &Consumer{
 		r: kafka.NewReader(kafka.ReaderConfig{
 			Brokers:           cfg.Brokers,
@@ -171,7 +180,7 @@ func NewBatchConsumer(cfg ConsumerConfig, h BatchHandler, dead *Producer, log *s
 			MaxWait:           100 * time.Millisecond,
 			ReadBatchTimeout:  time.Second,
 			CommitInterval:    200 * time.Millisecond,
-			StartOffset:       kafka.FirstOffset,
+			StartOffset:       start,
 			QueueCapacity:     1000,
 			HeartbeatInterval: time.Second,
 			SessionTimeout:    10 * time.Second,

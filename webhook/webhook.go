@@ -592,7 +592,12 @@ func retryAfter(v string, now time.Time) time.Duration {
 
 // NewConsumer returns the consumer that feeds d from the events topic as
 // the "webhooks" group. dead receives records that are not Tanggap
-// envelopes; d's own Options.Dead receives deliveries that failed.
+// envelopes; d's own Options.Dead receives deliveries that failed. The
+// group starts at the end of the topic the first time: the events topic
+// holds the city's whole history, which turning webhooks on must not post
+// to the receivers. (Kafka expires a group's offsets after a week without
+// a member, 7 days by default: webhooks stopped that long also resume from
+// then on.)
 func NewConsumer(brokers []string, topics bus.Topics, d *Dispatcher, dead *bus.Producer, log *slog.Logger, m *bus.ConsumerMetrics) *bus.Consumer {
-	return bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: Group, Topic: topics.Events}, d.Handle, dead, log, m)
+	return bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: Group, Topic: topics.Events, FromNow: true}, d.Handle, dead, log, m)
 }

@@ -775,3 +775,58 @@ func TestRedeliver(t *testing.T) {
 		t.Errorf("redelivery of a broken record: %v", err)
 	}
 }
+
+// The webhooks group starts at the end of the events topic the first time:
+// turning webhooks on does not post the city's history to the receivers.
+func TestConsumerSkipsHistory(t *testing.T) {
+	brokers, sfx := kafkatest.Brokers(t)
+	topics := bus.Topics{Events: "events" + sfx, Dead: "webhooks.dlq" + sfx}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := bus.EnsureTopics(ctx, brokers, 2, topics.Events, topics.Dead); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	prod := bus.NewProducer(brokers, topics, bus.NewProducerMetrics(reg))
+	defer prod.Close()
+	rc := newReceiver(t, time.Now)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := New(Config{AllowLoopback: true, Endpoints: []Endpoint{{Name: "dasbor", URL: rc.srv.URL, SecretEnv: "S"}}},
+		Options{Getenv: func(string) string { return secret }, Dead: prod, Registry: reg, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(item string, v int64) tanggap.Event {
+		ev := statusEvent(item, v, tanggap.StatusAssigned, tanggap.StatusInProgress, "lingkungan_hidup")
+		ev.At = time.Now().UTC().Truncate(time.Millisecond)
+		return ev
+	}
+	if err := prod.PublishEvents(ctx, []tanggap.Event{event("x:old", 2), event("x:old", 3)}); err != nil {
+		t.Fatal(err)
+	}
+	c := NewConsumer(brokers, topics, d, prod, log, bus.NewConsumerMetricsFor(reg, "webhook"))
+	cctx, ccancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(cctx) }()
+	// Until the group has joined, an event may land before its start.
+	for v := int64(2); len(rc.deliveries()) == 0; v++ {
+		if err := prod.PublishEvents(ctx, []tanggap.Event{event("x:new", v)}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("nothing delivered")
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // anything else it would deliver
+	ccancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range rc.deliveries() {
+		if id := g.header.Get(HeaderDelivery); !strings.HasPrefix(id, "x:new#") {
+			t.Errorf("delivered %s, from before the webhooks group started", id)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/calendar"
+	"github.com/tanggap/tanggap/internal/testenv"
 	"github.com/tanggap/tanggap/store"
 )
 
@@ -73,24 +73,6 @@ func (f *fakeSource) ItemsByID(_ context.Context, ids []string) ([]tanggap.Item,
 	return out, nil
 }
 
-// lockedBuffer collects the logs of digests running side by side.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // plainCal hides the calendar's String and MissingYearWarning, which change
 // with the holiday table, from golden files.
 type plainCal struct{ Calendar }
@@ -115,7 +97,7 @@ type fixture struct {
 	srv    *smtpd
 	smtp   *SMTP
 	reg    *prometheus.Registry
-	logs   *lockedBuffer
+	logs   *testenv.Buffer // the logs of digests running side by side
 	cfg    DigestConfig
 }
 
@@ -126,7 +108,7 @@ func newFixture(t *testing.T) *fixture {
 	cal := testCalendar(t)
 	jkt := cal.Location()
 	at := func(day, hour int) time.Time { return time.Date(2026, 7, day, hour, 0, 0, 0, jkt) }
-	f := &fixture{cal: cal, now: at(8, 7), src: &fakeSource{}, reg: prometheus.NewRegistry(), logs: &lockedBuffer{}}
+	f := &fixture{cal: cal, now: at(8, 7), src: &fakeSource{}, reg: prometheus.NewRegistry(), logs: &testenv.Buffer{}}
 	f.ledger = NewMemoryLedger(func() time.Time { return f.now })
 	open := func(id, opd string, created, due, soon time.Time, clock tanggap.Clock, text string) tanggap.Item {
 		return tanggap.Item{ID: id, Platform: tanggap.PlatformX, OPD: opd, Status: tanggap.StatusAssigned, Kind: tanggap.KindComplaint,

@@ -4,13 +4,11 @@ package web
 // through chromedp against the real handlers of newFixture.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,25 +81,10 @@ func requireChromium(t *testing.T) {
 
 // lockedBuffer collects chromium's output and chromedp's errors, shown when
 // a test fails, and the fixture server's log.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type lockedBuffer struct{ testenv.Buffer }
 
 func (b *lockedBuffer) logf(format string, args ...any) {
 	fmt.Fprintf(b, format+"\n", args...)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // interesting drops the lines of chromium's output that say nothing on this

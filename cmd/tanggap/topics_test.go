@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/internal/testenv"
 )
 
 // triage creates the events and dead-letter topics kept for ever and
@@ -37,7 +36,7 @@ func TestWatchKeptTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	var logs lockedLog
+	var logs testenv.Buffer // the watcher writes it from its goroutine
 	var g errgroup.Group
 	wctx, stop := context.WithCancel(ctx)
 	watchKeptTopics(wctx, &g, brokers, []string{bus.DefaultTopics.Events, bus.DefaultTopics.Dead, bus.DefaultTopics.Posts},
@@ -78,22 +77,4 @@ func keptGauge(t *testing.T, reg *prometheus.Registry, topic string) float64 {
 	}
 	t.Fatalf("no tanggap_bus_topic_kept for %s", topic)
 	return 0
-}
-
-// lockedLog is a log the watcher writes from its goroutine.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

@@ -182,7 +182,8 @@ func ensureTopics(ctx context.Context, brokers []string, partitions int, configs
 	return tanggap.WrapCode(tanggap.EUNAVAILABLE, lastErr, "bus: ensure topics")
 }
 
-func headerValue(m kafka.Message, key string) string {
+// HeaderValue is the value of a record's header key ("" when absent).
+func HeaderValue(m kafka.Message, key string) string {
 	for _, h := range m.Headers {
 		if h.Key == key {
 			return string(h.Value)

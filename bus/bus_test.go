@@ -137,7 +137,7 @@ func TestProduceConsumeDeadLetter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dead letter never arrived: %v", err)
 	}
-	if string(dm.Value) != "<html>not ours</html>" || headerValue(dm, "tanggap.dlq.reason") == "" || headerValue(dm, "tanggap.dlq.topic") != topics.Posts {
+	if string(dm.Value) != "<html>not ours</html>" || HeaderValue(dm, "tanggap.dlq.reason") == "" || HeaderValue(dm, "tanggap.dlq.topic") != topics.Posts {
 		t.Fatalf("dead letter: %q headers %+v", dm.Value, dm.Headers)
 	}
 	for {

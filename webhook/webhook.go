@@ -330,12 +330,7 @@ const (
 // config no longer has is ENOTFOUND; a record that is no webhook delivery,
 // EINVALID.
 func (d *Dispatcher) Redeliver(ctx context.Context, m kafka.Message) (result, reason string, err error) {
-	var name string
-	for _, h := range m.Headers {
-		if h.Key == HeaderDeadEndpoint {
-			name = string(h.Value)
-		}
-	}
+	name := bus.HeaderValue(m, HeaderDeadEndpoint)
 	var ep *endpoint
 	for _, e := range d.endpoints {
 		if e.name == name {

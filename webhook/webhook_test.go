@@ -76,15 +76,6 @@ func (d *dead) DeadLetter(ctx context.Context, m kafka.Message, reason string) e
 	return nil
 }
 
-func header(m kafka.Message, k string) string {
-	for _, h := range m.Headers {
-		if h.Key == k {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
-
 // receiver is a webhook receiver that answers from a script and verifies
 // every signature.
 type receiver struct {
@@ -401,8 +392,8 @@ func TestGiveUpToDeadLetter(t *testing.T) {
 		t.Fatalf("%d dead letters", len(h.dead.msgs))
 	}
 	dm := h.dead.msgs[0]
-	if string(dm.Value) != string(m.Value) || header(dm, "tanggap.webhook.endpoint") != "dasbor" || header(dm, "tanggap.webhook.attempts") != "4" ||
-		header(dm, "tanggap.webhook.event") != EventStatusChanged || header(dm, "trace") != "abc" {
+	if string(dm.Value) != string(m.Value) || bus.HeaderValue(dm, "tanggap.webhook.endpoint") != "dasbor" || bus.HeaderValue(dm, "tanggap.webhook.attempts") != "4" ||
+		bus.HeaderValue(dm, "tanggap.webhook.event") != EventStatusChanged || bus.HeaderValue(dm, "trace") != "abc" {
 		t.Fatalf("dead letter: %s %v", dm.Value, dm.Headers)
 	}
 	if r := h.dead.why[0]; !strings.HasPrefix(r, "webhook dasbor: gave up after 4 attempts") || !strings.Contains(r, "HTTP 503") || strings.Contains(r, rc.srv.URL) {
@@ -664,8 +655,8 @@ func TestThroughKafka(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no dead letter: %v", err)
 	}
-	if header(dm, "tanggap.webhook.endpoint") != "rusak" || !strings.HasPrefix(header(dm, "tanggap.dlq.reason"), "webhook rusak: gave up after 2 attempts") ||
-		header(dm, "tanggap.dlq.topic") != topics.Events {
+	if bus.HeaderValue(dm, "tanggap.webhook.endpoint") != "rusak" || !strings.HasPrefix(bus.HeaderValue(dm, "tanggap.dlq.reason"), "webhook rusak: gave up after 2 attempts") ||
+		bus.HeaderValue(dm, "tanggap.dlq.topic") != topics.Events {
 		t.Fatalf("dead letter headers: %v", dm.Headers)
 	}
 	if e, err := bus.Decode(dm.Value); err != nil || e.Event.ID != "x:2#5" {
@@ -737,7 +728,7 @@ func TestRedeliver(t *testing.T) {
 	if err := h.d.Handle(ctx, msg(t, ev)); err != nil {
 		t.Fatal(err)
 	}
-	if len(h.dead.msgs) != 1 || header(h.dead.msgs[0], HeaderDeadEndpoint) != "lapor" || len(other.deliveries()) != 1 {
+	if len(h.dead.msgs) != 1 || bus.HeaderValue(h.dead.msgs[0], HeaderDeadEndpoint) != "lapor" || len(other.deliveries()) != 1 {
 		t.Fatalf("dead letters %d, the other receiver got %d", len(h.dead.msgs), len(other.deliveries()))
 	}
 	dl := h.dead.msgs[0]

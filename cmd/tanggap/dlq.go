@@ -97,9 +97,9 @@ func dlq(ctx context.Context, brokers []string, topics bus.Topics, prod *bus.Pro
 		}
 		sum.Records++
 		_, derr := bus.Decode(m.Value)
-		rec := dlqRecord{Partition: m.Partition, Offset: m.Offset, Reason: header(m, "tanggap.dlq.reason"),
-			From: header(m, "tanggap.dlq.topic") + "/" + header(m, "tanggap.dlq.partition") + "@" + header(m, "tanggap.dlq.offset"),
-			At:   header(m, "tanggap.dlq.at"), Key: preview(m.Key, 80), Preview: preview(m.Value, 160), Readable: derr == nil}
+		rec := dlqRecord{Partition: m.Partition, Offset: m.Offset, Reason: bus.HeaderValue(m, "tanggap.dlq.reason"),
+			From: bus.HeaderValue(m, "tanggap.dlq.topic") + "/" + bus.HeaderValue(m, "tanggap.dlq.partition") + "@" + bus.HeaderValue(m, "tanggap.dlq.offset"),
+			At:   bus.HeaderValue(m, "tanggap.dlq.at"), Key: preview(m.Key, 80), Preview: preview(m.Value, 160), Readable: derr == nil}
 		if derr == nil {
 			sum.Readable++
 		}
@@ -150,9 +150,9 @@ func webhookDLQ(ctx context.Context, brokers []string, d *webhook.Dispatcher, en
 		if partition >= 0 && (m.Partition != partition || (offset >= 0 && m.Offset != offset)) {
 			return nil
 		}
-		rec := webhookDLQRecord{Partition: m.Partition, Offset: m.Offset, Endpoint: header(m, webhook.HeaderDeadEndpoint),
-			Event: header(m, "tanggap.webhook.event"), Item: preview(m.Key, 80), Reason: header(m, "tanggap.dlq.reason"),
-			At: header(m, "tanggap.dlq.at")}
+		rec := webhookDLQRecord{Partition: m.Partition, Offset: m.Offset, Endpoint: bus.HeaderValue(m, webhook.HeaderDeadEndpoint),
+			Event: bus.HeaderValue(m, "tanggap.webhook.event"), Item: preview(m.Key, 80), Reason: bus.HeaderValue(m, "tanggap.dlq.reason"),
+			At: bus.HeaderValue(m, "tanggap.dlq.at")}
 		if endpoint != "" && rec.Endpoint != endpoint {
 			return nil
 		}
@@ -200,15 +200,6 @@ type noDeadLetters struct{}
 
 func (noDeadLetters) DeadLetter(context.Context, kafka.Message, string) error {
 	return fmt.Errorf("dlq replay does not dead-letter")
-}
-
-func header(m kafka.Message, k string) string {
-	for _, h := range m.Headers {
-		if h.Key == k {
-			return string(h.Value)
-		}
-	}
-	return ""
 }
 
 // preview shows the start of a record as valid UTF-8 (untrusted bytes).

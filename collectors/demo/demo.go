@@ -34,6 +34,11 @@ type Post struct {
 	MinutesAgo int              `yaml:"minutes_ago"` // age relative to now
 	ReplyTo    string           `yaml:"reply_to"`    // key of the parent post, if any
 	Official   bool             `yaml:"official"`    // written by a registered official account
+	// MediaOf (Instagram) is an account the city does not watch, a news
+	// account say, on whose media the citizen commented, @mentioning the
+	// watched Account: such a post reaches Tanggap only by the mentions
+	// webhook.
+	MediaOf string `yaml:"media_of"`
 	// What a person would decide, for tests of triage and the end-to-end
 	// run: the OPD code (or out_of_scope; empty when there is nothing to
 	// route), the kind, and whether the post is urgent.
@@ -70,6 +75,10 @@ func parse(b []byte) ([]Post, error) {
 			return nil, bad("minutes_ago is negative")
 		case p.Official && !strings.EqualFold(p.Author, p.Account):
 			return nil, bad("an official post is collected under its author's account")
+		case p.MediaOf != "" && (p.Platform != tanggap.PlatformInstagram || p.Official || p.ReplyTo != ""):
+			return nil, bad("media_of is for a citizen's Instagram comment that replies to nothing")
+		case p.MediaOf != "" && !strings.Contains(strings.ToLower(p.Text), "@"+strings.ToLower(strings.TrimPrefix(p.Account, "@"))):
+			return nil, bad("a comment on media_of must @mention its account")
 		}
 		if _, dup := byKey[p.Key]; dup {
 			return nil, bad("duplicate key")

@@ -191,6 +191,8 @@ func TestParseRejects(t *testing.T) {
 		{"missing parent", "posts:" + ok + "  - {key: b, platform: x, account: a, author: b, text: c, reply_to: zz}\n", "no such post"},
 		{"reply older than parent", "posts:" + ok + "  - {key: b, platform: x, account: a, author: b, text: c, reply_to: a, minutes_ago: 40}\n", "not younger"},
 		{"official elsewhere", "posts:\n  - {key: a, platform: x, account: a, author: b, text: c, official: true}\n", "its author's account"},
+		{"media_of on X", "posts:\n  - {key: a, platform: x, account: a, author: b, text: \"@a c\", media_of: news}\n", "media_of is for"},
+		{"media_of without the mention", "posts:\n  - {key: a, platform: instagram, account: a, author: b, text: c, media_of: news}\n", "must @mention"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parse([]byte(tc.yaml))

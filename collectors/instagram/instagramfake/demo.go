@@ -17,7 +17,8 @@ import (
 // older than its demo posts; an official post without a parent becomes a
 // media of the account, a citizen post without a parent a comment on the
 // account's newest media older than it, and replies comments under their
-// parent's comment (Instagram keeps one level of replies). Ids derive from
+// parent's comment (Instagram keeps one level of replies); a post with
+// MediaOf a comment on a media of that account. Ids derive from
 // the keys, so replies listed ahead of their parent link up.
 func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, error) {
 	mine, d := s.g.AddDemo(posts, tanggap.PlatformInstagram, "instagramfake", "Instagram")
@@ -61,6 +62,9 @@ func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, 
 		if err != nil {
 			return nil, err
 		}
+		if p.MediaOf != "" {
+			media = s.newsMedia(p.MediaOf, at(p).Add(-30*time.Minute))
+		}
 		c := Comment{ID: id(p.Key), MediaID: media, Text: p.Text, Username: p.Author, Timestamp: at(p),
 			UserID: hashID("178414", "user:"+strings.ToLower(p.Author))}
 		if p.Official {
@@ -76,6 +80,21 @@ func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, 
 		out[p.Key] = s.AddComment(c)
 	}
 	return out, nil
+}
+
+// newsMedia is the media of an account the city does not watch that demo
+// comments @mentioning a watched account hang on (demo.Post.MediaOf).
+func (s *Server) newsMedia(owner string, at time.Time) string {
+	uid := s.AddAccount(owner, "")
+	mid := hashID("179", "news:"+strings.ToLower(owner))
+	s.mu.Lock()
+	exists := s.media[mid] != nil
+	s.mu.Unlock()
+	if !exists {
+		s.AddMedia(Media{ID: mid, Owner: uid, Timestamp: at,
+			Caption: "Info terkini seputar Bekasi hari ini. Ada keluhan di lingkunganmu? Tulis di komentar dan tag akun dinas terkait."})
+	}
+	return mid
 }
 
 // hashID is prefix followed by digits derived from key, 17 characters.

@@ -3,7 +3,11 @@
 // edited, hidden and deleted at run time, served in the Graph API's JSON
 // format (fields selection, cursor paging, error objects, the
 // X-Business-Use-Case-Usage header), with a per-account call budget
-// (200 calls per hour by default) and injectable faults.
+// (200 calls per hour by default) and injectable faults. Comments and
+// captions that @mention a registered account on someone else's media are
+// mentions: readable through the account's mentioned_comment and
+// mentioned_media fields and, with WithWebhook, delivered as Meta's signed
+// "mentions" webhooks.
 //
 // The Graph plumbing it shares with facebookfake (faults, tokens, the
 // budget and its usage header, paging, fields) is in
@@ -37,6 +41,7 @@ type Server struct {
 	order    []string // media ids in insertion order
 	corder   []string // comment ids in insertion order
 	seq      int64
+	hook     *webhook // nil without WithWebhook
 }
 
 type account struct {
@@ -89,6 +94,9 @@ func New(opts ...Option) *Server {
 	s.g = graphfake.New(&s.mu, platform, s.node, s.edge)
 	for _, o := range opts {
 		o(s)
+	}
+	if s.hook != nil {
+		go s.deliver()
 	}
 	return s
 }
@@ -145,6 +153,9 @@ func (s *Server) AddMedia(m Media) string {
 	}
 	s.media[m.ID] = &m
 	s.order = append(s.order, m.ID)
+	if !m.Deleted {
+		s.notifyMentions(m.Caption, m.Owner, m.ID, "")
+	}
 	return m.ID
 }
 
@@ -179,6 +190,9 @@ func (s *Server) AddComment(c Comment) string {
 	}
 	s.comments[c.ID] = &c
 	s.corder = append(s.corder, c.ID)
+	if !c.Deleted && s.live(&c) {
+		s.notifyMentions(c.Text, s.media[c.MediaID].Owner, c.MediaID, c.ID)
+	}
 	return c.ID
 }
 

@@ -53,7 +53,11 @@ func (s *Server) node(w http.ResponseWriter, r *http.Request, id string, q url.V
 		if !s.g.Spend(w, id) {
 			return
 		}
-		graphfake.WriteJSON(w, 200, graphfake.Pick(map[string]any{"id": a.ID, "username": a.Username}, fields))
+		obj := map[string]any{"id": a.ID, "username": a.Username}
+		if !s.addMentions(w, id, obj, fields) {
+			return
+		}
+		graphfake.WriteJSON(w, 200, graphfake.Pick(obj, fields))
 	case s.media[id] != nil && !s.media[id].Deleted:
 		m := s.media[id]
 		if !s.g.Spend(w, m.Owner) {

@@ -193,36 +193,21 @@ func (r *run) resolve(ctx context.Context) error {
 	// A city token manages more Pages than one page of me/accounts holds
 	// (Kota Bekasi watches 121 Instagram accounts): follow the cursors.
 	want := strings.TrimPrefix(r.acct.Handle, "@")
-	q := url.Values{"fields": {AccountFields}, "limit": {"100"}}
-	for range maxAccountPages {
-		var page struct {
-			Data []struct {
-				ID      string `json:"id"`
-				Account *struct {
-					ID       string `json:"id"`
-					Username string `json:"username"`
-				} `json:"instagram_business_account"`
-			} `json:"data"`
-			Paging *graph.Paging `json:"paging"`
+	err := managedAccounts(ctx, r.Call, func(username, id string) bool {
+		if strings.EqualFold(username, want) {
+			r.uid = id
 		}
-		if err := r.Call.Get(ctx, "me/accounts", q, &page); err != nil {
-			return err
-		}
-		for _, d := range page.Data {
-			if d.Account != nil && strings.EqualFold(d.Account.Username, want) && d.Account.ID != "" {
-				r.uid = d.Account.ID
-				r.c.UserID = r.uid
-				r.Progress = true
-				return nil
-			}
-		}
-		after := page.Paging.After()
-		if after == "" || len(page.Data) == 0 {
-			break
-		}
-		q.Set("after", after)
+		return r.uid != ""
+	})
+	switch {
+	case err != nil:
+		return err
+	case r.uid == "":
+		return tanggap.Errorf(tanggap.EINVALID, "%s: the token manages no such Instagram account; set its id in the city config", r.Call.Label())
 	}
-	return tanggap.Errorf(tanggap.EINVALID, "%s: the token manages no such Instagram account; set its id in the city config", r.Call.Label())
+	r.c.UserID = r.uid
+	r.Progress = true
+	return nil
 }
 
 // maxAccountPages bounds the me/accounts pages read to resolve one

@@ -32,6 +32,8 @@ var messages = map[string][2]string{
 	"status":               {"Status", "Status"},
 	"kind":                 {"Jenis", "Kind"},
 	"author":               {"Pelapor", "Reporter"},
+	"author_unknown":       {"tidak diberikan platform", "not given by the platform"},
+	"via_mention":          {"menyebut akun ini di unggahan akun lain", "mentioned this account on another account's post"},
 	"platform":             {"Kanal", "Channel"},
 	"account":              {"Akun", "Account"},
 	"open_post":            {"Buka unggahan asli", "Open the original post"},

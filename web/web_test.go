@@ -990,3 +990,34 @@ func TestErrorsInPageLanguage(t *testing.T) {
 		t.Errorf("API error: %d %s", code, body)
 	}
 }
+
+// An Instagram mention comes with no author (the Graph API gives none for
+// a mentioned comment): the pages say so instead of an empty name or a
+// lone "@", and the item page says how the post reached the account.
+func TestMentionWithoutAuthor(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	created := f.now.Add(-time.Hour)
+	clocks, err := workflow.NewClocks(f.cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Ingest(ctx, store.Ingest{
+		Post: tanggap.Post{Platform: tanggap.PlatformInstagram, ID: "17894227972186120", Account: "dinaslh_kotabekasi",
+			Text: "@dinaslh_kotabekasi sampah TPS Bintara numpuk", CreatedAt: created, CapturedAt: created,
+			ThreadID: "17918195224117851", Interaction: tanggap.InteractionMention},
+		Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Confidence: 0.8, Queued: true,
+		Deadlines: clocks.Deadlines(created, tanggap.KindComplaint, "lingkungan_hidup", false),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.client(t, "dlh")
+	_, body := get(t, c, f.srv.URL+"/item/instagram:17894227972186120")
+	hasAll(t, "item page", body, []string{"Pelapor: <i>tidak diberikan platform</i> · menyebut akun ini di unggahan akun lain"}, []string{"Pelapor: <b></b>"})
+	_, body = get(t, c, f.srv.URL+"/item/x:102")
+	hasAll(t, "a post with its author", body, []string{"Pelapor: <b>&lt;b&gt;warga&lt;/b&gt;</b>"}, []string{"tidak diberikan platform", "menyebut akun ini"})
+	_, body = get(t, c, f.srv.URL+"/antrian/lingkungan_hidup")
+	hasAll(t, "queue page", body, []string{"<td>—</td>"}, []string{"<td></td>"})
+	_, body = get(t, c, f.srv.URL+"/item/instagram:17894227972186120?lang=en")
+	hasAll(t, "item page (en)", body, []string{"Reporter: <i>not given by the platform</i> · mentioned this account on another account&#39;s post"}, nil)
+}

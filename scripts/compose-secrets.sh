@@ -12,6 +12,6 @@ umask 022
 for name in redis_password grafana_admin_password; do
   [[ -e "$dir/$name" ]] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$name"; echo "created $dir/$name (random)"; }
 done
-for name in x_bearer_token meta_access_token youtube_api_key; do
+for name in x_bearer_token meta_access_token youtube_api_key meta_app_secret instagram_verify_token; do
   [[ -e "$dir/$name" ]] || { : >"$dir/$name"; echo "created $dir/$name (empty: put the platform token in it)"; }
 done

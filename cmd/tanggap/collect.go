@@ -32,6 +32,7 @@ func runCollect(ctx context.Context, args []string, e env) error {
 	var c common
 	c.register(fs, e)
 	metricsAddr := fs.String("metrics-addr", envOr(e, "TANGGAP_METRICS_ADDR", ":9101"), "address of /metrics, /healthz, /readyz")
+	webhookAddr := fs.String("webhook-addr", envOr(e, "TANGGAP_WEBHOOK_ADDR", ":9103"), "address of the Instagram webhook receiver, /webhooks/instagram (when "+envInstagramAppSecret+" is set)")
 	interval := fs.Duration("interval", 30*time.Second, "base poll interval per account (busy accounts are polled sooner, quiet ones later)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -44,7 +45,8 @@ func runCollect(ctx context.Context, args []string, e env) error {
 	defer ct.rdb.Close()
 	cfg, brokers, st := ct.cfg, ct.brokers, ct.st
 	reg := newRegistry()
-	prod := bus.NewProducer(brokers, bus.DefaultTopics, bus.NewProducerMetrics(reg))
+	pm := bus.NewProducerMetrics(reg)
+	prod := bus.NewProducer(brokers, bus.DefaultTopics, pm)
 	defer prod.Close()
 	pollers, err := productionPollers(e, cfg, log)
 	if err != nil {
@@ -61,7 +63,14 @@ func runCollect(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return fmt.Errorf("collect metrics: %w", err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
+	if err := serveMentions(gctx, g, e, pollers, st, brokers, prod, pm, reg, log, *webhookAddr); err != nil {
+		ln.Close()
+		cancel()
+		return errors.Join(err, g.Wait())
+	}
 	g.Go(func() error { return serveHTTP(gctx, ln, metricsHandler(reg, st.Ping), log) })
 	startRunners(gctx, g, runners, st, log)
 	return g.Wait()

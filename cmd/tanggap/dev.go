@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/collectors/demo"
+	"github.com/tanggap/tanggap/collectors/instagram/instagramfake"
 	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/store"
 	"github.com/tanggap/tanggap/workflow"
@@ -87,12 +89,25 @@ func runDev(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	defer ln.Close()
+	url := "http://" + ln.Addr().String()
 	g, gctx := errgroup.WithContext(ctx)
-	pollers, drips, closeFakes, err := devPollers(gctx, cfg, posts, log)
+	// The fake Instagram API sends its @mentions to the real webhook
+	// receiver on the dev address, signed with a secret of this run.
+	appSecret, verifyToken := rand.Text(), rand.Text()
+	pollers, drips, closeFakes, err := devPollers(gctx, cfg, posts, log, instagramfake.WithWebhook(url+webhookPath, []byte(appSecret)))
 	if err != nil {
 		return err
 	}
 	defer closeFakes()
+	mentions, err := startMentions(gctx, g, pollers, st, brokers, pipe.producer, pipe.producerMetrics, reg, log)
+	if err != nil {
+		return err
+	}
 	runners, err := newRunners(pollers, cfg, st, pipe.producer, reg, log, collectors.RunnerOptions{Interval: 500 * time.Millisecond, MaxInterval: 5 * time.Second})
 	if err != nil {
 		return err
@@ -105,18 +120,16 @@ func runDev(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("dev: %w", err)
-	}
-	url := "http://" + ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle(webhookPath, instagramWebhook(appSecret, verifyToken, mentions, reg, log))
+	mux.Handle("/", srv)
 	fmt.Fprintf(e.stdout, "Tanggap dev is running: %s\n\nDemo logins (password for all: %s):\n", url, devPassword)
 	for _, l := range logins {
 		fmt.Fprintf(e.stdout, "  %-22s %s\n", l[0], l[1])
 	}
 	fmt.Fprintf(e.stdout, "\nMetrics: %s/metrics · Ctrl-C stops and drains.\n", url)
 
-	g.Go(func() error { return serveHTTP(gctx, ln, srv, log) })
+	g.Go(func() error { return serveHTTP(gctx, ln, mux, log) })
 	g.Go(func() error { return pipe.run(gctx) })
 	housekeeping(gctx, g, cfg, st, clocks, pipe.producer, reg, log)
 	watchKeptTopics(gctx, g, brokers, []string{bus.DefaultTopics.Events, bus.DefaultTopics.Dead}, reg, log)
@@ -134,8 +147,8 @@ func runDev(ctx context.Context, args []string, e env) error {
 // youngest fifth dripped in over time so new items appear live) and
 // returns pollers pointed at them. The X v1.1 collector is left to
 // `collect` (and its own tests): in dev X is polled through API v2.
-func devPollers(ctx context.Context, cfg *config.Config, posts []demo.Post, log interface{ Warn(string, ...any) }) ([]platformPoller, []func(context.Context, time.Duration) error, func(), error) {
-	f, err := startDevFakes(cfg, posts, time.Now())
+func devPollers(ctx context.Context, cfg *config.Config, posts []demo.Post, log interface{ Warn(string, ...any) }, igOpts ...instagramfake.Option) ([]platformPoller, []func(context.Context, time.Duration) error, func(), error) {
+	f, err := startDevFakes(cfg, posts, time.Now(), igOpts...)
 	if err != nil {
 		return nil, nil, func() {}, err
 	}

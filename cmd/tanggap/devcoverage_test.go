@@ -20,6 +20,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/collectors/demo"
+	"github.com/tanggap/tanggap/collectors/instagram"
 	"github.com/tanggap/tanggap/collectors/instagram/instagramfake"
 	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/store"
@@ -38,7 +39,27 @@ func TestDevFakesServeEveryDemoPost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := startDevFakes(cfg, posts, time.Now())
+	// The posts on media of accounts the city does not watch come by the
+	// mentions webhook, read through the mentioned account.
+	pub := &recordingPublisher{seen: map[string]time.Time{}}
+	var f *devFakes
+	secret := []byte("dev-test-secret")
+	hook := httptest.NewServer(&instagram.WebhookHandler{AppSecret: secret, Log: slog.New(slog.DiscardHandler),
+		Enqueue: func(ctx context.Context, ms []instagram.Mention) error {
+			ig := f.pollers[0]
+			for _, m := range ms {
+				post, err := ig.poller.(*instagram.Poller).Mentions(ig.accounts, nil).Resolve(ctx, m)
+				if err != nil {
+					return err
+				}
+				if err := pub.Publish(ctx, []tanggap.Post{post}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}})
+	defer hook.Close()
+	f, err = startDevFakes(cfg, posts, time.Now(), instagramfake.WithWebhook(hook.URL, secret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +80,6 @@ func TestDevFakesServeEveryDemoPost(t *testing.T) {
 
 	// One poll of every account that has demo posts (the others once too:
 	// they must answer, empty).
-	pub := &recordingPublisher{seen: map[string]time.Time{}}
 	for _, pp := range f.pollers {
 		for _, a := range pp.accounts {
 			b, err := pp.poller.Poll(ctx, a, "")
@@ -71,6 +91,9 @@ func TestDevFakesServeEveryDemoPost(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); f.instagram.PendingDeliveries() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
 	}
 	pub.mu.Lock()
 	defer pub.mu.Unlock()

@@ -41,9 +41,9 @@ type devFakes struct {
 }
 
 // startDevFakes starts the fakes with the demo posts created relative to now.
-func startDevFakes(cfg *config.Config, posts []demo.Post, now time.Time) (*devFakes, error) {
+func startDevFakes(cfg *config.Config, posts []demo.Post, now time.Time, igOpts ...instagramfake.Option) (*devFakes, error) {
 	f := &devFakes{
-		instagram: instagramfake.New(),
+		instagram: instagramfake.New(igOpts...),
 		facebook:  facebookfake.New(),
 		x:         xv2fake.New(),
 		youtube:   youtubefake.New(),
@@ -185,6 +185,7 @@ func (f *devFakes) drip(ctx context.Context, every time.Duration) error {
 }
 
 func (f *devFakes) close() {
+	f.instagram.Close()
 	for _, s := range f.servers {
 		s.Close()
 	}

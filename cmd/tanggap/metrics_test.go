@@ -93,6 +93,12 @@ func TestDashboardMetricsExist(t *testing.T) {
 		t.Fatalf("webhooks: %v, %v", hooks, err)
 	}
 	defer closeHooks()
+	// The Instagram mentions, as tanggap collect wires them.
+	mprod, err := startMentions(ctx, &g, pollers, st, kc.ListenAddrs(), pipe.producer, pipe.producerMetrics, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	instagramWebhook("secret", "verify", mprod, reg, log)
 	watchKeptTopics(ctx, &g, kc.ListenAddrs(), []string{bus.DefaultTopics.Events}, reg, log)
 	// Every registered collector describes its metrics, labelled or not.
 	have := map[string]bool{}

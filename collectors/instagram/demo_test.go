@@ -2,7 +2,9 @@ package instagram_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,14 +28,39 @@ func TestDemoThroughTheFake(t *testing.T) {
 		t.Skip("no Instagram posts in the demo set")
 	}
 	now := time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)
-	fake := instagramfake.New(instagramfake.WithClock(func() time.Time { return now }))
+	// Comments on others' media (MediaOf) come by the mentions webhook,
+	// read through the mentioned account.
+	var p *instagram.Poller
+	var accounts []config.Account
+	var mu sync.Mutex
+	mentioned := map[string]tanggap.Post{}
+	hook := httptest.NewServer(&instagram.WebhookHandler{AppSecret: appSecret, Log: slog.New(slog.DiscardHandler),
+		Enqueue: func(ctx context.Context, ms []instagram.Mention) error {
+			for _, m := range ms {
+				post, err := p.Mentions(accounts, nil).Resolve(ctx, m)
+				if err != nil {
+					t.Errorf("mention %+v: %v", m, err)
+					continue
+				}
+				mu.Lock()
+				mentioned[post.ID] = post
+				mu.Unlock()
+			}
+			return nil
+		}})
+	defer hook.Close()
+	fake := instagramfake.New(instagramfake.WithClock(func() time.Time { return now }), instagramfake.WithWebhook(hook.URL, appSecret))
+	defer fake.Close()
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	p = instagram.New(instagram.StaticToken("dev"), instagram.WithBaseURL(srv.URL), instagram.WithClock(func() time.Time { return now }))
+	for _, d := range mine {
+		accounts = append(accounts, config.Account{Platform: tanggap.PlatformInstagram, Handle: d.Account})
+	}
 	ids, err := fake.LoadDemo(posts, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	p := instagram.New(instagram.StaticToken("dev"), instagram.WithBaseURL(srv.URL), instagram.WithClock(func() time.Time { return now }))
 	got := map[string]tanggap.Post{}
 	for _, d := range mine {
 		b, err := p.Poll(context.Background(), config.Account{Platform: tanggap.PlatformInstagram, Handle: d.Account}, "")
@@ -43,6 +70,31 @@ func TestDemoThroughTheFake(t *testing.T) {
 		for _, post := range b.Posts {
 			got[post.ID] = post
 		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); fake.PendingDeliveries() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	n := 0
+	for _, d := range mine {
+		if d.MediaOf == "" {
+			continue
+		}
+		n++
+		post, ok := mentioned[ids[d.Key]]
+		switch _, polled := got[ids[d.Key]]; {
+		case polled:
+			t.Errorf("%s: polled, but it is on %s's media", d.Key, d.MediaOf)
+		case !ok:
+			t.Errorf("%s: no mention received", d.Key)
+		case post.Account != d.Account || post.Interaction != tanggap.InteractionMention:
+			t.Errorf("%s: mention of %q as %q", d.Key, post.Account, post.Interaction)
+		}
+		got[ids[d.Key]] = post
+	}
+	if n == 0 {
+		t.Error("no demo post comes by a mention")
 	}
 	byKey := map[string]demo.Post{}
 	for _, d := range mine {

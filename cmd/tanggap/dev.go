@@ -104,10 +104,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer closeFakes()
-	mentions, err := startMentions(gctx, g, pollers, st, brokers, pipe.producer, pipe.producerMetrics, reg, log)
-	if err != nil {
-		return err
-	}
+	mentions := startMentions(gctx, g, pollers, st, brokers, pipe.producer, pipe.producerMetrics, reg, log)
 	runners, err := newRunners(pollers, cfg, st, pipe.producer, reg, log, collectors.RunnerOptions{Interval: 500 * time.Millisecond, MaxInterval: 5 * time.Second})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
@@ -107,26 +108,43 @@ func mentionHandler(res *instagram.MentionResolver, pub collectors.Publisher, m 
 	}
 }
 
-// startMentions runs the mentions consumer for the Instagram poller among
-// pp (none: another collector reads the topic) after creating the topics,
+// startMentions creates the topics, then runs the mentions consumer for
+// the Instagram poller among pp (none: another collector reads the topic),
 // and returns the producer that queues mentions and dead-letters them.
-func startMentions(ctx context.Context, g *errgroup.Group, pp []platformPoller, cursors collectors.Cursors, brokers []string, pub collectors.Publisher, pm *bus.ProducerMetrics, reg prometheus.Registerer, log *slog.Logger) (*bus.Producer, error) {
-	if err := bus.EnsureKeptTopics(ctx, brokers, mentionsPartitions, mentionsTopic, mentionsDead); err != nil {
-		return nil, err
-	}
+// Kafka may be down when the collector starts, as it may be for its polls:
+// the topics are tried again every 10 s meanwhile, and until they exist
+// the receiver answers 503 and Meta sends again.
+func startMentions(ctx context.Context, g *errgroup.Group, pp []platformPoller, cursors collectors.Cursors, brokers []string, pub collectors.Publisher, pm *bus.ProducerMetrics, reg prometheus.Registerer, log *slog.Logger) *bus.Producer {
 	prod := bus.NewProducer(brokers, bus.Topics{Dead: mentionsDead}, pm)
 	context.AfterFunc(ctx, func() { prod.Close() })
+	var cons *bus.Consumer
 	for _, p := range pp {
-		if ig, ok := p.poller.(*instagram.Poller); ok {
-			cons := bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: mentionsGroup, Topic: mentionsTopic},
+		if ig, ok := p.poller.(*instagram.Poller); ok && cons == nil {
+			cons = bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: mentionsGroup, Topic: mentionsTopic},
 				mentionHandler(ig.Mentions(p.accounts, cursors), pub, newMentionsMetrics(reg), log), prod, log,
 				bus.NewConsumerMetricsFor(reg, "instagram_mentions"))
-			g.Go(func() error { return cons.Run(ctx) })
-			return prod, nil
 		}
 	}
-	log.Warn("instagram_mentions_unread", "why", "no Instagram token is set here: another collector must read "+mentionsTopic)
-	return prod, nil
+	if cons == nil {
+		log.Warn("instagram_mentions_unread", "why", "no Instagram token is set here: another collector must read "+mentionsTopic)
+	}
+	g.Go(func() error {
+		for {
+			err := bus.EnsureKeptTopics(ctx, brokers, mentionsPartitions, mentionsTopic, mentionsDead)
+			if err == nil {
+				break
+			}
+			log.Warn("instagram_mentions_topics", "err", err, "retry_in", "10s")
+			if !sleepCtx(ctx, 10*time.Second) {
+				return nil
+			}
+		}
+		if cons == nil {
+			return nil
+		}
+		return cons.Run(ctx)
+	})
+	return prod
 }
 
 // instagramWebhook is the receiver of Meta's webhooks, at webhookPath.
@@ -146,10 +164,7 @@ func serveMentions(ctx context.Context, g *errgroup.Group, e env, pp []platformP
 	if err != nil {
 		return err
 	}
-	prod, err := startMentions(ctx, g, pp, cursors, brokers, pub, pm, reg, log)
-	if err != nil {
-		return err
-	}
+	prod := startMentions(ctx, g, pp, cursors, brokers, pub, pm, reg, log)
 	if secret == "" {
 		log.Warn("instagram_mentions_not_received", "why", "no "+envInstagramAppSecret+": @mentions in comments and captions on other accounts' media are not collected")
 		return nil

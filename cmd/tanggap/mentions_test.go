@@ -71,10 +71,7 @@ func TestMentionsThroughKafka(t *testing.T) {
 	pub := &recordingPublisher{seen: map[string]time.Time{}}
 	pp := []platformPoller{{poller: instagram.New(instagram.StaticToken("dev"), instagram.WithBaseURL(api.URL)), accounts: []config.Account{acct}}}
 	g, gctx := errgroup.WithContext(ctx)
-	prod, err := startMentions(gctx, g, pp, nil, brokers, pub, bus.NewProducerMetrics(reg), reg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prod := startMentions(gctx, g, pp, nil, brokers, pub, bus.NewProducerMetrics(reg), reg, log)
 	// Deleted before anyone read it: gone, counted, not retried.
 	gone := fake.AddComment(instagramfake.Comment{MediaID: media, Text: "@bmsdakotabekasi salah kirim", Username: "w0"})
 	fake.DeleteComment(gone)
@@ -181,4 +178,30 @@ func writeSecret(t *testing.T, v string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// A collector starts while Kafka is down, as it may for its polls: the
+// mentions topics are tried in the background, and stopping ends the tries.
+func TestMentionsWithoutKafka(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	g, gctx := errgroup.WithContext(ctx)
+	reg := prometheus.NewRegistry()
+	start := time.Now()
+	prod := startMentions(gctx, g, nil, nil, []string{"127.0.0.1:1"}, &recordingPublisher{seen: map[string]time.Time{}},
+		bus.NewProducerMetrics(reg), reg, slog.New(slog.DiscardHandler))
+	if prod == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("producer %v after %v: the collector waited for Kafka", prod, time.Since(start))
+	}
+	time.Sleep(300 * time.Millisecond) // the topics are being tried
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the topic tries did not stop with the collector")
+	}
 }

@@ -1,6 +1,7 @@
 package instagram
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -193,8 +194,8 @@ func (p *Poller) Mentions(accounts []config.Account, cursors collectors.Cursors)
 
 // Resolve reads a mention into a Post. Errors: EINVALID for a mention that
 // can never be read (malformed, or of an account the city does not watch),
-// ENOTFOUND when Graph no longer shows it (deleted, comments turned off,
-// the media made private), ERATELIMIT while the account's calls are
+// ENOTFOUND when Graph says it does not exist (deleted, or no longer
+// visible to the token), ERATELIMIT while the account's calls are
 // throttled (no call is made until the time Graph gave), and the Graph
 // client's other errors (EAUTH, EUNAVAILABLE), all worth a retry.
 func (r *MentionResolver) Resolve(ctx context.Context, m Mention) (tanggap.Post, error) {
@@ -270,7 +271,7 @@ func (r *MentionResolver) comment(ctx context.Context, call *graph.Call, acct co
 	media := m.MediaID
 	permalink := ""
 	if c.Media != nil {
-		media = cmpOr(c.Media.ID, media)
+		media = cmp.Or(c.Media.ID, media)
 		permalink = c.Media.Permalink
 	}
 	p := tanggap.Post{
@@ -282,7 +283,7 @@ func (r *MentionResolver) comment(ctx context.Context, call *graph.Call, acct co
 		InvalidUTF8: c.Text.Invalid,
 		CreatedAt:   c.Timestamp.Time,
 		CapturedAt:  r.p.now().UTC(),
-		ThreadID:    cmpOr(media, c.ID),
+		ThreadID:    cmp.Or(media, c.ID),
 		Interaction: tanggap.InteractionMention,
 	}
 	return p, r.dated(&p, m)
@@ -323,13 +324,6 @@ func (r *MentionResolver) dated(p *tanggap.Post, m Mention) error {
 		p.CreatedAt = time.Unix(m.Sent, 0).UTC()
 	}
 	return p.Validate()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // account finds the watched account of an ig-user-id. An unknown id makes

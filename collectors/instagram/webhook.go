@@ -26,7 +26,7 @@ type WebhookHandler struct {
 	// Enqueue keeps the mentions durably (Tanggap: a Kafka topic) before
 	// the request is answered. An error answers 503.
 	Enqueue func(ctx context.Context, ms []Mention) error
-	Log     *slog.Logger
+	Log     *slog.Logger // nil: slog.Default()
 	Metrics *WebhookMetrics
 }
 
@@ -55,6 +55,13 @@ func (h *WebhookHandler) count(result string) {
 	}
 }
 
+func (h *WebhookHandler) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.Default()
+	}
+	return h.Log
+}
+
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -78,12 +85,12 @@ func (h *WebhookHandler) verify(w http.ResponseWriter, r *http.Request) {
 	if q.Get("hub.mode") != "subscribe" || h.VerifyToken == "" || !printable(challenge) ||
 		subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), []byte(h.VerifyToken)) != 1 {
 		h.count("verify_refused")
-		h.Log.Warn("instagram_webhook_verify_refused", "mode", clip(q.Get("hub.mode")), "remote", r.RemoteAddr)
+		h.log().Warn("instagram_webhook_verify_refused", "mode", clip(q.Get("hub.mode")), "remote", r.RemoteAddr)
 		http.Error(w, "verification refused", http.StatusForbidden)
 		return
 	}
 	h.count("verified")
-	h.Log.Info("instagram_webhook_verified", "remote", r.RemoteAddr)
+	h.log().Info("instagram_webhook_verified", "remote", r.RemoteAddr)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, challenge)
 }
@@ -112,14 +119,14 @@ func (h *WebhookHandler) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(body) > MaxWebhookBody {
 		h.count("too_large")
-		h.Log.Warn("instagram_webhook_too_large", "limit", MaxWebhookBody, "remote", r.RemoteAddr)
+		h.log().Warn("instagram_webhook_too_large", "limit", MaxWebhookBody, "remote", r.RemoteAddr)
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
 	// The signature first: nothing unsigned is parsed, logged or queued.
 	if !ValidSignature(body, r.Header.Get("X-Hub-Signature-256"), h.AppSecret) {
 		h.count("bad_signature")
-		h.Log.Warn("instagram_webhook_bad_signature", "remote", r.RemoteAddr, "bytes", len(body))
+		h.log().Warn("instagram_webhook_bad_signature", "remote", r.RemoteAddr, "bytes", len(body))
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
@@ -128,7 +135,7 @@ func (h *WebhookHandler) receive(w http.ResponseWriter, r *http.Request) {
 		// Signed by Meta yet unreadable: sending it again will not help,
 		// so it is refused, and the log says why.
 		h.count("malformed")
-		h.Log.Error("instagram_webhook_malformed", "err", err, "bytes", len(body))
+		h.log().Error("instagram_webhook_malformed", "err", err, "bytes", len(body))
 		http.Error(w, "malformed notification", http.StatusBadRequest)
 		return
 	}
@@ -139,7 +146,7 @@ func (h *WebhookHandler) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.Enqueue(r.Context(), ms); err != nil {
 		h.count("unavailable")
-		h.Log.Error("instagram_webhook_queue_failed", "err", err, "mentions", len(ms), "code", tanggap.ErrorCode(err))
+		h.log().Error("instagram_webhook_queue_failed", "err", err, "mentions", len(ms), "code", tanggap.ErrorCode(err))
 		http.Error(w, "try again later", http.StatusServiceUnavailable)
 		return
 	}
@@ -147,6 +154,6 @@ func (h *WebhookHandler) receive(w http.ResponseWriter, r *http.Request) {
 	if h.Metrics != nil {
 		h.Metrics.Mentions.Add(float64(len(ms)))
 	}
-	h.Log.Info("instagram_webhook_queued", "mentions", len(ms), "other_changes", other)
+	h.log().Info("instagram_webhook_queued", "mentions", len(ms), "other_changes", other)
 	w.WriteHeader(http.StatusOK)
 }

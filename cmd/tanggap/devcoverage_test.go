@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"html"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,12 +43,18 @@ func TestDevFakesServeEveryDemoPost(t *testing.T) {
 	}
 	// The posts on media of accounts the city does not watch come by the
 	// mentions webhook, read through the mentioned account.
+	// The fakes send webhooks while they load, before startDevFakes has
+	// returned their poller: until then the receiver answers 503, and the
+	// fake sends again, as Meta does.
 	pub := &recordingPublisher{seen: map[string]time.Time{}}
-	var f *devFakes
+	var igPoller atomic.Pointer[platformPoller]
 	secret := []byte("dev-test-secret")
 	hook := httptest.NewServer(&instagram.WebhookHandler{AppSecret: secret, Log: slog.New(slog.DiscardHandler),
 		Enqueue: func(ctx context.Context, ms []instagram.Mention) error {
-			ig := f.pollers[0]
+			ig := igPoller.Load()
+			if ig == nil {
+				return errors.New("not ready")
+			}
 			for _, m := range ms {
 				post, err := ig.poller.(*instagram.Poller).Mentions(ig.accounts, nil).Resolve(ctx, m)
 				if err != nil {
@@ -59,11 +67,12 @@ func TestDevFakesServeEveryDemoPost(t *testing.T) {
 			return nil
 		}})
 	defer hook.Close()
-	f, err = startDevFakes(cfg, posts, time.Now(), instagramfake.WithWebhook(hook.URL, secret))
+	f, err := startDevFakes(cfg, posts, time.Now(), instagramfake.WithWebhook(hook.URL, secret))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.close()
+	igPoller.Store(&f.pollers[0])
 	if len(f.held) == 0 || len(f.held) > len(posts)/4 {
 		t.Errorf("%d of %d posts held back for the drip", len(f.held), len(posts))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/collectors/instagram"
 	"github.com/tanggap/tanggap/webhook"
 )
 
@@ -20,12 +21,16 @@ import (
 // records that decode now (after a fix), leaving the others listed. With
 // -webhooks it lists the webhook deliveries that failed for good, or
 // delivers them again to their endpoints (after the endpoint was fixed).
+// With -mentions it lists the Instagram mentions that could not be read,
+// or queues them again for the collectors (after the account was added to
+// the city config, say).
 //
 //	tanggap dlq list|replay [-partition P -offset N]
 //	tanggap dlq list|replay -webhooks [-endpoint NAME] [-partition P -offset N]
+//	tanggap dlq list|replay -mentions [-partition P -offset N]
 func runDLQ(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
-		fmt.Fprintln(e.stderr, "usage: tanggap dlq list|replay [-webhooks [-endpoint NAME]] [-partition P -offset N]")
+		fmt.Fprintln(e.stderr, "usage: tanggap dlq list|replay [-webhooks [-endpoint NAME] | -mentions] [-partition P -offset N]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("dlq "+args[0], flag.ContinueOnError)
@@ -34,8 +39,12 @@ func runDLQ(ctx context.Context, args []string, e env) error {
 	offset := fs.Int64("offset", -1, "only this offset (with -partition)")
 	webhooks := fs.Bool("webhooks", false, "the webhook deliveries that failed for good ("+webhookTopic+"), not the posts: replay delivers them again (TANGGAP_WEBHOOKS)")
 	endpoint := fs.String("endpoint", "", "with -webhooks: only the deliveries for this endpoint")
+	mentions := fs.Bool("mentions", false, "the Instagram mentions that could not be read ("+mentionsDead+"): replay queues them again on "+mentionsTopic)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	if *mentions && *webhooks {
+		return fmt.Errorf("dlq: -mentions or -webhooks, not both")
 	}
 	brokers, err := brokersFromEnv(e)
 	if err != nil {
@@ -57,12 +66,16 @@ func runDLQ(ctx context.Context, args []string, e env) error {
 	if *endpoint != "" {
 		return fmt.Errorf("dlq: -endpoint needs -webhooks")
 	}
+	topics, decode := bus.DefaultTopics, decodePost
+	if *mentions {
+		topics, decode = bus.Topics{Posts: mentionsTopic, Dead: mentionsDead}, decodeMention
+	}
 	var prod *bus.Producer
 	if args[0] == "replay" {
-		prod = bus.NewProducer(brokers, bus.DefaultTopics, bus.NewProducerMetrics(prometheus.NewRegistry()))
+		prod = bus.NewProducer(brokers, topics, bus.NewProducerMetrics(prometheus.NewRegistry()))
 		defer prod.Close()
 	}
-	sum, err := dlq(ctx, brokers, bus.DefaultTopics, prod, *partition, *offset, e)
+	sum, err := dlq(ctx, brokers, topics, decode, prod, *partition, *offset, e)
 	if err != nil {
 		return err
 	}
@@ -86,9 +99,25 @@ type dlqSummary struct {
 	Replayed int `json:"replayed"`
 }
 
-// dlq lists (prod nil) or replays dead letters. A record is replayed when
-// it decodes now; replay is safe to repeat, as ingest is idempotent.
-func dlq(ctx context.Context, brokers []string, topics bus.Topics, prod *bus.Producer, partition int, offset int64, e env) (dlqSummary, error) {
+// decodePost and decodeMention say whether a dead letter of the posts or
+// the mentions reads now.
+func decodePost(b []byte) error {
+	_, err := bus.Decode(b)
+	return err
+}
+
+func decodeMention(b []byte) error {
+	var m instagram.Mention
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	return m.Check()
+}
+
+// dlq lists (prod nil) or replays to topics.Posts the dead letters of
+// topics.Dead. A record is replayed when decode reads it now; replay is
+// safe to repeat, as ingest and the mentions are idempotent.
+func dlq(ctx context.Context, brokers []string, topics bus.Topics, decode func([]byte) error, prod *bus.Producer, partition int, offset int64, e env) (dlqSummary, error) {
 	var sum dlqSummary
 	enc := json.NewEncoder(e.stdout)
 	err := bus.ReadAll(ctx, brokers, topics.Dead, func(m kafka.Message) error {
@@ -96,7 +125,7 @@ func dlq(ctx context.Context, brokers []string, topics bus.Topics, prod *bus.Pro
 			return nil
 		}
 		sum.Records++
-		_, derr := bus.Decode(m.Value)
+		derr := decode(m.Value)
 		rec := dlqRecord{Partition: m.Partition, Offset: m.Offset, Reason: bus.HeaderValue(m, "tanggap.dlq.reason"),
 			From: bus.HeaderValue(m, "tanggap.dlq.topic") + "/" + bus.HeaderValue(m, "tanggap.dlq.partition") + "@" + bus.HeaderValue(m, "tanggap.dlq.offset"),
 			At:   bus.HeaderValue(m, "tanggap.dlq.at"), Key: preview(m.Key, 80), Preview: preview(m.Value, 160), Readable: derr == nil}

@@ -120,6 +120,28 @@ func TestMentionsThroughKafka(t *testing.T) {
 	if len(dead) != 1 || !strings.Contains(string(dead[0].Value), c2) || !strings.Contains(bus.HeaderValue(dead[0], "tanggap.dlq.reason"), "does not watch") {
 		t.Fatalf("dead letters %d (%v), want the mention of @tokoroti (%s) with its reason", len(dead), dead, stranger)
 	}
+	// tanggap dlq lists it with its reason and, after the account was fixed,
+	// queues it again: the consumer reads it once more.
+	denv := map[string]string{"TANGGAP_KAFKA_BROKERS": strings.Join(brokers, ",")}
+	out, err := runCLI(t, denv, "", "dlq", "list", "-mentions")
+	if err != nil || !strings.Contains(out, `"readable_now":true`) || !strings.Contains(out, "does not watch") ||
+		!strings.Contains(out, `{"records":1,"readable_now":1,"replayed":0}`) {
+		t.Fatalf("dlq list -mentions: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, denv, "", "dlq", "replay", "-mentions"); err != nil || !strings.Contains(out, `"replayed":1`) {
+		t.Fatalf("dlq replay -mentions: %v\n%s", err, out)
+	}
+	for ctx.Err() == nil && len(dead) < 2 { // still not watched: dead-lettered again
+		time.Sleep(20 * time.Millisecond)
+		dead = dead[:0]
+		_ = bus.ReadAll(ctx, brokers, mentionsDead, func(m kafka.Message) error { dead = append(dead, m); return nil })
+	}
+	if len(dead) != 2 || string(dead[1].Value) != string(dead[0].Value) {
+		t.Fatalf("after the replay %d dead letters, want the same mention twice", len(dead))
+	}
+	if _, err := runCLI(t, denv, "", "dlq", "list", "-mentions", "-webhooks"); err == nil {
+		t.Error("dlq -mentions -webhooks accepted")
+	}
 	for deadline := time.Now().Add(10 * time.Second); fake.PendingDeliveries() > 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}

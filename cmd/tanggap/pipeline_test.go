@@ -252,7 +252,7 @@ func pipelineEndToEnd(t *testing.T, rdb redis.UniversalClient) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	sum, err := dlq(ctx, brokers, topics, nil, -1, -1, env{stdout: &out})
+	sum, err := dlq(ctx, brokers, topics, decodePost, nil, -1, -1, env{stdout: &out})
 	if err != nil || sum.Records != 1 || sum.Readable != 0 || !strings.Contains(out.String(), `"reason":"not a tanggap envelope`) {
 		t.Fatalf("dlq list: %+v %v\n%s", sum, err, out.String())
 	}

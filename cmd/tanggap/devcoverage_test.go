@@ -101,9 +101,7 @@ func TestDevFakesServeEveryDemoPost(t *testing.T) {
 			}
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); f.instagram.PendingDeliveries() > 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
+	f.instagram.WaitDeliveries(10 * time.Second)
 	pub.mu.Lock()
 	defer pub.mu.Unlock()
 	for _, p := range posts {

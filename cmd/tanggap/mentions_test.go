@@ -111,12 +111,17 @@ func TestMentionsThroughKafka(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	var dead []kafka.Message
-	for len(dead) == 0 && ctx.Err() == nil {
-		time.Sleep(20 * time.Millisecond)
-		dead = dead[:0]
-		_ = bus.ReadAll(ctx, brokers, mentionsDead, func(m kafka.Message) error { dead = append(dead, m); return nil })
+	// deadLetters reads the mentions dead-letter topic until it holds n.
+	deadLetters := func(n int) []kafka.Message {
+		var dead []kafka.Message
+		for len(dead) < n && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+			dead = dead[:0]
+			_ = bus.ReadAll(ctx, brokers, mentionsDead, func(m kafka.Message) error { dead = append(dead, m); return nil })
+		}
+		return dead
 	}
+	dead := deadLetters(1)
 	if len(dead) != 1 || !strings.Contains(string(dead[0].Value), c2) || !strings.Contains(bus.HeaderValue(dead[0], "tanggap.dlq.reason"), "does not watch") {
 		t.Fatalf("dead letters %d (%v), want the mention of @tokoroti (%s) with its reason", len(dead), dead, stranger)
 	}
@@ -131,20 +136,14 @@ func TestMentionsThroughKafka(t *testing.T) {
 	if out, err := runCLI(t, denv, "", "dlq", "replay", "-mentions"); err != nil || !strings.Contains(out, `"replayed":1`) {
 		t.Fatalf("dlq replay -mentions: %v\n%s", err, out)
 	}
-	for ctx.Err() == nil && len(dead) < 2 { // still not watched: dead-lettered again
-		time.Sleep(20 * time.Millisecond)
-		dead = dead[:0]
-		_ = bus.ReadAll(ctx, brokers, mentionsDead, func(m kafka.Message) error { dead = append(dead, m); return nil })
-	}
+	dead = deadLetters(2) // still not watched: dead-lettered again
 	if len(dead) != 2 || string(dead[1].Value) != string(dead[0].Value) {
 		t.Fatalf("after the replay %d dead letters, want the same mention twice", len(dead))
 	}
 	if _, err := runCLI(t, denv, "", "dlq", "list", "-mentions", "-webhooks"); err == nil {
 		t.Error("dlq -mentions -webhooks accepted")
 	}
-	for deadline := time.Now().Add(10 * time.Second); fake.PendingDeliveries() > 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
+	fake.WaitDeliveries(10 * time.Second)
 	pub.mu.Lock()
 	if _, ok := pub.seen[tanggap.ItemID(tanggap.PlatformInstagram, gone)]; ok {
 		t.Error("a deleted mention was published")

@@ -71,9 +71,7 @@ func TestDemoThroughTheFake(t *testing.T) {
 			got[post.ID] = post
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); fake.PendingDeliveries() > 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
+	fake.WaitDeliveries(10 * time.Second)
 	mu.Lock()
 	defer mu.Unlock()
 	n := 0

@@ -180,6 +180,17 @@ func (s *Server) PendingDeliveries() int {
 	return len(s.hook.queue)
 }
 
+// WaitDeliveries waits until every queued webhook was delivered, or for
+// at most timeout, and reports whether none is left.
+func (s *Server) WaitDeliveries(timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); s.PendingDeliveries() > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
 // VerifyWebhook does Meta's subscription handshake with a callback: a GET
 // with hub.mode=subscribe, a random hub.challenge and verifyToken as
 // hub.verify_token, which the callback must answer with 200 and exactly

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -403,7 +402,7 @@ func (r *MentionResolver) lookUp(ctx context.Context) error {
 // managedAccounts lists the Instagram accounts of the Pages the token
 // manages (me/accounts, following its cursors) until each returns true.
 func managedAccounts(ctx context.Context, call *graph.Call, each func(username, id string) bool) error {
-	q := url.Values{"fields": {AccountFields}, "limit": {strconv.Itoa(100)}}
+	q := url.Values{"fields": {AccountFields}, "limit": {"100"}}
 	for range maxAccountPages {
 		var page struct {
 			Data []struct {

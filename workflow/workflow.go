@@ -240,10 +240,15 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 			return nil, invalid("item %s is already with %s", it.ID, r.OPD)
 		}
 		to = tanggap.StatusAssigned
-		if it.Answered() && it.Status == tanggap.StatusInProgress {
-			to = tanggap.StatusInProgress // answered publicly already: the hop keeps that
+		if it.Answered() && (it.Status == tanggap.StatusInProgress || it.Status == tanggap.StatusOnHold) {
+			to = tanggap.StatusInProgress // answered publicly already: the hop keeps that (as resume would)
 		}
 		ch.Set["opd"], ch.Set["queued"] = r.OPD, "1"
+		if it.Deadlines.Resolution.IsZero() {
+			// Triage starts no clock for what it archives or finds out of
+			// scope: a person routing such a post starts them, from T0.
+			setDeadlines(ch.Set, s.clocks.Deadlines(it.CreatedAt, it.Kind, r.OPD, it.Urgent))
+		}
 		ch.Set["claimed_by"], ch.Set["claim_until_ms"] = "", ""
 		if it.AssignedAt == nil {
 			ch.Set["assigned_ms"] = msStr(now)
@@ -319,10 +324,11 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 		to = tanggap.StatusClosed
 		ch.Set["closed_ms"] = msStr(now)
 	}
-	if to != it.Status || r.Action == "assign" {
-		if !tanggap.CanTransition(it.Status, to) {
-			return nil, invalid("an item in status %s cannot move to %s", it.Status, to)
-		}
+	// Every action but these three moves the item to a status, the one it
+	// is in included: hold, reopen, resolve or close again would restart
+	// what the first one started (the pause, the clocks, the windows).
+	if r.Action != "claim" && r.Action != "release" && r.Action != "answer" && !tanggap.CanTransition(it.Status, to) {
+		return nil, invalid("an item in status %s cannot move to %s", it.Status, to)
 	}
 	ch.Set["status"] = string(to)
 	if to != tanggap.StatusOnHold && it.Status == tanggap.StatusOnHold && ch.Set["held_ms"] == "" {
@@ -368,7 +374,16 @@ func (s *Service) CitizenReplied(ctx context.Context, id string, p tanggap.Post)
 	return true, nil
 }
 
-// resume shifts every clock by the working time spent on hold.
+// setDeadlines writes every clock of d into an item's fields.
+func setDeadlines(set map[string]string, d tanggap.Deadlines) {
+	set["fr_due_ms"], set["fr_soon_ms"] = msStr(d.FirstResponse), msStr(d.FirstResponseSoon)
+	set["route_due_ms"], set["route_soon_ms"] = msStr(d.Routing), msStr(d.RoutingSoon)
+	set["follow_due_ms"], set["follow_soon_ms"] = msStr(d.Followup), msStr(d.FollowupSoon)
+	set["res_due_ms"], set["res_soon_ms"] = msStr(d.Resolution), msStr(d.ResolutionSoon)
+}
+
+// resume shifts every clock by the time spent on hold: the first response
+// (clock hours) by all of it, the others (working days) by its working time.
 func (s *Service) resume(it *tanggap.Item, set map[string]string, now time.Time) {
 	if it.HeldSince == nil {
 		return
@@ -379,9 +394,14 @@ func (s *Service) resume(it *tanggap.Item, set map[string]string, now time.Time)
 			set[field] = msStr(s.clocks.cal.Extend(t, from, now))
 		}
 	}
+	hours := func(field string, t time.Time) {
+		if !t.IsZero() && now.After(from) {
+			set[field] = msStr(t.Add(now.Sub(from)))
+		}
+	}
 	d := it.Deadlines
-	shift("fr_due_ms", d.FirstResponse)
-	shift("fr_soon_ms", d.FirstResponseSoon)
+	hours("fr_due_ms", d.FirstResponse)
+	hours("fr_soon_ms", d.FirstResponseSoon)
 	shift("route_due_ms", d.Routing)
 	shift("route_soon_ms", d.RoutingSoon)
 	shift("follow_due_ms", d.Followup)

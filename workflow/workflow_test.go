@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -283,4 +284,124 @@ func TestExpireHeld(t *testing.T) {
 	if got, want := e.c.HoldExpiry(start), e.c.Calendar().AddWorkingDays(start, 10); !got.Equal(want) {
 		t.Errorf("hold expiry %v, want %v", got, want)
 	}
+}
+
+// An action that would move an item to the status it is in is refused
+// (assign, a hop, excepted): a second hold, reopen, resolve or close would
+// restart what the first one started.
+func TestRepeatedActionRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	dlh := Actor{Login: "dlh1", OPD: "lingkungan_hidup"}
+	do := func(id string, r Request) (*tanggap.Item, error) {
+		r.ID, r.Version = "instagram:"+id, -1
+		return e.svc.Do(ctx, dlh, r)
+	}
+	for _, tc := range []struct {
+		before []Request
+		again  Request
+	}{
+		{[]Request{{Action: "hold", Reason: "foto?"}}, Request{Action: "hold", Reason: "foto lagi?"}},
+		{[]Request{{Action: "resolve", Evidence: "surat 1"}, {Action: "reopen", Reason: "masih"}}, Request{Action: "reopen", Reason: "lagi"}},
+		{[]Request{{Action: "resolve", Evidence: "surat 1"}}, Request{Action: "resolve", Evidence: "surat 2"}},
+		{[]Request{{Action: "resolve", Evidence: "surat 1"}, {Action: "close"}}, Request{Action: "close"}},
+		{[]Request{{Action: "archive", ReasonCode: "spam", Reason: "iklan"}}, Request{Action: "archive", ReasonCode: "noise", Reason: "x"}},
+	} {
+		id := tc.again.Action + strconv.Itoa(len(tc.before))
+		e.ingest(t, id, "lingkungan_hidup")
+		for _, r := range tc.before {
+			if _, err := do(id, r); err != nil {
+				t.Fatalf("%s: %v", r.Action, err)
+			}
+		}
+		was, _ := e.st.Item(ctx, "instagram:"+id)
+		*e.now = e.now.Add(time.Hour)
+		if _, err := do(id, tc.again); tanggap.ErrorCode(err) != tanggap.EINVALID {
+			t.Errorf("%s on an item %s: %v, want EINVALID", tc.again.Action, was.Status, err)
+		}
+		if now, _ := e.st.Item(ctx, "instagram:"+id); now.Version != was.Version {
+			t.Errorf("%s on an item %s changed it", tc.again.Action, was.Status)
+		}
+	}
+	// Status-neutral actions still work on any status they did.
+	if _, err := do("hold1", Request{Action: "answer", URL: "https://instagram.com/p/r"}); err != nil {
+		t.Errorf("answer on hold: %v", err)
+	}
+}
+
+// Hold pauses the first-response clock (clock hours) by the whole time on
+// hold, the working-day clocks by its working time.
+func TestResumeShiftsFirstResponseByWallClock(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	*e.now = time.Date(2026, 4, 10, 15, 0, 0, 0, jkt) // Friday 15:00
+	e.ingest(t, "1", "lingkungan_hidup")
+	dlh := Actor{Login: "dlh1", OPD: "lingkungan_hidup"}
+	*e.now = time.Date(2026, 4, 10, 16, 0, 0, 0, jkt)
+	it, err := e.svc.Do(ctx, dlh, Request{ID: "instagram:1", Version: -1, Action: "hold", Reason: "alamat lengkap?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	was := it.Deadlines
+	*e.now = time.Date(2026, 4, 13, 7, 30, 0, 0, jkt) // Monday 07:30, before office hours
+	it, err = e.svc.Do(ctx, dlh, Request{ID: "instagram:1", Version: -1, Action: "resume"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := e.now.Sub(time.Date(2026, 4, 10, 16, 0, 0, 0, jkt))
+	if got, want := it.Deadlines.FirstResponse, was.FirstResponse.Add(held); !got.Equal(want) {
+		t.Errorf("first response after %v on hold: %v, want %v", held, got.In(jkt), want.In(jkt))
+	}
+	if got, want := it.Deadlines.Resolution, e.c.Calendar().Extend(was.Resolution, time.Date(2026, 4, 10, 16, 0, 0, 0, jkt), *e.now); !got.Equal(want) {
+		t.Errorf("resolution: %v, want %v", got.In(jkt), want.In(jkt))
+	}
+	if st := it.StateAt(*e.now); st != tanggap.OnTrack {
+		t.Errorf("an item held one hour into its 24 h clock is %s when it resumes", st)
+	}
+}
+
+// A post triage archived (no clock) that a person routes to an OPD gets
+// its clocks from T0 and shows in that OPD's queue; an answered item on
+// hold keeps IN_PROGRESS when it moves, as it would on resume.
+func TestAssignStartsClocksAndKeepsAnswer(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := tanggap.Post{Platform: tanggap.PlatformInstagram, ID: "9", Text: "mantap pak", Author: "warga", CreatedAt: *e.now, ThreadID: "9"}
+	if _, err := e.st.Ingest(ctx, store.Ingest{Post: p, Kind: tanggap.KindPraise, Status: tanggap.StatusNotComplaint}); err != nil {
+		t.Fatal(err)
+	}
+	humas := Actor{Login: "humas", Citywide: true}
+	*e.now = e.now.Add(2 * time.Hour)
+	it, err := e.svc.Do(ctx, humas, Request{ID: "instagram:9", Version: -1, Action: "assign", OPD: "lingkungan_hidup", Reason: "sebenarnya aduan sampah"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := e.c.Deadlines(p.CreatedAt, tanggap.KindPraise, "lingkungan_hidup", false)
+	if utc(it.Deadlines) != utc(want) || it.Clock != tanggap.ClockFirstResponse {
+		t.Errorf("routed archived post: deadlines %+v clock %q, want %+v from T0", it.Deadlines, it.Clock, want)
+	}
+	if q, err := e.st.Queue(ctx, "lingkungan_hidup", store.QueuePage{Limit: 50}); err != nil || q.Open != 1 || len(q.Items) != 1 {
+		t.Errorf("queue after routing: open=%d items=%d err=%v", q.Open, len(q.Items), err)
+	}
+
+	e.ingest(t, "1", "lingkungan_hidup")
+	dlh := Actor{Login: "dlh1", OPD: "lingkungan_hidup"}
+	for _, r := range []Request{{Action: "answer", URL: "https://instagram.com/p/r"}, {Action: "hold", Reason: "foto?"},
+		{Action: "assign", OPD: "perhubungan", Reason: "lampu lalu lintas"}} {
+		r.ID, r.Version = "instagram:1", -1
+		if it, err = e.svc.Do(ctx, dlh, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if it.Status != tanggap.StatusInProgress {
+		t.Errorf("answered item on hold, reassigned: %s, want IN_PROGRESS", it.Status)
+	}
+}
+
+func utc(d tanggap.Deadlines) tanggap.Deadlines {
+	for _, t := range []*time.Time{&d.FirstResponse, &d.FirstResponseSoon, &d.Routing, &d.RoutingSoon,
+		&d.Followup, &d.FollowupSoon, &d.Resolution, &d.ResolutionSoon} {
+		*t = t.UTC()
+	}
+	return d
 }

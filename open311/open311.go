@@ -26,6 +26,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,10 +58,13 @@ const (
 type Options struct {
 	Items  Items          // required
 	Config *config.Config // required: OPDs (services), city code (jurisdiction_id), time zone
-	// Allow decides whether a request may read the endpoint (for example:
-	// a signed-in person who may read citizen data). Nil refuses everyone
-	// unless Public.
-	Allow func(*http.Request) bool
+	// Access decides what a request may read (for example: what the
+	// signed-in person may read of citizen data). ok false refuses the
+	// request; opds nil is every item, otherwise only those of these OPDs
+	// (an OPD's own staff): another OPD's items are not found, and a
+	// service_code of another OPD is refused. Nil refuses everyone unless
+	// Public.
+	Access func(*http.Request) (opds []string, ok bool)
 	// Public opens the endpoint to everyone, without sign-in. The data is
 	// already public on the platforms, but publishing it in bulk is the
 	// city's (PPID's) decision: the default is closed.
@@ -91,8 +95,8 @@ func New(opt Options) *Handler {
 		panic("open311: New without Items")
 	case opt.Config == nil:
 		panic("open311: New without Config")
-	case opt.Allow == nil:
-		opt.Allow = func(*http.Request) bool { return false }
+	case opt.Access == nil:
+		opt.Access = func(*http.Request) ([]string, bool) { return nil, false }
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
@@ -269,9 +273,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"this Open311 endpoint is read-only: complaints reach the city through its official social-media accounts, not through POST"))
 		return
 	}
-	if !h.opt.Public && !h.opt.Allow(r) {
-		h.writeError(w, format, fail(http.StatusUnauthorized, "sign in first, with a role that may read complaints: this Open311 endpoint is not public"))
-		return
+	var sc scope // Public: every item
+	if !h.opt.Public {
+		opds, ok := h.opt.Access(r)
+		if !ok {
+			h.writeError(w, format, fail(http.StatusUnauthorized, "sign in first, with a role that may read complaints: this Open311 endpoint is not public"))
+			return
+		}
+		sc = scope(opds)
 	}
 	if j := r.URL.Query().Get("jurisdiction_id"); j != "" && j != h.opt.Config.City.Code {
 		h.writeError(w, format, fail(http.StatusNotFound, "jurisdiction_id not found: this endpoint serves "+h.opt.Config.City.Code))
@@ -289,9 +298,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(resource, "services/"):
 		v, err = h.definition(format, strings.TrimPrefix(resource, "services/"))
 	case resource == "requests":
-		v, err = h.requests(r, format)
+		v, err = h.requests(r, format, sc)
 	case strings.HasPrefix(resource, "requests/"):
-		v, err = h.request(r.Context(), format, strings.TrimPrefix(resource, "requests/"))
+		v, err = h.request(r.Context(), format, strings.TrimPrefix(resource, "requests/"), sc)
 	default:
 		err = fail(http.StatusNotFound, "unknown resource "+resource)
 	}
@@ -367,12 +376,17 @@ func (h *Handler) definition(format, code string) (any, error) {
 	return xmlDefinition{ServiceCode: code}, nil
 }
 
-func (h *Handler) request(ctx context.Context, format, id string) (any, error) {
+// scope is the OPDs a request may read; nil is all of them.
+type scope []string
+
+func (sc scope) sees(it *tanggap.Item) bool { return sc == nil || slices.Contains(sc, it.OPD) }
+
+func (h *Handler) request(ctx context.Context, format, id string, sc scope) (any, error) {
 	if id == "" || len(id) > tanggap.MaxIDBytes+16 || strings.Contains(id, "/") {
 		return nil, fail(http.StatusNotFound, "service_request_id not found")
 	}
 	it, err := h.opt.Items.Item(ctx, id)
-	if tanggap.ErrorCode(err) == tanggap.ENOTFOUND || (err == nil && !Published(it)) {
+	if tanggap.ErrorCode(err) == tanggap.ENOTFOUND || (err == nil && !(Published(it) && sc.sees(it))) {
 		return nil, fail(http.StatusNotFound, "service_request_id not found: "+id)
 	}
 	if err != nil {
@@ -533,10 +547,23 @@ func days(d time.Duration) string {
 	return strconv.Itoa(int(d/(24*time.Hour))) + " days"
 }
 
-func (h *Handler) requests(r *http.Request, format string) (any, error) {
+func (h *Handler) requests(r *http.Request, format string, sc scope) (any, error) {
 	q, err := h.parseQuery(r)
 	if err != nil {
 		return nil, err
+	}
+	if sc != nil && q.ids == nil {
+		for _, c := range q.codes {
+			if !slices.Contains(sc, c) {
+				return nil, fail(http.StatusForbidden, "service_code "+c+" is another OPD's: this account reads only "+strings.Join(sc, ", "))
+			}
+		}
+		if len(q.codes) == 0 {
+			if len(sc) == 0 {
+				return h.wrap(format, nil), nil
+			}
+			q.codes = sc
+		}
 	}
 	ctx := r.Context()
 	var items []tanggap.Item
@@ -549,7 +576,7 @@ func (h *Handler) requests(r *http.Request, format string) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if Published(it) {
+			if Published(it) && sc.sees(it) {
 				items = append(items, *it)
 			}
 		}

@@ -79,7 +79,12 @@ func (f *fixture) ingest(t *testing.T, ps ...post) {
 func (f *fixture) server(t *testing.T, mod func(*Options)) *httptest.Server {
 	t.Helper()
 	opt := Options{Items: f.st, Config: f.cfg, Now: func() time.Time { return now },
-		Allow: func(r *http.Request) bool { return r.Header.Get("X-Test-User") != "" }}
+		Access: func(r *http.Request) ([]string, bool) {
+			if opd := r.Header.Get("X-Test-OPD"); opd != "" {
+				return []string{opd}, true
+			}
+			return nil, r.Header.Get("X-Test-User") != ""
+		}}
 	if mod != nil {
 		mod(&opt)
 	}
@@ -345,14 +350,66 @@ func TestReadOnlyAndAccess(t *testing.T) {
 		t.Errorf("signed-in answer cacheable: %q", r.hdr.Get("Cache-Control"))
 	}
 
-	pub := f.server(t, func(o *Options) { o.Public = true; o.Allow = nil })
+	pub := f.server(t, func(o *Options) { o.Public = true; o.Access = nil })
 	r := do(t, "GET", pub.URL+"/open311/v2/requests.json", false)
 	if r.code != 200 || !strings.Contains(r.body, `"x:1"`) || r.hdr.Get("Cache-Control") != "public, max-age=60" {
 		t.Fatalf("public endpoint: %d %s %v", r.code, r.body, r.hdr)
 	}
-	closed := f.server(t, func(o *Options) { o.Allow = nil })
+	closed := f.server(t, func(o *Options) { o.Access = nil })
 	if r := do(t, "GET", closed.URL+"/open311/v2/services.json", true); r.code != 401 {
-		t.Fatalf("no Allow and not Public must refuse everyone: %d", r.code)
+		t.Fatalf("no Access and not Public must refuse everyone: %d", r.code)
+	}
+}
+
+// TestScope: a request scoped to one OPD (its own staff) reads that OPD's
+// items only: another's, or an unrouted one, is not found, and asking for
+// another OPD's service_code is refused.
+func TestScope(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(t, post{id: "1", opd: "lingkungan_hidup", text: "sampah", age: time.Hour},
+		post{id: "2", opd: "bina_marga_sda", text: "jalan berlubang", age: time.Hour},
+		post{id: "3", text: "belum dirouting", age: time.Hour, status: tanggap.StatusNew})
+	base := f.server(t, nil).URL + "/open311/v2/"
+	get := func(path string) response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("X-Test-OPD", "lingkungan_hidup")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return response{code: res.StatusCode, body: string(b)}
+	}
+	for _, tc := range []struct {
+		path       string
+		code       int
+		has, hasnt []string
+	}{
+		{"requests.json", 200, []string{`"x:1"`}, []string{`"x:2"`, `"x:3"`}},
+		{"requests.xml?service_code=lingkungan_hidup", 200, []string{"x:1"}, []string{"x:2"}},
+		{"requests.json?service_request_id=x:1,x:2,x:3", 200, []string{`"x:1"`}, []string{`"x:2"`, `"x:3"`}},
+		{"requests/x:1.json", 200, []string{`"x:1"`}, nil},
+		{"requests/x:2.json", 404, nil, []string{"jalan"}},
+		{"requests/x:3.xml", 404, nil, []string{"belum"}},
+		{"requests.json?service_code=bina_marga_sda", 403, []string{"another OPD"}, []string{`"x:2"`}},
+		{"requests.json?service_code=lingkungan_hidup,bina_marga_sda", 403, nil, []string{`"x:`}},
+	} {
+		r := get(tc.path)
+		if r.code != tc.code {
+			t.Errorf("%s: %d, want %d: %s", tc.path, r.code, tc.code, r.body)
+		}
+		for _, s := range tc.has {
+			if !strings.Contains(r.body, s) {
+				t.Errorf("%s: no %s in %s", tc.path, s, r.body)
+			}
+		}
+		for _, s := range tc.hasnt {
+			if strings.Contains(r.body, s) {
+				t.Errorf("%s: %s in %s", tc.path, s, r.body)
+			}
+		}
 	}
 }
 

@@ -150,9 +150,17 @@ func (s *Server) routes() {
 	s.reportRoutes()
 	s.handle("GET /api/v1/openapi.yaml", "api_openapi", openAPIHandler())
 	s.handle("/open311/v2/", "open311", open311.New(open311.Options{Items: s.opt.Store, Config: s.opt.Config, Log: s.opt.Log,
-		Now: s.opt.Now, Public: s.opt.Open311Public, Allow: func(r *http.Request) bool {
-			p := s.opt.Auth.Principal(r)
-			return p != nil && p.SeesCitizenData()
+		Now: s.opt.Now, Public: s.opt.Open311Public, Access: func(r *http.Request) ([]string, bool) {
+			switch p := s.opt.Auth.Principal(r); {
+			case p == nil || !p.SeesCitizenData():
+				return nil, false
+			case p.CitywideAccess():
+				return nil, true
+			case p.OPD == "":
+				return []string{}, true // sees no OPD's items (CanSeeOPD)
+			default:
+				return []string{p.OPD}, true // an OPD's own staff: its items only, as everywhere
+			}
 		}}))
 }
 

@@ -200,7 +200,7 @@ func TestOfficialReplyStopsClock(t *testing.T) {
 				ctx := context.Background()
 				t0 := c.Now().Add(-3 * time.Hour)
 				parent := citizen("100", "sampah numpuk", t0)
-				rep := reply("200", "100", t0.Add(2*time.Hour), "lingkungan_hidup")
+				rep := reply("200", "100", t0.Add(2*time.Hour), "bina_marga_sda")
 				steps := []Ingest{parent, rep}
 				want := []IngestResult{Stored, OfficialReply}
 				if order == "reply_first" {
@@ -229,7 +229,7 @@ func TestOfficialReplyStopsClock(t *testing.T) {
 				if it.FirstResponseAt == nil || !it.FirstResponseAt.Equal(t0.Add(2*time.Hour)) {
 					t.Fatalf("first response: %v", it.FirstResponseAt)
 				}
-				if it.FirstResponseOPD != "lingkungan_hidup" || it.Status != tanggap.StatusInProgress {
+				if it.FirstResponseOPD != "bina_marga_sda" || it.Status != tanggap.StatusInProgress {
 					t.Errorf("item after reply: opd=%s status=%s", it.FirstResponseOPD, it.Status)
 				}
 				// Answered: the item now runs on the resolution clock.
@@ -239,6 +239,54 @@ func TestOfficialReplyStopsClock(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestReplyOfAnotherAccount: any official account's reply is the first
+// public response, but only the item's own OPD answering puts it
+// IN_PROGRESS; until then its follow-up clock runs. An unrouted item an
+// OPD answers becomes that OPD's, with the time it was routed.
+func TestReplyOfAnotherAccount(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-3 * time.Hour)
+		d := deadlines(t0)
+		unrouted := citizen("101", "got mampet", t0)
+		unrouted.OPD, unrouted.Status = "", tanggap.StatusNew
+		for _, in := range []Ingest{citizen("100", "jalan berlubang", t0), unrouted,
+			reply("200", "100", t0.Add(time.Hour), "city"), reply("201", "100", t0.Add(90*time.Minute), "lingkungan_hidup")} {
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		it, err := s.Item(ctx, "x:100")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Status != tanggap.StatusAssigned || it.FirstResponseOPD != "city" || it.FirstResponseAt == nil ||
+			!it.FirstResponseAt.Equal(t0.Add(time.Hour)) || it.Clock != tanggap.ClockFollowup || !it.Deadline.Equal(d.Followup) {
+			t.Fatalf("after Humas' and another OPD's replies: %s answered by %q at %v, clock %s %v", it.Status,
+				it.FirstResponseOPD, it.FirstResponseAt, it.Clock, it.Deadline)
+		}
+		// The OPD's own reply, later than the first response, moves it.
+		for range 2 { // and its redelivery changes nothing
+			if _, err := s.Ingest(ctx, reply("202", "100", t0.Add(2*time.Hour), "bina_marga_sda")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if it, _ = s.Item(ctx, "x:100"); it.Status != tanggap.StatusInProgress || it.FirstResponseOPD != "city" ||
+			!it.FirstResponseAt.Equal(t0.Add(time.Hour)) || it.Clock != tanggap.ClockResolution {
+			t.Errorf("after its OPD's reply: %s answered by %q at %v, clock %s", it.Status, it.FirstResponseOPD, it.FirstResponseAt, it.Clock)
+		}
+		if h, _ := s.History(ctx, "x:100"); len(h) != 3 {
+			t.Errorf("history: %d events, want the ingest, Humas' answer and its OPD's (the other OPD's changed nothing)", len(h))
+		}
+		if _, err := s.Ingest(ctx, reply("203", "101", t0.Add(time.Hour), "lingkungan_hidup")); err != nil {
+			t.Fatal(err)
+		}
+		if it, _ = s.Item(ctx, "x:101"); it.OPD != "lingkungan_hidup" || it.Status != tanggap.StatusInProgress || it.AssignedAt == nil {
+			t.Errorf("unrouted item answered by an OPD: opd %q status %s assigned %v", it.OPD, it.Status, it.AssignedAt)
+		}
+	})
 }
 
 func TestApplyConflictAndHistory(t *testing.T) {
@@ -539,8 +587,9 @@ func TestSetsFollowTheState(t *testing.T) {
 				"bina_marga_sda", want{"resolved": at(autoclose)}},
 			{"reopened", map[string]string{"status": "REOPENED", "resolved_ms": "", "autoclose_ms": ""}, "bina_marga_sda",
 				want{"open": at(d.Resolution), "soon": at(d.ResolutionSoon.Add(time.Hour)), "age": at(t0)}},
+			// Answered by someone else (the first OPD): the new one's follow-up runs.
 			{"reassigned", map[string]string{"status": "ASSIGNED", "opd": "lingkungan_hidup"}, "lingkungan_hidup",
-				want{"open": at(d.Resolution), "soon": at(d.ResolutionSoon.Add(time.Hour)), "age": at(t0)}},
+				want{"open": at(d.Followup), "soon": at(d.FollowupSoon), "age": at(t0)}},
 		}
 		for _, st := range steps {
 			if st.set != nil {

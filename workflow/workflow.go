@@ -264,9 +264,8 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 		if it.Status == tanggap.StatusNew || it.Status == tanggap.StatusAssigned || it.Status == tanggap.StatusReopened {
 			to = tanggap.StatusInProgress
 		}
-		ch.Set["fr_url"] = r.URL
-		if !it.Answered() {
-			ch.Set["fr_ms"], ch.Set["fr_opd"] = msStr(now), it.OPD
+		if !it.Answered() { // the first public response stays what it was (the history keeps this link)
+			ch.Set["fr_ms"], ch.Set["fr_opd"], ch.Set["fr_url"] = msStr(now), it.OPD, r.URL
 		}
 		ch.Set["officer"] = a.Login
 		ch.Data["reply_url"] = r.URL

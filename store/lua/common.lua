@@ -34,7 +34,9 @@ local function due(n)
   local unanswered = not num(n.fr_ms)
   if unanswered and n.status ~= 'IN_PROGRESS' then consider(n.fr_due_ms, n.fr_soon_ms, 'first_response') end
   if n.status == 'NEW' then consider(n.route_due_ms, n.route_soon_ms, 'routing') end
-  if (n.status == 'ASSIGNED' or n.status == 'REOPENED') and unanswered then consider(n.follow_due_ms, n.follow_soon_ms, 'followup') end
+  -- ASSIGNED: the OPD has not answered (its answer makes it IN_PROGRESS),
+  -- whoever else did.
+  if n.status == 'ASSIGNED' or (n.status == 'REOPENED' and unanswered) then consider(n.follow_due_ms, n.follow_soon_ms, 'followup') end
   if n.status == 'IN_PROGRESS' or n.status == 'REOPENED' or (n.status ~= 'NEW' and not unanswered) then
     consider(n.res_due_ms, n.res_soon_ms, 'resolution')
   end
@@ -266,24 +268,49 @@ local function record(hkey, ev)
   append_event(hkey, ev.item_id, cjson.encode(ev))
 end
 
--- answer stops the first-response clock of the item at ikey, if the reply
--- is its first (or earlier than the one known). Returns 1 when it changed.
+-- answer applies an official reply, written at `at` by the account of
+-- owner opd (an OPD code, 'city' or 'mayor'), to the item at ikey. Any
+-- official account's first reply (or one earlier than the one known) is
+-- the first public response: it stops that clock. Only the item's own OPD
+-- answering puts it IN_PROGRESS (its follow-up done): Humas' "sudah kami
+-- teruskan" or another OPD's reply leaves the follow-up clock to the OPD.
+-- An unrouted item answered by an OPD is that OPD's from then on. Returns 1
+-- when it changed.
 local function answer(ikey, hkey, at, opd, url, reply_id, actor)
   local o = state(ikey)
-  if o.fr_ms and o.fr_ms ~= '' and tonumber(o.fr_ms) <= tonumber(at) then return 0 end
+  local first = not (o.fr_ms and o.fr_ms ~= '' and tonumber(o.fr_ms) <= tonumber(at))
+  local unrouted = o.opd == nil or o.opd == false or o.opd == ''
+  local own = opd ~= 'city' and opd ~= 'mayor' and opd ~= '' and (unrouted or o.opd == opd)
+  -- A REOPENED item was answered before: a reply moves it only when it is
+  -- its first (a redelivered old reply must not undo the reopening).
+  local moves = own and (o.status == 'NEW' or o.status == 'ASSIGNED' or (o.status == 'REOPENED' and first))
+  if not first and not moves then return 0 end
   local n = copy(o)
-  n.fr_ms = at
-  if o.status == 'NEW' or o.status == 'ASSIGNED' or o.status == 'REOPENED' then n.status = 'IN_PROGRESS' end
-  if (o.opd == nil or o.opd == false or o.opd == '') and opd ~= 'city' and opd ~= 'mayor' and opd ~= '' then
+  local set = {}
+  if first then
+    n.fr_ms = at
+    set.fr_ms, set.fr_opd, set.fr_url, set.fr_reply = at, opd, url, reply_id
+  end
+  if moves then
+    n.status = 'IN_PROGRESS'
+    set.status = n.status
+  end
+  if own and unrouted then -- routed by its answer: an item's OPD is never taken back to none
     n.opd = opd
+    set.opd, set.assigned_ms = opd, NOW
   end
   local ver = redis.call('HINCRBY', ikey, 'version', 1)
-  redis.call('HSET', ikey, 'fr_ms', at, 'fr_opd', opd, 'fr_url', url, 'fr_reply', reply_id,
-    'status', n.status, 'opd', n.opd or '', 'updated_ms', NOW)
+  local args = {'updated_ms', NOW}
+  for _, k in ipairs({'fr_ms', 'fr_opd', 'fr_url', 'fr_reply', 'status', 'opd', 'assigned_ms'}) do
+    if set[k] then
+      args[#args + 1] = k
+      args[#args + 1] = set[k]
+    end
+  end
+  redis.call('HSET', ikey, unpack(args))
   reindex(ikey, o, n)
   record(hkey, {item_id = o.id, actor = actor, action = 'answer',
     from_status = o.status, to_status = n.status, from_opd = o.opd or '', to_opd = n.opd or '',
-    data = {reply_id = reply_id, reply_url = url, answered_by = opd, answered_at_ms = at}, version = ver,
-    set = {fr_ms = at, fr_opd = opd, fr_url = url, fr_reply = reply_id, status = n.status, opd = n.opd or ''}})
+    data = {reply_id = reply_id, reply_url = url, answered_by = opd, answered_at_ms = at}, version = ver, set = set})
   return 1
 end

@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"sort"
 	"strconv"
 	"time"
@@ -130,14 +129,28 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 				continue
 			}
 			pk := s.k.pending(parent)
-			at, err := s.rdb.HGet(ctx, pk, "at").Result()
-			if err != nil && !errors.Is(err, redis.Nil) {
+			w, err := s.rdb.HMGet(ctx, pk, "at", "oat").Result()
+			if err != nil {
 				return res, unavailable(err, "restore pending")
 			}
-			// The earliest reply answers: the same test as the ingest script's.
-			if old, err := strconv.ParseInt(at, 10, 64); err != nil || old > created {
+			// The earliest reply, and the earliest of an OPD: the same tests
+			// as the ingest script's.
+			earlier := func(v any) bool {
+				s, _ := v.(string)
+				old, err := strconv.ParseInt(s, 10, 64)
+				return err != nil || old > created
+			}
+			by := ev.Set["reply_by"]
+			var set []any
+			if earlier(w[0]) {
+				set = append(set, "at", ev.Set["created_ms"], "opd", by, "url", ev.Set["url"], "reply", ev.ItemID)
+			}
+			if by != "city" && by != "mayor" && earlier(w[1]) {
+				set = append(set, "oat", ev.Set["created_ms"], "oopd", by, "ourl", ev.Set["url"], "oreply", ev.ItemID)
+			}
+			if set != nil {
 				pipe := s.rdb.TxPipeline()
-				pipe.HSet(ctx, pk, "at", ev.Set["created_ms"], "opd", ev.Set["reply_by"], "url", ev.Set["url"], "reply", ev.ItemID)
+				pipe.HSet(ctx, pk, set...)
 				pipe.PExpire(ctx, pk, ttl)
 				if _, err := pipe.Exec(ctx); err != nil {
 					return res, unavailable(err, "restore pending")

@@ -59,6 +59,7 @@ func TestRestoreFromEvents(t *testing.T) {
 			reply("3", "1", t0.Add(time.Hour), "bina_marga_sda"),
 			reply("9", "8", t0.Add(time.Hour), "bina_marga_sda"),       // parent never collected
 			reply("10", "8", t0.Add(30*time.Minute), "bina_marga_sda"), // an earlier reply to it, collected later
+			reply("11", "8", t0.Add(10*time.Minute), "city"),           // Humas' earlier still: the first response
 		}
 		// A cluster of five reports: the root changes with the first two
 		// joins only, the counter with all four.
@@ -91,7 +92,8 @@ func TestRestoreFromEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		evs := relayAll(t, s)
-		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:10", "x:20", "x:21", "x:22", "x:23", "x:24"}
+		waiting := s.rdb.HGetAll(ctx, s.k.pending("x:8")).Val()
+		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:10", "x:11", "x:20", "x:21", "x:22", "x:23", "x:24"}
 		opds := []string{"", "bina_marga_sda", "lingkungan_hidup"}
 		before := snapshot(t, s, ids, opds)
 		if d := cmp.Diff(map[string]string{"x 2 warga1": "x:2"}, before["held_threads"]); d != "" {
@@ -141,11 +143,16 @@ func TestRestoreFromEvents(t *testing.T) {
 		if ttl := s.rdb.PTTL(ctx, s.k.pending("x:8")).Val(); ttl < want-time.Minute || ttl > want {
 			t.Errorf("the rebuilt waiting reply expires in %v, want about %v", ttl, want)
 		}
+		if d := cmp.Diff(waiting, s.rdb.HGetAll(ctx, s.k.pending("x:8")).Val()); d != "" {
+			t.Errorf("the replies waiting for x:8 after the rebuild (-before +after):\n%s", d)
+		}
 		if got, _ := s.Ingest(ctx, citizen("8", "lampu mati", t0)); got != StoredAnswered {
 			t.Fatalf("late parent after rebuild: %s", got)
 		}
-		if reply := s.rdb.HGet(ctx, s.k.item("x:8"), "fr_reply").Val(); reply != "x:10" {
-			t.Errorf("the late parent is answered by %q, want the earlier reply x:10", reply)
+		// Humas' reply is its first response, its OPD's the follow-up.
+		if it, _ := s.Item(ctx, "x:8"); it.FirstResponseOPD != "city" || it.Status != tanggap.StatusInProgress ||
+			s.rdb.HGet(ctx, s.k.item("x:8"), "fr_reply").Val() != "x:11" {
+			t.Errorf("the late parent: answered by %q, %s, want Humas' earlier reply x:11 and IN_PROGRESS (x:10)", it.FirstResponseOPD, it.Status)
 		}
 	})
 }

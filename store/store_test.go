@@ -280,6 +280,16 @@ func TestReplyOfAnotherAccount(t *testing.T) {
 		if h, _ := s.History(ctx, "x:100"); len(h) != 3 {
 			t.Errorf("history: %d events, want the ingest, Humas' answer and its OPD's (the other OPD's changed nothing)", len(h))
 		}
+		// Both replies before their parent: Humas' first, then the OPD's.
+		for _, in := range []Ingest{reply("211", "110", t0.Add(time.Hour), "city"), reply("212", "110", t0.Add(2*time.Hour), "bina_marga_sda"),
+			reply("213", "110", t0.Add(3*time.Hour), "lingkungan_hidup"), citizen("110", "jalan amblas", t0)} {
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if it, _ = s.Item(ctx, "x:110"); it.Status != tanggap.StatusInProgress || it.FirstResponseOPD != "city" || !it.FirstResponseAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("replies before their parent: %s answered by %q at %v", it.Status, it.FirstResponseOPD, it.FirstResponseAt)
+		}
 		if _, err := s.Ingest(ctx, reply("203", "101", t0.Add(time.Hour), "lingkungan_hidup")); err != nil {
 			t.Fatal(err)
 		}

@@ -101,9 +101,10 @@ end
 append_event(KEYS[2], f.id, ARGV[28])
 
 local result = 'stored'
-local p = redis.call('HMGET', KEYS[3], 'at', 'opd', 'url', 'reply')
+local p = redis.call('HMGET', KEYS[3], 'at', 'opd', 'url', 'reply', 'oat', 'oopd', 'ourl', 'oreply')
 if p[1] then
   answer(KEYS[1], KEYS[2], p[1], p[2], p[3], p[4], 'triage')
+  if p[5] then answer(KEYS[1], KEYS[2], p[5], p[6], p[7], p[8], 'triage') end
   redis.call('DEL', KEYS[3])
   result = 'stored_answered'
 end
@@ -113,10 +114,18 @@ if official and has_parent then
     answer(KEYS[5], KEYS[6], f.created_ms, reply_opd, f.url or '', f.id, 'triage')
     result = 'official_reply'
   else
-    local at = redis.call('HGET', KEYS[7], 'at')
-    if not at or tonumber(at) > tonumber(f.created_ms) then
+    -- The earliest reply is the first response; the earliest of an OPD
+    -- too, kept apart: it may be the parent's own OPD, whose answer puts
+    -- the item IN_PROGRESS (see answer).
+    local w = redis.call('HMGET', KEYS[7], 'at', 'oat')
+    local by_opd = reply_opd ~= 'city' and reply_opd ~= 'mayor' and reply_opd ~= ''
+    if not w[1] or tonumber(w[1]) > tonumber(f.created_ms) then
       redis.call('HSET', KEYS[7], 'at', f.created_ms, 'opd', reply_opd, 'url', f.url or '', 'reply', f.id)
       redis.call('PEXPIRE', KEYS[7], 7776000000) -- 90 days (store.pendingWait): the parent may never be collected
+    end
+    if by_opd and (not w[2] or tonumber(w[2]) > tonumber(f.created_ms)) then
+      redis.call('HSET', KEYS[7], 'oat', f.created_ms, 'oopd', reply_opd, 'ourl', f.url or '', 'oreply', f.id)
+      redis.call('PEXPIRE', KEYS[7], 7776000000)
     end
     result = 'official_reply_pending'
   end

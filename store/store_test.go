@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -796,6 +798,45 @@ func TestUsersAndSessions(t *testing.T) {
 		}
 		if _, err := s.CheckPassword(ctx, "dlh.admin", "rahasia-sekali-1", "10.0.0.3"); tanggap.ErrorCode(err) != tanggap.ERATELIMIT {
 			t.Fatalf("rate limit: %v", err)
+		}
+		// Guesses sent in parallel are counted as they come, not after
+		// their password checks: LoginLimit of them are checked, no more.
+		u.Login = "dbm.admin"
+		if err := s.PutUser(ctx, u, "rahasia-sekali-1", true); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var checked atomic.Int32
+		for i := range 3 * LoginLimit {
+			wg.Go(func() {
+				_, err := s.CheckPassword(ctx, "dbm.admin", "salah", "10.0.1."+strconv.Itoa(i))
+				if tanggap.ErrorCode(err) == tanggap.EUNAUTHORIZED {
+					checked.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := checked.Load(); n != LoginLimit {
+			t.Errorf("%d parallel guesses checked, want %d", n, LoginLimit)
+		}
+		// Per address alike; a success gives its attempt back.
+		for i := range LoginLimitClient - 1 {
+			s.CheckPassword(ctx, "nobody"+strconv.Itoa(i), "salah", "10.0.2.1")
+		}
+		u.Login = "dinsos.admin"
+		if err := s.PutUser(ctx, u, "rahasia-sekali-1", true); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := s.CheckPassword(ctx, "dinsos.admin", "rahasia-sekali-1", "10.0.2.1"); err != nil {
+				t.Fatalf("right password from an address with %d failures: %v", LoginLimitClient-1, err)
+			}
+		}
+		if _, err := s.CheckPassword(ctx, "nobody", "salah", "10.0.2.1"); tanggap.ErrorCode(err) != tanggap.EUNAUTHORIZED {
+			t.Fatalf("the address's last attempt: %v", err)
+		}
+		if _, err := s.CheckPassword(ctx, "dinsos.admin", "rahasia-sekali-1", "10.0.2.1"); tanggap.ErrorCode(err) != tanggap.ERATELIMIT {
+			t.Fatalf("over the address's limit: %v", err)
 		}
 	})
 }

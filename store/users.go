@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -277,34 +276,28 @@ const (
 	LoginWindow      = 15 * time.Minute
 )
 
-// CheckPassword verifies a sign-in attempt, counting failures per login and
+// CheckPassword verifies a sign-in attempt, counting attempts per login and
 // per client address; over the limit it fails with ERATELIMIT without
-// checking the password.
+// checking the password. The attempt is counted before the password is
+// checked (a success gives it back), so that attempts sent in parallel,
+// each while the others are still in bcrypt, are counted all the same.
 func (s *Store) CheckPassword(ctx context.Context, login, password, client string) (*User, error) {
 	fl, fc := s.k.loginFails("l:"+login), s.k.loginFails("c:"+client)
-	pipe := s.rdb.Pipeline()
-	nl := pipe.Get(ctx, fl)
-	nc := pipe.Get(ctx, fc)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	pipe := s.rdb.TxPipeline()
+	nl := pipe.Incr(ctx, fl)
+	pipe.ExpireNX(ctx, fl, LoginWindow) // the window starts at the first attempt
+	nc := pipe.Incr(ctx, fc)
+	pipe.ExpireNX(ctx, fc, LoginWindow)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, unavailable(err, "login limit")
 	}
-	if n, _ := strconv.Atoi(nl.Val()); n >= LoginLimit {
+	if nl.Val() > LoginLimit {
 		return nil, tanggap.Errorf(tanggap.ERATELIMIT, "too many failed sign-ins for this login: wait 15 minutes")
 	}
-	if n, _ := strconv.Atoi(nc.Val()); n >= LoginLimitClient {
+	if nc.Val() > LoginLimitClient {
 		return nil, tanggap.Errorf(tanggap.ERATELIMIT, "too many failed sign-ins from this address: wait 15 minutes")
 	}
-	fail := func() (*User, error) {
-		p := s.rdb.TxPipeline()
-		p.Incr(ctx, fl)
-		p.Expire(ctx, fl, LoginWindow)
-		p.Incr(ctx, fc)
-		p.Expire(ctx, fc, LoginWindow)
-		if _, err := p.Exec(ctx); err != nil {
-			return nil, unavailable(err, "login limit")
-		}
-		return nil, ErrBadLogin
-	}
+	fail := func() (*User, error) { return nil, ErrBadLogin }
 	if !ValidLogin(login) {
 		return fail()
 	}
@@ -327,7 +320,14 @@ func (s *Store) CheckPassword(ctx context.Context, login, password, client strin
 	if u.Disabled {
 		return fail()
 	}
-	s.rdb.Del(ctx, fl)
+	// A success clears its login's count and gives its address the attempt
+	// back. A failure here leaves one attempt counted: reported, not fatal.
+	p := s.rdb.TxPipeline()
+	p.Del(ctx, fl)
+	p.Decr(ctx, fc)
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, unavailable(err, "login limit")
+	}
 	return u, nil
 }
 

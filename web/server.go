@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,9 @@ type Options struct {
 	// SecureCookies marks the session cookie Secure even without TLS here
 	// (behind a TLS-terminating proxy).
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client that sign-in limits count against (see clientAddr).
+	TrustedProxies []netip.Prefix
 	// Accounts enables account administration (/pengguna); nil leaves
 	// accounts to `tanggap user`.
 	Accounts Accounts

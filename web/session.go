@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,7 +52,7 @@ func (s *Server) loginRoutes(sess Sessions) {
 	})))
 	s.handle("POST /masuk", "login", s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		login := strings.ToLower(strings.TrimSpace(r.PostFormValue("login")))
-		u, err := sess.CheckPassword(r.Context(), login, r.PostFormValue("password"), clientAddr(r))
+		u, err := sess.CheckPassword(r.Context(), login, r.PostFormValue("password"), clientAddr(r, s.opt.TrustedProxies))
 		if err != nil {
 			code := httpStatus(err)
 			if code >= 500 {
@@ -86,7 +88,7 @@ func (s *Server) loginRoutes(sess Sessions) {
 		if next != r.PostFormValue("confirm") {
 			return tanggap.Errorf(tanggap.EINVALID, "the two new passwords differ")
 		}
-		if err := sess.ChangePassword(r.Context(), p.Login, r.PostFormValue("current"), next, clientAddr(r)); err != nil {
+		if err := sess.ChangePassword(r.Context(), p.Login, r.PostFormValue("current"), next, clientAddr(r, s.opt.TrustedProxies)); err != nil {
 			s.opt.Log.Info("password_change_refused", "login", p.Login, "code", tanggap.ErrorCode(err))
 			return err
 		}
@@ -143,12 +145,33 @@ func localPath(p string) bool {
 	return err == nil && p != "" && !u.IsAbs() && u.Host == "" && strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.Contains(p, `\`)
 }
 
-// clientAddr is the address that sign-in limits count against. Behind a
-// reverse proxy, set TrustProxy so X-Forwarded-For's first hop is used.
-func clientAddr(r *http.Request) string {
+// clientAddr is the address that sign-in limits count against: the peer's,
+// or, when the peer is one of the trusted reverse proxies, the nearest
+// address in X-Forwarded-For that is not one of them (a client can write
+// any X-Forwarded-For; only what the proxies appended counts). Behind a
+// proxy without this, every sign-in would share the proxy's address and
+// its limit.
+func clientAddr(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(s)
+		return err == nil && slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a.Unmap()) })
+	}
+	if !isTrusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(h); err != nil {
+			return host // not a list a trusted proxy wrote: count against the proxy
+		}
+		if !isTrusted(h) {
+			return h
+		}
 	}
 	return host
 }

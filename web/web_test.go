@@ -7,9 +7,11 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -817,6 +819,37 @@ func TestLoginRateLimited(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("after limit: %d", res.StatusCode)
+	}
+}
+
+// TestClientAddr: sign-in limits count against the peer, or behind a
+// trusted proxy the nearest untrusted hop the proxies appended.
+func TestClientAddr(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}
+	for _, tc := range []struct {
+		remote, xff string
+		want        string
+	}{
+		{"203.0.113.5:4000", "", "203.0.113.5"},
+		{"203.0.113.5:4000", "198.51.100.7", "203.0.113.5"}, // not a proxy: its header is the client's own
+		{"127.0.0.1:4000", "", "127.0.0.1"},
+		{"127.0.0.1:4000", "198.51.100.7", "198.51.100.7"},
+		{"127.0.0.1:4000", "1.2.3.4, 198.51.100.7", "198.51.100.7"},  // the client wrote 1.2.3.4
+		{"127.0.0.1:4000", "198.51.100.7, 10.1.2.3", "198.51.100.7"}, // two proxies
+		{"[::ffff:127.0.0.1]:4000", "2001:db8::1", "2001:db8::1"},
+		{"127.0.0.1:4000", "unknown", "127.0.0.1"},
+	} {
+		r := httptest.NewRequest("POST", "/masuk", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := clientAddr(r, trusted); got != tc.want {
+			t.Errorf("%s with X-Forwarded-For %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+		if host, _, _ := net.SplitHostPort(tc.remote); clientAddr(r, nil) != host {
+			t.Errorf("%s with no proxy trusted: %s", tc.remote, clientAddr(r, nil))
+		}
 	}
 }
 

@@ -370,3 +370,29 @@ func TestWebhookDLQCommand(t *testing.T) {
 }
 
 func runEnv(m map[string]string) env { return env{getenv: func(k string) string { return m[k] }} }
+
+func TestParsePrefixes(t *testing.T) {
+	got, err := parsePrefixes(" 127.0.0.1, 172.16.0.0/12,::1,, 10.1.2.3/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"127.0.0.1/32", "172.16.0.0/12", "::1/128", "10.0.0.0/8"}
+	if len(got) != len(want) {
+		t.Fatalf("%v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("%d: %s, want %s", i, got[i], want[i])
+		}
+	}
+	if _, err := parsePrefixes("127.0.0.1,proxy.kota"); err == nil || !strings.Contains(err.Error(), `"proxy.kota"`) {
+		t.Errorf("a host name: %v", err)
+	}
+	var out, errb strings.Builder
+	e := env{getenv: func(k string) string {
+		return map[string]string{"TANGGAP_TRUSTED_PROXIES": "10.0.0.0/33", "REDIS_ADDR": "127.0.0.1:1"}[k]
+	}, stdout: &out, stderr: &errb}
+	if err := runServe(context.Background(), nil, e); err == nil || !strings.Contains(err.Error(), "TANGGAP_TRUSTED_PROXIES") {
+		t.Errorf("serve with a bad TANGGAP_TRUSTED_PROXIES: %v", err)
+	}
+}

@@ -113,7 +113,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := newWeb(cfg, st, clocks, reg, log, false)
+	srv, err := newWeb(cfg, st, clocks, reg, log, webSettings{})
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,7 @@ func TestDevShowsCoverageGap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newWeb(cfg, st, clocks, reg, log, false)
+	srv, err := newWeb(cfg, st, clocks, reg, log, webSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 	if _, err := newRunners(pollers, cfg, st, pipe.producer, reg, log, collectors.RunnerOptions{Interval: time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newWeb(cfg, st, clocks, reg, log, false); err != nil {
+	if _, err := newWeb(cfg, st, clocks, reg, log, webSettings{}); err != nil {
 		t.Fatal(err)
 	}
 	var g errgroup.Group

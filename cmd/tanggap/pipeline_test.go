@@ -124,7 +124,7 @@ func pipelineEndToEnd(t *testing.T, rdb redis.UniversalClient) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newWeb(cfg, st, clocks, reg, log, false)
+	srv, err := newWeb(cfg, st, clocks, reg, log, webSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}

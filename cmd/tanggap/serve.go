@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -22,8 +24,14 @@ func runServe(ctx context.Context, args []string, e env) error {
 	c.register(fs, e)
 	addr := fs.String("addr", envOr(e, "TANGGAP_ADDR", ":8080"), "listen address (env TANGGAP_ADDR)")
 	secure := fs.Bool("secure-cookies", e.getenv("TANGGAP_SECURE_COOKIES") != "", "mark session cookies Secure (behind a TLS proxy)")
+	proxies := fs.String("trusted-proxies", e.getenv("TANGGAP_TRUSTED_PROXIES"),
+		"reverse proxies (addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client sign-in limits count (env TANGGAP_TRUSTED_PROXIES)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	trusted, err := parsePrefixes(*proxies)
+	if err != nil {
+		return fmt.Errorf("serve: --trusted-proxies (TANGGAP_TRUSTED_PROXIES): %w", err)
 	}
 	log := c.logger(e.stderr)
 	ct, err := c.open(ctx, e, false)
@@ -37,7 +45,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := newWeb(cfg, st, clocks, reg, log, *secure)
+	srv, err := newWeb(cfg, st, clocks, reg, log, webSettings{secure: *secure, proxies: trusted})
 	if err != nil {
 		return err
 	}
@@ -49,15 +57,41 @@ func runServe(ctx context.Context, args []string, e env) error {
 	return serveHTTP(ctx, ln, srv, log)
 }
 
+// webSettings are serve's settings of the web server (dev's are zero).
+type webSettings struct {
+	secure  bool           // session cookie Secure without TLS here
+	proxies []netip.Prefix // trusted reverse proxies
+}
+
+// parsePrefixes reads a comma-separated list of addresses and CIDR prefixes.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
 // newWeb wires the web server on a store (serve and dev share it) and
 // registers the store's open-items gauge and the holiday table's last year.
-func newWeb(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, reg *prometheus.Registry, log *slog.Logger, secure bool) (*web.Server, error) {
+func newWeb(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, reg *prometheus.Registry, log *slog.Logger, set webSettings) (*web.Server, error) {
 	opds := make([]string, len(cfg.OPDs))
 	for i, o := range cfg.OPDs {
 		opds[i] = o.Code
 	}
 	reg.MustRegister(store.NewOpenItemsCollector(st, opds), calendarLastYear(clocks))
-	return web.New(web.Options{Config: cfg, Store: st, Sessions: st, Accounts: st, Log: log, Registry: reg, SecureCookies: secure,
+	return web.New(web.Options{Config: cfg, Store: st, Sessions: st, Accounts: st, Log: log, Registry: reg, SecureCookies: set.secure, TrustedProxies: set.proxies,
 		Coverage: coverageBanner(st), Clocks: clocks, Workflow: workflow.New(st, cfg, clocks, nil)})
 }
 

@@ -76,7 +76,7 @@ type Post struct {
 	URL         string      `json:"url,omitempty"`
 	Account     string      `json:"account"` // handle of the watched account it was collected under
 	AuthorID    string      `json:"author_id,omitempty"`
-	Author      string      `json:"author"` // handle or display name
+	Author      string      `json:"author"` // handle or display name (see AuthorIsHandle)
 	AuthorName  string      `json:"author_name,omitempty"`
 	Text        string      `json:"text"`
 	CreatedAt   time.Time   `json:"created_at"`  // platform timestamp: T0 of every clock
@@ -89,6 +89,26 @@ type Post struct {
 	BadURL      bool        `json:"bad_url,omitempty"` // the platform link was not http(s) and was dropped
 	EditedAt    *time.Time  `json:"edited_at,omitempty"`
 	Deleted     bool        `json:"deleted,omitempty"`
+	// ByAccount is set by the collector when the watched account itself
+	// wrote the post: the author's platform id is the one it resolved for
+	// Account. Triage trusts it over any name, since a display name can be
+	// copied by anyone.
+	ByAccount bool `json:"by_account,omitempty"`
+}
+
+// AuthorIsHandle reports whether Author is the author's unique handle,
+// which nobody else can take, rather than a display name, which anyone can
+// copy: on X and Instagram always; on YouTube when it starts with "@" (the
+// API shows a channel that has a handle by its handle); never on Facebook,
+// whose Graph API gives people and pages by their names only.
+func (p *Post) AuthorIsHandle() bool {
+	switch p.Platform {
+	case PlatformX, PlatformInstagram:
+		return true
+	case PlatformYouTube:
+		return strings.HasPrefix(p.Author, "@")
+	}
+	return false
 }
 
 // ItemID is the store's id of a post: platform and platform id.

@@ -417,7 +417,28 @@ func (c *Config) OPD(code string) (OPD, bool) {
 	return c.OPDs[i], true
 }
 
+// Official finds the registered account that wrote a post: the watched
+// account it was collected under when its collector saw the account's own
+// id (ByAccount), the account with the author's platform id, or, where
+// Author is a unique handle (Post.AuthorIsHandle), the account with that
+// handle. A display name never matches: anyone can name a Facebook profile
+// after a city account.
+func (c *Config) Official(p *tanggap.Post) (Account, bool) {
+	if p.ByAccount {
+		if a, ok := c.OfficialAccount(p.Platform, p.Account, ""); ok {
+			return a, true
+		}
+	}
+	handle := ""
+	if p.AuthorIsHandle() {
+		handle = p.Author
+	}
+	return c.OfficialAccount(p.Platform, handle, p.AuthorID)
+}
+
 // OfficialAccount finds a registered account by platform and handle or id.
+// handle must be a platform handle, unique to its owner, never a display
+// name.
 func (c *Config) OfficialAccount(p tanggap.Platform, handle, id string) (Account, bool) {
 	if id != "" {
 		if i, ok := c.accIndex[accKey(p, "#"+id)]; ok {

@@ -110,6 +110,72 @@ func TestHandleBatch(t *testing.T) {
 	}
 }
 
+// TestHandleBatchFacebookNamesAnswerNothing is the audit's case end to end:
+// on Facebook a citizen whose profile is named like the city page stays a
+// citizen, whose complaint is queued and whose reply leaves the clock of
+// the complaint it answers running; the page's own reply, marked by its
+// collector (by_account in the record), stops that clock.
+func TestHandleBatchFacebookNamesAnswerNothing(t *testing.T) {
+	r := newRedisTriage(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC)
+	handle := func(ps ...tanggap.Post) {
+		t.Helper()
+		var msgs []kafka.Message
+		for i := range ps {
+			b, err := json.Marshal(bus.Envelope{V: 1, Type: "post", Post: &ps[i]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs = append(msgs, kafka.Message{Value: b, Time: t0})
+		}
+		for i, err := range r.HandleBatch(ctx, msgs) {
+			if err != nil {
+				t.Fatalf("record %d: %v", i, err)
+			}
+		}
+	}
+	item := func(id string) *tanggap.Item {
+		t.Helper()
+		it, err := r.st.Item(ctx, "facebook:"+id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+	const page = "104938271650123"
+	post := func(id, parent, author, authorID string, at time.Duration, text string) tanggap.Post {
+		p := tanggap.Post{Platform: tanggap.PlatformFacebook, ID: id, Account: "pemkotbekasi", Author: author, AuthorName: author,
+			AuthorID: authorID, ThreadID: page + "_1", ParentID: parent, Text: text, CreatedAt: t0.Add(at), Interaction: tanggap.InteractionComment}
+		if parent != "" {
+			p.Interaction = tanggap.InteractionReply
+		}
+		return p
+	}
+	impostor := post("1_10", "", "PemkotBekasi", "26001234567890123", 0, "Air PDAM mati 3 hari di Perumnas 3, tolong segera diperbaiki")
+	complaint := post("1_20", "", "Budi Santoso", "26009876543210987", 0, "sampah numpuk di tps liar, bau busuk")
+	fake := post("1_21", "1_20", "PemkotBekasi", "26001234567890123", 10*time.Minute, "Terima kasih, laporan sudah kami teruskan ke dinas terkait")
+	handle(impostor, complaint, fake)
+	if it := item("1_10"); it.Kind == tanggap.KindOfficial || it.ReplyBy != "" || it.Status == tanggap.StatusNotComplaint || !it.Queued {
+		t.Errorf("complaint by a citizen named like the page: kind=%s status=%s reply_by=%q queued=%v", it.Kind, it.Status, it.ReplyBy, it.Queued)
+	}
+	if it := item("1_21"); it.Kind == tanggap.KindOfficial || it.ReplyBy != "" {
+		t.Errorf("reply by a citizen named like the page: kind=%s reply_by=%q", it.Kind, it.ReplyBy)
+	}
+	if it := item("1_20"); it.FirstResponseAt != nil {
+		t.Errorf("a citizen named like the page answered the complaint at %v", it.FirstResponseAt)
+	}
+	answer := post("1_22", "1_20", "pemkotbekasi", page, 20*time.Minute, "Terima kasih, sudah kami teruskan ke DLH")
+	answer.ByAccount = true
+	handle(answer)
+	if it := item("1_22"); it.Kind != tanggap.KindOfficial || it.ReplyBy != "city" {
+		t.Errorf("the page's reply: kind=%s reply_by=%q", it.Kind, it.ReplyBy)
+	}
+	if it := item("1_20"); it.FirstResponseAt == nil || !it.FirstResponseAt.Equal(answer.CreatedAt) {
+		t.Errorf("the page's reply did not answer the complaint: first response %v", it.FirstResponseAt)
+	}
+}
+
 // nearStore fails its near-duplicate lookups.
 type nearStore struct {
 	lookups int

@@ -238,7 +238,7 @@ func New(cfg *config.Config, clocks Deadliner, cls Classifier, st Ingester, m *M
 // Decide is the pure part: what to store for a post.
 func (t *Triage) Decide(p tanggap.Post) store.Ingest {
 	in := store.Ingest{Post: p}
-	if acc, ok := t.cfg.OfficialAccount(p.Platform, p.Author, p.AuthorID); ok {
+	if acc, ok := t.cfg.Official(&p); ok {
 		in.Kind = tanggap.KindOfficial
 		in.ReplyBy = acc.Owner
 		in.Status = tanggap.StatusNotComplaint

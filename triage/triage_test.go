@@ -76,6 +76,67 @@ func TestDecide(t *testing.T) {
 	}
 }
 
+// TestDecideOfficialAuthor: an official account is known by the id its
+// collector resolved (ByAccount), a configured id, or a unique handle,
+// never by a display name: on Facebook, where Author is one, a citizen who
+// names their profile after a city handle stays a citizen.
+func TestDecideOfficialAuthor(t *testing.T) {
+	cfg := mustConfig(t)
+	clocks, err := workflow.NewClocks(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := New(cfg, clocks, NewKeywords(cfg), nil, nil, nil, nil)
+	const pdam = "Air PDAM mati 3 hari di Perumnas 3, tolong segera diperbaiki"
+	fb := func(author, authorID string, byAccount bool) tanggap.Post {
+		return tanggap.Post{Platform: tanggap.PlatformFacebook, Account: "pemkotbekasi", Author: author, AuthorName: author,
+			AuthorID: authorID, ByAccount: byAccount, Text: pdam}
+	}
+	yt := func(account, author, authorID string, byAccount bool) tanggap.Post {
+		return tanggap.Post{Platform: tanggap.PlatformYouTube, Account: account, Author: author, AuthorName: author,
+			AuthorID: authorID, ByAccount: byAccount, Text: pdam}
+	}
+	reply := func(p tanggap.Post) tanggap.Post {
+		p.ParentID, p.ThreadID, p.Interaction = "1_2", "1", tanggap.InteractionReply
+		return p
+	}
+	for _, tc := range []struct {
+		name    string
+		post    tanggap.Post
+		replyBy string // "" = a citizen's post, classified
+	}{
+		{"facebook citizen named like the page", fb("PemkotBekasi", "26001234567890123", false), ""},
+		{"facebook citizen named like the page, a reply", reply(fb("PemkotBekasi", "26001234567890123", false)), ""},
+		{"facebook citizen named like another city page", fb("PerumdaTirtaPatriot", "26001234567890123", false), ""},
+		{"facebook page itself", fb("pemkotbekasi", "104938271650123", true), "city"},
+		{"facebook page itself, a reply", reply(fb("pemkotbekasi", "104938271650123", true)), "city"},
+		{"facebook configured page id", fb("Dinas Ketahanan Pangan", "637634266103403", false), "ketahanan_pangan"},
+		{"facebook watched account unknown", tanggap.Post{Platform: tanggap.PlatformFacebook, Account: "someotherpage",
+			Author: "someotherpage", AuthorID: "1", ByAccount: true, Text: pdam}, ""},
+		{"youtube display name without @", yt("pemkotbekasi", "MasTriAdhianto", "UCa1b2c3d4e5f6g7h8i9j0kL", false), ""},
+		{"youtube handle", yt("pemkotbekasi", "@MasTriAdhianto", "UCa1b2c3d4e5f6g7h8i9j0kL", false), "mayor"},
+		{"youtube channel itself", yt("UCPsvy0fMeCtkgrkZYD9_juQ", "UCPsvy0fMeCtkgrkZYD9_juQ", "UCPsvy0fMeCtkgrkZYD9_juQ", true), "dukcapil"},
+		{"x handle", tanggap.Post{Platform: tanggap.PlatformX, Account: "humasbekasikota", Author: "HumasBekasiKota", AuthorID: "1", Text: pdam}, "city"},
+		{"x citizen", tanggap.Post{Platform: tanggap.PlatformX, Account: "humasbekasikota", Author: "warga_bekasi", AuthorName: "humasbekasikota", Text: pdam}, ""},
+		{"instagram handle", tanggap.Post{Platform: tanggap.PlatformInstagram, Account: "pemkot_bekasi", Author: "humaskotabekasi", Text: pdam}, "city"},
+		{"instagram citizen", tanggap.Post{Platform: tanggap.PlatformInstagram, Account: "pemkot_bekasi", Author: "warga.bekasi", Text: pdam}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.post.ID, tc.post.CreatedAt = "1_3", time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC)
+			in := tr.Decide(tc.post)
+			if tc.replyBy != "" {
+				if in.Kind != tanggap.KindOfficial || in.ReplyBy != tc.replyBy || in.Queued {
+					t.Errorf("got kind=%s replyBy=%q queued=%v, want an official post for %s", in.Kind, in.ReplyBy, in.Queued, tc.replyBy)
+				}
+				return
+			}
+			if in.Kind != tanggap.KindComplaint || in.ReplyBy != "" || !in.Queued || in.Status == tanggap.StatusNotComplaint {
+				t.Errorf("got kind=%s status=%s replyBy=%q queued=%v, want a queued complaint", in.Kind, in.Status, in.ReplyBy, in.Queued)
+			}
+		})
+	}
+}
+
 type memStore struct{ got []store.Ingest }
 
 func (m *memStore) Ingest(_ context.Context, in store.Ingest) (store.IngestResult, error) {

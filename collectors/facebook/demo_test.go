@@ -28,6 +28,8 @@ func TestDemoThroughTheFake(t *testing.T) {
 		{Key: "t-fb-banjir-warga", Platform: tanggap.PlatformFacebook, Account: "pemkotbekasi", Author: "budi.s", AuthorName: "Budi Santoso", Text: "Terima kasih", MinutesAgo: 30, ReplyTo: "t-fb-banjir-balas"},
 		{Key: "t-fb-banjir-balas", Platform: tanggap.PlatformFacebook, Account: "pemkotbekasi", Author: "pemkotbekasi", Text: "Petugas BPBD menuju lokasi", MinutesAgo: 60, ReplyTo: "t-fb-banjir", Official: true},
 		{Key: "t-fb-pengumuman", Platform: tanggap.PlatformFacebook, Account: "pemkotbekasi", Author: "pemkotbekasi", Text: "Posko banjir dibuka", MinutesAgo: 200, Official: true},
+		// A citizen who named their profile after the page.
+		{Key: "t-fb-peniru", Platform: tanggap.PlatformFacebook, Account: "pemkotbekasi", Author: "peniru", AuthorName: "PemkotBekasi", Text: "Air PDAM mati 3 hari", MinutesAgo: 20, ReplyTo: "t-fb-banjir"},
 	}
 	posts = append(posts, extra...)
 	mine := demo.ForPlatform(posts, tanggap.PlatformFacebook)
@@ -68,6 +70,8 @@ func TestDemoThroughTheFake(t *testing.T) {
 			t.Errorf("%s: parent %q, want %q", d.Key, post.ParentID, wantParent)
 		case d.Official && post.Author != d.Account:
 			t.Errorf("%s: official author %q", d.Key, post.Author)
+		case post.ByAccount != d.Official:
+			t.Errorf("%s by %q (id %s): ByAccount %v, official %v", d.Key, post.Author, post.AuthorID, post.ByAccount, d.Official)
 		case !d.Official && post.AuthorName != d.AuthorName:
 			t.Errorf("%s: author name %q", d.Key, post.AuthorName)
 		}

@@ -263,14 +263,16 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 	return nil
 }
 
-// author maps a from object: the page itself is its handle.
+// author maps a from object. Graph gives people and pages by their names
+// only, and anyone can take a city page's handle as their name: the page
+// itself is known by its id alone (ByAccount), and shown by its handle.
 func (r *run) author(p *tanggap.Post, from *fbUser) {
 	if from == nil {
 		return // Meta withholds some users' names from page tokens
 	}
 	p.AuthorID, p.Author, p.AuthorName = from.ID, from.Name, from.Name
-	if from.ID == r.pid {
-		p.Author = r.acct.Handle
+	if from.ID != "" && from.ID == r.pid {
+		p.Author, p.ByAccount = r.acct.Handle, true
 	}
 }
 

@@ -133,6 +133,41 @@ func TestPollFeedCommentsAndPageReplies(t *testing.T) {
 	}
 }
 
+// TestPageKnownByIDNotName: Graph gives people by their names, which
+// anyone can set to a city page's handle. Only the page's own id makes a
+// post the page's (ByAccount), and the city config's rule then finds the
+// page's posts official and the impostor's not.
+func TestPageKnownByIDNotName(t *testing.T) {
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, nil)
+	impostor := e.fake.AddComment(facebookfake.Comment{PostID: e.post, FromID: "26001234567890123", FromName: "PerumdaTirtaPatriot",
+		Message: "Air PDAM mati 3 hari di Perumnas 3", Created: e.clk.Now().Add(-90 * time.Minute)})
+	fake := e.fake.AddComment(facebookfake.Comment{PostID: e.post, ParentID: impostor, FromID: "26001234567890123", FromName: "PerumdaTirtaPatriot",
+		Message: "Sudah kami teruskan", Created: e.clk.Now().Add(-80 * time.Minute)})
+	reply := e.fake.AddComment(facebookfake.Comment{PostID: e.post, ParentID: impostor, FromID: e.pid, FromName: "Perumda Tirta Patriot",
+		Message: "Mohon maaf, petugas sedang menuju lokasi", Created: e.clk.Now().Add(-time.Hour)})
+	b := e.poll(t)
+	want := map[string]bool{e.post: true, impostor: false, fake: false, reply: true}
+	if len(b.Posts) != len(want) {
+		t.Fatalf("%d posts, want %d: %v", len(b.Posts), len(want), briefs(b.Posts))
+	}
+	for _, p := range b.Posts {
+		if p.ByAccount != want[p.ID] {
+			t.Errorf("post %s by %q (id %s): ByAccount %v, want %v", p.ID, p.Author, p.AuthorID, p.ByAccount, want[p.ID])
+		}
+		if p.ID == impostor && (p.Author != "PerumdaTirtaPatriot" || p.AuthorName != "PerumdaTirtaPatriot") {
+			t.Errorf("the impostor's name is shown as %q %q", p.Author, p.AuthorName)
+		}
+		a, ok := cfg.Official(&p)
+		if ok != want[p.ID] || (ok && a.Owner != "pdam") {
+			t.Errorf("post %s by %q: official %v (%s), want %v", p.ID, p.Author, ok, a.Owner, want[p.ID])
+		}
+	}
+}
+
 func TestPagination(t *testing.T) {
 	for _, tc := range []struct {
 		name      string

@@ -345,7 +345,7 @@ func (r *run) mediaPost(m igMedia, kind tanggap.Interaction) tanggap.Post {
 		Interaction: kind,
 	}
 	if kind == tanggap.InteractionPost {
-		p.AuthorID = r.uid
+		p.AuthorID, p.ByAccount = r.uid, true
 		if p.Author == "" {
 			p.Author = r.acct.Handle
 		}
@@ -373,6 +373,7 @@ func (r *run) commentPost(m igMedia, c igComment, parent string) tanggap.Post {
 			p.Author = c.From.Username
 		}
 	}
+	p.ByAccount = p.AuthorID != "" && p.AuthorID == r.uid
 	if c.ParentID != "" {
 		parent = c.ParentID
 	}

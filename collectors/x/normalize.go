@@ -215,6 +215,9 @@ func normalize(t *twitter.Tweet, account string, tl timeline, capturedAt time.Ti
 	default:
 		p.Interaction = tanggap.InteractionPost
 	}
+	// The user timeline holds the watched account's own tweets and
+	// retweets only.
+	p.ByAccount = tl == userTimeline
 	// encoding/json (inside go-twitter) already replaced invalid UTF-8 with
 	// U+FFFD before we see the text: flag such texts so the UI can say the
 	// text was damaged. Sanitize handles anything else and the length limit.

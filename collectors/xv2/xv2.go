@@ -382,6 +382,7 @@ func (r *run) post(t tweet, users map[string]user, own bool) tanggap.Post {
 			p.Author = strings.TrimPrefix(r.acct.Handle, "@")
 		}
 	}
+	p.ByAccount = own || (t.AuthorID != "" && t.AuthorID == r.uid)
 	if ts, err := time.Parse(time.RFC3339Nano, t.CreatedAt); err == nil {
 		p.CreatedAt = ts.UTC()
 	} else if ts, ok := SnowflakeTime(t.ID); ok {

@@ -78,6 +78,8 @@ func TestDemoThroughTheFake(t *testing.T) {
 			t.Errorf("%s: parent %q thread %q, want %q %q", d.Key, post.ParentID, post.ThreadID, w.parent, w.thread)
 		case d.Official && post.Author != d.Account:
 			t.Errorf("%s: official author %q", d.Key, post.Author)
+		case post.ByAccount != d.Official:
+			t.Errorf("%s by %q (id %s): ByAccount %v, official %v", d.Key, post.Author, post.AuthorID, post.ByAccount, d.Official)
 		}
 	}
 }

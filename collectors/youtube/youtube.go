@@ -438,7 +438,9 @@ func (r *run) commentPost(c ytComment, thread, video string) tanggap.Post {
 		p.AuthorID = s.AuthorChannelID.Value
 	}
 	if p.AuthorID != "" && p.AuthorID == r.cid {
-		p.Author = r.acct.Handle // the channel itself: an official reply
+		// The channel itself: an official reply, known by its id (a
+		// display name proves nothing).
+		p.Author, p.ByAccount = r.acct.Handle, true
 	}
 	if t, ok := parseTime(s.PublishedAt); ok {
 		p.CreatedAt = t

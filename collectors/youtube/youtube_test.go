@@ -139,6 +139,41 @@ func TestThreadsRepliesAndChannelReplies(t *testing.T) {
 	_ = more
 }
 
+// TestChannelKnownByIDNotName: authorDisplayName is a channel's @handle
+// when it has one, else its name, which anyone can set to a city handle.
+// The watched channel is known by its id (ByAccount); another channel by
+// its @handle; a name without "@" makes nobody official.
+func TestChannelKnownByIDNotName(t *testing.T) {
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, nil)
+	complaint := e.comment("@warga_bekasi", "Air PDAM mati 3 hari di Perumnas 3", "", time.Hour)
+	impostor := e.fake.AddComment(youtubefake.Comment{ParentID: complaint, Text: "Sudah kami teruskan", AuthorName: "MasTriAdhianto",
+		AuthorChannelID: "UCa1b2c3d4e5f6g7h8i9j0kL", Published: e.clk.Now().Add(-50 * time.Minute)})
+	other := e.fake.AddComment(youtubefake.Comment{ParentID: complaint, Text: "Mohon maaf, kami cek", AuthorName: "@pemkotbekasi",
+		AuthorChannelID: "UCx3vLzZ0aT1pQ2rS3tU4vWw", Published: e.clk.Now().Add(-45 * time.Minute)})
+	own := e.fake.AddComment(youtubefake.Comment{ParentID: complaint, Text: "Tim sudah diterjunkan", AuthorName: "Tri Adhianto",
+		AuthorChannelID: e.cid, Published: e.clk.Now().Add(-40 * time.Minute)})
+	b := e.poll(t)
+	type want struct {
+		byAccount bool
+		owner     string
+	}
+	wants := map[string]want{complaint: {}, impostor: {}, other: {false, "city"}, own: {true, "mayor"}}
+	if len(b.Posts) != len(wants) {
+		t.Fatalf("%d posts, want %d: %v", len(b.Posts), len(wants), briefs(b.Posts))
+	}
+	for _, p := range b.Posts {
+		w := wants[p.ID]
+		a, _ := cfg.Official(&p)
+		if p.ByAccount != w.byAccount || a.Owner != w.owner {
+			t.Errorf("post %s by %q (id %s): ByAccount %v, official owner %q; want %v %q", p.ID, p.Author, p.AuthorID, p.ByAccount, a.Owner, w.byAccount, w.owner)
+		}
+	}
+}
+
 func TestPagination(t *testing.T) {
 	for _, tc := range []struct {
 		name      string

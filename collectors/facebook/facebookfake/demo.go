@@ -64,7 +64,7 @@ func (s *Server) LoadDemo(posts []demo.Post, now time.Time) (map[string]string, 
 			c.FromName = p.Author
 		}
 		if p.Official {
-			c.FromID, c.FromName = pid, ""
+			c.FromID = pid // Graph names the page by its name, as anyone else
 		}
 		if p.ReplyTo != "" && !graphfake.IsPost(d.Known[p.ReplyTo]) {
 			_, parentNum, _ := strings.Cut(id(p.ReplyTo), "_")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/internal/testenv"
 	"github.com/tanggap/tanggap/notify"
 	"github.com/tanggap/tanggap/store"
 	"github.com/tanggap/tanggap/webhook"
@@ -394,5 +395,51 @@ func TestParsePrefixes(t *testing.T) {
 	}, stdout: &out, stderr: &errb}
 	if err := runServe(context.Background(), nil, e); err == nil || !strings.Contains(err.Error(), "TANGGAP_TRUSTED_PROXIES") {
 		t.Errorf("serve with a bad TANGGAP_TRUSTED_PROXIES: %v", err)
+	}
+}
+
+// TestDevKeepsApartOnRealRedis: dev on a real Redis (REDIS_ADDR, which may
+// be the city's) writes its demo accounts, whose password the README
+// prints, and its demo posts under a city of its own, never the city's.
+func TestDevKeepsApartOnRealRedis(t *testing.T) {
+	mr := miniredis.RunT(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut testenv.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0"}, func(k string) string {
+			return map[string]string{"REDIS_ADDR": mr.Addr()}[k]
+		}, strings.NewReader(""), &out, &errOut)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Metrics:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("dev did not start: %s %s", out.String(), errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "tanggap:{bekasi_dev}:") {
+		t.Errorf("dev does not say where its keys are:\n%s", out.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("dev: %v", err)
+	}
+	var own, city int
+	for _, k := range mr.Keys() {
+		switch {
+		case strings.HasPrefix(k, "tanggap:{bekasi_dev}:"):
+			own++
+		case strings.HasPrefix(k, "tanggap:{bekasi}:"):
+			city++
+		}
+	}
+	if own == 0 || city != 0 {
+		t.Errorf("%d keys of dev's own, %d of the city's, want some and none", own, city)
+	}
+	st := store.New(redis.NewClient(&redis.Options{Addr: mr.Addr()}), "bekasi", nil)
+	if _, err := st.CheckPassword(context.Background(), "humas", devPassword, "127.0.0.1"); err == nil {
+		t.Error("the demo password signs in as the city's humas")
 	}
 }

@@ -53,12 +53,17 @@ func runDev(ctx context.Context, args []string, e env) error {
 	defer kc.Close()
 	brokers := kc.ListenAddrs()
 
-	// Redis: REDIS_ADDR if set, else in-process.
+	// Redis: REDIS_ADDR if set, else in-process. On a real Redis, which may
+	// be the city's own, dev keeps its keys apart (city "<code>_dev"): its
+	// demo accounts, whose password the README prints, and demo posts must
+	// never be the city's.
 	var rdb redis.UniversalClient
+	city := cfg.City.Code
 	if e.getenv("REDIS_ADDR") != "" {
 		if rdb, err = redisFromEnv(ctx, e); err != nil {
 			return err
 		}
+		city = devCity(city)
 	} else {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.Start(); err != nil {
@@ -69,7 +74,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 	}
 	defer rdb.Close()
 
-	st := store.New(rdb, cfg.City.Code, nil)
+	st := store.New(rdb, city, nil)
 	reg := newRegistry()
 	clocks, err := workflow.NewClocks(cfg, e.getenv("TANGGAP_HOLIDAYS"))
 	if err != nil {
@@ -124,6 +129,9 @@ func runDev(ctx context.Context, args []string, e env) error {
 	for _, l := range logins {
 		fmt.Fprintf(e.stdout, "  %-22s %s\n", l[0], l[1])
 	}
+	if city != cfg.City.Code {
+		fmt.Fprintf(e.stdout, "\nRedis %s: dev's keys are tanggap:{%s}:*, apart from the city's.\n", e.getenv("REDIS_ADDR"), city)
+	}
 	fmt.Fprintf(e.stdout, "\nMetrics: %s/metrics · Ctrl-C stops and drains.\n", url)
 
 	g.Go(func() error { return serveHTTP(gctx, ln, mux, log) })
@@ -164,6 +172,9 @@ func serveLocal(h http.Handler) (*http.Server, string, error) {
 }
 
 const devPassword = "tanggap-demo-2026"
+
+// devCity is the city code dev keeps its keys under on a real Redis.
+func devCity(code string) string { return code + "_dev" }
 
 // devUsers creates the demo users and returns their logins and roles.
 func devUsers(ctx context.Context, st *store.Store) ([][2]string, error) {

@@ -1627,6 +1627,7 @@ func TestPrune(t *testing.T) {
 		at := func(m int) time.Time { return old.Add(time.Duration(m) * time.Minute) }
 		closedMS := ms(old.Add(time.Hour))
 		ingest(citizen("970", "jalan rusak, sudah ditutup", at(0)))
+		set("x:970", "ASSIGNED", "opd", "lingkungan_hidup", "hops", "1") // it leaves both OPDs' indexes
 		set("x:970", "CLOSED", "closed_ms", closedMS)
 		noise := citizen("971", "selamat pagi bekasi", at(1))
 		noise.Kind, noise.Status, noise.Queued, noise.Deadlines = tanggap.KindNoise, tanggap.StatusNotComplaint, false, tanggap.Deadlines{}

@@ -10,7 +10,7 @@
 -- still hold its events for Kafka), 'joined' (the first report of a
 -- near-duplicate cluster while a report that joined it is stored).
 local v = redis.call('HMGET', KEYS[1], 'id', 'status', 'opd', 'created_ms', 'resolved_ms', 'closed_ms', 'updated_ms', 'cluster_id',
-  'classifier_opd', 'kelurahan', 'kecamatan')
+  'classifier_opd', 'kelurahan', 'kecamatan', 'hops')
 local id, status, opd, created, cluster = v[1], v[2], v[3], num(v[4]), v[8]
 if not id then return 'missing' end
 if OPEN[status] or status == 'RESOLVED' then return 'open' end
@@ -46,6 +46,16 @@ if root then
 end
 if ARGV[4] == '1' then return 'prunable' end
 
+-- opd:<code> lists every item that has been in the OPD: an item moved
+-- between OPDs (hops) leaves the index of each it was in, which its
+-- history's assign events name.
+if (tonumber(v[12] or '') or 0) > 0 then
+  for _, ev in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+    for code in string.gmatch(ev, '"from_opd":"([^"]+)"') do
+      redis.call('ZREM', PREFIX .. 'opd:' .. code, id)
+    end
+  end
+end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 redis.call('ZREM', PREFIX .. 'items', id)
 redis.call('ZREM', PREFIX .. 'opd:' .. slot(opd), id)

@@ -77,6 +77,7 @@ type Item struct {
 	ClaimedBy        string     `json:"claimed_by,omitempty"`
 	ClaimUntil       time.Time  `json:"claim_until,omitempty"`
 	HeldSince        *time.Time `json:"held_since,omitempty"`
+	Extended         bool       `json:"extended,omitempty"` // its resolution deadline was extended (once allowed)
 
 	Deadline      time.Time     `json:"deadline"` // the current clock's deadline
 	DueSoonAt     time.Time     `json:"-"`

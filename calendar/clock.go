@@ -80,6 +80,16 @@ func (c *Calendar) Extend(deadline, pausedFrom, pausedTo time.Time) time.Time {
 	return c.advance(deadline, d)
 }
 
+// ExtendDays returns deadline moved forward by n whole working days of
+// office time, as Extend moves it by a pause: a deadline at an office-hours
+// end moves to the office-hours end of the nth working day after it.
+func (c *Calendar) ExtendDays(deadline time.Time, n int) time.Time {
+	if deadline.IsZero() || n <= 0 {
+		return deadline
+	}
+	return c.advance(deadline, time.Duration(n)*c.dayLen)
+}
+
 // State returns where a clock stands at now against its deadline: overdue
 // when now is at or after the deadline, due_soon when at most one HK of
 // working time is left (so from the office-hours end of the working day

@@ -426,6 +426,7 @@ var itemFields = map[string]func(d *itemDecoder, v string){
 	"claimed_by":     func(d *itemDecoder, v string) { d.it.ClaimedBy = v },
 	"claim_until_ms": func(d *itemDecoder, v string) { d.it.ClaimUntil = msTime(v) },
 	"hops":           func(d *itemDecoder, v string) { d.it.Hops, _ = strconv.Atoi(v) },
+	"extended":       func(d *itemDecoder, v string) { d.it.Extended = v == "1" },
 	"reporters":      func(d *itemDecoder, v string) { d.it.Reporters, _ = strconv.Atoi(v) },
 	"version":        func(d *itemDecoder, v string) { d.it.Version, _ = strconv.ParseInt(v, 10, 64) },
 	"updated_ms":     func(d *itemDecoder, v string) { d.it.UpdatedAt = msTime(v) },

@@ -439,6 +439,8 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request, p *Principal) erro
 		allowed[a.name] = tanggap.CanTransition(it.Status, a.to)
 	}
 	allowed["resume"] = it.Status == tanggap.StatusOnHold
+	extendDays, extendBasis := s.opt.Workflow.Extension(it)
+	allowed["extend"] = it.Status.Open() && !it.Deadlines.Resolution.IsZero() && !it.Extended && extendDays > 0
 	rel, err := s.related(r, p, it)
 	if err != nil {
 		return err
@@ -455,7 +457,8 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	}
 	return s.render(w, r, "item", map[string]any{"It": s.view(r, *it), "History": hv, "OPDs": s.opt.Config.OPDs,
 		"Msg": r.URL.Query().Get("ok"), "Can": allowed, "ArchiveReasons": workflow.ArchiveReasons, "Related": rel,
-		"Members": members, "MembersNote": note, "Slot": cmp.Or(it.OPD, store.Unrouted), "Similar": similar})
+		"Members": members, "MembersNote": note, "Slot": cmp.Or(it.OPD, store.Unrouted), "Similar": similar,
+		"ExtendDays": extendDays, "ExtendBasis": extendBasis})
 }
 
 // The item page offers up to similarLimit items as possible duplicates,

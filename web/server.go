@@ -53,6 +53,7 @@ type Store interface {
 type Workflow interface {
 	Do(ctx context.Context, a workflow.Actor, r workflow.Request) (*tanggap.Item, error)
 	Bulk(ctx context.Context, a workflow.Actor, ids []string, r workflow.Request) ([]workflow.BulkResult, error)
+	Extension(it *tanggap.Item) (days int, basis string)
 }
 
 // Options configure a Server.

@@ -282,6 +282,18 @@ func TestAnswerAndAssign(t *testing.T) {
 			t.Errorf("item history%s lacks %q", tc.query, tc.want)
 		}
 	}
+	// The resolution deadline can be extended once (a field check for a
+	// complaint), and the page says so in the history.
+	it, _ = f.st.Item(context.Background(), "x:102")
+	if _, body := get(t, c, f.srv.URL+"/item/x:102?lang=id"); !strings.Contains(body, `action="/item/x:102/extend"`) || !strings.Contains(body, "pemeriksaan lapangan") {
+		t.Error("the item page offers no extension")
+	}
+	if code, _ := post(t, c, f.srv.URL+"/item/x:102/extend", url.Values{"reason": {"perlu cek saluran"}, "version": {strconv.FormatInt(it.Version, 10)}}); code != http.StatusSeeOther {
+		t.Fatalf("extend: %d", code)
+	}
+	if _, body := get(t, c, f.srv.URL+"/item/x:102?lang=en"); strings.Contains(body, `action="/item/x:102/extend"`) || !strings.Contains(body, "resolution deadline extended") {
+		t.Error("after the extension: the form is still offered, or the history does not name it")
+	}
 	// A stale version is a conflict, not an overwrite.
 	if code, _ := post(t, c, f.srv.URL+"/item/x:102/assign", url.Values{"opd": {"perhubungan"}, "reason": {"salah"}, "version": {"1"}}); code != http.StatusConflict {
 		t.Fatalf("stale assign: %d", code)

@@ -133,7 +133,7 @@ type Request struct {
 }
 
 // Actions lists the actions a person can take, in menu order.
-var Actions = []string{"claim", "release", "assign", "answer", "resolve", "archive", "out_of_scope", "duplicate", "hold", "resume", "reopen", "close"}
+var Actions = []string{"claim", "release", "assign", "answer", "resolve", "archive", "out_of_scope", "duplicate", "hold", "resume", "extend", "reopen", "close"}
 
 // ArchiveReasons are the reason codes for archiving.
 var ArchiveReasons = []string{"praise", "answered_elsewhere", "spam", "noise", "not_actionable"}
@@ -195,6 +195,10 @@ func (s *Service) check(r *Request) error {
 	case "reopen":
 		if r.Reason == "" {
 			return invalid("a reason is required to reopen")
+		}
+	case "extend":
+		if r.Reason == "" {
+			return invalid("a reason is required to extend the deadline (what the requester or citizen was told)")
 		}
 	default:
 		return invalid("unknown action %q", r.Action)
@@ -322,11 +326,27 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 	case "close":
 		to = tanggap.StatusClosed
 		ch.Set["closed_ms"] = msStr(now)
+	case "extend":
+		n, basis := s.Extension(it)
+		switch {
+		case !it.Status.Open() || it.Deadlines.Resolution.IsZero():
+			return nil, invalid("only an open item's resolution deadline can be extended")
+		case it.Extended:
+			return nil, invalid("item %s was extended once already", it.ID)
+		case n <= 0:
+			return nil, invalid("the city's clocks give no extension for this kind of item")
+		}
+		// Working days added to the deadline as it stands (holds included).
+		d := it.Deadlines
+		ch.Set["res_due_ms"] = msStr(s.clocks.cal.ExtendDays(d.Resolution, n))
+		ch.Set["res_soon_ms"] = msStr(s.clocks.cal.ExtendDays(d.ResolutionSoon, n))
+		ch.Set["extended"] = "1"
+		ch.Data["extension_hk"], ch.Data["basis"] = strconv.Itoa(n), basis
 	}
-	// Every action but these three moves the item to a status, the one it
+	// Every action but these four moves the item to a status, the one it
 	// is in included: hold, reopen, resolve or close again would restart
 	// what the first one started (the pause, the clocks, the windows).
-	if r.Action != "claim" && r.Action != "release" && r.Action != "answer" && !tanggap.CanTransition(it.Status, to) {
+	if r.Action != "claim" && r.Action != "release" && r.Action != "answer" && r.Action != "extend" && !tanggap.CanTransition(it.Status, to) {
 		return nil, invalid("an item in status %s cannot move to %s", it.Status, to)
 	}
 	ch.Set["status"] = string(to)
@@ -371,6 +391,19 @@ func (s *Service) CitizenReplied(ctx context.Context, id string, p tanggap.Post)
 		return false, err
 	}
 	return true, nil
+}
+
+// Extension is how many working days the extend action adds to an item's
+// resolution deadline, once, and on what basis: an information request by
+// the extension UU 14/2008 Pasal 22 allows (with written notice to the
+// requester), any other item by the longer deadline of a case that needs
+// a field check (KemenPAN-RB), from the city's clock policy.
+func (s *Service) Extension(it *tanggap.Item) (int, string) {
+	cl := s.cfg.Clocks
+	if it.Kind == tanggap.KindInfo {
+		return cl.InfoRequestExtensionHK, "info_request"
+	}
+	return cl.ResolutionFieldCheckHK - cl.ResolutionHK, "field_check"
 }
 
 // setDeadlines writes every clock of d into an item's fields.

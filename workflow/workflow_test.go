@@ -405,3 +405,56 @@ func utc(d tanggap.Deadlines) tanggap.Deadlines {
 	}
 	return d
 }
+
+// TestExtend: an information request's resolution deadline is extended
+// once by UU 14/2008's 7 HK, a complaint's to the field-check deadline;
+// never twice, never for an ended item, and its status stays.
+func TestExtend(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	dlh := Actor{Login: "dlh1", OPD: "lingkungan_hidup"}
+	e.ingest(t, "1", "lingkungan_hidup")
+	info := tanggap.Post{Platform: tanggap.PlatformInstagram, ID: "2", Text: "minta data", Author: "warga", CreatedAt: *e.now, ThreadID: "2"}
+	if _, err := e.st.Ingest(ctx, store.Ingest{Post: info, Kind: tanggap.KindInfo, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned,
+		Queued: true, Deadlines: e.c.Deadlines(*e.now, tanggap.KindInfo, "lingkungan_hidup", false)}); err != nil {
+		t.Fatal(err)
+	}
+	do := func(id string, r Request) (*tanggap.Item, error) {
+		r.ID, r.Version = "instagram:"+id, -1
+		return e.svc.Do(ctx, dlh, r)
+	}
+	if _, err := do("2", Request{Action: "extend"}); tanggap.ErrorCode(err) != tanggap.EINVALID {
+		t.Errorf("extend without a reason: %v", err)
+	}
+	cal := e.c.Calendar()
+	for _, tc := range []struct {
+		id   string
+		want time.Time
+	}{
+		{"2", cal.AddWorkingDays(*e.now, 10+7)}, // UU 14/2008 Pasal 22: 10 HK + 7
+		{"1", cal.AddWorkingDays(*e.now, 60)},   // a field check: 60 HK instead of 14
+	} {
+		was, _ := e.st.Item(ctx, "instagram:"+tc.id)
+		it, err := do(tc.id, Request{Action: "extend", Reason: "surat pemberitahuan 12/DLH"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !it.Deadlines.Resolution.Equal(tc.want) || !it.Extended || it.Status != was.Status {
+			t.Errorf("%s extended: resolution %v (was %v), want %v; extended %v, status %s", tc.id,
+				it.Deadlines.Resolution.In(jkt), was.Deadlines.Resolution.In(jkt), tc.want.In(jkt), it.Extended, it.Status)
+		}
+		if _, err := do(tc.id, Request{Action: "extend", Reason: "lagi"}); tanggap.ErrorCode(err) != tanggap.EINVALID {
+			t.Errorf("%s extended twice: %v", tc.id, err)
+		}
+	}
+	e.ingest(t, "3", "lingkungan_hidup")
+	if _, err := do("3", Request{Action: "resolve", Evidence: "surat 1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := do("3", Request{Action: "extend", Reason: "x"}); tanggap.ErrorCode(err) != tanggap.EINVALID {
+		t.Errorf("extend a resolved item: %v", err)
+	}
+	if h, _ := e.st.History(ctx, "instagram:2"); h[len(h)-1].Action != "extend" || h[len(h)-1].Data["basis"] != "info_request" {
+		t.Errorf("history: %+v", h[len(h)-1])
+	}
+}

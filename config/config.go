@@ -7,8 +7,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -353,12 +355,15 @@ func (c *Config) validate() error {
 		}
 		c.opdIndex[o.Code] = i
 	}
-	for code, d := range cl.PerOPD {
+	for _, code := range slices.Sorted(maps.Keys(cl.PerOPD)) {
+		d := cl.PerOPD[code]
 		if _, ok := c.opdIndex[code]; !ok {
 			return bad("$.clocks.per_opd."+code, "unknown OPD %q", code)
 		}
-		if err := d.check("$.clocks.per_opd." + code); err != nil {
-			return err
+		// An empty or null override has no default to fall back on: taken
+		// as 0 it would make every item of the OPD overdue on arrival.
+		if d.d == 0 {
+			return bad("$.clocks.per_opd."+code, "not a positive duration (like 24h or 90m): %q", d.bad)
 		}
 	}
 	for _, f := range []struct{ path, v string }{{"$.triage.pju_owner", c.Triage.PJUOwner}, {"$.triage.fallback_opd", c.Triage.FallbackOPD}} {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tanggap/tanggap"
 )
@@ -67,6 +68,10 @@ func TestBrokenConfigNamesFileLineField(t *testing.T) {
 		{"short retention", base + "retention:\n  ended_days: 30\n", "broken.yaml:7: field $.retention.ended_days: must be 0 (keep every item) or between 90"},
 		{"retention in words", base + "retention:\n  ended_days: setahun\n", "broken.yaml:7"},
 		{"bad office hours", base + "clocks:\n  office_hours: {start: \"17:00\", end: \"08:00\"}\n", "broken.yaml:7: field $.clocks.office_hours"},
+		{"empty per-OPD clock", base + "clocks:\n  per_opd: {dlh: \"\"}\n", "broken.yaml:7: field $.clocks.per_opd.dlh: not a positive duration"},
+		{"null per-OPD clock", base + "clocks:\n  per_opd: {dlh: }\n", "broken.yaml:7: field $.clocks.per_opd.dlh: not a positive duration"},
+		{"null per-OPD clock, block", base + "clocks:\n  per_opd:\n    dlh:\n", "broken.yaml:8: field $.clocks.per_opd.dlh: not a positive duration"},
+		{"bad per-OPD clock", base + "clocks:\n  per_opd:\n    dlh: 0s\n", "broken.yaml:8: field $.clocks.per_opd.dlh: not a positive duration"},
 		{"duplicate opd", base + "  - code: dlh\n    name: again\n", "broken.yaml:6: field $.opds[1].code"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,4 +124,17 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("error does not name the file: %v", err)
 		}
 	})
+}
+
+func TestPerOPDClock(t *testing.T) {
+	c, err := Parse("city.yaml", []byte("city:\n  code: bekasi\nclocks:\n  per_opd: {dlh: 12h}\nopds:\n  - {code: dlh, name: DLH}\n  - {code: damkar, name: Damkar}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.FirstResponseFor("dlh", false); got != 12*time.Hour {
+		t.Errorf("dlh: %v, want the override 12h", got)
+	}
+	if got := c.FirstResponseFor("damkar", false); got != 24*time.Hour {
+		t.Errorf("damkar: %v, want the default 24h", got)
+	}
 }

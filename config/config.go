@@ -394,7 +394,13 @@ func (c *Config) validate() error {
 		}
 		c.accIndex[k] = i
 		if a.ID != "" {
-			c.accIndex[accKey(a.Platform, "#"+a.ID)] = i
+			// A second account with the same id would take the id over, and
+			// its owner would be credited with the first one's replies.
+			k := accKey(a.Platform, "#"+a.ID)
+			if _, dup := c.accIndex[k]; dup {
+				return bad(p+".id", "account id %s/%s listed twice", a.Platform, a.ID)
+			}
+			c.accIndex[k] = i
 		}
 	}
 	return nil

@@ -63,6 +63,7 @@ func TestBrokenConfigNamesFileLineField(t *testing.T) {
 		{"unknown owner", base + "accounts:\n  - platform: x\n    handle: foo\n    owner: dishub\n", "broken.yaml:9: field $.accounts[0].owner: unknown owner \"dishub\""},
 		{"unknown platform", base + "accounts:\n  - platform: tiktok\n    handle: foo\n    owner: dlh\n", "broken.yaml:7: field $.accounts[0].platform"},
 		{"duplicate account", base + "accounts:\n  - {platform: x, handle: a, owner: dlh}\n  - {platform: x, handle: A, owner: dlh}\n", "broken.yaml:8: field $.accounts[1].handle"},
+		{"duplicate account id", base + "accounts:\n  - {platform: facebook, handle: a, id: \"637\", owner: dlh}\n  - {platform: facebook, handle: b, id: \"637\", owner: dlh}\n", "broken.yaml:8: field $.accounts[1].id: account id facebook/637 listed twice"},
 		{"bad confidence", base + "triage:\n  min_confidence: 2\n", "broken.yaml:7: field $.triage.min_confidence"},
 		{"negative hold expiry", base + "clocks:\n  hold_expire_hk: -1\n", "broken.yaml:7: field $.clocks.hold_expire_hk"},
 		{"short retention", base + "retention:\n  ended_days: 30\n", "broken.yaml:7: field $.retention.ended_days: must be 0 (keep every item) or between 90"},
@@ -136,5 +137,16 @@ func TestPerOPDClock(t *testing.T) {
 	}
 	if got := c.FirstResponseFor("damkar", false); got != 24*time.Hour {
 		t.Errorf("damkar: %v, want the default 24h", got)
+	}
+}
+
+// The same id on two platforms is two accounts.
+func TestAccountIDPerPlatform(t *testing.T) {
+	c, err := Parse("city.yaml", []byte("city:\n  code: bekasi\nopds:\n  - {code: dlh, name: DLH}\naccounts:\n  - {platform: facebook, handle: a, id: \"637\", owner: dlh}\n  - {platform: instagram, handle: b, id: \"637\", owner: city}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := c.OfficialAccount(tanggap.PlatformInstagram, "", "637"); !ok || a.Owner != OwnerCity {
+		t.Errorf("instagram id 637: %+v %v", a, ok)
 	}
 }

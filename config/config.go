@@ -321,13 +321,15 @@ func (c *Config) validate() error {
 	if cl.HoldExpireHK < 0 || cl.HoldExpireHK > 365 {
 		return bad("$.clocks.hold_expire_hk", "must be between 0 (never) and 365 working days, got %d", cl.HoldExpireHK)
 	}
-	if cl.OfficeHours.Start == "" {
+	// The default applies only when neither is given: a lone end (or
+	// start) is a half-written setting, not a request for 08:00-16:00.
+	if cl.OfficeHours.Start == "" && cl.OfficeHours.End == "" {
 		cl.OfficeHours = OfficeHours{Start: "08:00", End: "16:00"}
 	}
 	s, err1 := time.Parse("15:04", cl.OfficeHours.Start)
 	e, err2 := time.Parse("15:04", cl.OfficeHours.End)
 	if err1 != nil || err2 != nil || !s.Before(e) {
-		return bad("$.clocks.office_hours", "start and end must be HH:MM with start before end")
+		return bad("$.clocks.office_hours", "start and end must both be HH:MM with start before end, got start %q, end %q", cl.OfficeHours.Start, cl.OfficeHours.End)
 	}
 	if d := c.Retention.EndedDays; d != 0 && (d < MinRetentionDays || d > 36500) {
 		return bad("$.retention.ended_days", "must be 0 (keep every item) or between %d and 36500 days, got %d", MinRetentionDays, d)

@@ -73,6 +73,8 @@ func TestBrokenConfigNamesFileLineField(t *testing.T) {
 		{"null per-OPD clock", base + "clocks:\n  per_opd: {dlh: }\n", "broken.yaml:7: field $.clocks.per_opd.dlh: not a positive duration"},
 		{"null per-OPD clock, block", base + "clocks:\n  per_opd:\n    dlh:\n", "broken.yaml:8: field $.clocks.per_opd.dlh: not a positive duration"},
 		{"bad per-OPD clock", base + "clocks:\n  per_opd:\n    dlh: 0s\n", "broken.yaml:8: field $.clocks.per_opd.dlh: not a positive duration"},
+		{"office hours end only", base + "clocks:\n  office_hours: {end: \"12:00\"}\n", "broken.yaml:7: field $.clocks.office_hours: start and end must both be HH:MM"},
+		{"office hours start only", base + "clocks:\n  office_hours:\n    start: \"09:00\"\n", "broken.yaml:8: field $.clocks.office_hours: start and end must both be HH:MM"},
 		{"duplicate opd", base + "  - code: dlh\n    name: again\n", "broken.yaml:6: field $.opds[1].code"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,6 +139,9 @@ func TestPerOPDClock(t *testing.T) {
 	}
 	if got := c.FirstResponseFor("damkar", false); got != 24*time.Hour {
 		t.Errorf("damkar: %v, want the default 24h", got)
+	}
+	if got := c.Clocks.OfficeHours; got != (OfficeHours{Start: "08:00", End: "16:00"}) {
+		t.Errorf("office hours: %+v, want the default 08:00-16:00", got)
 	}
 }
 

@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/tanggap/tanggap"
 )
 
@@ -174,7 +177,7 @@ func Load(path string) (*Config, error) {
 func Parse(name string, b []byte) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
-		return nil, &LoadError{File: name, Line: errLine(err), Field: errField(err), Msg: firstLine(yaml.FormatError(err, false, false))}
+		return nil, decodeError(name, b, err)
 	}
 	if err := c.validate(); err != nil {
 		var fe *fieldError
@@ -222,21 +225,96 @@ func errLine(err error) int {
 	return n
 }
 
-var fieldRE = regexp.MustCompile(`(?:unknown field|field) "?([A-Za-z0-9_.\[\]$]+)"?`)
+// decodeError says where the decoder stopped. goccy's errors carry the
+// token they stopped at, but their type errors name a Go struct (Config.Clocks
+// for a bad routing_hk, Config.Accounts without an index) and Go types, so
+// the field is the YAML path of the node at that token and type errors are
+// reworded in the config's terms.
+func decodeError(name string, b []byte, err error) *LoadError {
+	var ye yaml.Error
+	if !errors.As(err, &ye) || ye.GetToken() == nil {
+		return &LoadError{File: name, Line: errLine(err), Msg: firstLine(yaml.FormatError(err, false, false))}
+	}
+	tk := ye.GetToken()
+	le := &LoadError{File: name, Line: tk.Position.Line, Field: pathAt(b, tk.Position.Line, tk.Position.Column), Msg: ye.GetMessage()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		le.Msg = fmt.Sprintf("got %s, want %s", yamlKind(te.SrcType, tk.Value), yamlKind(te.DstType, ""))
+	}
+	var oe *yaml.OverflowError
+	if errors.As(err, &oe) {
+		le.Msg = fmt.Sprintf("%s is out of range", oe.SrcNum)
+	}
+	return le
+}
 
-func errField(err error) string {
-	msg := yaml.FormatError(err, false, false)
-	if m := fieldRE.FindStringSubmatch(msg); m != nil {
-		return m[1]
+// yamlKind names a Go type as the YAML that would fill it; a scalar with a
+// value is shown as written.
+func yamlKind(t reflect.Type, value string) string {
+	if t == nil {
+		return "a value"
 	}
-	// goccy reports type errors as "cannot unmarshal X into Go struct field Config.Clocks.RoutingHK of type int"
-	if i := strings.Index(msg, "Go struct field "); i >= 0 {
-		f := strings.Fields(msg[i+len("Go struct field "):])
-		if len(f) > 0 {
-			return f[0]
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	if value != "" {
+		if t.Kind() == reflect.String {
+			return strconv.Quote(value)
 		}
+		return value
 	}
-	return ""
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	}
+	return t.String()
+}
+
+// pathAt returns the YAML path ($.clocks.routing_hk) of the node that starts
+// at a line and column, or "" when the file does not parse.
+func pathAt(b []byte, line, col int) string {
+	f, err := parseFile(b)
+	if err != nil {
+		return ""
+	}
+	var path string
+	for _, d := range f.Docs {
+		ast.Walk(visitFunc(func(n ast.Node) {
+			tk := n.GetToken()
+			// A key and the mapping it opens start together: the deeper
+			// path is the key's.
+			if tk != nil && tk.Position.Line == line && tk.Position.Column == col && len(n.GetPath()) > len(path) {
+				path = n.GetPath()
+			}
+		}), d)
+	}
+	return path
+}
+
+type visitFunc func(ast.Node)
+
+func (v visitFunc) Visit(n ast.Node) ast.Visitor {
+	if n == nil {
+		return nil
+	}
+	// A document's token is its body's, and an empty one has none to give.
+	if _, doc := n.(*ast.DocumentNode); !doc {
+		v(n)
+	}
+	return v
 }
 
 func firstLine(s string) string {

@@ -55,8 +55,14 @@ func TestBrokenConfigNamesFileLineField(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"not yaml", "city: [\n", "broken.yaml:1"},
-		{"unknown field", "city:\n  code: bekasi\n  colour: red\n", "broken.yaml:3: field colour"},
-		{"wrong type", "city:\n  code: bekasi\nclocks:\n  routing_hk: tiga\n", "broken.yaml:4"},
+		{"unknown field", "city:\n  code: bekasi\n  colour: red\n", "broken.yaml:3: field $.city.colour: unknown field \"colour\""},
+		{"unknown field in a list", base + "accounts:\n  - {platform: x, handle: a, owner: dlh, wach: false}\n", "broken.yaml:7: field $.accounts[0].wach: unknown field"},
+		{"wrong type", "city:\n  code: bekasi\nclocks:\n  routing_hk: tiga\n", "broken.yaml:4: field $.clocks.routing_hk: got \"tiga\", want a whole number"},
+		{"wrong type in a list", base + "accounts:\n  - {platform: x, handle: a, owner: dlh}\n  - {platform: x, handle: b, owner: dlh, watch: nope}\n", "broken.yaml:8: field $.accounts[1].watch: got \"nope\", want true or false"},
+		{"scalar for a list", base + "  - code: dinkes\n    name: Dinkes\n    keywords: sakit\n", "broken.yaml:8: field $.opds[1].keywords: string was used where sequence is expected"},
+		{"wrong type, then an empty document", "city: bekasi\n---\n", "broken.yaml:1: field $.city: string was used where mapping is expected"},
+		{"list for a scalar", "city:\n  code: [bekasi]\n", "broken.yaml:2: field $.city.code: got a list, want a string"},
+		{"number out of range", base + "clocks:\n  routing_hk: 99999999999999999999999\n", "broken.yaml:7: field $.clocks.routing_hk: 99999999999999999999999 is out of range"},
 		{"bad duration", "city:\n  code: bekasi\nclocks:\n  first_response: besok\n", "broken.yaml:4"},
 		{"no opds", "city:\n  code: bekasi\n", "field $.opds"},
 		{"bad city code", "city:\n  code: Kota Bekasi\n", "broken.yaml:2: field $.city.code"},

@@ -4,10 +4,12 @@
 package config
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -15,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -175,9 +178,18 @@ func Load(path string) (*Config, error) {
 
 // Parse decodes and validates a config held in memory; name is used in errors.
 func Parse(name string, b []byte) (*Config, error) {
+	// The decoder turns bytes that are not UTF-8 into U+FFFD without a word:
+	// a city name would show replacement characters and a keyword with one
+	// would never match a post.
+	if line, ok := invalidUTF8(b); ok {
+		return nil, &LoadError{File: name, Line: line, Field: replacedPath(b, line), Msg: "not valid UTF-8 (save the file as UTF-8)"}
+	}
 	var c Config
 	if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
 		return nil, decodeError(name, b, err)
+	}
+	if n := fraction(b); n != nil {
+		return nil, &LoadError{File: name, Line: n.GetToken().Position.Line, Field: n.GetPath(), Msg: fmt.Sprintf("must be a whole number, got %s", n.GetToken().Value)}
 	}
 	if err := c.validate(); err != nil {
 		var fe *fieldError
@@ -286,22 +298,43 @@ func yamlKind(t reflect.Type, value string) string {
 // pathAt returns the YAML path ($.clocks.routing_hk) of the node that starts
 // at a line and column, or "" when the file does not parse.
 func pathAt(b []byte, line, col int) string {
+	var path string
+	walkFile(b, func(n ast.Node) {
+		tk := n.GetToken()
+		// A key and the mapping it opens start together: the deeper path
+		// is the key's.
+		if tk != nil && tk.Position.Line == line && tk.Position.Column == col && len(n.GetPath()) > len(path) {
+			path = n.GetPath()
+		}
+	})
+	return path
+}
+
+// replacedPath returns the YAML path of the key or value that holds the
+// first byte that is not UTF-8, at a line: the parser has replaced it by
+// U+FFFD. A byte in a comment gives "".
+func replacedPath(b []byte, line int) string {
+	var path string
+	walkFile(b, func(n ast.Node) {
+		tk := n.GetToken()
+		if _, comment := n.(*ast.CommentGroupNode); comment || tk == nil || tk.Position.Line != line {
+			return
+		}
+		if path == "" && strings.ContainsRune(tk.Value, utf8.RuneError) {
+			path = n.GetPath()
+		}
+	})
+	return path
+}
+
+func walkFile(b []byte, visit func(ast.Node)) {
 	f, err := parseFile(b)
 	if err != nil {
-		return ""
+		return
 	}
-	var path string
 	for _, d := range f.Docs {
-		ast.Walk(visitFunc(func(n ast.Node) {
-			tk := n.GetToken()
-			// A key and the mapping it opens start together: the deeper
-			// path is the key's.
-			if tk != nil && tk.Position.Line == line && tk.Position.Column == col && len(n.GetPath()) > len(path) {
-				path = n.GetPath()
-			}
-		}), d)
+		ast.Walk(visitFunc(visit), d)
 	}
-	return path
 }
 
 type visitFunc func(ast.Node)
@@ -315,6 +348,82 @@ func (v visitFunc) Visit(n ast.Node) ast.Visitor {
 		v(n)
 	}
 	return v
+}
+
+// invalidUTF8 finds the line of the first byte that is not UTF-8.
+func invalidUTF8(b []byte) (line int, ok bool) {
+	if utf8.Valid(b) {
+		return 0, false
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return 1 + bytes.Count(b[:i], []byte("\n")), true
+		}
+		i += n
+	}
+	return 0, false
+}
+
+// fraction finds a number with a fraction given for an integer field: the
+// decoder would truncate routing_hk: 3.7 to 3 without a word. It walks the
+// file's nodes along the Config type, by yaml tags.
+func fraction(b []byte) ast.Node {
+	f, err := parseFile(b)
+	if err != nil || len(f.Docs) == 0 {
+		return nil
+	}
+	return fractionIn(f.Docs[0].Body, reflect.TypeFor[Config]())
+}
+
+func fractionIn(n ast.Node, t reflect.Type) ast.Node {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch n := n.(type) {
+	case *ast.MappingNode:
+		for _, kv := range n.Values {
+			if bad := fractionIn(kv, t); bad != nil {
+				return bad
+			}
+		}
+	case *ast.MappingValueNode:
+		switch t.Kind() {
+		case reflect.Map:
+			return fractionIn(n.Value, t.Elem())
+		case reflect.Struct:
+			if n.Key == nil || n.Key.GetToken() == nil {
+				return nil
+			}
+			key := n.Key.GetToken().Value
+			for i := range t.NumField() {
+				if f := t.Field(i); f.IsExported() && strings.Split(f.Tag.Get("yaml"), ",")[0] == key {
+					return fractionIn(n.Value, f.Type)
+				}
+			}
+		}
+	case *ast.SequenceNode:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for _, v := range n.Values {
+				if bad := fractionIn(v, t.Elem()); bad != nil {
+					return bad
+				}
+			}
+		}
+	case *ast.TagNode:
+		return fractionIn(n.Value, t)
+	case *ast.AnchorNode:
+		return fractionIn(n.Value, t)
+	case *ast.FloatNode:
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if n.Value != math.Trunc(n.Value) {
+				return n
+			}
+		}
+	}
+	return nil
 }
 
 func firstLine(s string) string {

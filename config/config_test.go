@@ -81,6 +81,11 @@ func TestBrokenConfigNamesFileLineField(t *testing.T) {
 		{"bad per-OPD clock", base + "clocks:\n  per_opd:\n    dlh: 0s\n", "broken.yaml:8: field $.clocks.per_opd.dlh: not a positive duration"},
 		{"office hours end only", base + "clocks:\n  office_hours: {end: \"12:00\"}\n", "broken.yaml:7: field $.clocks.office_hours: start and end must both be HH:MM"},
 		{"office hours start only", base + "clocks:\n  office_hours:\n    start: \"09:00\"\n", "broken.yaml:8: field $.clocks.office_hours: start and end must both be HH:MM"},
+		{"not UTF-8", "city:\n  code: bekasi\n  name: Kota \xff\xfe Bekasi\n", "broken.yaml:3: field $.city.name: not valid UTF-8"},
+		{"keyword not UTF-8", base + "    keywords: [\"sampah\", \"jalan \xc3 rusak\"]\n", "broken.yaml:6: field $.opds[0].keywords[1]: not valid UTF-8"},
+		{"comment not UTF-8", base + "# caf\xe9\n", "broken.yaml:6: not valid UTF-8"},
+		{"fraction for a whole number", base + "clocks:\n  routing_hk: 3.7\n", "broken.yaml:7: field $.clocks.routing_hk: must be a whole number, got 3.7"},
+		{"fraction in a flow mapping", base + "retention: {ended_days: 90.5}\n", "broken.yaml:6: field $.retention.ended_days: must be a whole number, got 90.5"},
 		{"duplicate opd", base + "  - code: dlh\n    name: again\n", "broken.yaml:6: field $.opds[1].code"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,6 +102,18 @@ func TestBrokenConfigNamesFileLineField(t *testing.T) {
 	}
 	if _, err := Load("/nonexistent/city.yaml"); err == nil || !strings.Contains(err.Error(), "/nonexistent/city.yaml") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// A number with nothing after the point is a whole number, and a fraction is
+// fine where the field takes one.
+func TestWholeNumbers(t *testing.T) {
+	c, err := Parse("city.yaml", []byte("city:\n  code: bekasi\nclocks:\n  routing_hk: 4.0\ntriage:\n  min_confidence: 0.7\nopds:\n  - {code: dlh, name: DLH, keywords: [\"3.5\", 2.5]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Clocks.RoutingHK != 4 || c.Triage.MinConfidence != 0.7 {
+		t.Errorf("routing_hk %d, min_confidence %v", c.Clocks.RoutingHK, c.Triage.MinConfidence)
 	}
 }
 

@@ -120,12 +120,14 @@ func TestWholeNumbers(t *testing.T) {
 func TestSecret(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(p, []byte("s3cret\n"), 0o600)
-	env := map[string]string{"A": "direct", "B_FILE": p, "C_FILE": "/nonexistent"}
+	blank := filepath.Join(t.TempDir(), "blank")
+	os.WriteFile(blank, []byte(" \n"), 0o600)
+	env := map[string]string{"A": "direct", "B_FILE": p, "C_FILE": "/nonexistent", "E_FILE": blank}
 	get := func(k string) string { return env[k] }
 	for _, tc := range []struct {
 		name, want string
 		err        bool
-	}{{"A", "direct", false}, {"B", "s3cret", false}, {"C", "", true}, {"D", "", false}} {
+	}{{"A", "direct", false}, {"B", "s3cret", false}, {"C", "", true}, {"D", "", false}, {"E", "", false}} {
 		got, err := Secret(get, tc.name)
 		if got != tc.want || (err != nil) != tc.err {
 			t.Errorf("%s: %q %v", tc.name, got, err)

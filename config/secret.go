@@ -8,7 +8,8 @@ import (
 
 // Secret reads a secret from the environment: NAME itself, or the file named
 // by NAME_FILE (Docker and Kubernetes secrets). The value is never logged.
-// A missing secret returns "" and no error; a NAME_FILE that cannot be read
+// A missing secret, or a file that is empty or blank, returns "" and no
+// error: callers treat it as not configured. A NAME_FILE that cannot be read
 // is an error that names the variable, not the value.
 func Secret(getenv func(string) string, name string) (string, error) {
 	if v := getenv(name); v != "" {

@@ -94,7 +94,7 @@ const (
 
 // productionPollers builds a poller for every platform that has
 // credentials: a token for the platform, or for at least one of its
-// accounts. Every watched account of such a platform is polled; one
+// accounts (a variable or a secret file that is empty is no token). Every watched account of such a platform is polled; one
 // without a token shows as a token_expired gap (reported once), so a
 // missing token is visible, not silent. X is polled through API v2 when
 // TANGGAP_X_BEARER_TOKEN is set, else through v1.1 when its credentials are.
@@ -146,9 +146,16 @@ func productionPollers(e env, cfg *config.Config, log *slog.Logger) ([]platformP
 		handles[i] = a.Handle
 		v11Vars = append(v11Vars, "X_ACCESS_TOKEN_"+x.EnvName(a.Handle), "X_ACCESS_TOKEN_SECRET_"+x.EnvName(a.Handle))
 	}
+	// v1.1 is configured by a value, as every other platform is: an empty
+	// secret file (compose-secrets.sh leaves one for every token) is no
+	// credential, not a broken one.
 	v11 := false
 	for _, n := range v11Vars {
-		v11 = v11 || e.getenv(n) != "" || e.getenv(n+"_FILE") != ""
+		v, err := config.Secret(e.getenv, n)
+		if err != nil {
+			return nil, fmt.Errorf("x: %w", err)
+		}
+		v11 = v11 || v != ""
 	}
 	var creds x.Credentials
 	if v11 {

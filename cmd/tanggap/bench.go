@@ -51,7 +51,9 @@ func runBench(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var c common
-	c.register(fs, e)
+	if err := c.register(fs, e); err != nil {
+		return err
+	}
 	o := benchOptions{}
 	fs.IntVar(&o.posts, "posts", 20000, "posts of the max-throughput phase and of each ceiling")
 	fs.Float64Var(&o.rate, "rate", 100, "posts per second of the bounded-rate (latency) phase")
@@ -75,7 +77,7 @@ func runBench(ctx context.Context, args []string, e env) error {
 	levelSet := false
 	fs.Visit(func(f *flag.Flag) { levelSet = levelSet || f.Name == "log-level" })
 	if !levelSet {
-		c.logLevel = "warn"
+		c.logLevel = slog.LevelWarn
 	}
 	log := c.logger(e.stderr)
 	o.phases = map[string]bool{}

@@ -30,7 +30,9 @@ func runCollect(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("collect", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var c common
-	c.register(fs, e)
+	if err := c.register(fs, e); err != nil {
+		return err
+	}
 	metricsAddr := fs.String("metrics-addr", envOr(e, "TANGGAP_METRICS_ADDR", ":9101"), "address of /metrics, /healthz, /readyz")
 	webhookAddr := fs.String("webhook-addr", envOr(e, "TANGGAP_WEBHOOK_ADDR", ":9103"), "address of the Instagram webhook receiver, /webhooks/instagram (when "+envInstagramAppSecret+" is set)")
 	interval := fs.Duration("interval", 30*time.Second, "base poll interval per account (busy accounts are polled sooner, quiet ones later)")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,20 +24,42 @@ import (
 // common are the flags every long-running subcommand takes.
 type common struct {
 	configPath string
-	logLevel   string
+	logLevel   slog.Level
 	logJSON    bool
 }
 
-func (c *common) register(fs *flag.FlagSet, e env) {
+// register adds the common flags; it fails when TANGGAP_LOG_JSON is not a
+// boolean.
+func (c *common) register(fs *flag.FlagSet, e env) error {
+	logJSON, err := envBool(e, "TANGGAP_LOG_JSON")
+	if err != nil {
+		return err
+	}
 	fs.StringVar(&c.configPath, "config", e.getenv("TANGGAP_CONFIG"), "city config YAML (default: the embedded Kota Bekasi config; env TANGGAP_CONFIG)")
-	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.BoolVar(&c.logJSON, "log-json", e.getenv("TANGGAP_LOG_JSON") != "", "log JSON lines instead of text")
+	// A level that does not parse fails the flag parsing: --log-level
+	// verbose must not run at info without a word.
+	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
+	fs.BoolVar(&c.logJSON, "log-json", logJSON, "log JSON lines instead of text (env TANGGAP_LOG_JSON)")
+	return nil
+}
+
+// envBool reads a boolean variable as strconv.ParseBool does (1, t, true,
+// 0, f, false...); unset or empty is false. Anything else is an error rather
+// than true: TANGGAP_SECURE_COOKIES=false must not turn the option on.
+func envBool(e env, name string) (bool, error) {
+	v := e.getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: not a boolean (true, false, 1 or 0)", name, v)
+	}
+	return b, nil
 }
 
 func (c *common) logger(w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(c.logLevel))
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: c.logLevel}
 	if c.logJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}

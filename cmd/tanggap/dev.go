@@ -33,7 +33,9 @@ func runDev(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var c common
-	c.register(fs, e)
+	if err := c.register(fs, e); err != nil {
+		return err
+	}
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the web UI and /metrics")
 	drip := fs.Duration("drip", 20*time.Second, "how often the fake APIs publish one more demo post")
 	if err := parseFlags(fs, args); err != nil {

@@ -74,7 +74,9 @@ func runDigest(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("digest", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var c common
-	c.register(fs, e)
+	if err := c.register(fs, e); err != nil {
+		return err
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -36,7 +36,9 @@ func runPrune(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var c common
-	c.register(fs, e)
+	if err := c.register(fs, e); err != nil {
+		return err
+	}
 	before := fs.String("ended-before", "", "remove the items that ended before the start of this day, YYYY-MM-DD in the city's time zone (at least 90 days ago)")
 	dry := fs.Bool("dry-run", false, "count what would be removed and remove nothing")
 	if err := parseFlags(fs, args); err != nil {

@@ -21,9 +21,15 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var c common
-	c.register(fs, e)
+	if err := c.register(fs, e); err != nil {
+		return err
+	}
 	addr := fs.String("addr", envOr(e, "TANGGAP_ADDR", ":8080"), "listen address (env TANGGAP_ADDR)")
-	secure := fs.Bool("secure-cookies", e.getenv("TANGGAP_SECURE_COOKIES") != "", "mark session cookies Secure (behind a TLS proxy)")
+	secureEnv, err := envBool(e, "TANGGAP_SECURE_COOKIES")
+	if err != nil {
+		return err
+	}
+	secure := fs.Bool("secure-cookies", secureEnv, "mark session cookies Secure (behind a TLS proxy; env TANGGAP_SECURE_COOKIES)")
 	proxies := fs.String("trusted-proxies", e.getenv("TANGGAP_TRUSTED_PROXIES"),
 		"reverse proxies (addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client sign-in limits count (env TANGGAP_TRUSTED_PROXIES)")
 	if err := parseFlags(fs, args); err != nil {

@@ -23,7 +23,9 @@ func runTriage(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("triage", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var c common
-	c.register(fs, e)
+	if err := c.register(fs, e); err != nil {
+		return err
+	}
 	metricsAddr := fs.String("metrics-addr", envOr(e, "TANGGAP_METRICS_ADDR", ":9102"), "address of /metrics, /healthz, /readyz")
 	partitions := fs.Int("partitions", 6, "partitions of the topics when this process creates them")
 	consumers := fs.Int("consumers", 6, "consumer group members in this process (those beyond the posts topic's partitions stay idle)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"log/slog"
 
 	"github.com/tanggap/tanggap/config"
@@ -51,13 +52,25 @@ func clustering(t *triage.Triage, cls triage.Classifier) {
 }
 
 func runTrain(ctx context.Context, args []string, e env) error {
-	return classify.TrainCommand(ctx, args, e.stdin, e.stdout, e.stderr)
+	return runClassifyCommand(ctx, "train", classify.TrainCommand, args, e)
 }
 
 func runEval(ctx context.Context, args []string, e env) error {
-	return classify.EvalCommand(ctx, args, e.stdin, e.stdout, e.stderr)
+	return runClassifyCommand(ctx, "eval", classify.EvalCommand, args, e)
 }
 
 func runClassify(ctx context.Context, args []string, e env) error {
-	return classify.ClassifyCommand(ctx, args, e.stdin, e.stdout, e.stderr)
+	return runClassifyCommand(ctx, "classify", classify.ClassifyCommand, args, e)
+}
+
+// runClassifyCommand parses a classify command's flags with parseFlags, so
+// -h prints the flags and ends like every other subcommand's.
+func runClassifyCommand(ctx context.Context, name string, mk func(*flag.FlagSet) classify.Command, args []string, e env) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	run := mk(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return run(ctx, e.stdin, e.stdout)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -441,5 +442,51 @@ func TestDevKeepsApartOnRealRedis(t *testing.T) {
 	st := store.New(redis.NewClient(&redis.Options{Addr: mr.Addr()}), "bekasi", nil)
 	if _, err := st.CheckPassword(context.Background(), "humas", devPassword, "127.0.0.1"); err == nil {
 		t.Error("the demo password signs in as the city's humas")
+	}
+}
+
+// Help and unknown actions are answered before any config, Redis or Kafka:
+// no REDIS_ADDR is set here. -h ends in errUsage, which main does not print
+// (no "flag: help requested").
+func TestHelpAndMistakesBeforeIO(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		usage    bool   // the error is errUsage
+		want     string // in the output, or in the error when not usage
+		wantFlag string // a flag the help lists
+	}{
+		{[]string{"user"}, true, "usage: tanggap user", ""},
+		{[]string{"user", "-h"}, true, "usage: tanggap user", "-login"},
+		{[]string{"user", "--help"}, true, "usage: tanggap user", "-login"},
+		{[]string{"user", "add", "-h"}, true, "", "-permanent"},
+		{[]string{"user", "bogus"}, false, `unknown action "bogus"`, ""},
+		{[]string{"user", "disable"}, false, "-login is required", ""},
+		{[]string{"train", "-h"}, true, "", "-data"},
+		{[]string{"eval", "-h"}, true, "", "-model"},
+		{[]string{"classify", "-h"}, true, "", "-model"},
+		{[]string{"classify", "stray"}, false, "unexpected arguments", ""},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, err := runCLI(t, nil, "", tc.args...)
+			if err == nil {
+				t.Fatalf("succeeded:\n%s", out)
+			}
+			if strings.Contains(out+err.Error(), "REDIS_ADDR") {
+				t.Errorf("reached Redis: %v\n%s", err, out)
+			}
+			if got := errors.Is(err, errUsage); got != tc.usage {
+				t.Errorf("error %v: usage %v, want %v", err, got, tc.usage)
+			}
+			if tc.usage && !strings.Contains(out, tc.want) || !tc.usage && !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v\n%s\nwant %q", err, out, tc.want)
+			}
+			if !strings.Contains(out, tc.wantFlag) {
+				t.Errorf("help does not list %s:\n%s", tc.wantFlag, out)
+			}
+		})
+	}
+	out, _ := runCLI(t, nil, "", "help")
+	if !strings.Contains(out, "add, reset, disable, enable, list") {
+		t.Errorf("the usage does not mention user list:\n%s", out)
 	}
 }

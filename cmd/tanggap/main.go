@@ -45,7 +45,7 @@ func commands() map[string]command {
 		"collect":  {"poll the platforms and publish posts to Kafka", runCollect},
 		"triage":   {"consume posts from Kafka, classify and store them in Redis", runTriage},
 		"serve":    {"serve the web UI, the JSON API and /metrics", runServe},
-		"user":     {"manage web users: add, reset, disable, enable", runUser},
+		"user":     {"manage web users: add, reset, disable, enable, list", runUser},
 		"digest":   {"send today's escalation digests now (triage sends them daily at 07:00)", runDigest},
 		"rebuild":  {"rebuild the Redis state from the Kafka events and posts topics", runRebuild},
 		"prune":    {"remove from Redis the items that ended before a day (--dry-run counts them)", runPrune},

@@ -20,13 +20,16 @@ import (
 // from the file in TANGGAP_USER_PASSWORD_FILE, never from a flag, so they
 // stay out of shell history and process lists.
 func runUser(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: tanggap user add|reset|disable|enable -login NAME [-role R -opd CODE -name NAME -permanent] | tanggap user list")
-		return errUsage
+	action := ""
+	if len(args) > 0 {
+		action = args[0]
 	}
-	action := args[0]
-	fs := flag.NewFlagSet("user "+action, flag.ContinueOnError)
+	fs := flag.NewFlagSet(strings.TrimSpace("user "+action), flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: tanggap user add|reset|disable|enable -login NAME [-role R -opd CODE -name NAME -email ADDR -permanent] | tanggap user list")
+		fs.PrintDefaults()
+	}
 	configPath := fs.String("config", e.getenv("TANGGAP_CONFIG"), "city config YAML")
 	login := fs.String("login", "", "login name")
 	name := fs.String("name", "", "display name")
@@ -34,8 +37,20 @@ func runUser(ctx context.Context, args []string, e env) error {
 	opd := fs.String("opd", "", "OPD code for opd_admin and ppid_pelaksana")
 	email := fs.String("email", "", "e-mail address for the escalation digest")
 	permanent := fs.Bool("permanent", false, "add, reset: the password stays; by default it is temporary and its owner must replace it at the first sign-in")
+	// Help and mistakes are answered before the config is read or Redis is
+	// dialled: an operator asking for the flags needs neither.
+	switch {
+	case slices.Contains([]string{"", "help", "-h", "-help", "--help"}, action):
+		fs.Usage()
+		return errUsage
+	case !slices.Contains([]string{"add", "reset", "disable", "enable", "list"}, action):
+		return fmt.Errorf("user: unknown action %q (add, reset, disable, enable, list)", action)
+	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	if action != "list" && *login == "" {
+		return fmt.Errorf("user %s: -login is required", action)
 	}
 	cfg, err := config.Load(*configPath)
 	if err != nil {
@@ -70,8 +85,6 @@ func runUser(ctx context.Context, args []string, e env) error {
 		if err := st.SetDisabled(ctx, u.Login, action == "disable"); err != nil {
 			return err
 		}
-	default:
-		return fmt.Errorf("user: unknown action %q (add, reset, disable, enable, list)", action)
 	}
 	detail := ""
 	if action == "add" || *role != "" {

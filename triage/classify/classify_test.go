@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -277,6 +279,17 @@ func TestScoreLabels(t *testing.T) {
 	}
 }
 
+// runCommand parses args and runs a command, as tanggap does.
+func runCommand(ctx context.Context, mk func(*flag.FlagSet) Command, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	run := mk(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return run(ctx, stdin, stdout)
+}
+
 func TestCommands(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "train.csv")
@@ -293,7 +306,7 @@ func TestCommands(t *testing.T) {
 	model := filepath.Join(dir, "model.bin")
 	ctx := context.Background()
 	var out, errb bytes.Buffer
-	if err := TrainCommand(ctx, []string{"--data", data, "--out", model, "--bits", "14", "--before", "2023-01-01"}, nil, &out, &errb); err != nil {
+	if err := runCommand(ctx, TrainCommand, []string{"--data", data, "--out", model, "--bits", "14", "--before", "2023-01-01"}, nil, &out, &errb); err != nil {
 		t.Fatalf("train: %v\n%s", err, errb.String())
 	}
 	var tr struct {
@@ -305,7 +318,7 @@ func TestCommands(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := EvalCommand(ctx, []string{"--data", data, "--model", model}, nil, &out, &errb); err != nil {
+	if err := runCommand(ctx, EvalCommand, []string{"--data", data, "--model", model}, nil, &out, &errb); err != nil {
 		t.Fatalf("eval: %v", err)
 	}
 	var rep map[string]any
@@ -325,7 +338,7 @@ func TestCommands(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := EvalCommand(ctx, []string{"--data", data, "--model", model, "--from", "2023-01-01", "--to", "2023-03-31"}, nil, &out, &errb); err != nil {
+	if err := runCommand(ctx, EvalCommand, []string{"--data", data, "--model", model, "--from", "2023-01-01", "--to", "2023-03-31"}, nil, &out, &errb); err != nil {
 		t.Fatalf("eval with dates: %v", err)
 	}
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep["n"].(float64) != 1 {
@@ -334,7 +347,7 @@ func TestCommands(t *testing.T) {
 
 	out.Reset()
 	in := strings.NewReader("jalan rusak di jatiasih\n\nsampah numpuk\n")
-	if err := ClassifyCommand(ctx, []string{"--model", model}, in, &out, &errb); err != nil {
+	if err := runCommand(ctx, ClassifyCommand, []string{"--model", model}, in, &out, &errb); err != nil {
 		t.Fatalf("classify: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -355,17 +368,17 @@ func TestCommands(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := ClassifyCommand(ctx, []string{"--model", model, "--data", data}, nil, &out, &errb); err != nil {
+	if err := runCommand(ctx, ClassifyCommand, []string{"--model", model, "--data", data}, nil, &out, &errb); err != nil {
 		t.Fatalf("classify --data: %v", err)
 	}
 	if n := strings.Count(out.String(), "\n"); n != 5 {
 		t.Errorf("classify --data printed %d lines, want 5", n)
 	}
 
-	if err := TrainCommand(ctx, nil, nil, &out, &errb); err == nil {
+	if err := runCommand(ctx, TrainCommand, nil, nil, &out, &errb); err == nil {
 		t.Error("train without --data succeeded")
 	}
-	if err := EvalCommand(ctx, []string{"--data", filepath.Join(dir, "missing.csv")}, nil, &out, &errb); err == nil {
+	if err := runCommand(ctx, EvalCommand, []string{"--data", filepath.Join(dir, "missing.csv")}, nil, &out, &errb); err == nil {
 		t.Error("eval of a missing file succeeded")
 	}
 }

@@ -38,11 +38,9 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
+// Command runs a subcommand once the caller has parsed its flags (as it
+// parses every tanggap subcommand's: -h, errors and stray arguments alike).
+type Command func(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
@@ -53,11 +51,11 @@ func loadConfig(path string) (*config.Config, error) {
 }
 
 // TrainCommand is `tanggap train`: it trains a model from CSVs with columns
-// text,opd[,kind][,date] and writes it.
+// text,opd[,kind][,date] and writes it. It registers its flags on fs and
+// returns the command.
 //
 //	tanggap train --data FILE.csv [--data corrections.csv ...] [--out model.bin] [--before 2023-01-01]
-func TrainCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("train", stderr)
+func TrainCommand(fs *flag.FlagSet) Command {
 	var data multiFlag
 	fs.Var(&data, "data", "training CSV with columns text,opd[,kind][,date] (repeatable; corrections exported by the UI work as is)")
 	out := fs.String("out", "model.bin", "where to write the model")
@@ -78,73 +76,72 @@ func TrainCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	fs.Float64Var(&o.ClassPower, "class-power", o.ClassPower, "class weight exponent (0 none, 1 balanced)")
 	fs.Float64Var(&o.MinAbs, "min-abs", o.MinAbs, "prune feature rows whose largest weight is below this")
 	fs.Float64Var(&o.Calibration, "calibration", o.Calibration, "share of the most recent rows held out to fit the confidence temperature (0: none)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if len(data) == 0 {
-		return errors.New("train: --data FILE.csv is required")
-	}
-	if *bits < 12 || *bits > 22 || *charMax > 8 || *charMin < 1 || *charMin > *charMax && *charMax != 0 {
-		return errors.New("train: --bits must be 12..22, --char-min 1..char-max, --char-max 0..8")
-	}
-	spec = FeatureSpec{Bits: uint8(*bits), CharMin: uint8(*charMin), CharMax: uint8(*charMax), Bigrams: *bigrams, Keywords: *keywords, CharScale: float32(*charScale)}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	var rows []Row
-	var sources []string
-	for _, path := range data {
-		t, err := ReadCSVFile(path)
+	return func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+		if len(data) == 0 {
+			return errors.New("train: --data FILE.csv is required")
+		}
+		if *bits < 12 || *bits > 22 || *charMax > 8 || *charMin < 1 || *charMin > *charMax && *charMax != 0 {
+			return errors.New("train: --bits must be 12..22, --char-min 1..char-max, --char-max 0..8")
+		}
+		spec = FeatureSpec{Bits: uint8(*bits), CharMin: uint8(*charMin), CharMax: uint8(*charMax), Bigrams: *bigrams, Keywords: *keywords, CharScale: float32(*charScale)}
+		cfg, err := loadConfig(*cfgPath)
 		if err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
-		if !t.HasOPD && !t.HasKind {
-			return fmt.Errorf("train: %s has neither an opd nor a kind column", path)
-		}
-		n := 0
-		for _, r := range t.Rows {
-			if *before != "" && len(r.Date) >= 10 && r.Date[:10] >= *before {
-				continue
+		var rows []Row
+		var sources []string
+		for _, path := range data {
+			t, err := ReadCSVFile(path)
+			if err != nil {
+				return fmt.Errorf("train: %w", err)
 			}
-			if !t.HasKind && r.OPD != "" && !strings.Contains(r.Text, "?") {
-				r.Kind, r.WeakKind = tanggap.KindComplaint, true
+			if !t.HasOPD && !t.HasKind {
+				return fmt.Errorf("train: %s has neither an opd nor a kind column", path)
 			}
-			rows = append(rows, r)
-			n++
+			n := 0
+			for _, r := range t.Rows {
+				if *before != "" && len(r.Date) >= 10 && r.Date[:10] >= *before {
+					continue
+				}
+				if !t.HasKind && r.OPD != "" && !strings.Contains(r.Text, "?") {
+					r.Kind, r.WeakKind = tanggap.KindComplaint, true
+				}
+				rows = append(rows, r)
+				n++
+			}
+			sources = append(sources, fmt.Sprintf("%s (%d rows)", filepath.Base(path), n))
 		}
-		sources = append(sources, fmt.Sprintf("%s (%d rows)", filepath.Base(path), n))
-	}
-	if *builtin {
-		ex, err := BuiltinExamples()
+		if *builtin {
+			ex, err := BuiltinExamples()
+			if err != nil {
+				return fmt.Errorf("train: %w", err)
+			}
+			rows = append(rows, ex...)
+			sources = append(sources, fmt.Sprintf("builtin examples (%d rows)", len(ex)))
+		}
+		m, rep, err := TrainModel(ctx, rows, cfg, spec, o)
+		if err != nil {
+			return err
+		}
+		m.Meta.Sources, m.Meta.Before = sources, *before
+		f, err := os.Create(*out)
 		if err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
-		rows = append(rows, ex...)
-		sources = append(sources, fmt.Sprintf("builtin examples (%d rows)", len(ex)))
+		size, err := m.WriteTo(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("train: write %s: %w", *out, err)
+		}
+		return json.NewEncoder(stdout).Encode(struct {
+			Out   string   `json:"out"`
+			Bytes int64    `json:"bytes"`
+			Data  []string `json:"data"`
+			TrainReport
+		}{*out, size, sources, rep})
 	}
-	m, rep, err := TrainModel(ctx, rows, cfg, spec, o)
-	if err != nil {
-		return err
-	}
-	m.Meta.Sources, m.Meta.Before = sources, *before
-	f, err := os.Create(*out)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	size, err := m.WriteTo(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("train: write %s: %w", *out, err)
-	}
-	return json.NewEncoder(stdout).Encode(struct {
-		Out   string   `json:"out"`
-		Bytes int64    `json:"bytes"`
-		Data  []string `json:"data"`
-		TrainReport
-	}{*out, size, sources, rep})
 }
 
 func loadClassifier(modelPath, cfgPath string) (*Classifier, error) {
@@ -168,43 +165,41 @@ func loadClassifier(modelPath, cfgPath string) (*Classifier, error) {
 // confused pairs and the speed; with a kind column it scores kind too.
 //
 //	tanggap eval --data FILE.csv [--model FILE] [--from 2023-01-01 --to 2023-03-31]
-func EvalCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", stderr)
+func EvalCommand(fs *flag.FlagSet) Command {
 	data := fs.String("data", "", "CSV with columns text,opd[,kind][,date]")
 	modelPath := fs.String("model", "", "model file (default: the embedded model)")
 	from := fs.String("from", "", "first date to include (YYYY-MM-DD)")
 	to := fs.String("to", "", "last date to include (YYYY-MM-DD)")
 	cfgPath := fs.String("config", "", "city config (default: the embedded Kota Bekasi config)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *data == "" {
-		return errors.New("eval: --data FILE.csv is required")
-	}
-	c, err := loadClassifier(*modelPath, *cfgPath)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	t, err := ReadCSVFile(*data)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	if !t.HasOPD && !t.HasKind {
-		return fmt.Errorf("eval: %s has neither an opd nor a kind column", *data)
-	}
-	var rows []Row
-	for _, r := range t.Rows {
-		if inRange(r.Date, *from, *to) {
-			rows = append(rows, r)
+	return func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+		if *data == "" {
+			return errors.New("eval: --data FILE.csv is required")
 		}
+		c, err := loadClassifier(*modelPath, *cfgPath)
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		t, err := ReadCSVFile(*data)
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		if !t.HasOPD && !t.HasKind {
+			return fmt.Errorf("eval: %s has neither an opd nor a kind column", *data)
+		}
+		var rows []Row
+		for _, r := range t.Rows {
+			if inRange(r.Date, *from, *to) {
+				rows = append(rows, r)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rep := Evaluate(c, rows, t.HasKind)
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	rep := Evaluate(c, rows, t.HasKind)
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
 }
 
 // classifyLine is one line of tanggap classify's output.
@@ -215,60 +210,58 @@ type classifyLine struct {
 
 // ClassifyCommand is `tanggap classify`: one JSON line per text, from a
 // CSV's text column (--data) or from stdin, one text per line.
-func ClassifyCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("classify", stderr)
+func ClassifyCommand(fs *flag.FlagSet) Command {
 	data := fs.String("data", "", "CSV with a text column (default: one text per line on stdin)")
 	modelPath := fs.String("model", "", "model file (default: the embedded model)")
 	cfgPath := fs.String("config", "", "city config (default: the embedded Kota Bekasi config)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	c, err := loadClassifier(*modelPath, *cfgPath)
-	if err != nil {
-		return fmt.Errorf("classify: %w", err)
-	}
-	bw := bufio.NewWriter(stdout)
-	enc := json.NewEncoder(bw)
-	emit := func(n int, text string) error {
-		return enc.Encode(classifyLine{N: n, Result: c.Classify(text)})
-	}
-	if *data != "" {
-		t, err := ReadCSVFile(*data)
+	return func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+		c, err := loadClassifier(*modelPath, *cfgPath)
 		if err != nil {
 			return fmt.Errorf("classify: %w", err)
 		}
-		for i, r := range t.Rows {
-			if i%1024 == 0 {
-				if err := ctx.Err(); err != nil {
+		bw := bufio.NewWriter(stdout)
+		enc := json.NewEncoder(bw)
+		emit := func(n int, text string) error {
+			return enc.Encode(classifyLine{N: n, Result: c.Classify(text)})
+		}
+		if *data != "" {
+			t, err := ReadCSVFile(*data)
+			if err != nil {
+				return fmt.Errorf("classify: %w", err)
+			}
+			for i, r := range t.Rows {
+				if i%1024 == 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+				if err := emit(i+1, r.Text); err != nil {
+					return fmt.Errorf("classify: %w", err)
+				}
+			}
+			return bw.Flush()
+		}
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		n := 0
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" {
+				continue
+			}
+			n++
+			if err := emit(n, line); err != nil {
+				return fmt.Errorf("classify: %w", err)
+			}
+			if n%64 == 0 {
+				if err := bw.Flush(); err != nil {
 					return err
 				}
 			}
-			if err := emit(i+1, r.Text); err != nil {
-				return fmt.Errorf("classify: %w", err)
-			}
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("classify: stdin: %w", err)
 		}
 		return bw.Flush()
 	}
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n := 0
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		n++
-		if err := emit(n, line); err != nil {
-			return fmt.Errorf("classify: %w", err)
-		}
-		if n%64 == 0 {
-			if err := bw.Flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("classify: stdin: %w", err)
-	}
-	return bw.Flush()
 }

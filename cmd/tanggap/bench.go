@@ -90,8 +90,8 @@ func runBench(ctx context.Context, args []string, e env) error {
 			return fmt.Errorf("bench: unknown phase %q (rate, max, ceilings)", p)
 		}
 	}
-	if o.posts <= 0 || o.rate <= 0 || o.partitions <= 0 || o.consumers <= 0 || o.window <= 0 || o.maxBatch <= 0 {
-		return errors.New("bench: --posts, --rate, --partitions, --consumers, --max-batch and --window must be positive")
+	if o.posts <= 0 || o.rate <= 0 || o.partitions <= 0 || o.consumers <= 0 || o.window <= 0 || o.maxBatch <= 0 || o.interval <= 0 {
+		return errors.New("bench: --posts, --rate, --partitions, --consumers, --max-batch, --window and --interval must be positive")
 	}
 	if o.phases["ceilings"] && !o.phases["max"] {
 		return errors.New("bench: the ceilings replay the posts of the max phase: add max to --phases")

@@ -490,3 +490,23 @@ func TestHelpAndMistakesBeforeIO(t *testing.T) {
 		t.Errorf("the usage does not mention user list:\n%s", out)
 	}
 }
+
+// Counts below 1 and durations that are not positive are refused when the
+// flags are parsed, before Redis or Kafka (none is set here), rather than
+// retried against Kafka or replaced by a default.
+func TestNonPositiveFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"triage", "--partitions", "0"},
+		{"triage", "--partitions", "-2"},
+		{"triage", "--consumers", "0"},
+		{"collect", "--interval", "-5s"},
+		{"collect", "--interval", "0s"},
+		{"dev", "--drip", "0s"},
+		{"bench", "--interval", "-1ms", "--timeout", "1ns", "--phases", "rate"}, // if it ran, it would stop at once
+	} {
+		_, err := runCLI(t, nil, "", args...)
+		if err == nil || !strings.Contains(err.Error(), args[1]) || strings.Contains(err.Error(), "REDIS_ADDR") {
+			t.Errorf("%v: %v, want an error naming %s", args, err, args[1])
+		}
+	}
+}

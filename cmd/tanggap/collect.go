@@ -39,6 +39,11 @@ func runCollect(ctx context.Context, args []string, e env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// The runner takes 0 for its default: a negative interval would
+	// silently poll every 30 s.
+	if *interval <= 0 {
+		return fmt.Errorf("collect: --interval must be positive, got %v", *interval)
+	}
 	log := c.logger(e.stderr)
 	ct, err := c.open(ctx, e, true)
 	if err != nil {

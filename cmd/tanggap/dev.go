@@ -41,6 +41,9 @@ func runDev(ctx context.Context, args []string, e env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *drip <= 0 {
+		return fmt.Errorf("dev: --drip must be positive, got %v", *drip)
+	}
 	log := c.logger(e.stderr)
 	cfg, err := config.Load(c.configPath)
 	if err != nil {

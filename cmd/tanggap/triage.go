@@ -35,6 +35,11 @@ func runTriage(ctx context.Context, args []string, e env) error {
 	if *consumers < 1 {
 		return fmt.Errorf("triage: --consumers must be at least 1, got %d", *consumers)
 	}
+	// Kafka refuses a topic without partitions for good; checked here, it
+	// is not retried for seconds as if the broker were away.
+	if *partitions < 1 {
+		return fmt.Errorf("triage: --partitions must be at least 1, got %d", *partitions)
+	}
 	log := c.logger(e.stderr)
 	ct, err := c.open(ctx, e, true)
 	if err != nil {

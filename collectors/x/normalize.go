@@ -87,12 +87,27 @@ func snowflakeTime(id string) time.Time {
 	return time.UnixMilli(n>>22 + twitterEpochMS).UTC()
 }
 
-// Cursor is the poller's cursor for one account: the newest id seen on each
-// timeline it reads. It is stored as "u:<id>,m:<id>" (either part may be
-// missing). A bare id applies to both timelines.
+// Cursor is the poller's cursor for one account. Per timeline it reads, it
+// holds the since_id (every post up to it was collected) and, while a walk
+// from the newest post down to the since_id is unfinished (it needed more
+// pages than one poll reads), what the walk collected so far: (Until, Top].
+// The next poll goes on below Until, and since_id moves to Top only when
+// the walk reaches it, so that the posts in between are never skipped.
+//
+// It is stored as "u:<id>,ut:<id>,uu:<id>,m:<id>,mt:<id>,mu:<id>" (u for
+// user_timeline, m for mentions_timeline, t for Top, u for Until; any part
+// may be missing, a walk has both of its parts). A bare id applies to both
+// timelines.
 type Cursor struct {
-	User     string // since_id of statuses/user_timeline
-	Mentions string // since_id of statuses/mentions_timeline
+	User         string // since_id of statuses/user_timeline
+	Mentions     string // since_id of statuses/mentions_timeline
+	UserWalk     Walk
+	MentionsWalk Walk
+}
+
+// Walk is an unfinished read of one timeline: it collected (Until, Top].
+type Walk struct {
+	Top, Until string
 }
 
 // ParseCursor decodes a stored cursor. ok is false when the value is not a
@@ -113,23 +128,47 @@ func ParseCursor(s string) (c Cursor, ok bool) {
 		switch k {
 		case "u":
 			c.User = v
+		case "ut":
+			c.UserWalk.Top = v
+		case "uu":
+			c.UserWalk.Until = v
 		case "m":
 			c.Mentions = v
+		case "mt":
+			c.MentionsWalk.Top = v
+		case "mu":
+			c.MentionsWalk.Until = v
 		default:
 			return Cursor{}, false
 		}
 	}
+	if !c.UserWalk.valid(c.User) || !c.MentionsWalk.valid(c.Mentions) {
+		return Cursor{}, false
+	}
 	return c, true
+}
+
+// valid reports whether the walk is none, or lies above since.
+func (w Walk) valid(since string) bool {
+	if w == (Walk{}) {
+		return true
+	}
+	return w.Top != "" && w.Until != "" && cmpID(w.Until, w.Top) <= 0 && (since == "" || cmpID(w.Until, since) > 0)
 }
 
 func (c Cursor) String() string {
 	var parts []string
-	if c.User != "" {
-		parts = append(parts, "u:"+c.User)
+	add := func(k, v string) {
+		if v != "" {
+			parts = append(parts, k+":"+v)
+		}
 	}
-	if c.Mentions != "" {
-		parts = append(parts, "m:"+c.Mentions)
-	}
+	add("u", c.User)
+	add("ut", c.UserWalk.Top)
+	add("uu", c.UserWalk.Until)
+	add("m", c.Mentions)
+	add("mt", c.MentionsWalk.Top)
+	add("mu", c.MentionsWalk.Until)
 	return strings.Join(parts, ",")
 }
 

@@ -48,8 +48,8 @@ type Options struct {
 	// PageSize is the count parameter (default and maximum 200).
 	PageSize int
 	// MaxPages caps the max_id pages read per timeline in one poll
-	// (default 5). When the cap is hit with a cursor, the posts between the
-	// cursor and the oldest page read are skipped and a warning is logged.
+	// (default 5). A walk down to the cursor that needs more goes on at
+	// the next polls (the cursor keeps where it stopped).
 	MaxPages int
 	// Backfill bounds the first poll of an account (no cursor yet): paging
 	// stops at the first page reaching posts older than this (default 72h).
@@ -118,7 +118,7 @@ func (p *Poller) Platform() tanggap.Platform { return tanggap.PlatformX }
 
 // Poll reads what is new for one account since cursor: its mentions (when
 // the account granted a user token) and its own posts and replies. The
-// returned cursor holds the newest id seen on each timeline.
+// returned cursor covers exactly what was read (see Cursor).
 //
 // Batch.Budget is the window of the most pressed endpoint and Batch.Calls
 // the calls this poll spent on it. Errors carry ERATELIMIT (with a
@@ -155,11 +155,11 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cursor string) (
 	tok, hasUser := p.opts.Credentials.user(acct.Handle)
 	if hasUser {
 		auth := oauth1Auth(p.opts.Credentials.ConsumerKey, p.opts.Credentials.ConsumerSecret, tok, p.opts.Now)
-		r, err := p.read(ctx, acct, mentionsTimeline, cur.Mentions, auth, "")
+		r, err := p.read(ctx, acct, mentionsTimeline, cur.Mentions, cur.MentionsWalk, auth, "")
 		if err != nil {
 			return collectors.Batch{}, err
 		}
-		next.Mentions = maxID(cur.Mentions, r.newest)
+		next.Mentions, next.MentionsWalk = r.since, r.walk
 		add(r, mentionsTimeline)
 	}
 
@@ -174,11 +174,11 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cursor string) (
 	default:
 		return collectors.Batch{}, tanggap.Errorf(tanggap.EAUTH, "x: no credentials for @%s", acct.Handle)
 	}
-	r, err := p.read(ctx, acct, userTimeline, cur.User, auth, scope)
+	r, err := p.read(ctx, acct, userTimeline, cur.User, cur.UserWalk, auth, scope)
 	if err != nil {
 		return collectors.Batch{}, err
 	}
-	next.User = maxID(cur.User, r.newest)
+	next.User, next.UserWalk = r.since, r.walk
 	add(r, userTimeline)
 
 	p.threads.resolve(posts)
@@ -190,7 +190,8 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cursor string) (
 // timelineRead is what reading one timeline returned.
 type timelineRead struct {
 	tweets []twitter.Tweet
-	newest string
+	since  string // the since_id to keep
+	walk   Walk   // the unfinished walk to keep
 	budget collectors.Budget
 	calls  int
 }
@@ -227,17 +228,25 @@ func tightest(reads []timelineRead, now time.Time) (collectors.Budget, int) {
 	return best, calls
 }
 
-// read pages back through one timeline from the newest tweet until since
-// (exclusive), an empty page or the page cap.
-func (p *Poller) read(ctx context.Context, acct config.Account, tl timeline, since string, auth authorizer, scope string) (timelineRead, error) {
+// read pages back through one timeline from the newest tweet (or from
+// below an unfinished walk) until since (exclusive), an empty page or the
+// page cap. A walk cut by the cap is returned to go on at the next poll;
+// since moves to the newest id read only once the walk reached it.
+func (p *Poller) read(ctx context.Context, acct config.Account, tl timeline, since string, walk Walk, auth authorizer, scope string) (timelineRead, error) {
 	var (
-		out     timelineRead
+		out     = timelineRead{since: since, walk: walk}
 		sinceN  int64
 		maxIDN  int64
+		oldest  int64 // the oldest id the walk read
+		newest  string
 		horizon = p.opts.Now().Add(-p.opts.Backfill)
 	)
 	if since != "" {
 		sinceN, _ = strconv.ParseInt(since, 10, 64) // validID checked the range
+	}
+	if walk.Until != "" {
+		oldest, _ = strconv.ParseInt(walk.Until, 10, 64)
+		maxIDN = oldest - 1
 	}
 	ep := EndpointUser
 	if tl == mentionsTimeline {
@@ -246,7 +255,7 @@ func (p *Poller) read(ctx context.Context, acct config.Account, tl timeline, sin
 	client := twitter.NewClient(&http.Client{Transport: &transport{
 		ctx: ctx, auth: auth, base: p.base, next: p.opts.Transport, maxBody: p.opts.MaxResponseBytes,
 	}})
-	for page := 0; page < p.opts.MaxPages; page++ {
+	fetch := func(count int, sinceID, maxID int64) ([]twitter.Tweet, error) {
 		var (
 			tweets []twitter.Tweet
 			resp   *http.Response
@@ -254,12 +263,12 @@ func (p *Poller) read(ctx context.Context, acct config.Account, tl timeline, sin
 		)
 		if tl == mentionsTimeline {
 			tweets, resp, err = client.Timelines.MentionTimeline(&twitter.MentionTimelineParams{
-				Count: p.opts.PageSize, SinceID: sinceN, MaxID: maxIDN, TweetMode: "extended",
+				Count: count, SinceID: sinceID, MaxID: maxID, TweetMode: "extended",
 				IncludeEntities: twitter.Bool(true),
 			})
 		} else {
 			params := &twitter.UserTimelineParams{
-				Count: p.opts.PageSize, SinceID: sinceN, MaxID: maxIDN, TweetMode: "extended",
+				Count: count, SinceID: sinceID, MaxID: maxID, TweetMode: "extended",
 				ExcludeReplies: twitter.Bool(false), IncludeRetweets: twitter.Bool(true),
 			}
 			if id, perr := strconv.ParseInt(acct.ID, 10, 64); perr == nil && id > 0 {
@@ -271,42 +280,58 @@ func (p *Poller) read(ctx context.Context, acct config.Account, tl timeline, sin
 		}
 		out.calls++
 		if err := p.check(ctx, ep, acct.Handle, scope, resp, err); err != nil {
-			return timelineRead{}, err
+			return nil, err
 		}
 		if b := readBudget(resp.Header); b.Known {
 			b.Scope = scope
 			out.budget = b
 		}
+		return tweets, nil
+	}
+
+	done := false
+	for page := 0; page < p.opts.MaxPages && !done; page++ {
+		tweets, err := fetch(p.opts.PageSize, sinceN, maxIDN)
+		if err != nil {
+			return timelineRead{}, err
+		}
 		if len(tweets) == 0 {
+			done = true
 			break
 		}
 		out.tweets = append(out.tweets, tweets...)
-		var oldest int64
+		pageOldest := int64(0)
 		var oldestAt time.Time
 		for i := range tweets {
 			id := tweetID(&tweets[i])
 			if id == "" {
 				continue
 			}
-			out.newest = maxID(out.newest, id)
+			newest = maxID(newest, id)
 			n, _ := strconv.ParseInt(id, 10, 64)
-			if oldest == 0 || n < oldest {
-				oldest = n
+			if pageOldest == 0 || n < pageOldest {
+				pageOldest = n
 				oldestAt, _ = time.Parse(time.RubyDate, tweets[i].CreatedAt)
 			}
 		}
-		if oldest <= 1 || oldest-1 <= sinceN {
-			break // reached the cursor
+		switch {
+		case pageOldest <= 1 || pageOldest-1 <= sinceN:
+			done = true // reached the cursor
+		case sinceN == 0 && !oldestAt.IsZero() && oldestAt.Before(horizon):
+			done = true // first poll: backfilled far enough
 		}
-		if sinceN == 0 && !oldestAt.IsZero() && oldestAt.Before(horizon) {
-			break // first poll: backfilled far enough
+		if pageOldest > 0 && (oldest == 0 || pageOldest < oldest) {
+			oldest = pageOldest
 		}
-		if page == p.opts.MaxPages-1 && sinceN != 0 {
-			p.log.Warn("x page cap reached: older posts after the cursor are skipped",
-				"account", acct.Handle, "endpoint", ep, "pages", p.opts.MaxPages, "since_id", since, "oldest_read", oldest)
-		}
-		maxIDN = oldest - 1
+		maxIDN = pageOldest - 1
 	}
+	top := maxID(walk.Top, newest)
+	if !done {
+		// The page cap: the next poll goes on below what was read.
+		out.walk = Walk{Top: top, Until: strconv.FormatInt(oldest, 10)}
+		return out, nil
+	}
+	out.since, out.walk = maxID(since, top), Walk{}
 	return out, nil
 }
 

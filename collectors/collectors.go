@@ -61,6 +61,20 @@ func (e *RateLimitError) Error() string {
 	return "rate limited (" + e.Reason + ") until " + e.Until.UTC().Format(time.RFC3339)
 }
 
+// UnreachableError is returned (wrapped in a *tanggap.Error) when posts
+// came after the cursor that the platform no longer serves, so they were
+// never collected and cannot be (X API v1.1 lists only an account's newest
+// ~800 mentions and ~3,200 posts). It comes with a Batch of what the poll
+// read and a Cursor past the missed posts: the Runner publishes the batch,
+// saves the cursor and opens a posts_unreachable gap.
+type UnreachableError struct {
+	Since time.Time // when the missed posts begin, when known
+}
+
+func (e *UnreachableError) Error() string {
+	return "posts not collected: the platform no longer serves them"
+}
+
 // Publisher sends posts to Kafka and returns only after Kafka acknowledged
 // every one of them.
 type Publisher interface {

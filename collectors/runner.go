@@ -23,6 +23,9 @@ const (
 	GapRateLimited   = "rate_limited"   // the rate budget is spent until the window reopens
 	GapTokenExpired  = "token_expired"  // the access token is expired or revoked
 	GapPublishFailed = "publish_failed" // Kafka or the cursor store refused the batch
+	// GapPostsUnreachable: posts came after the cursor that the platform
+	// no longer serves (see UnreachableError): they were never collected.
+	GapPostsUnreachable = "posts_unreachable"
 )
 
 // Poll results: the values of the result label of
@@ -70,7 +73,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"platform", "account"}),
 		gaps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tanggap_collector_gaps_total",
-			Help: "Coverage gaps opened (or changing reason), by reason (api_error, rate_limited, token_expired, publish_failed).",
+			Help: "Coverage gaps opened (or changing reason), by reason (api_error, rate_limited, token_expired, publish_failed, posts_unreachable).",
 		}, []string{"platform", "account", "reason"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tanggap_collector_poll_duration_seconds",
@@ -584,6 +587,11 @@ func (r *Runner) pollOnce(ctx context.Context, a *accountState) {
 		}
 	}
 	if pollErr != nil {
+		var ue *UnreachableError
+		if errors.As(pollErr, &ue) {
+			r.unreachable(a, batch, ue, pollErr)
+			return
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -591,6 +599,22 @@ func (r *Runner) pollOnce(ctx context.Context, a *accountState) {
 		return
 	}
 	r.succeeded(a, batch)
+}
+
+// unreachable handles a poll whose batch was published but that reported
+// posts the platform no longer serves. The poll itself worked, so the
+// account is scheduled as after a success; the posts_unreachable gap is
+// counted and logged with the poller's account of what was missed, and
+// shown from when the missed posts begin. Like every gap it closes at the
+// next successful poll: the missed posts will not come back.
+func (r *Runner) unreachable(a *accountState, b Batch, ue *UnreachableError, err error) {
+	r.succeeded(a, b)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.openGap(a, GapPostsUnreachable, r.now(), err)
+	if !ue.Since.IsZero() && ue.Since.Before(a.gapSince) {
+		a.gapSince = ue.Since
+	}
 }
 
 // spent records what a poll cost and reported, whatever its outcome: the

@@ -349,6 +349,60 @@ func TestRunnerFailuresKeepCursor(t *testing.T) {
 	}
 }
 
+// A poll that reports posts the platform no longer serves publishes what
+// it read, saves its cursor (past the missed posts: they cannot come back)
+// and opens a posts_unreachable gap from when they begin, counted and
+// logged; the next successful poll closes it.
+func TestRunnerUnreachablePosts(t *testing.T) {
+	missedFrom := t0.Add(-5 * time.Hour)
+	h := newHarness(t, func(a config.Account, cursor string) (Batch, error) {
+		if cursor == "100" {
+			return Batch{Posts: posts("900", "901"), Cursor: "901", Calls: 6},
+				tanggap.WrapCode(tanggap.EUNAVAILABLE, &UnreachableError{Since: missedFrom}, "x @%s: statuses/mentions_timeline after id 100, before id 900", a.Handle)
+		}
+		return Batch{Cursor: cursor, Calls: 1}, nil
+	})
+	h.cursors.m["x/humasbekasikota"] = "100"
+	h.tick()
+	if got := h.cursors.Get("humasbekasikota"); got != "901" {
+		t.Errorf("cursor = %q, want 901", got)
+	}
+	if diff := cmp.Diff([]string{"900", "901"}, h.pub.IDs()); diff != "" {
+		t.Errorf("published (-want +got):\n%s", diff)
+	}
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"polls", []string{"x", "humasbekasikota", "ok"}, 1},
+		{"gaps", []string{"x", "humasbekasikota", GapPostsUnreachable}, 1},
+		{"gaps", []string{"x", "humasbekasikota", GapAPIError}, 0},
+		{"last_success", []string{"x", "humasbekasikota"}, float64(t0.Unix())},
+	} {
+		if got := h.metric(t, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	want := []AccountCoverage{{Platform: "x", Account: "humasbekasikota", Owner: "city", LastSuccess: t0,
+		GapReason: GapPostsUnreachable, GapSince: missedFrom}}
+	if diff := cmp.Diff(want, h.r.Coverage()); diff != "" {
+		t.Errorf("coverage (-want +got):\n%s", diff)
+	}
+	if got := h.logs.count(slog.LevelWarn, "collector gap opened"); got != 1 {
+		t.Errorf("%d gap logs, want 1", got)
+	}
+	if a := h.state("humasbekasikota"); !a.next.Equal(t0.Add(testOpts.Interval)) {
+		t.Errorf("next poll at %v, want the interval after a success", a.next)
+	}
+
+	h.clock.Add(testOpts.Interval)
+	h.tick()
+	if got := h.r.Coverage()[0].GapReason; got != "" {
+		t.Errorf("gap still open: %s", got)
+	}
+}
+
 func TestRunnerBackoff(t *testing.T) {
 	h := newHarness(t, func(config.Account, string) (Batch, error) {
 		return Batch{}, tanggap.Errorf(tanggap.EUNAVAILABLE, "x 503")

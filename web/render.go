@@ -414,11 +414,12 @@ func (s *Server) renderPart(w http.ResponseWriter, r *http.Request, page, part s
 // gapReasons name a coverage gap's reason (collectors' gap reasons) in the
 // banner; gapReason falls back to the code.
 var gapReasons = map[string][2]string{
-	"rate_limited":     {"batas API", "API limit"},
-	"token_expired":    {"token kedaluwarsa", "token expired"},
-	"api_error":        {"API gagal", "API failing"},
-	"publish_failed":   {"Kafka tidak menerima", "Kafka not accepting"},
-	"collector_silent": {"kolektor tidak melapor", "collector silent"},
+	"rate_limited":      {"batas API", "API limit"},
+	"token_expired":     {"token kedaluwarsa", "token expired"},
+	"api_error":         {"API gagal", "API failing"},
+	"publish_failed":    {"Kafka tidak menerima", "Kafka not accepting"},
+	"posts_unreachable": {"pos terlewat, tidak lagi disajikan API", "posts missed, no longer served by the API"},
+	"collector_silent":  {"kolektor tidak melapor", "collector silent"},
 }
 
 func gapReason(reason, l string) string { return inLang(gapReasons, reason, l, reason) }

@@ -123,7 +123,11 @@ func (p *Poller) Platform() tanggap.Platform { return tanggap.PlatformX }
 // Batch.Budget is the window of the most pressed endpoint and Batch.Calls
 // the calls this poll spent on it. Errors carry ERATELIMIT (with a
 // *collectors.RateLimitError), EAUTH (401, 403), ENOTFOUND (404: the handle
-// changed), EUNAVAILABLE (5xx, timeouts) or EINVALID (malformed answers).
+// changed), EUNAVAILABLE (5xx, timeouts) or EINVALID (malformed answers),
+// and then the Batch is empty. One error comes with a full Batch: a
+// *collectors.UnreachableError when X no longer serves some posts after
+// the cursor (v1.1 lists only the newest ~800 mentions and ~3,200 posts),
+// whose Cursor moves past them.
 func (p *Poller) Poll(ctx context.Context, acct config.Account, cursor string) (collectors.Batch, error) {
 	cur, ok := ParseCursor(cursor)
 	if !ok {
@@ -132,9 +136,11 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cursor string) (
 	next := cur
 	now := p.opts.Now()
 	var (
-		posts []tanggap.Post
-		seen  = map[string]bool{}
-		reads []timelineRead
+		posts      []tanggap.Post
+		seen       = map[string]bool{}
+		reads      []timelineRead
+		missed     []string // what each timeline no longer serves
+		missedFrom time.Time
 	)
 	add := func(r timelineRead, tl timeline) {
 		for i := range r.tweets {
@@ -150,6 +156,12 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cursor string) (
 			posts = append(posts, post)
 		}
 		reads = append(reads, r)
+		if r.missed != "" {
+			missed = append(missed, r.missed)
+			if !r.missedFrom.IsZero() && (missedFrom.IsZero() || r.missedFrom.Before(missedFrom)) {
+				missedFrom = r.missedFrom
+			}
+		}
 	}
 
 	tok, hasUser := p.opts.Credentials.user(acct.Handle)
@@ -184,6 +196,10 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cursor string) (
 	p.threads.resolve(posts)
 	b := collectors.Batch{Posts: posts, Cursor: next.String()}
 	b.Budget, b.Calls = tightest(reads, now)
+	if len(missed) > 0 {
+		return b, tanggap.WrapCode(tanggap.EUNAVAILABLE, &collectors.UnreachableError{Since: missedFrom},
+			"x @%s: %s", acct.Handle, strings.Join(missed, "; "))
+	}
 	return b, nil
 }
 
@@ -194,6 +210,10 @@ type timelineRead struct {
 	walk   Walk   // the unfinished walk to keep
 	budget collectors.Budget
 	calls  int
+	// missed says which posts X no longer serves, and missedFrom when
+	// they begin; "" when none.
+	missed     string
+	missedFrom time.Time
 }
 
 // tightest picks the budget that forces the longest wait between polls:
@@ -232,6 +252,14 @@ func tightest(reads []timelineRead, now time.Time) (collectors.Budget, int) {
 // below an unfinished walk) until since (exclusive), an empty page or the
 // page cap. A walk cut by the cap is returned to go on at the next poll;
 // since moves to the newest id read only once the walk reached it.
+//
+// v1.1 serves only a timeline's newest tweets (about 800 mentions, 3,200
+// posts): below them max_id pages come back empty, exactly as when the
+// walk reached since. When the walk may have read that far (it spanned
+// polls, or read a page's worth: fewer would need hundreds of new tweets
+// within the poll), one more call asks for tweets at or below since: none
+// means the posts between since and the walk are out of reach, reported
+// in missed.
 func (p *Poller) read(ctx context.Context, acct config.Account, tl timeline, since string, walk Walk, auth authorizer, scope string) (timelineRead, error) {
 	var (
 		out     = timelineRead{since: since, walk: walk}
@@ -239,6 +267,7 @@ func (p *Poller) read(ctx context.Context, acct config.Account, tl timeline, sin
 		maxIDN  int64
 		oldest  int64 // the oldest id the walk read
 		newest  string
+		read    int
 		horizon = p.opts.Now().Add(-p.opts.Backfill)
 	)
 	if since != "" {
@@ -289,17 +318,18 @@ func (p *Poller) read(ctx context.Context, acct config.Account, tl timeline, sin
 		return tweets, nil
 	}
 
-	done := false
+	done, empty := false, false
 	for page := 0; page < p.opts.MaxPages && !done; page++ {
 		tweets, err := fetch(p.opts.PageSize, sinceN, maxIDN)
 		if err != nil {
 			return timelineRead{}, err
 		}
 		if len(tweets) == 0 {
-			done = true
+			done, empty = true, true
 			break
 		}
 		out.tweets = append(out.tweets, tweets...)
+		read += len(tweets)
 		pageOldest := int64(0)
 		var oldestAt time.Time
 		for i := range tweets {
@@ -332,8 +362,26 @@ func (p *Poller) read(ctx context.Context, acct config.Account, tl timeline, sin
 		return out, nil
 	}
 	out.since, out.walk = maxID(since, top), Walk{}
+	if !empty || sinceN == 0 || (walk.Until == "" && read < p.opts.PageSize) {
+		return out, nil
+	}
+	probe, err := fetch(probeCount, 0, sinceN)
+	if err != nil {
+		return timelineRead{}, err
+	}
+	if len(probe) == 0 && oldest-1 > sinceN {
+		until := strconv.FormatInt(oldest, 10)
+		out.missedFrom = snowflakeTime(since)
+		out.missed = fmt.Sprintf("%s after id %s (%s), before id %s (%s)", ep, since,
+			out.missedFrom.Format(time.RFC3339), until, snowflakeTime(until).Format(time.RFC3339))
+	}
 	return out, nil
 }
+
+// probeCount is the count of the call that asks whether a timeline still
+// serves the tweets at its since_id: a few, as X removes deleted tweets
+// from a page after counting it.
+const probeCount = 10
 
 // check maps a go-twitter call's outcome to a coded error. The HTTP status
 // comes first: go-twitter returns no error for an empty non-2xx answer.

@@ -167,7 +167,9 @@ func TestPollPaginates(t *testing.T) {
 		wantPosts int
 		wantCalls int
 	}{
-		{name: "since_id", cursorAt: 49, statuses: 500, wantPosts: 450, wantCalls: 4},
+		// 3 pages, the empty one, and the call that finds the cursor's
+		// tweet still served (a page's worth was read).
+		{name: "since_id", cursorAt: 49, statuses: 500, wantPosts: 450, wantCalls: 5},
 		{name: "first poll", cursorAt: -1, statuses: 450, wantPosts: 450, wantCalls: 4},
 		{name: "backfill horizon", cursorAt: -1, statuses: 500, backfill: 3 * time.Hour, wantPosts: 200, wantCalls: 1},
 	} {
@@ -332,6 +334,91 @@ func TestPollBackfillWalksPastThePageCap(t *testing.T) {
 	c, _ = ParseCursor(b.Cursor)
 	if len(b.Posts) != 50 || b.Posts[0].ID != sts[49].ID || c.Mentions != newest || c.MentionsWalk != (Walk{}) {
 		t.Errorf("second poll: %d posts, cursor %q: want the 50 oldest and since_id %s", len(b.Posts), b.Cursor, newest)
+	}
+}
+
+// X v1.1 serves only a timeline's newest tweets. Posts after the cursor
+// beyond that are reported (a *collectors.UnreachableError with the batch
+// of what was read and a cursor past them), not skipped in silence; a
+// backlog still within reach is not.
+func TestPollReportsUnreachablePosts(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		fo         xfake.Options
+		users      []string
+		own        bool // the backlog is the account's own posts
+		backlog    int
+		maxPages   int
+		wantPosts  int
+		wantMissed bool
+	}{
+		{name: "mentions beyond 800", fo: xfake.Options{MentionsReach: 800}, users: []string{"humasbekasikota"}, backlog: 1200, wantPosts: 800, wantMissed: true},
+		{name: "mentions within 800", fo: xfake.Options{MentionsReach: 800}, users: []string{"humasbekasikota"}, backlog: 700, wantPosts: 700},
+		{name: "a walk over polls runs out of reach", fo: xfake.Options{MentionsReach: 800}, users: []string{"humasbekasikota"}, backlog: 1200, maxPages: 2, wantPosts: 800, wantMissed: true},
+		{name: "own posts beyond 3,200", fo: xfake.Options{TimelineReach: 3200}, own: true, backlog: 3400, maxPages: 20, wantPosts: 3200, wantMissed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Now()
+			fake, p := fixture(t, tc.fo, Options{MaxPages: tc.maxPages}, tc.users...)
+			add := func(n int, at time.Time, what string) []xfake.Status {
+				if !tc.own {
+					return mentions(fake, n, at, what)
+				}
+				sts := make([]xfake.Status, n)
+				for i := range sts {
+					sts[i] = xfake.Status{CreatedAt: at.Add(-time.Duration(n-i) * time.Second), Text: fmt.Sprintf("info %s %d", what, i), User: xfake.User{ScreenName: "humasbekasikota"}}
+				}
+				return fake.Append(sts...)
+			}
+			old := add(200, now.Add(-5*time.Hour), "lama")
+			since := old[len(old)-1]
+			backlog := add(tc.backlog, now.Add(-time.Minute), "baru")
+			newest := backlog[len(backlog)-1].ID
+
+			cursor := "u:" + since.ID + ",m:" + since.ID
+			var (
+				posts  int
+				missed []error
+			)
+			for poll := 1; poll <= 10; poll++ {
+				b, err := p.Poll(context.Background(), humas, cursor)
+				var ue *collectors.UnreachableError
+				switch {
+				case errors.As(err, &ue):
+					if tanggap.ErrorCode(err) != tanggap.EUNAVAILABLE || b.Cursor == "" {
+						t.Errorf("poll %d: code %q, cursor %q", poll, tanggap.ErrorCode(err), b.Cursor)
+					}
+					if !ue.Since.Equal(since.CreatedAt) {
+						t.Errorf("missed from %v, want the cursor's post's time %v", ue.Since, since.CreatedAt)
+					}
+					if !strings.Contains(err.Error(), since.ID) {
+						t.Errorf("error %q does not name the since_id", err)
+					}
+					missed = append(missed, err)
+				case err != nil:
+					t.Fatalf("poll %d: %v", poll, err)
+				}
+				posts += len(b.Posts)
+				cursor = b.Cursor
+				if len(b.Posts) == 0 {
+					break
+				}
+			}
+			if posts != tc.wantPosts {
+				t.Errorf("%d posts, want %d", posts, tc.wantPosts)
+			}
+			if got := len(missed) > 0; got != tc.wantMissed || len(missed) > 1 {
+				t.Errorf("missed reported %d times, want %v", len(missed), tc.wantMissed)
+			}
+			c, _ := ParseCursor(cursor)
+			since2 := c.Mentions
+			if tc.own {
+				since2 = c.User
+			}
+			if since2 != newest || c.MentionsWalk != (Walk{}) || c.UserWalk != (Walk{}) {
+				t.Errorf("final cursor %q, want since_id %s", cursor, newest)
+			}
+		})
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package xfake is a fake X (Twitter) API v1.1 for tests and `tanggap dev`.
 // It serves statuses/mentions_timeline.json and statuses/user_timeline.json
 // in the real v1.1 JSON format from an in-memory list of statuses that can
-// grow at runtime, honours since_id, max_id and count, sends the
+// grow at runtime, honours since_id, max_id and count (and, when asked,
+// X's reach: only the newest ~800 mentions and 3,200 posts), sends the
 // x-rate-limit-* headers and enforces per-token windows (429 when spent),
 // and injects faults: 429, an empty 503, 500, malformed JSON, slow answers,
 // invalid UTF-8 and very large texts, 401.
@@ -64,7 +65,13 @@ type Options struct {
 	AppUserTimelineLimit int
 	// LargeTextBytes is the text size of the LargeText fault (default 40,000).
 	LargeTextBytes int
-	Now            func() time.Time
+	// MentionsReach and TimelineReach are how many of a timeline's newest
+	// statuses mentions_timeline and user_timeline serve: X serves about
+	// 800 mentions and 3,200 posts, and pages below them come back empty.
+	// Zero serves every status (the load generator's fleets hold more).
+	MentionsReach int
+	TimelineReach int
+	Now           func() time.Time
 }
 
 // FaultKind is a failure the server can inject.
@@ -513,15 +520,31 @@ func (s *Server) pageLocked(ep, who string, q url.Values) []stored {
 	count = min(count, 200)
 	since, _ := strconv.ParseInt(q.Get("since_id"), 10, 64)
 	maxID, _ := strconv.ParseInt(q.Get("max_id"), 10, 64)
-	match := func(st *stored) bool {
-		switch {
-		case st.id <= since || (maxID > 0 && st.id > maxID):
-			return false
-		case ep == UserTimeline:
+	on := func(st *stored) bool {
+		if ep == UserTimeline {
 			return st.author == who
-		default:
-			return st.author != who && contains(st.mentions, who)
 		}
+		return st.author != who && contains(st.mentions, who)
+	}
+	reach := s.opts.TimelineReach
+	if ep == Mentions {
+		reach = s.opts.MentionsReach
+	}
+	if reach > 0 {
+		// Statuses below the reach-th newest are no longer served.
+		var ids []int64
+		for i := range s.statuses {
+			if on(&s.statuses[i]) {
+				ids = append(ids, s.statuses[i].id)
+			}
+		}
+		if len(ids) > reach {
+			sort.Slice(ids, func(i, j int) bool { return ids[i] > ids[j] })
+			since = max(since, ids[reach]) // the newest one out of reach
+		}
+	}
+	match := func(st *stored) bool {
+		return st.id > since && (maxID <= 0 || st.id <= maxID) && on(st)
 	}
 	var out []stored
 	if !s.unsorted {

@@ -120,6 +120,46 @@ func TestTimelinesHonourSinceMaxCount(t *testing.T) {
 
 func mustInt(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
+// With a reach, a timeline serves only its newest statuses: X's
+// mentions_timeline stops about 800 back, whatever since_id and max_id say.
+func TestTimelinesReach(t *testing.T) {
+	srv, _ := newServer(Options{MentionsReach: 3, TimelineReach: 1})
+	tok, _ := srv.Authorize("humasbekasikota")
+	var sts []Status
+	for i := range 6 {
+		sts = append(sts, Status{CreatedAt: t0.Add(time.Duration(i) * time.Minute), Text: "@humasbekasikota aduan " + strconv.Itoa(i), User: User{ScreenName: "warga"}})
+		sts = append(sts, Status{CreatedAt: t0.Add(time.Duration(i) * time.Minute), Text: "info " + strconv.Itoa(i), User: User{ScreenName: "humasbekasikota"}})
+	}
+	got := srv.Append(sts...)
+	mention := func(i int) string { return got[2*i].ID }
+	for _, tc := range []struct {
+		name, path string
+		want       []string
+	}{
+		{"newest three", "/1.1/statuses/mentions_timeline.json?count=200", []string{mention(5), mention(4), mention(3)}},
+		{"max_id below the reach", "/1.1/statuses/mentions_timeline.json?max_id=" + mention(2), nil},
+		{"max_id inside the reach", "/1.1/statuses/mentions_timeline.json?max_id=" + mention(4), []string{mention(4), mention(3)}},
+		{"since_id inside the reach", "/1.1/statuses/mentions_timeline.json?since_id=" + mention(3), []string{mention(5), mention(4)}},
+		{"since_id below the reach", "/1.1/statuses/mentions_timeline.json?since_id=" + mention(0), []string{mention(5), mention(4), mention(3)}},
+		{"user timeline", "/1.1/statuses/user_timeline.json?screen_name=humasbekasikota", []string{got[11].ID}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, unsorted := range []bool{false, true} {
+				srv.mu.Lock()
+				srv.unsorted = unsorted
+				srv.mu.Unlock()
+				code, _, body := get(t, srv, tc.path, oauth(tok))
+				if code != 200 {
+					t.Fatalf("HTTP %d: %s", code, body)
+				}
+				if diff := cmp.Diff(tc.want, pageIDs(t, body)); diff != "" {
+					t.Errorf("unsorted %v: ids (-want +got):\n%s", unsorted, diff)
+				}
+			}
+		})
+	}
+}
+
 func TestAuth(t *testing.T) {
 	srv, _ := newServer(Options{})
 	srv.Append(Status{Text: "@humasbekasikota halo", User: User{ScreenName: "warga"}})

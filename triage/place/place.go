@@ -3,7 +3,11 @@
 // forms and small misspellings), roads, estates and landmarks mapped to
 // them, the RT/RW, and look-alike places outside the city (Cibubur, Tambun,
 // Cikarang...) that make a post out of the city's scope unless a city place
-// is also named.
+// is also named. The border table's handling column decides two more
+// things: a city name the border shares (Jl. Raya Pondok Gede) counts for
+// nothing beside one of the row's cues (Pinang Ranti), and a row marked
+// "ask" (Pondok Ungu Permai) yields no place at all. A place the places table
+// rates low confidence does not outweigh a border row the text names.
 //
 // The gazetteer is data (data/*.csv, embedded); a Gazetteer is immutable
 // once built and safe for concurrent use.
@@ -43,6 +47,8 @@ const (
 	kindPlace
 	kindBorder   // outside the city
 	kindInternal // a city name that must not be read as a kecamatan (LRT Bekasi Barat)
+	kindAsk      // straddles the border: neither the city nor outside, ask for the kelurahan
+	kindCue      // a cue a border row's handling names, outside the city only beside the name it shares
 )
 
 type entry struct {
@@ -54,6 +60,17 @@ type entry struct {
 	// count only after kel./kec. or a place word, or when another clue
 	// names the same kecamatan.
 	weak bool
+	// low places come from a places row of low confidence: they do not
+	// outweigh a border or "ask" row named in the same text.
+	low bool
+}
+
+// borderRule is a border row's handling that names a city place the row
+// shares and the cues that mean the row's side: "'jl raya pondok gede' +
+// Kramat Jati/Pinang Ranti cue -> Jakarta".
+type borderRule struct {
+	shared string         // the shared name's coreKey ("pondokgede")
+	cues   map[int32]bool // the row's aliases and the cues its handling names
 }
 
 // Gazetteer is an immutable place index.
@@ -67,6 +84,7 @@ type Gazetteer struct {
 	// first two letters.
 	fuzzy map[string][]fuzzyName
 	kecs  []string
+	rules []borderRule
 }
 
 type fuzzyName struct {
@@ -144,13 +162,14 @@ func Load(wilayah, places, border io.Reader) (*Gazetteer, error) {
 		}
 	}
 	// Roads, estates, landmarks.
-	pr, err := readCSV(places, "name", "aliases", "kecamatan", "kelurahan")
+	pr, err := readCSV(places, "name", "aliases", "kecamatan", "kelurahan", "confidence")
 	if err != nil {
 		return nil, fmt.Errorf("place: places: %w", err)
 	}
 	for _, r := range pr {
 		ei := int32(len(g.entries))
-		g.entries = append(g.entries, entry{name: r[0], kind: kindPlace, kec: split(r[2]), kel: split(r[3])})
+		low := strings.EqualFold(r[4], "low")
+		g.entries = append(g.entries, entry{name: r[0], kind: kindPlace, kec: split(r[2]), kel: split(r[3]), low: low})
 		for _, a := range split(r[1]) {
 			g.add(a, ei)
 		}
@@ -160,26 +179,123 @@ func Load(wilayah, places, border io.Reader) (*Gazetteer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("place: border: %w", err)
 	}
-	for _, r := range br {
+	rowAliases := make([][]int32, len(br))
+	rowKind := make([]entryKind, len(br))
+	for ri, r := range br {
 		admin := strings.ToLower(r[2])
 		kind := kindBorder
 		switch {
 		case strings.HasPrefix(admin, "kota bekasi"):
 			kind = kindInternal
-		case strings.Contains(strings.ToLower(r[3]), "low confidence either way"):
-			continue // ask the citizen for the kelurahan instead
+		case hasWord(strings.ToLower(r[3]), "ask"):
+			kind = kindAsk
 		}
+		rowKind[ri] = kind
 		for _, a := range split(r[1]) {
 			key := joinKey(a)
-			if g.lookup(key) >= 0 {
-				continue // the city's own gazetteer has it: trust that
+			if x := g.lookup(key); x >= 0 {
+				// The city's own gazetteer has it: trust that. Another
+				// border row's alias is still this row's cue.
+				if g.entries[x].kind == kindBorder {
+					rowAliases[ri] = append(rowAliases[ri], x)
+				}
+				continue
 			}
 			ei := int32(len(g.entries))
 			g.entries = append(g.entries, entry{name: titleCase(a), kind: kind, weak: weakBorder(key)})
 			g.add(a, ei)
+			rowAliases[ri] = append(rowAliases[ri], ei)
 		}
 	}
+	// Handling rules come after every border alias is indexed: a cue may
+	// be another row's alias (Cakung).
+	for ri, r := range br {
+		shared, cues := sharedName(r[3])
+		if shared == "" || rowKind[ri] != kindBorder {
+			continue
+		}
+		rule := borderRule{shared: shared, cues: map[int32]bool{}}
+		for _, x := range rowAliases[ri] {
+			rule.cues[x] = true
+		}
+		for _, c := range cues {
+			key := joinKey(c)
+			x := g.lookup(key)
+			switch {
+			case x < 0:
+				// Not a place the gazetteer knows (Kramat Jati): a cue
+				// only beside the shared name.
+				x = int32(len(g.entries))
+				g.entries = append(g.entries, entry{name: titleCase(c), kind: kindCue, weak: weakBorder(key)})
+				g.add(c, x)
+			case g.entries[x].kind != kindBorder && g.entries[x].kind != kindCue:
+				continue // a city name is no cue for leaving the city
+			}
+			rule.cues[x] = true
+		}
+		g.rules = append(g.rules, rule)
+	}
 	return g, nil
+}
+
+// sharedName reads the handling forms that name a city place a border row
+// shares and the cues that decide it: "'jl raya pondok gede' + Kramat
+// Jati/Pinang Ranti cue -> Jakarta" and "'pasar baru' alone -> Kota only if
+// no Cikarang cue". It returns the shared name's coreKey, or "" when the
+// handling has neither form.
+func sharedName(handling string) (string, []string) {
+	h := strings.ToLower(handling)
+	q0 := strings.IndexByte(h, '\'')
+	if q0 < 0 {
+		return "", nil
+	}
+	q1 := strings.IndexByte(h[q0+1:], '\'')
+	if q1 < 0 {
+		return "", nil
+	}
+	name, rest := h[q0+1:q0+1+q1], h[q0+2+q1:]
+	end := strings.Index(rest, " cue")
+	if end < 0 {
+		return "", nil
+	}
+	rest = rest[:end]
+	var list string
+	if t := strings.TrimSpace(rest); strings.HasPrefix(t, "+") {
+		list = t[1:]
+	} else if i := strings.LastIndex(rest, " no "); i >= 0 && strings.HasPrefix(strings.TrimSpace(rest), "alone") {
+		list = rest[i+len(" no "):]
+	} else {
+		return "", nil
+	}
+	var cues []string
+	for _, c := range strings.Split(list, "/") {
+		if c = strings.TrimSpace(c); c != "" && !strings.ContainsRune(c, '\'') {
+			cues = append(cues, c)
+		}
+	}
+	return coreKey(canonical(normalize.Words(name, nil, nil))), cues
+}
+
+// coreKey is a place name's canonical tokens joined, without the road words
+// it starts with: "jl raya pondok gede", "jalan pondokgede" and "pondok
+// gede" are all "pondokgede".
+func coreKey(toks []string) string {
+	if len(toks) > 0 && toks[0] == "jl" {
+		toks = toks[1:]
+	}
+	if len(toks) > 0 && toks[0] == "raya" {
+		toks = toks[1:]
+	}
+	return strings.Join(toks, "")
+}
+
+func hasWord(s, w string) bool {
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r < 'a' || r > 'z' }) {
+		if f == w {
+			return true
+		}
+	}
+	return false
 }
 
 // Kecamatans lists the kecamatan names.
@@ -313,6 +429,7 @@ type hit struct {
 	entry  int32
 	marker string // markKel, markKec or ""
 	ctx    bool   // introduced by a place word
+	at, n  int    // the tokens matched
 }
 
 // ExtractWords is Extract on the words of normalize.Words (not modified).
@@ -351,10 +468,10 @@ func (g *Gazetteer) ExtractWords(words []string) Place {
 			i++
 			continue
 		}
-		hits = append(hits, hit{entry: e, marker: marker, ctx: ctx})
+		hits = append(hits, hit{entry: e, marker: marker, ctx: ctx, at: i, n: n})
 		i += n
 	}
-	g.resolve(hits, &p)
+	g.resolve(toks, hits, &p)
 	return p
 }
 
@@ -494,7 +611,7 @@ func editDistance(a, b string, limit int) int {
 }
 
 // resolve turns hits into one kecamatan and kelurahan.
-func (g *Gazetteer) resolve(hits []hit, p *Place) {
+func (g *Gazetteer) resolve(toks []string, hits []hit, p *Place) {
 	if len(hits) == 0 {
 		return
 	}
@@ -512,17 +629,76 @@ func (g *Gazetteer) resolve(hits []hit, p *Place) {
 		}
 		m[name] = &score{v: v, first: order}
 	}
-	// Strong clues first, so that weak names can check them.
+	// A weak outside name (halim, pup) counts only after a place word.
+	counts := func(h hit) bool { return !g.entries[h.entry].weak || h.ctx }
+	// A border row's cue beside a city name the row shares (Pinang Ranti
+	// and Jl. Raya Pondok Gede) means the row's side: that city name counts
+	// for nothing, and the cue says where the post is.
+	var shared, cueActs []bool // by hit; nil when no rule applies
+	for _, r := range g.rules {
+		cue := -1
+		for i, h := range hits {
+			if r.cues[h.entry] && counts(h) {
+				cue = i
+				break
+			}
+		}
+		if cue < 0 {
+			continue
+		}
+		for i, h := range hits {
+			if g.entries[h.entry].kind != kindPlace || coreKey(toks[h.at:h.at+h.n]) != r.shared {
+				continue
+			}
+			if shared == nil {
+				shared, cueActs = make([]bool, len(hits)), make([]bool, len(hits))
+			}
+			shared[i], cueActs[cue] = true, true
+		}
+	}
+	ignored := func(i int) bool { return shared != nil && shared[i] }
+	// Firm city clues: any of them keeps the post in the city whatever
+	// border place is named too. A low-confidence place is not one.
 	strongKec := map[string]bool{}
-	city := false
-	for _, h := range hits {
+	firm, outside := false, false
+	for i, h := range hits {
 		e := g.entries[h.entry]
-		if (e.kind == kindKecamatan || e.kind == kindKelurahan || e.kind == kindPlace) && !e.weak {
-			for _, k := range e.kec {
-				strongKec[k] = true
+		switch e.kind {
+		case kindKecamatan, kindKelurahan:
+			firm = firm || !e.weak || h.marker != "" || h.ctx
+			if !e.weak {
+				for _, k := range e.kec {
+					strongKec[k] = true
+				}
+			}
+		case kindPlace:
+			if !e.low && !ignored(i) {
+				firm = true
+				for _, k := range e.kec {
+					strongKec[k] = true
+				}
+			}
+		case kindInternal:
+			firm = true
+		case kindBorder, kindAsk:
+			outside = outside || counts(h)
+		case kindCue:
+			outside = outside || cueActs != nil && cueActs[i]
+		}
+	}
+	// A low-confidence place (Pondok Ungu) alone does not outweigh a border
+	// or "ask" row the text names (Pondok Ungu Permai).
+	dropLow := outside && !firm
+	if !dropLow {
+		for i, h := range hits {
+			if e := g.entries[h.entry]; e.kind == kindPlace && e.low && !ignored(i) {
+				for _, k := range e.kec {
+					strongKec[k] = true
+				}
 			}
 		}
 	}
+	city := false
 	var border string
 	for order, h := range hits {
 		e := g.entries[h.entry]
@@ -547,6 +723,9 @@ func (g *Gazetteer) resolve(hits []hit, p *Place) {
 			bump(kec, e.kec[0], 2, order)
 			city = true
 		case kindPlace:
+			if ignored(order) || e.low && dropLow {
+				continue
+			}
 			city = true
 			for _, k := range e.kec {
 				bump(kec, k, 1.5/float64(len(e.kec)), order)
@@ -561,8 +740,19 @@ func (g *Gazetteer) resolve(hits []hit, p *Place) {
 			}
 		case kindInternal:
 			city = true
+		case kindAsk:
+			if !counts(h) {
+				continue
+			}
 		case kindBorder:
-			if e.weak && !h.ctx {
+			if !counts(h) {
+				continue
+			}
+			if border == "" {
+				border = e.name
+			}
+		case kindCue:
+			if cueActs == nil || !cueActs[order] {
 				continue
 			}
 			if border == "" {

@@ -31,6 +31,10 @@ type Batch struct {
 	Cursor string // the cursor to save once Posts are acknowledged by Kafka
 	Budget Budget // the rate budget the platform reported, if any
 	Calls  int    // API calls (or quota units) this poll spent
+	// Behind says the poll left posts it knows of unread for the next
+	// polls (a comment thread longer than one poll reads): the Runner
+	// shows the account as a backlog gap until a poll catches up.
+	Behind bool
 }
 
 // Budget is a platform's rate-limit state as last reported.

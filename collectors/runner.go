@@ -26,6 +26,7 @@ const (
 	// GapPostsUnreachable: posts came after the cursor that the platform
 	// no longer serves (see UnreachableError): they were never collected.
 	GapPostsUnreachable = "posts_unreachable"
+	GapBacklog          = "backlog" // polls succeed but leave posts they know of for later ones (Batch.Behind)
 )
 
 // Poll results: the values of the result label of
@@ -73,7 +74,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"platform", "account"}),
 		gaps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tanggap_collector_gaps_total",
-			Help: "Coverage gaps opened (or changing reason), by reason (api_error, rate_limited, token_expired, publish_failed, posts_unreachable).",
+			Help: "Coverage gaps opened (or changing reason), by reason (api_error, rate_limited, token_expired, publish_failed, posts_unreachable, backlog).",
 		}, []string{"platform", "account", "reason"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tanggap_collector_poll_duration_seconds",
@@ -659,14 +660,22 @@ func (r *Runner) succeeded(a *accountState, b Batch) {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if a.gapReason != "" {
+	if a.gapReason != "" && !b.Behind {
 		r.log.Info("collector gap closed", "platform", p, "account", h, "reason", a.gapReason,
 			"gap_seconds", int(now.Sub(a.gapSince).Seconds()))
-		if a.gapReason == GapTokenExpired {
-			r.log.Info("collector token works again", "platform", p, "account", h)
-		}
 	}
-	a.lastSuccess, a.gapReason, a.gapSince = now, "", time.Time{}
+	if a.gapReason == GapTokenExpired {
+		r.log.Info("collector token works again", "platform", p, "account", h)
+	}
+	switch {
+	case !b.Behind:
+		a.gapReason, a.gapSince = "", time.Time{}
+	case a.gapReason != GapBacklog:
+		// Posts wait for the next polls: the account stays a gap, from
+		// its last success before this poll, until a poll catches up.
+		r.openGap(a, GapBacklog, now, errBacklog)
+	}
+	a.lastSuccess = now
 	a.failures, a.authReported = 0, false
 
 	// Adaptive interval. With a known rate budget every account asks for
@@ -675,7 +684,7 @@ func (r *Runner) succeeded(a *accountState, b Batch) {
 	// call the budget affords is left unspent. Without one (nothing
 	// reported, no Quota), busy accounts are polled at the base interval
 	// and quiet ones slow down by half each time up to the maximum.
-	if len(b.Posts) > 0 || r.budgetKnownLocked(a, now) {
+	if len(b.Posts) > 0 || b.Behind || r.budgetKnownLocked(a, now) {
 		a.interval = r.opts.Interval
 	} else {
 		a.interval = min(a.interval+a.interval/2, r.opts.MaxInterval)
@@ -722,6 +731,7 @@ func (r *Runner) budgetKnownLocked(a *accountState, now time.Time) bool {
 var (
 	errBudgetSpent = errors.New("rate budget spent: the next poll waits for the window to reopen")
 	errBudgetThin  = errors.New("rate budget too thin for this many accounts: polls are spaced beyond BudgetGap")
+	errBacklog     = errors.New("the poll left posts it knows of for the next polls")
 )
 
 // setRemaining publishes the units left in the account's tightest window.

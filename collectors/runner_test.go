@@ -3,6 +3,7 @@ package collectors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -573,6 +574,59 @@ func TestRunnerAuthReportedOnce(t *testing.T) {
 	}
 	if got := h.logs.count(slog.LevelInfo, "collector token works again"); got != 1 {
 		t.Errorf("recovery logged %d times", got)
+	}
+}
+
+// TestRunnerBehindIsABacklogGap: polls that succeed but leave posts for
+// the next ones (Batch.Behind) publish and move the cursor, and show the
+// account as a backlog gap from its last success until a poll catches up.
+func TestRunnerBehindIsABacklogGap(t *testing.T) {
+	var mu sync.Mutex
+	behind, n := true, 0
+	h := newHarness(t, func(config.Account, string) (Batch, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		id := fmt.Sprint(300 + n)
+		return Batch{Posts: posts(id), Cursor: id, Calls: 11, Behind: behind}, nil
+	})
+	h.clock.Add(time.Minute)
+	h.tick()
+	first := h.clock.Now()
+	want := []AccountCoverage{{Platform: "x", Account: "humasbekasikota", Owner: "city", LastSuccess: first, GapReason: GapBacklog, GapSince: t0}}
+	if diff := cmp.Diff(want, h.r.Coverage()); diff != "" {
+		t.Errorf("coverage after a poll behind (-want +got):\n%s", diff)
+	}
+	if got := h.cursors.Get("humasbekasikota"); got != "301" {
+		t.Errorf("cursor = %q, want 301", got)
+	}
+	// Still behind: the same gap, counted and logged once; polled at the
+	// base interval, as an account with posts.
+	h.clock.Add(testOpts.Interval)
+	h.tick()
+	if got := h.r.Coverage()[0]; got.GapReason != GapBacklog || !got.GapSince.Equal(t0) || !got.LastSuccess.Equal(h.clock.Now()) {
+		t.Errorf("coverage after a second poll behind = %+v", got)
+	}
+	if got := h.metric(t, "gaps", "x", "humasbekasikota", GapBacklog); got != 1 {
+		t.Errorf("backlog gaps = %v, want 1", got)
+	}
+	if got := h.logs.count(slog.LevelWarn, "collector gap opened"); got != 1 {
+		t.Errorf("%d gap logs, want 1", got)
+	}
+	// Caught up: the gap closes.
+	mu.Lock()
+	behind = false
+	mu.Unlock()
+	h.clock.Add(testOpts.Interval)
+	h.tick()
+	if got := h.r.Coverage()[0]; got.GapReason != "" || !got.LastSuccess.Equal(h.clock.Now()) {
+		t.Errorf("coverage after catching up = %+v", got)
+	}
+	if got := h.logs.count(slog.LevelInfo, "collector gap closed"); got != 1 {
+		t.Errorf("%d gap-closed logs, want 1", got)
+	}
+	if diff := cmp.Diff([]string{"301", "302", "303"}, h.pub.IDs()); diff != "" {
+		t.Errorf("published (-want +got):\n%s", diff)
 	}
 }
 

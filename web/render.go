@@ -419,6 +419,7 @@ var gapReasons = map[string][2]string{
 	"api_error":         {"API gagal", "API failing"},
 	"publish_failed":    {"Kafka tidak menerima", "Kafka not accepting"},
 	"posts_unreachable": {"pos terlewat, tidak lagi disajikan API", "posts missed, no longer served by the API"},
+	"backlog":           {"komentar belum terbaca semua", "comments not all read yet"},
 	"collector_silent":  {"kolektor tidak melapor", "collector silent"},
 }
 

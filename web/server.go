@@ -91,7 +91,7 @@ type Gap struct {
 	Platform tanggap.Platform
 	Account  string
 	Since    time.Time
-	Reason   string // api_error, rate_limited, token_expired, publish_failed, posts_unreachable
+	Reason   string // api_error, rate_limited, token_expired, publish_failed, posts_unreachable, backlog
 }
 
 // Server is the HTTP side of Tanggap.

@@ -11,7 +11,9 @@
 // invalid UTF-8, and we need only four GET shapes and the usage headers.
 //
 // Cursor: JSON with the resolved page id, the active posts (comment total
-// and updated_time, so only changed posts are listed again) and a bounded
+// and updated_time, so only changed posts are listed again, and the Graph
+// cursor of a comment listing longer than one poll reads, which the next
+// poll goes on from) and a bounded
 // set of recently seen ids with a hash of their text and a watermark
 // (wire.Seen). Edits are noticed by the hash; a tracked comment missing
 // from a complete listing is looked up and reported deleted only on Graph

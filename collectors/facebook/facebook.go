@@ -233,13 +233,16 @@ type fbComment struct {
 
 type commentPage = graph.Page[fbComment]
 
+// scan lists the comments and replies of one post, or goes on with the
+// listing an earlier poll left unfinished.
 func (r *run) scan(ctx context.Context, fp fbPost) error {
 	listed := map[string]bool{}
 	q := url.Values{
 		"fields": {CommentFields}, "filter": {"stream"}, "order": {"reverse_chronological"},
 		"limit": {strconv.Itoa(r.p.pageSize)},
 	}
-	complete, err := graph.Pages(ctx, &r.Run, fp.ID+"/comments", q, func(cs []fbComment) error {
+	s := graph.BeginScan(&r.Run, graph.State(r.c.Posts, fp.ID), fp.count(), fp.UpdatedTime.Unix())
+	complete, err := graph.ScanPages(ctx, s, fp.ID+"/comments", q, func(c fbComment) string { return c.ID }, func(cs []fbComment) error {
 		for _, c := range cs {
 			if c.ID == "" {
 				continue
@@ -247,7 +250,6 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 			listed[c.ID] = true
 			r.Observe(r.commentPost(fp, c), c.IsHidden)
 		}
-		r.Progress = true
 		return nil
 	})
 	if graph.IsNotFound(err) {
@@ -257,9 +259,9 @@ func (r *run) scan(ctx context.Context, fp fbPost) error {
 	if err != nil || !complete {
 		return err
 	}
-	r.Suspect(fp.ID, listed)
-	st := graph.State(r.c.Posts, fp.ID)
-	st.Count, st.Updated, st.ScannedAt = fp.count(), fp.UpdatedTime.Unix(), r.Now.Unix()
+	if s.Whole() {
+		r.Suspect(fp.ID, listed)
+	}
 	return nil
 }
 

@@ -2,8 +2,10 @@ package facebook_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -403,4 +405,189 @@ func TestInvalidUTF8(t *testing.T) {
 	if len(b.Posts) != 1 || !b.Posts[0].InvalidUTF8 || b.Posts[0].Text != "air \uFFFD\uFFFD keruh \uFFFD" {
 		t.Fatalf("%+v", b.Posts)
 	}
+}
+
+// tally counts how often each post was published, over polls.
+type tally map[string]int
+
+func (ta tally) add(b collectors.Batch) {
+	for _, p := range b.Posts {
+		ta[p.ID]++
+	}
+}
+
+// check fails unless every id of want was published exactly once and
+// nothing else was.
+func (ta tally) check(t *testing.T, want map[string]bool) {
+	t.Helper()
+	for id := range want {
+		if ta[id] != 1 {
+			t.Errorf("%s published %d times, want once", id, ta[id])
+		}
+	}
+	for id, n := range ta {
+		if !want[id] {
+			t.Errorf("%s published %d times, want never", id, n)
+		}
+	}
+}
+
+// TestLongThreadGoesOnAcrossPolls: a post with more comments than one poll
+// reads (10 pages of 50) is read over several polls, each going on from
+// where the last stopped; the poll is Behind meanwhile, and no poll
+// spends more than the feed and 10 comment pages.
+func TestLongThreadGoesOnAcrossPolls(t *testing.T) {
+	e := newEnv(t, nil)
+	e.acct.ID = e.pid
+	want := map[string]bool{e.post: true}
+	for i := range 600 {
+		want[e.comment("warga", fmt.Sprintf("keluhan %d", i), "", time.Duration(600-i)*time.Second)] = true
+	}
+	got := tally{}
+
+	b := e.poll(t)
+	got.add(b)
+	if len(b.Posts) != 501 || b.Calls != 11 || !b.Behind {
+		t.Fatalf("first poll: %d posts, %d calls, behind %v; want 501, 11, true", len(b.Posts), b.Calls, b.Behind)
+	}
+	// A comment written meanwhile is at the top of the listing, where the
+	// scan that goes on does not look: the count the scan began with is
+	// the one kept, so the post is scanned again for it.
+	late := e.comment("warga", "keluhan susulan", "", 0)
+	want[late] = true
+	e.clk.Advance(time.Minute)
+	b = e.poll(t)
+	got.add(b)
+	if len(b.Posts) != 100 || b.Calls != 3 || b.Behind {
+		t.Fatalf("second poll: %d posts, %d calls, behind %v; want 100, 3, false", len(b.Posts), b.Calls, b.Behind)
+	}
+	pollUntilQuiet(t, e, got, 4)
+	got.check(t, want)
+}
+
+// TestLongThreadCursorNeverAhead: a poll that fails in the middle of a
+// long thread, or that the usage stop ends, keeps the position of the
+// pages it published and no further, and the next polls collect the rest.
+func TestLongThreadCursorNeverAhead(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		failPage   int // the comment page that fails; 0 none
+		stopPage   int // the comment page whose answer reports 100% usage; 0 none
+		firstPosts int
+	}{
+		{name: "fourth comment page fails", failPage: 4, firstPosts: 151},
+		{name: "usage stop after four comment pages", stopPage: 4, firstPosts: 201},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, []facebookfake.Option{facebookfake.WithBudget(0, 0)})
+			e.acct.ID = e.pid
+			want := map[string]bool{e.post: true}
+			for i := range 600 {
+				want[e.comment("warga", fmt.Sprintf("keluhan %d", i), "", time.Duration(600-i)*time.Second)] = true
+			}
+			pages := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/comments") {
+					switch pages++; pages {
+					case tc.failPage:
+						graphfake.WriteError(w, 500, graphfake.Error{Message: "An unexpected error has occurred.", Type: "OAuthException", Code: 2})
+						return
+					case tc.stopPage:
+						w.Header().Set("X-Business-Use-Case-Usage", `{"`+e.pid+`":[{"type":"pages","call_count":100,"total_cputime":20,"total_time":20,"estimated_time_to_regain_access":0}]}`)
+					}
+				}
+				e.fake.ServeHTTP(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			e.poller = facebook.New(facebook.StaticToken(token), facebook.WithBaseURL(srv.URL), facebook.WithClock(e.clk.Now))
+
+			got := tally{}
+			b, err := e.poller.Poll(context.Background(), e.acct, "")
+			if err == nil || b.Cursor == "" || len(b.Posts) != tc.firstPosts {
+				t.Fatalf("first poll: %d posts, cursor %v, err %v; want %d posts, a cursor and an error", len(b.Posts), b.Cursor != "", err, tc.firstPosts)
+			}
+			got.add(b)
+			e.cursor = b.Cursor
+			e.clk.Advance(time.Hour) // the usage window reopens
+			pollUntilQuiet(t, e, got, 4)
+			got.check(t, want)
+		})
+	}
+}
+
+// TestLongThreadRefusedCursor: Graph refuses a kept cursor whose comment
+// was deleted: the scan starts over, and still collects every comment.
+func TestLongThreadRefusedCursor(t *testing.T) {
+	e := newEnv(t, []facebookfake.Option{facebookfake.WithBudget(0, 0)})
+	e.acct.ID = e.pid
+	want := map[string]bool{e.post: true}
+	for i := range 600 {
+		want[e.comment("warga", fmt.Sprintf("keluhan %d", i), "", time.Duration(600-i)*time.Second)] = true
+	}
+	got := tally{}
+	b := e.poll(t)
+	got.add(b)
+	// The kept cursor points to the oldest comment this poll read.
+	oldest := b.Posts[0]
+	for _, p := range b.Posts {
+		if p.Interaction == tanggap.InteractionComment && (oldest.Interaction != tanggap.InteractionComment || p.CreatedAt.Before(oldest.CreatedAt)) {
+			oldest = p
+		}
+	}
+	e.fake.DeleteComment(oldest.ID)
+	pollUntilQuiet(t, e, got, 5)
+	got.check(t, want)
+}
+
+// pollUntilQuiet polls, a minute apart, until a poll spends only the feed
+// call and is not behind, at most n+1 times; no poll may spend more than
+// the feed and 10 comment pages.
+func pollUntilQuiet(t *testing.T, e *env, got tally, n int) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if i > n {
+			t.Fatalf("still scanning after %d polls", n+1)
+		}
+		e.clk.Advance(time.Minute)
+		b := e.poll(t)
+		got.add(b)
+		if b.Calls > 11 {
+			t.Errorf("poll %d spent %d calls, want at most 11", i, b.Calls)
+		}
+		if b.Calls == 1 && !b.Behind {
+			return
+		}
+	}
+}
+
+// TestOldCursorLoads: a cursor written before scans could go on across
+// polls (no scan fields in its post records) loads; the scan it could not
+// finish starts over from the top and this time reaches the end.
+func TestOldCursorLoads(t *testing.T) {
+	e := newEnv(t, []facebookfake.Option{facebookfake.WithBudget(0, 0)})
+	e.acct.ID = e.pid
+	want := map[string]bool{e.post: true}
+	for i := range 600 {
+		want[e.comment("warga", fmt.Sprintf("keluhan %d", i), "", time.Duration(600-i)*time.Second)] = true
+	}
+	got := tally{}
+	b := e.poll(t)
+	got.add(b)
+	var cur map[string]any
+	if err := json.Unmarshal([]byte(b.Cursor), &cur); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range cur["posts"].([]any) {
+		rec := p.(map[string]any)
+		if rec["a"] == nil || rec["b"] == nil {
+			t.Fatalf("the unfinished scan is not in the post record: %v", rec)
+		}
+		for _, k := range []string{"b", "bn", "bu", "a", "ro", "ra"} {
+			delete(rec, k)
+		}
+	}
+	old, _ := json.Marshal(cur)
+	e.cursor = string(old)
+	pollUntilQuiet(t, e, got, 4)
+	got.check(t, want)
 }

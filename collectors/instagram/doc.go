@@ -14,7 +14,8 @@
 //
 // Cursor: JSON with the resolved ig-user-id, the active media (comment
 // count and last scan time, to spend the 200 calls/hour/account on media
-// whose count changed) and a bounded set of recently seen comment ids with
+// whose count changed, and the Graph cursors of a comment listing longer
+// than one poll reads, which the next poll goes on from) and a bounded set of recently seen comment ids with
 // a hash of their text and a watermark (wire.Seen). Edits are noticed by
 // the hash; deletions and hiding are reported when the API says so: a
 // tracked comment missing from a complete listing is looked up and

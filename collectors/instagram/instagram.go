@@ -249,44 +249,48 @@ type igComment struct {
 
 type commentPage = graph.Page[igComment]
 
-// scan lists every comment and reply of one media.
+// scan lists every comment and reply of one media, or goes on with the
+// listing an earlier poll left unfinished.
 func (r *run) scan(ctx context.Context, m igMedia) error {
 	listed := map[string]bool{}
-	replies := true // every reply listing read to the end
 	q := url.Values{"fields": {CommentFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
-	complete, err := graph.Pages(ctx, &r.Run, m.ID+"/comments", q, func(cs []igComment) error {
+	s := graph.BeginScan(&r.Run, graph.State(r.c.Media, m.ID), m.CommentsCount, 0)
+	complete, err := graph.ScanPages(ctx, s, m.ID+"/comments", q, func(c igComment) string { return c.ID }, func(cs []igComment) error {
 		for _, c := range cs {
 			if c.ID == "" {
 				continue
 			}
 			listed[c.ID] = true
 			r.Observe(r.commentPost(m, c, ""), c.Hidden)
-			if c.Replies == nil {
-				continue
+			// Every comment goes through ScanReplies, those without more
+			// replies too: a scan that stopped inside one comment's
+			// replies skips the listings before it when it goes on.
+			after := ""
+			if c.Replies != nil {
+				r.replies(m, c.ID, c.Replies.Data, listed)
+				after = c.Replies.Paging.After()
 			}
-			r.replies(m, c.ID, c.Replies.Data, listed)
-			if after := c.Replies.Paging.After(); after != "" {
-				ok, err := r.moreReplies(ctx, m, c.ID, after, listed)
-				if err != nil {
-					return err
-				}
-				replies = replies && ok
+			rq := url.Values{"fields": {ReplyFields}, "limit": {strconv.Itoa(r.p.pageSize)}}
+			done, err := graph.ScanReplies(ctx, s, c.ID+"/replies", rq, c.ID, after, func(rs []igComment) error {
+				r.replies(m, c.ID, rs, listed)
+				return nil
+			})
+			if err != nil || !done {
+				return err
 			}
 		}
-		r.Progress = true
 		return nil
 	})
 	if graph.IsNotFound(err) {
 		r.Gone(m.ID)
 		return nil
 	}
-	if err != nil || !complete || !replies {
+	if err != nil || !complete {
 		return err
 	}
-	r.Suspect(m.ID, listed)
-	st := graph.State(r.c.Media, m.ID)
-	st.Count = m.CommentsCount
-	st.ScannedAt = r.Now.Unix()
+	if s.Whole() {
+		r.Suspect(m.ID, listed)
+	}
 	return nil
 }
 
@@ -298,19 +302,6 @@ func (r *run) replies(m igMedia, parent string, rs []igComment, listed map[strin
 			r.Observe(r.commentPost(m, rc, parent), rc.Hidden)
 		}
 	}
-}
-
-// moreReplies lists the replies to parent after the first page.
-func (r *run) moreReplies(ctx context.Context, m igMedia, parent, after string, listed map[string]bool) (bool, error) {
-	q := url.Values{"fields": {ReplyFields}, "limit": {strconv.Itoa(r.p.pageSize)}, "after": {after}}
-	complete, err := graph.Pages(ctx, &r.Run, parent+"/replies", q, func(rs []igComment) error {
-		r.replies(m, parent, rs, listed)
-		return nil
-	})
-	if graph.IsNotFound(err) {
-		return true, nil // the parent went away; its own entry is checked
-	}
-	return complete, err
 }
 
 func (r *run) listTags(ctx context.Context) error {

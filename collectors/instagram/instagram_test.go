@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -471,5 +472,147 @@ func TestResolveBeyondFirstAccountsPage(t *testing.T) {
 	}
 	if !strings.Contains(string(b.Cursor), e.uid) {
 		t.Errorf("cursor %s does not keep the resolved id %s", b.Cursor, e.uid)
+	}
+}
+
+// tally counts how often each post was published, over polls.
+type tally map[string]int
+
+func (ta tally) add(b collectors.Batch) {
+	for _, p := range b.Posts {
+		ta[p.ID]++
+	}
+}
+
+// check fails unless every id of want was published exactly once and
+// nothing else was.
+func (ta tally) check(t *testing.T, want map[string]bool) {
+	t.Helper()
+	for id := range want {
+		if ta[id] != 1 {
+			t.Errorf("%s published %d times, want once", id, ta[id])
+		}
+	}
+	for id, n := range ta {
+		if !want[id] {
+			t.Errorf("%s published %d times, want never", id, n)
+		}
+	}
+}
+
+// pollUntilQuiet polls, a minute apart, until a poll spends only the media
+// list and is not behind, at most n+1 times; no poll may spend more than
+// the media list, 10 comment and reply pages and the tags.
+func pollUntilQuiet(t *testing.T, e *env, got tally, n int) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if i > n {
+			t.Fatalf("still scanning after %d polls", n+1)
+		}
+		e.clk.Advance(time.Minute)
+		b := e.poll(t)
+		got.add(b)
+		if b.Calls > 12 {
+			t.Errorf("poll %d spent %d calls, want at most 12", i, b.Calls)
+		}
+		if b.Calls == 1 && !b.Behind {
+			return
+		}
+	}
+}
+
+// TestLongThreadGoesOnAcrossPolls: a media with more comments, or a
+// comment with more replies, than one poll reads (10 pages in all) is
+// read over several polls, each going on from where the last stopped
+// (inside a comment's replies too, without listing again the replies of
+// the comments before it); the poll is Behind meanwhile, and no poll
+// spends more than the media list, 10 pages and the tags.
+func TestLongThreadGoesOnAcrossPolls(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		comments, replies int // replies to each comment
+		first             int // posts of the first poll
+	}{
+		// media, 10 pages of 50 comments
+		{name: "600 comments", comments: 600, first: 501},
+		// media, the comment with 25 nested replies, 9 pages of 50 more
+		{name: "600 replies to one comment", comments: 1, replies: 600, first: 477},
+		// media, 3 comments with 25 nested replies each, 4 pages of 50
+		// more for the first two, 1 for the third: the second poll reads
+		// the comment page again and goes on inside the third's replies.
+		{name: "225 replies to each of 3 comments", comments: 3, replies: 225, first: 529},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, []instagramfake.Option{instagramfake.WithBudget(0, 0)})
+			e.acct.ID = e.uid
+			want := map[string]bool{e.media: true}
+			for i := range tc.comments {
+				c := e.comment(fmt.Sprintf("keluhan %d", i), "", time.Duration(tc.comments-i)*time.Minute)
+				want[c] = true
+				for j := range tc.replies {
+					want[e.comment(fmt.Sprintf("balasan %d", j), c, time.Duration(tc.comments-i)*time.Minute-time.Duration(j+1)*time.Millisecond)] = true
+				}
+			}
+			got := tally{}
+			b := e.poll(t)
+			got.add(b)
+			if len(b.Posts) != tc.first || b.Calls != 12 || !b.Behind {
+				t.Fatalf("first poll: %d posts, %d calls, behind %v; want %d, 12, true", len(b.Posts), b.Calls, b.Behind, tc.first)
+			}
+			pollUntilQuiet(t, e, got, 3)
+			got.check(t, want)
+		})
+	}
+}
+
+// TestLongThreadCursorNeverAhead: a poll that fails in the middle of a
+// long thread, among its comment pages or its reply pages, keeps the
+// position of the pages it published and no further, and the next polls
+// collect the rest.
+func TestLongThreadCursorNeverAhead(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		suffix string // the path of the failing request
+		nth    int
+	}{
+		{name: "fourth comment page fails", suffix: "/comments", nth: 4},
+		{name: "second reply page of the second comment fails", suffix: "/replies", nth: 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, []instagramfake.Option{instagramfake.WithBudget(0, 0)})
+			e.acct.ID = e.uid
+			want := map[string]bool{e.media: true}
+			for i := range 300 {
+				c := e.comment(fmt.Sprintf("keluhan %d", i), "", time.Duration(300-i)*time.Minute)
+				want[c] = true
+				if i >= 297 { // the three newest, on the first page
+					for j := range 125 {
+						want[e.comment(fmt.Sprintf("balasan %d", j), c, time.Duration(300-i)*time.Minute-time.Duration(j+1)*time.Millisecond)] = true
+					}
+				}
+			}
+			n := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, tc.suffix) {
+					if n++; n == tc.nth {
+						graphfake.WriteError(w, 500, graphfake.Error{Message: "An unexpected error has occurred.", Type: "OAuthException", Code: 2})
+						return
+					}
+				}
+				e.fake.ServeHTTP(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			e.poller = instagram.New(instagram.StaticToken(token), instagram.WithBaseURL(srv.URL), instagram.WithClock(e.clk.Now))
+
+			got := tally{}
+			b, err := e.poller.Poll(context.Background(), e.acct, "")
+			if err == nil || b.Cursor == "" {
+				t.Fatalf("first poll: %d posts, cursor %v, err %v; want a cursor and an error", len(b.Posts), b.Cursor != "", err)
+			}
+			got.add(b)
+			e.cursor = b.Cursor
+			pollUntilQuiet(t, e, got, 4)
+			got.check(t, want)
+		})
 	}
 }

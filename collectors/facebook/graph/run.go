@@ -25,6 +25,10 @@ type Run struct {
 	Posts    []tanggap.Post
 	Progress bool         // the cursor moved: keep it even after an error
 	Suspects []wire.Entry // tracked comments missing from a complete listing
+	// Behind: the poll left comments or objects it knows of unread for
+	// the next polls (a scan under way, changed objects beyond maxScans):
+	// the Batch says so.
+	Behind bool
 
 	emitted map[string]bool
 }
@@ -34,9 +38,9 @@ const (
 	// ActiveWindow is how old a post or media may be and still have its
 	// comments polled.
 	ActiveWindow = 7 * 24 * time.Hour
-	// One poll reads at most maxCommentPages comment pages per object (see
-	// Pages), scans maxScans objects (PickScans) and looks up maxVerify
-	// comments for deletion (Verify).
+	// One poll reads at most maxCommentPages comment and reply pages per
+	// object (see Scan), scans maxScans objects (PickScans) and looks up
+	// maxVerify comments for deletion (Verify).
 	maxCommentPages = 10
 	maxScans        = 8
 	maxVerify       = 5
@@ -50,7 +54,7 @@ func NewRun(call *Call, platform tanggap.Platform, account string, now time.Time
 }
 
 // Batch ends the poll with its outcome err: the posts in creation order,
-// the budget and calls, and encode's cursor, after forgetting the seen ids
+// the budget and calls, whether it is Behind, and encode's cursor, after forgetting the seen ids
 // created a day before ActiveWindow (at most maxSeen kept), when the poll
 // succeeded or made progress. A usage stop counts as the error of a clean
 // poll.
@@ -59,7 +63,7 @@ func (r *Run) Batch(err error, encode func() string) (collectors.Batch, error) {
 		err = r.Call.Stop
 	}
 	sort.SliceStable(r.Posts, func(i, j int) bool { return r.Posts[i].CreatedAt.Before(r.Posts[j].CreatedAt) })
-	b := collectors.Batch{Posts: r.Posts, Budget: r.Call.Budget(), Calls: r.Call.Calls}
+	b := collectors.Batch{Posts: r.Posts, Budget: r.Call.Budget(), Calls: r.Call.Calls, Behind: r.Behind}
 	if err == nil || r.Progress {
 		r.Seen.Prune(r.Now.Add(-ActiveWindow-24*time.Hour).Unix(), maxSeen)
 		b.Cursor = encode()

@@ -202,9 +202,10 @@ func (s *Server) commentJSON(r *http.Request, c *Comment, fields map[string]grap
 			}
 			rep := map[string]any{"data": data}
 			if len(replies) > limit {
+				after := graphfake.KeyCursor(replies[limit-1].ID)
 				rep["paging"] = map[string]any{
-					"cursors": map[string]string{"before": graphfake.EncodeCursor(0), "after": graphfake.EncodeCursor(limit)},
-					"next":    graphfake.NextURL(r, "/"+c.ID+"/replies", url.Values{"fields": {f.Sub}, "limit": {strconv.Itoa(limit)}}, graphfake.EncodeCursor(limit)),
+					"cursors": map[string]string{"before": graphfake.KeyCursor(replies[0].ID), "after": after},
+					"next":    graphfake.NextURL(r, "/"+c.ID+"/replies", url.Values{"fields": {f.Sub}, "limit": {strconv.Itoa(limit)}}, "after", after),
 				}
 			}
 			obj["replies"] = rep

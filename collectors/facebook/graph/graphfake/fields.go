@@ -11,38 +11,73 @@ import (
 )
 
 // Page writes one page of data with Graph cursor paging: limit (default
-// def, at most MaxLimit) items after the "after" cursor. The caller holds
-// the lock.
+// def, at most MaxLimit) items after the "after" cursor, or the last ones
+// before the "before" cursor. Like Graph's, a cursor points to an item
+// (its id, see KeyCursor), not to an offset: items added elsewhere in the
+// list do not move it, and it is refused (error 100) once its item is
+// gone. The caller holds the lock.
 func (s *Server) Page(w http.ResponseWriter, r *http.Request, q url.Values, data []any, def int) {
 	limit := def
 	if l, err := strconv.Atoi(q.Get("limit")); err == nil && l > 0 {
 		limit = min(l, s.MaxLimit)
 	}
-	off := 0
-	if a := q.Get("after"); a != "" {
-		n, ok := decodeCursor(a)
+	off, end := 0, 0
+	switch a, b := q.Get("after"), q.Get("before"); {
+	case a != "":
+		i, ok := find(data, a)
 		if !ok {
-			WriteError(w, 400, Error{Message: "Invalid cursor", Type: "OAuthException", Code: 100})
+			invalidCursor(w)
 			return
 		}
-		off = n
-	}
-	end := min(off+limit, len(data))
-	if off > len(data) {
-		off = len(data)
+		off = i + 1
+		end = min(off+limit, len(data))
+	case b != "":
+		i, ok := find(data, b)
+		if !ok {
+			invalidCursor(w)
+			return
+		}
+		off, end = max(0, i-limit), i
+	default:
+		end = min(limit, len(data))
 	}
 	out := map[string]any{"data": nonNil(data[off:end])}
 	if end > off {
-		paging := map[string]any{"cursors": map[string]string{"before": EncodeCursor(off), "after": EncodeCursor(end)}}
+		first, last := KeyCursor(itemID(data[off])), KeyCursor(itemID(data[end-1]))
+		paging := map[string]any{"cursors": map[string]string{"before": first, "after": last}}
 		if end < len(data) {
-			paging["next"] = NextURL(r, "", q, EncodeCursor(end))
+			paging["next"] = NextURL(r, "", q, "after", last)
 		}
 		if off > 0 {
-			paging["previous"] = NextURL(r, "", q, EncodeCursor(max(0, off-limit)))
+			paging["previous"] = NextURL(r, "", q, "before", first)
 		}
 		out["paging"] = paging
 	}
 	WriteJSON(w, 200, out)
+}
+
+func invalidCursor(w http.ResponseWriter) {
+	WriteError(w, 400, Error{Message: "Invalid cursor", Type: "OAuthException", Code: 100})
+}
+
+// find returns the index of the item a cursor points to.
+func find(data []any, cursor string) (int, bool) {
+	id, ok := decodeCursor(cursor)
+	if !ok {
+		return 0, false
+	}
+	for i, d := range data {
+		if itemID(d) == id {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func itemID(d any) string {
+	m, _ := d.(map[string]any)
+	id, _ := m["id"].(string)
+	return id
 }
 
 func nonNil(d []any) []any {
@@ -52,9 +87,10 @@ func nonNil(d []any) []any {
 	return d
 }
 
-// NextURL is the "next" link of a page: the request's URL, or path under
-// its version when path is set, with query q (no token) and the cursor.
-func NextURL(r *http.Request, path string, q url.Values, after string) string {
+// NextURL is the "next" (dir "after") or "previous" (dir "before") link
+// of a page: the request's URL, or path under its version when path is
+// set, with query q (no token, no other cursor) and the cursor.
+func NextURL(r *http.Request, path string, q url.Values, dir, cursor string) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -66,26 +102,26 @@ func NextURL(r *http.Request, path string, q url.Values, after string) string {
 	}
 	v := url.Values{}
 	for k, vs := range q {
-		if k != "access_token" && k != "before" {
+		if k != "access_token" && k != "before" && k != "after" {
 			v[k] = vs
 		}
 	}
-	v.Set("after", after)
+	v.Set(dir, cursor)
 	return scheme + "://" + r.Host + p + "?" + v.Encode()
 }
 
-// EncodeCursor makes the cursor of an offset: base64, opaque to clients.
-func EncodeCursor(off int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(off)))
+// KeyCursor makes the cursor of the item with id: base64, opaque to
+// clients.
+func KeyCursor(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("k:" + id))
 }
 
-func decodeCursor(c string) (int, bool) {
+func decodeCursor(c string) (string, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(b), "o:") {
-		return 0, false
+	if err != nil || !strings.HasPrefix(string(b), "k:") || len(b) == 2 {
+		return "", false
 	}
-	n, err := strconv.Atoi(string(b[2:]))
-	return n, err == nil && n >= 0
+	return string(b[2:]), true
 }
 
 // Field is one entry of a Graph fields parameter: name.mod(arg){sub}.

@@ -32,8 +32,9 @@ type Batch struct {
 	Budget Budget // the rate budget the platform reported, if any
 	Calls  int    // API calls (or quota units) this poll spent
 	// Behind says the poll left posts it knows of unread for the next
-	// polls (a comment thread longer than one poll reads): the Runner
-	// shows the account as a backlog gap until a poll catches up.
+	// polls (a comment thread longer than one poll reads, more objects
+	// than one poll lists): the Runner shows the account as a backlog gap
+	// until a poll catches up.
 	Behind bool
 }
 

@@ -37,9 +37,13 @@ type Poller struct {
 	pageSize    int
 }
 
-// maxFeedPages bounds the feed pages one poll reads; the other bounds are
-// graph's, shared with Instagram.
-const maxFeedPages = 2
+// maxFeedPages bounds the feed pages one poll reads: it reads them until
+// the active window's start, so that every post of the window is listed
+// with its comment total and scanned when that changes (the feed holds
+// visitor posts too: a week can hold more than two pages), up to 500
+// posts at the default page size. The other bounds are graph's, shared
+// with Instagram.
+const maxFeedPages = 10
 
 // Option configures a Poller.
 type Option func(*Poller)

@@ -591,3 +591,78 @@ func TestOldCursorLoads(t *testing.T) {
 	pollUntilQuiet(t, e, got, 4)
 	got.check(t, want)
 }
+
+// TestOlderPostsOfTheWindowAreRescanned: a post of the 7-day window that
+// has fallen beyond the feed's first pages (visitor posts count too) is
+// still listed, and a new comment on it is collected.
+func TestOlderPostsOfTheWindowAreRescanned(t *testing.T) {
+	e := newEnv(t, []facebookfake.Option{facebookfake.WithBudget(0, 0)})
+	e.acct.ID = e.pid
+	// 120 posts over 5 days, one an hour, oldest first; with the env's
+	// post, post k has 119-k+1 newer ones once all are there.
+	var posts []string
+	add := func(from, to int) {
+		for k := from; k < to; k++ {
+			p := facebookfake.Post{PageID: e.pid, Message: fmt.Sprintf("Info %d", k), Created: e.clk.Now().Add(-120*time.Hour + time.Duration(k)*time.Hour)}
+			if k%2 == 1 {
+				p.FromID, p.FromName = fmt.Sprint(26000000000000000+k), "warga"
+			}
+			posts = append(posts, e.fake.AddPost(p))
+		}
+	}
+	settle := func(maxCalls int) {
+		t.Helper()
+		for i := 0; ; i++ {
+			if i == 30 {
+				t.Fatal("not settled after 30 polls")
+			}
+			e.clk.Advance(time.Minute)
+			b := e.poll(t)
+			if b.Calls > maxCalls+8 {
+				t.Errorf("poll spent %d calls, want at most %d", b.Calls, maxCalls+8)
+			}
+			if !b.Behind && len(b.Posts) == 0 && b.Calls <= maxCalls {
+				return
+			}
+		}
+	}
+	// The oldest 20 first, listed and scanned while they are new.
+	add(0, 20)
+	settle(1)
+	add(20, 120)
+	settle(3) // 121 posts: 3 feed pages of 50
+
+	target := posts[11] // the 110th newest
+	c := e.fake.AddComment(facebookfake.Comment{PostID: target, Message: "Jalan di depan rumah rusak", FromName: "Budi", Created: e.clk.Now()})
+	got := tally{}
+	for i := range 5 {
+		e.clk.Advance(time.Minute)
+		b := e.poll(t)
+		got.add(b)
+		if i == 0 && (b.Calls != 4 || b.Behind) {
+			t.Errorf("poll after the comment: %d calls, behind %v; want 4 (3 feed pages, its comments), not behind", b.Calls, b.Behind)
+		}
+	}
+	got.check(t, map[string]bool{c: true})
+}
+
+// TestFeedBeyondItsPageBoundIsBehind: a window holding more feed pages
+// than one poll reads makes every poll Behind, once the posts it lists
+// are scanned too.
+func TestFeedBeyondItsPageBoundIsBehind(t *testing.T) {
+	e := newEnv(t, []facebookfake.Option{facebookfake.WithBudget(0, 0)}, facebook.WithPageSize(10))
+	e.acct.ID = e.pid
+	for k := range 120 {
+		e.fake.AddPost(facebookfake.Post{PageID: e.pid, Message: fmt.Sprintf("Info %d", k), Created: e.clk.Now().Add(-time.Duration(k+4) * time.Hour)})
+	}
+	got := tally{}
+	var b collectors.Batch
+	for range 20 {
+		e.clk.Advance(time.Minute)
+		b = e.poll(t)
+		got.add(b)
+	}
+	if !b.Behind || b.Calls != 10 || len(got) != 100 {
+		t.Errorf("last poll: %d calls, behind %v, %d posts in all; want 10 feed pages, behind, the 100 newest", b.Calls, b.Behind, len(got))
+	}
+}

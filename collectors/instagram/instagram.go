@@ -41,9 +41,12 @@ type Poller struct {
 	pageSize    int
 }
 
-// maxMediaPages bounds the media list pages one poll reads; the other
-// bounds are graph's, shared with Facebook.
-const maxMediaPages = 2
+// maxMediaPages bounds the media list pages one poll reads: it reads them
+// until the active window's start, so that every media of the window is
+// listed with its comment count and scanned when that changes, up to 500
+// media at the default page size. The other bounds are graph's, shared
+// with Facebook.
+const maxMediaPages = 10
 
 // Option configures a Poller.
 type Option func(*Poller)

@@ -616,3 +616,54 @@ func TestLongThreadCursorNeverAhead(t *testing.T) {
 		})
 	}
 }
+
+// TestOlderMediaOfTheWindowAreRescanned: a media of the 7-day window that
+// has fallen beyond the media list's first pages is still listed, and a
+// new comment on it is collected.
+func TestOlderMediaOfTheWindowAreRescanned(t *testing.T) {
+	e := newEnv(t, []instagramfake.Option{instagramfake.WithBudget(0, 0)}, instagram.WithTagsEvery(24*time.Hour))
+	e.acct.ID = e.uid
+	// 120 media over 5 days, one an hour, oldest first; with the env's
+	// media, media k has 119-k+1 newer ones once all are there.
+	var media []string
+	add := func(from, to int) {
+		for k := from; k < to; k++ {
+			media = append(media, e.fake.AddMedia(instagramfake.Media{Owner: e.uid, Caption: fmt.Sprintf("Info %d", k),
+				Timestamp: e.clk.Now().Add(-120*time.Hour + time.Duration(k)*time.Hour)}))
+		}
+	}
+	settle := func(maxCalls int) {
+		t.Helper()
+		for i := 0; ; i++ {
+			if i == 30 {
+				t.Fatal("not settled after 30 polls")
+			}
+			e.clk.Advance(time.Minute)
+			b := e.poll(t)
+			if b.Calls > maxCalls+9 {
+				t.Errorf("poll spent %d calls, want at most %d", b.Calls, maxCalls+9)
+			}
+			if !b.Behind && len(b.Posts) == 0 && b.Calls <= maxCalls {
+				return
+			}
+		}
+	}
+	// The oldest 20 first, listed and scanned while they are new.
+	add(0, 20)
+	settle(1)
+	add(20, 120)
+	settle(3) // 121 media: 3 pages of 50
+
+	target := media[11] // the 110th newest
+	c := e.fake.AddComment(instagramfake.Comment{MediaID: target, Text: "Lampu jalan mati", Username: "warga_bekasi", Timestamp: e.clk.Now()})
+	got := tally{}
+	for i := range 5 {
+		e.clk.Advance(time.Minute)
+		b := e.poll(t)
+		got.add(b)
+		if i == 0 && (b.Calls != 4 || b.Behind) {
+			t.Errorf("poll after the comment: %d calls, behind %v; want 4 (3 media pages, its comments), not behind", b.Calls, b.Behind)
+		}
+	}
+	got.check(t, map[string]bool{c: true})
+}

@@ -57,14 +57,17 @@ func State(active []Active, id string) *Active {
 }
 
 // List lists the objects at path (q holds fields and limit) created since
-// since, newest first, reading at most pages pages; it publishes each with
-// post and returns them. The records of state older than since are
-// dropped; a recorded object missing from a complete listing is looked up
-// and reported deleted when it does not exist; new objects get a record.
+// since, newest first, page by page until since, reading at most pages
+// pages (more make the poll Behind: the older objects of the window are
+// neither listed nor scanned); it publishes each with post and returns
+// them. The records of state older than since are dropped; a recorded
+// object missing from a complete listing is looked up and reported
+// deleted when it does not exist; new objects get a record.
 func List[T Object](ctx context.Context, r *Run, path string, q url.Values, pages int, since time.Time, state *[]Active, post func(T) tanggap.Post) ([]T, error) {
 	var active []T
 	complete := false
-	for page := 0; page < pages; page++ {
+	page := 0
+	for ; page < pages; page++ {
 		var lp Page[T]
 		if err := r.Call.Get(ctx, path, q, &lp); err != nil {
 			return nil, err
@@ -87,6 +90,9 @@ func List[T Object](ctx context.Context, r *Run, path string, q url.Values, page
 			break
 		}
 		q.Set("after", after)
+	}
+	if page == pages {
+		r.Behind = true
 	}
 	listed := map[string]bool{}
 	for _, o := range active {

@@ -26,8 +26,8 @@ type Run struct {
 	Progress bool         // the cursor moved: keep it even after an error
 	Suspects []wire.Entry // tracked comments missing from a complete listing
 	// Behind: the poll left comments or objects it knows of unread for
-	// the next polls (a scan under way, changed objects beyond maxScans):
-	// the Batch says so.
+	// the next polls (a scan under way, changed objects beyond maxScans,
+	// a listing cut at its page bound): the Batch says so.
 	Behind bool
 
 	emitted map[string]bool

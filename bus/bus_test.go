@@ -303,3 +303,68 @@ func TestConsumerFromNow(t *testing.T) {
 		}
 	}
 }
+
+// Backlog counts what a group has not committed past: everything for a
+// group that never committed, then the record its member waits on.
+func TestBacklog(t *testing.T) {
+	b := newTestBus(t, 2)
+	ctx, p := b.ctx, b.p
+	if err := p.Publish(ctx, []tanggap.Post{post("1", "1"), post("2", "2"), post("3", "3"), post("4", "4")}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Backlog(ctx, b.brokers, b.group, b.topics.Posts); err != nil || n != 4 {
+		t.Fatalf("backlog of a new group: %d, %v; want 4", n, err)
+	}
+	handled := make(chan string, 10)
+	cctx, cancel := context.WithCancel(ctx)
+	h := func(ctx context.Context, m kafka.Message) error {
+		e, err := Decode(m.Value)
+		if err != nil {
+			return err
+		}
+		if e.Post.ID == "stuck" {
+			<-cctx.Done() // waits for a parked record's turn, say
+			return cctx.Err()
+		}
+		handled <- e.Post.ID
+		return nil
+	}
+	c := NewConsumer(ConsumerConfig{Brokers: b.brokers, Group: b.group, Topic: b.topics.Posts}, h, p,
+		slog.New(slog.NewTextHandler(io.Discard, nil)), NewConsumerMetrics(prometheus.NewRegistry()))
+	done := make(chan error, 1)
+	go func() { done <- c.Run(cctx) }()
+	for range 4 {
+		select {
+		case <-handled:
+		case <-ctx.Done():
+			t.Fatal("the posts were not handled")
+		}
+	}
+	if err := p.Publish(ctx, []tanggap.Post{post("stuck", "stuck")}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := Backlog(ctx, b.brokers, b.group, b.topics.Posts)
+		if err == nil && n == 1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("backlog %d, %v; want 1: the record the member waits on", n, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Backlog(ctx, b.brokers, b.group, b.topics.Posts); err != nil || n != 1 {
+		t.Errorf("backlog after the member left: %d, %v; want 1", n, err)
+	}
+	if _, err := Backlog(ctx, nil, b.group, b.topics.Posts); tanggap.ErrorCode(err) != tanggap.EUNAVAILABLE {
+		t.Errorf("no brokers: %v", err)
+	}
+	if _, err := Backlog(ctx, b.brokers, b.group, "missing"+b.topics.Posts); err == nil {
+		t.Error("a missing topic has no backlog error")
+	}
+}

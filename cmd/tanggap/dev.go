@@ -114,7 +114,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer closeFakes()
-	mentions := startMentions(gctx, g, pollers, st, brokers, pipe.producer, pipe.producerMetrics, reg, log)
+	mentions := startMentions(gctx, g, pollers, st, brokers, pipe.producer, pipe.producerMetrics, reg, log, defaultParking())
 	runners, err := newRunners(pollers, cfg, st, pipe.producer, reg, log, collectors.RunnerOptions{Interval: 500 * time.Millisecond, MaxInterval: 5 * time.Second})
 	if err != nil {
 		return err

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,11 +17,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
+	"github.com/tanggap/tanggap/collectors"
 	"github.com/tanggap/tanggap/collectors/instagram"
 	"github.com/tanggap/tanggap/collectors/instagram/instagramfake"
 	"github.com/tanggap/tanggap/config"
@@ -71,7 +76,7 @@ func TestMentionsThroughKafka(t *testing.T) {
 	pub := &recordingPublisher{seen: map[string]time.Time{}}
 	pp := []platformPoller{{poller: instagram.New(instagram.StaticToken("dev"), instagram.WithBaseURL(api.URL)), accounts: []config.Account{acct}}}
 	g, gctx := errgroup.WithContext(ctx)
-	prod := startMentions(gctx, g, pp, nil, brokers, pub, bus.NewProducerMetrics(reg), reg, log)
+	prod := startMentions(gctx, g, pp, nil, brokers, pub, bus.NewProducerMetrics(reg), reg, log, defaultParking())
 	// Deleted before anyone read it: gone, counted, not retried.
 	gone := fake.AddComment(instagramfake.Comment{MediaID: media, Text: "@bmsdakotabekasi salah kirim", Username: "w0"})
 	fake.DeleteComment(gone)
@@ -209,7 +214,7 @@ func TestMentionsWithoutKafka(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	start := time.Now()
 	prod := startMentions(gctx, g, nil, nil, []string{"127.0.0.1:1"}, &recordingPublisher{seen: map[string]time.Time{}},
-		bus.NewProducerMetrics(reg), reg, slog.New(slog.DiscardHandler))
+		bus.NewProducerMetrics(reg), reg, slog.New(slog.DiscardHandler), defaultParking())
 	if prod == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("producer %v after %v: the collector waited for Kafka", prod, time.Since(start))
 	}
@@ -224,5 +229,381 @@ func TestMentionsWithoutKafka(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the topic tries did not stop with the collector")
+	}
+}
+
+// blockedEnv is a mentions pipeline on kfake and the fake Instagram API
+// whose @bmsdakotabekasi token Graph refuses (error 190) until it is
+// renewed (recover), and whose @humas.kota_bekasi is healthy. The resolver's clock is the
+// poller's, which later lets a test pass the 5 minutes it leaves a refused
+// account alone.
+type blockedEnv struct {
+	ctx     context.Context
+	kc      *kfake.Cluster
+	brokers []string
+	fake    *instagramfake.Server
+	media   string
+	blocked string // ig-user-id of @bmsdakotabekasi
+	healthy string // of @humas.kota_bekasi
+	renewed atomic.Bool
+	skew    atomic.Int64 // added to the poller's clock
+	pub     *countingPublisher
+	queue   func(context.Context, []instagram.Mention) error
+	reg     *prometheus.Registry
+	logs    *testenv.Buffer
+	stop    func() error
+}
+
+func newBlockedEnv(t *testing.T, pk parking) *blockedEnv {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	e := &blockedEnv{ctx: ctx, kc: kc, brokers: kc.ListenAddrs(), logs: &testenv.Buffer{}, reg: prometheus.NewRegistry(),
+		pub: &countingPublisher{n: map[string]int{}}}
+	log := slog.New(slog.NewTextHandler(e.logs, nil))
+	e.fake = instagramfake.New(instagramfake.WithToken("good"), instagramfake.WithBudget(0, 0))
+	api := httptest.NewServer(e.fake)
+	t.Cleanup(api.Close)
+	bad := config.Account{Platform: tanggap.PlatformInstagram, Handle: "bmsdakotabekasi", Owner: "bina_marga_sda"}
+	bad.ID = e.fake.AddAccount(bad.Handle, "")
+	good := config.Account{Platform: tanggap.PlatformInstagram, Handle: "humas.kota_bekasi", Owner: "humas"}
+	good.ID = e.fake.AddAccount(good.Handle, "")
+	e.blocked, e.healthy = bad.ID, good.ID
+	e.media = e.fake.AddMedia(instagramfake.Media{Owner: e.fake.AddAccount("infobekasi", ""), Caption: "Hujan deras sore ini"})
+	tokens := func(_ context.Context, a config.Account) (string, error) {
+		if a.ID == bad.ID && !e.renewed.Load() {
+			return "expired", nil
+		}
+		return "good", nil
+	}
+	now := func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+	pp := []platformPoller{{poller: instagram.New(tokens, instagram.WithBaseURL(api.URL), instagram.WithClock(now)), accounts: []config.Account{bad, good}}}
+	gctx, stop := context.WithCancel(ctx)
+	g, gctx := errgroup.WithContext(gctx)
+	prod := startMentions(gctx, g, pp, nil, e.brokers, e.pub, bus.NewProducerMetrics(e.reg), e.reg, log, pk)
+	e.stop = func() error { stop(); return g.Wait() }
+	t.Cleanup(func() { e.stop() })
+	q := mentionQueue(prod)
+	e.queue = func(ctx context.Context, ms []instagram.Mention) error {
+		for { // the topics are created in the background
+			err := q(ctx, ms)
+			if err == nil || ctx.Err() != nil {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return e
+}
+
+// mention adds a comment on the news account's media that @mentions the
+// account and queues its mention, as the receiver does.
+func (e *blockedEnv) mention(t *testing.T, account string) string {
+	t.Helper()
+	handle := "bmsdakotabekasi"
+	if account == e.healthy {
+		handle = "humas.kota_bekasi"
+	}
+	c := e.fake.AddComment(instagramfake.Comment{MediaID: e.media, Text: "@" + handle + " got mampet di Jl. Juanda", Username: "warga"})
+	if err := e.queue(e.ctx, []instagram.Mention{{V: instagram.MentionVersion, AccountID: account, MediaID: e.media, CommentID: c, Sent: time.Now().Unix()}}); err != nil {
+		t.Fatal(err)
+	}
+	return tanggap.ItemID(tanggap.PlatformInstagram, c)
+}
+
+// refused waits until Graph answered a first read (of the blocked
+// account): the mentions queued next come after it on any partition.
+func (e *blockedEnv) refused(t *testing.T) {
+	t.Helper()
+	if !e.waitFor(10*time.Second, func() bool { return e.fake.Requests() > 0 }) {
+		t.Fatal("the blocked account's mention was not read")
+	}
+}
+
+// recover renews the refused token, and lets the poller's clock pass the
+// time the resolver leaves a refused or throttled account alone.
+func (e *blockedEnv) recover() {
+	e.renewed.Store(true)
+	e.skew.Add(int64(20 * time.Minute))
+}
+
+// waitFor polls cond until it holds or d passed.
+func (e *blockedEnv) waitFor(d time.Duration, cond func() bool) bool {
+	end := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(end) || e.ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+func (e *blockedEnv) metric(t *testing.T, name string, labels ...string) float64 {
+	t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		sum := 0.0
+		for _, m := range mf.GetMetric() {
+			ok := true
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					found = found || lp.GetName() == labels[i] && lp.GetValue() == labels[i+1]
+				}
+				ok = ok && found
+			}
+			if ok {
+				sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			}
+		}
+		return sum
+	}
+	return 0
+}
+
+// countingPublisher counts each post it was given.
+type countingPublisher struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (p *countingPublisher) Publish(_ context.Context, posts []tanggap.Post) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, x := range posts {
+		p.n[x.ItemID()]++
+	}
+	return nil
+}
+
+func (p *countingPublisher) count(id string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n[id]
+}
+
+func testParking() parking {
+	return parking{first: 100 * time.Millisecond, max: 400 * time.Millisecond, giveUp: time.Hour, watchEvery: 100 * time.Millisecond, now: time.Now}
+}
+
+// The audit's case: Graph refuses one account's token. Its mentions wait,
+// parked, while another account's mentions, queued after them, are
+// published at once; none is retried in place. Once the token is renewed
+// the parked ones are published, each once.
+func TestMentionsBlockedAccountWaitsAlone(t *testing.T) {
+	e := newBlockedEnv(t, testParking())
+	b1 := e.mention(t, e.blocked)
+	e.refused(t)
+	h1 := e.mention(t, e.healthy)
+	if !e.waitFor(10*time.Second, func() bool { return e.pub.count(h1) > 0 }) {
+		t.Fatalf("the healthy account's mention was not published in 10 s behind the blocked one; log:\n%s", e.logs.String())
+	}
+	b2 := e.mention(t, e.blocked)
+	h2 := e.mention(t, e.healthy)
+	if !e.waitFor(10*time.Second, func() bool { return e.pub.count(h2) > 0 }) {
+		t.Fatalf("the healthy account's second mention was not published in 10 s; log:\n%s", e.logs.String())
+	}
+	// Both blocked mentions are parked, and parked again at their retries.
+	if !e.waitFor(10*time.Second, func() bool {
+		return e.metric(t, "tanggap_instagram_mentions_waiting") == 2 && e.metric(t, "tanggap_instagram_mentions_retried_total") >= 4 &&
+			e.metric(t, "tanggap_instagram_mentions_parked_total", "reason", "auth_expired") >= 6
+	}) {
+		t.Fatalf("waiting %v, retried %v, parked %v: want 2 waiting, parked again at each retry; log:\n%s",
+			e.metric(t, "tanggap_instagram_mentions_waiting"), e.metric(t, "tanggap_instagram_mentions_retried_total"),
+			e.metric(t, "tanggap_instagram_mentions_parked_total"), e.logs.String())
+	}
+	// Each is read again no sooner than its not-before: in a second, at
+	// most 1 s / testParking().first reads of each.
+	before := e.metric(t, "tanggap_instagram_mentions_retried_total")
+	time.Sleep(time.Second)
+	if n := e.metric(t, "tanggap_instagram_mentions_retried_total") - before; n > 2*10 {
+		t.Fatalf("%v reads of 2 parked mentions in a second: their not-before is not kept", n)
+	}
+	if n := e.pub.count(b1) + e.pub.count(b2); n != 0 {
+		t.Fatalf("%d mentions of the refused account published", n)
+	}
+	if strings.Contains(e.logs.String(), "record_retry") {
+		t.Fatalf("a mention was retried in place, holding up the records behind it; log:\n%s", e.logs.String())
+	}
+
+	e.recover()
+	if !e.waitFor(15*time.Second, func() bool { return e.pub.count(b1) > 0 && e.pub.count(b2) > 0 }) {
+		t.Fatalf("the parked mentions were not published after the token was renewed; log:\n%s", e.logs.String())
+	}
+	if !e.waitFor(10*time.Second, func() bool { return e.metric(t, "tanggap_instagram_mentions_waiting") == 0 }) {
+		t.Fatalf("%v mentions still wait after they were published", e.metric(t, "tanggap_instagram_mentions_waiting"))
+	}
+	time.Sleep(500 * time.Millisecond) // longer than a parked mention's wait: a copy left would be read by now
+	for _, id := range []string{b1, h1, b2, h2} {
+		if n := e.pub.count(id); n != 1 {
+			t.Errorf("%s published %d times, want once", id, n)
+		}
+	}
+	if got := e.metric(t, "tanggap_instagram_mentions_total", "result", "published"); got != 4 {
+		t.Errorf("published counter %v, want 4", got)
+	}
+	if got := e.metric(t, "tanggap_instagram_mentions_dead_letters_total"); got != 0 {
+		t.Errorf("%v dead letters", got)
+	}
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A throttled account's mention is parked (rate_limited) and published
+// once Graph's throttle ended, while the others go through.
+func TestMentionsThrottledAccountWaitsAlone(t *testing.T) {
+	e := newBlockedEnv(t, testParking())
+	e.renewed.Store(true)
+	throttle := instagramfake.Throttled(80002) // once: then Graph answers again
+	throttle.Path = "/" + e.blocked
+	e.fake.Inject(throttle)
+	b := e.mention(t, e.blocked)
+	e.refused(t)
+	h := e.mention(t, e.healthy)
+	if !e.waitFor(10*time.Second, func() bool {
+		return e.pub.count(h) > 0 && e.metric(t, "tanggap_instagram_mentions_parked_total", "reason", "rate_limited") >= 2
+	}) {
+		t.Fatalf("healthy published %d times, parked %v; log:\n%s", e.pub.count(h),
+			e.metric(t, "tanggap_instagram_mentions_parked_total", "reason", "rate_limited"), e.logs.String())
+	}
+	if e.pub.count(b) != 0 {
+		t.Fatal("the throttled account's mention was read before the throttle ended")
+	}
+	e.recover()
+	if !e.waitFor(15*time.Second, func() bool { return e.pub.count(b) > 0 }) {
+		t.Fatalf("the throttled account's mention was not published after the throttle; log:\n%s", e.logs.String())
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := e.pub.count(b); n != 1 {
+		t.Errorf("published %d times, want once", n)
+	}
+}
+
+// A mention is committed past only once Kafka took its parked copy: while
+// Kafka refuses writes to the retry topic, it is retried in place, and it
+// is published once its account recovered.
+func TestMentionsParkedOnceKafkaTookIt(t *testing.T) {
+	e := newBlockedEnv(t, testParking())
+	var refuse atomic.Bool
+	refuse.Store(true)
+	var refused atomic.Int64
+	e.kc.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		e.kc.KeepControl()
+		req := kreq.(*kmsg.ProduceRequest)
+		if !refuse.Load() || !slices.ContainsFunc(req.Topics, func(t kmsg.ProduceRequestTopic) bool { return t.Topic == mentionsRetry }) {
+			return nil, nil, false
+		}
+		refused.Add(1)
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range req.Topics {
+			t := kmsg.NewProduceResponseTopic()
+			t.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				p := kmsg.NewProduceResponseTopicPartition()
+				p.Partition, p.ErrorCode = rp.Partition, kerr.TopicAuthorizationFailed.Code
+				t.Partitions = append(t.Partitions, p)
+			}
+			resp.Topics = append(resp.Topics, t)
+		}
+		return resp, nil, true
+	})
+	b := e.mention(t, e.blocked)
+	if !e.waitFor(10*time.Second, func() bool { return refused.Load() >= 2 }) {
+		t.Fatalf("the parked copy was not written; log:\n%s", e.logs.String())
+	}
+	refuse.Store(false)
+	if !e.waitFor(10*time.Second, func() bool {
+		return e.metric(t, "tanggap_instagram_mentions_parked_total", "reason", "auth_expired") >= 1
+	}) {
+		t.Fatalf("not parked once Kafka took writes again; log:\n%s", e.logs.String())
+	}
+	e.recover()
+	if !e.waitFor(15*time.Second, func() bool { return e.pub.count(b) > 0 }) {
+		t.Fatalf("the mention was lost; log:\n%s", e.logs.String())
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := e.pub.count(b); n != 1 {
+		t.Errorf("published %d times, want once", n)
+	}
+}
+
+// A mention whose account stays blocked is given up after parking.giveUp
+// to the dead-letter topic with the reason; tanggap dlq lists it, and its
+// replay, once the token is renewed, publishes it.
+func TestMentionsBlockedGivenUp(t *testing.T) {
+	pk := testParking()
+	pk.giveUp = time.Second
+	e := newBlockedEnv(t, pk)
+	b := e.mention(t, e.blocked)
+	if !e.waitFor(20*time.Second, func() bool {
+		return e.metric(t, "tanggap_instagram_mentions_dead_letters_total", "reason", "auth_expired") == 1
+	}) {
+		t.Fatalf("not given up; log:\n%s", e.logs.String())
+	}
+	var dead []kafka.Message
+	if err := bus.ReadAll(e.ctx, e.brokers, mentionsDead, func(m kafka.Message) error { dead = append(dead, m); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || bus.HeaderValue(dead[0], "tanggap.dlq.topic") != mentionsRetry ||
+		!strings.Contains(bus.HeaderValue(dead[0], "tanggap.dlq.reason"), "given up") {
+		t.Fatalf("dead letters %v, want the mention given up on %s", dead, mentionsRetry)
+	}
+	denv := map[string]string{"TANGGAP_KAFKA_BROKERS": strings.Join(e.brokers, ",")}
+	out, err := runCLI(t, denv, "", "dlq", "list", "-mentions")
+	if err != nil || !strings.Contains(out, "given up") || !strings.Contains(out, `{"records":1,"readable_now":1,"replayed":0}`) {
+		t.Fatalf("dlq list -mentions: %v\n%s", err, out)
+	}
+	e.recover()
+	if out, err := runCLI(t, denv, "", "dlq", "replay", "-mentions"); err != nil || !strings.Contains(out, `"replayed":1`) {
+		t.Fatalf("dlq replay -mentions: %v\n%s", err, out)
+	}
+	if !e.waitFor(15*time.Second, func() bool { return e.pub.count(b) > 0 }) {
+		t.Fatalf("the replayed mention was not published; log:\n%s", e.logs.String())
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := e.pub.count(b); n != 1 {
+		t.Errorf("published %d times, want once", n)
+	}
+}
+
+func TestParkingWait(t *testing.T) {
+	now := time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC)
+	pk := defaultParking()
+	pk.now = func() time.Time { return now }
+	throttled := func(d time.Duration) error {
+		return tanggap.WrapCode(tanggap.ERATELIMIT, &collectors.RateLimitError{Until: now.Add(d)}, "instagram @x: GET node: Graph error 80002")
+	}
+	expired := tanggap.Errorf(tanggap.EAUTH, "instagram @x: renew the token")
+	for _, tc := range []struct {
+		attempts int
+		cause    error
+		want     time.Duration
+	}{
+		{1, expired, time.Minute},
+		{2, expired, 2 * time.Minute},
+		{5, expired, 16 * time.Minute},
+		{6, expired, 30 * time.Minute},
+		{300, expired, 30 * time.Minute}, // a week of retries: no overflow
+		{1, throttled(10 * time.Minute), 10 * time.Minute},
+		{1, throttled(time.Second), time.Minute},
+		{1, throttled(24 * time.Hour), 30 * time.Minute}, // a record waits at most max: others wait behind it
+		{1, throttled(-time.Hour), time.Minute},
+	} {
+		if got := pk.wait(tc.attempts, tc.cause); got != tc.want {
+			t.Errorf("wait(%d, %v) = %v, want %v", tc.attempts, tc.cause, got, tc.want)
+		}
 	}
 }

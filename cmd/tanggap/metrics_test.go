@@ -94,7 +94,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 	}
 	defer closeHooks()
 	// The Instagram mentions, as tanggap collect wires them.
-	mprod := startMentions(ctx, &g, pollers, st, kc.ListenAddrs(), pipe.producer, pipe.producerMetrics, reg, log)
+	mprod := startMentions(ctx, &g, pollers, st, kc.ListenAddrs(), pipe.producer, pipe.producerMetrics, reg, log, defaultParking())
 	instagramWebhook("secret", "verify", mprod, reg, log)
 	watchKeptTopics(ctx, &g, kc.ListenAddrs(), []string{bus.DefaultTopics.Events}, reg, log)
 	// Every registered collector describes its metrics, labelled or not.

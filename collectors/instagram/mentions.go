@@ -220,8 +220,9 @@ func (r *MentionResolver) Resolve(ctx context.Context, m Mention) (tanggap.Post,
 	} else {
 		post, err = r.media(ctx, call, acct, m)
 	}
-	// Retries come every few seconds: an account Graph throttles or
-	// refuses the token of is not called again until it may answer.
+	// Every mention of an account comes here, the new ones and the parked
+	// ones whose wait is over: an account Graph throttles or refuses the
+	// token of is not called again until it may answer.
 	var rl *collectors.RateLimitError
 	until := time.Time{}
 	switch {

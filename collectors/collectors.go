@@ -36,6 +36,10 @@ type Batch struct {
 	// than one poll lists): the Runner shows the account as a backlog gap
 	// until a poll catches up.
 	Behind bool
+	// Partial, on a successful poll, says what the account's polling
+	// cannot cover (the Runner reports a GapPartial gap, logged with it):
+	// for example the replies to older threads that a quota leaves out.
+	Partial string
 }
 
 // Budget is a platform's rate-limit state as last reported.

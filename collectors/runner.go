@@ -27,6 +27,7 @@ const (
 	// no longer serves (see UnreachableError): they were never collected.
 	GapPostsUnreachable = "posts_unreachable"
 	GapBacklog          = "backlog" // polls succeed but leave posts they know of for later ones (Batch.Behind)
+	GapPartial          = "partial" // polls succeed but cannot cover all of the account (Batch.Partial)
 )
 
 // Poll results: the values of the result label of
@@ -74,7 +75,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"platform", "account"}),
 		gaps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tanggap_collector_gaps_total",
-			Help: "Coverage gaps opened (or changing reason), by reason (api_error, rate_limited, token_expired, publish_failed, posts_unreachable, backlog).",
+			Help: "Coverage gaps opened (or changing reason), by reason (api_error, rate_limited, token_expired, publish_failed, posts_unreachable, backlog, partial).",
 		}, []string{"platform", "account", "reason"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tanggap_collector_poll_duration_seconds",
@@ -660,23 +661,26 @@ func (r *Runner) succeeded(a *accountState, b Batch) {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if a.gapReason != "" && !b.Behind {
+	// A backlog or partial gap that goes on stays open: it is counted once.
+	goesOn := a.gapReason == GapBacklog && b.Behind || a.gapReason == GapPartial && b.Partial != "" && !b.Behind
+	if a.gapReason != "" && !goesOn {
 		r.log.Info("collector gap closed", "platform", p, "account", h, "reason", a.gapReason,
 			"gap_seconds", int(now.Sub(a.gapSince).Seconds()))
-	}
-	if a.gapReason == GapTokenExpired {
-		r.log.Info("collector token works again", "platform", p, "account", h)
-	}
-	switch {
-	case !b.Behind:
+		if a.gapReason == GapTokenExpired {
+			r.log.Info("collector token works again", "platform", p, "account", h)
+		}
 		a.gapReason, a.gapSince = "", time.Time{}
-	case a.gapReason != GapBacklog:
+	}
+	if b.Behind {
 		// Posts wait for the next polls: the account stays a gap, from
 		// its last success before this poll, until a poll catches up.
 		r.openGap(a, GapBacklog, now, errBacklog)
 	}
 	a.lastSuccess = now
 	a.failures, a.authReported = 0, false
+	if b.Partial != "" && !b.Behind { // a backlog says more: it will be read
+		r.openGap(a, GapPartial, now, errors.New(b.Partial))
+	}
 
 	// Adaptive interval. With a known rate budget every account asks for
 	// the base interval and the budget decides (see pace: a window shared

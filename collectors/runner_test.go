@@ -436,6 +436,46 @@ func TestRunnerBackoff(t *testing.T) {
 	}
 }
 
+// TestRunnerPartialGap: a poll that succeeds but says it cannot cover all
+// of the account (a quota too small for every tracked thread) is a
+// partial gap, counted and warned once while it lasts, closed when a poll
+// covers everything again; the posts and the cursor still go through.
+func TestRunnerPartialGap(t *testing.T) {
+	var mu sync.Mutex
+	partial := "replies to threads started before yesterday are not collected"
+	n := 0
+	h := newHarness(t, func(config.Account, string) (Batch, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return Batch{Posts: posts(string(rune('a' + n))), Cursor: string(rune('a' + n)), Partial: partial}, nil
+	})
+	for i := 0; i < 3; i++ {
+		h.tick()
+		h.clock.Add(time.Minute)
+	}
+	c := h.r.Coverage()[0]
+	if c.GapReason != GapPartial || !c.GapSince.Equal(t0) || !c.LastSuccess.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("coverage %+v, want a partial gap since the first poll", c)
+	}
+	if got := h.metric(t, "gaps", "x", "humasbekasikota", GapPartial); got != 1 {
+		t.Errorf("one partial gap counted %v times", got)
+	}
+	if got := h.logs.count(slog.LevelWarn, "collector gap opened"); got != 1 {
+		t.Errorf("%d warnings for one gap, want 1", got)
+	}
+	if got := len(h.pub.IDs()); got != 3 || h.cursors.Get("humasbekasikota") != "d" {
+		t.Errorf("published %d, cursor %q: a partial poll still publishes", got, h.cursors.Get("humasbekasikota"))
+	}
+	mu.Lock()
+	partial = ""
+	mu.Unlock()
+	h.tick()
+	if c := h.r.Coverage()[0]; c.GapReason != "" {
+		t.Errorf("coverage %+v after a complete poll, want no gap", c)
+	}
+}
+
 func TestRunnerRateLimitWaits(t *testing.T) {
 	until := t0.Add(10 * time.Minute)
 	limited := map[string]bool{"humasbekasikota": true}

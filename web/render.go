@@ -60,6 +60,7 @@ var messages = map[string][2]string{
 	"deleted":              {"Unggahan ini sudah dihapus di platform.", "This post was deleted on the platform."},
 	"edited":               {"Diubah oleh pelapor setelah direkam", "Edited by the reporter after capture"},
 	"blind":                {"belum terpantau", "not seen for"},
+	"partly_blind":         {"hanya terpantau sebagian selama", "only partly seen for"},
 	"signout":              {"Keluar", "Sign out"},
 	"signin":               {"Masuk", "Sign in"},
 	"username":             {"Nama pengguna", "Username"},
@@ -375,7 +376,11 @@ func (s *Server) renderCode(w http.ResponseWriter, r *http.Request, page string,
 		var gaps []string
 		now := s.opt.Now()
 		for _, g := range s.opt.Coverage(r.Context()) {
-			gaps = append(gaps, fmt.Sprintf("%s @%s %s %s: %s", g.Platform.Label(), g.Account, s.t(r, "blind"), s.duration(r, now.Sub(g.Since)), gapReason(g.Reason, l)))
+			blind := "blind"
+			if g.Reason == "partial" { // polled, but not all of it (collectors.GapPartial)
+				blind = "partly_blind"
+			}
+			gaps = append(gaps, fmt.Sprintf("%s @%s %s %s: %s", g.Platform.Label(), g.Account, s.t(r, blind), s.duration(r, now.Sub(g.Since)), gapReason(g.Reason, l)))
 		}
 		data["Gaps"] = gaps
 	}
@@ -421,6 +426,7 @@ var gapReasons = map[string][2]string{
 	"posts_unreachable": {"pos terlewat, tidak lagi disajikan API", "posts missed, no longer served by the API"},
 	"backlog":           {"komentar belum terbaca semua", "comments not all read yet"},
 	"collector_silent":  {"kolektor tidak melapor", "collector silent"},
+	"partial":           {"kuota API tidak cukup, balasan di utas lama tidak terbaca", "API quota too small, replies to older threads not read"},
 }
 
 func gapReason(reason, l string) string { return inLang(gapReasons, reason, l, reason) }

@@ -91,7 +91,7 @@ type Gap struct {
 	Platform tanggap.Platform
 	Account  string
 	Since    time.Time
-	Reason   string // api_error, rate_limited, token_expired, publish_failed, posts_unreachable, backlog
+	Reason   string // api_error, rate_limited, token_expired, publish_failed, posts_unreachable, backlog, partial
 }
 
 // Server is the HTTP side of Tanggap.

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,9 +37,10 @@ type fixture struct {
 	srv  *httptest.Server
 	st   *store.Store
 	now  time.Time
-	logs *lockedBuffer  // the server's log
-	rdb  *redis.Client  // the store's Redis (miniredis)
-	cfg  *config.Config // the city config the server and its clocks read
+	logs *lockedBuffer         // the server's log
+	rdb  *redis.Client         // the store's Redis (miniredis)
+	cfg  *config.Config        // the city config the server and its clocks read
+	gaps atomic.Pointer[[]Gap] // the collectors' coverage gaps the banner shows
 }
 
 const pw = "kata-sandi-uji-1"
@@ -88,7 +90,12 @@ func newFixture(t *testing.T) *fixture {
 	ingest("201", "bina_marga_sda", "jalan berlubang di jl ahmad yani", 2*time.Hour)
 	reg := prometheus.NewRegistry()
 	s, err := New(Options{Config: cfg, Store: st, Sessions: st, Accounts: st, Clocks: clocks, Workflow: workflow.New(st, cfg, clocks, func() time.Time { return now }), Log: slog.New(slog.NewTextHandler(f.logs, nil)),
-		Registry: reg, Now: func() time.Time { return now }})
+		Registry: reg, Now: func() time.Time { return now }, Coverage: func(context.Context) []Gap {
+			if g := f.gaps.Load(); g != nil {
+				return *g
+			}
+			return nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -976,6 +983,35 @@ func TestFeatureLabel(t *testing.T) {
 }
 
 // The sign-in page speaks both languages, its title too.
+// TestCoverageBanner: an account that is not polled is "not seen"; one
+// polled but only in part (a YouTube channel with more threads than its
+// quota share rechecks) says so instead.
+func TestCoverageBanner(t *testing.T) {
+	f := newFixture(t)
+	f.gaps.Store(&[]Gap{
+		{Platform: tanggap.PlatformX, Account: "humasbekasikota", Since: f.now.Add(-time.Hour), Reason: "api_error"},
+		{Platform: tanggap.PlatformYouTube, Account: "MasTriAdhianto", Since: f.now.Add(-2 * time.Hour), Reason: "partial"},
+	})
+	c := f.client(t, "humas")
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"@humasbekasikota belum terpantau", "@MasTriAdhianto hanya terpantau sebagian selama", "kuota API tidak cukup"}},
+		{"?lang=en", []string{"@humasbekasikota not seen for", "@MasTriAdhianto only partly seen for", "API quota too small"}},
+	} {
+		code, body := get(t, c, f.srv.URL+"/"+tc.query)
+		if code != http.StatusOK {
+			t.Fatalf("/%s: %d", tc.query, code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("/%s lacks %q", tc.query, w)
+			}
+		}
+	}
+}
+
 func TestLoginPageLanguages(t *testing.T) {
 	f := newFixture(t)
 	for _, tc := range []struct {

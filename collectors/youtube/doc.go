@@ -2,7 +2,11 @@
 // every comment thread related to the channel (commentThreads.list with
 // allThreadsRelatedToChannelId, order=time) and the replies the thread
 // resource leaves out (comments.list with parentId). The channel's own
-// replies are published too (triage recognises them by author).
+// replies are published too (triage recognises them by author). order=time
+// sorts threads by when they started, so a poll reads pages only until one
+// brings nothing new, and every 30 minutes a sweep reads on to the end of
+// the week of threads it tracks, for new replies to older threads (at most
+// 10 pages; the threads beyond are reported in Batch.Partial).
 //
 // Quota: every list call costs 1 unit of the project's 10,000 a day;
 // Batch.Calls counts units. quotaExceeded is an HTTP 403 (not a 429): it

@@ -2,6 +2,7 @@ package youtube_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -383,5 +384,143 @@ func TestNextPacificMidnight(t *testing.T) {
 		if got := youtube.NextPacificMidnight(tc.now, pt); !got.Equal(tc.want) {
 			t.Errorf("NextPacificMidnight(%v) = %v, want %v", tc.now, got, tc.want)
 		}
+	}
+}
+
+// TestRepliesToOlderThreads is the audit's repro: order=time sorts threads
+// by when they started, so a reply to a thread past the first page does
+// not bring it back there. A sweep (every 30 minutes by default) walks on
+// to the end of the tracking window: the channel's late answer and a
+// citizen's follow-up are collected once, by the first poll half an hour
+// after the last sweep, and the polls between cost 1 unit each.
+func TestRepliesToOlderThreads(t *testing.T) {
+	e := newEnv(t, nil, youtube.WithPageSize(20))
+	var threads []string // newest first
+	for i := 0; i < 30; i++ {
+		threads = append([]string{e.comment("@w", fmt.Sprintf("aduan %d", i), "", time.Duration(30-i)*time.Hour)}, threads...)
+	}
+	if b := e.poll(t); len(b.Posts) != 30 {
+		t.Fatalf("first poll: %d posts", len(b.Posts))
+	}
+	e.clk.Advance(time.Minute)
+	answer := e.fake.AddComment(youtubefake.Comment{ParentID: threads[24], Text: "Sudah kami tindak lanjuti", AuthorChannelID: e.cid})
+	followUp := e.comment("@w2", "masih rusak", threads[21], 0)
+
+	got := map[string]int{}
+	at := -1
+	for i := 1; i <= 8; i++ {
+		e.clk.Advance(5 * time.Minute)
+		b := e.poll(t)
+		for _, p := range b.Posts {
+			got[p.ID]++
+			if p.ID == answer && !p.ByAccount {
+				t.Errorf("the channel's answer is not ByAccount: %+v", p)
+			}
+		}
+		if len(b.Posts) > 0 && at < 0 {
+			at = i
+		}
+		// Page 1 every poll, and the sweep's page 2 (the last) once.
+		if want := 1; b.Calls != want && !(i == at && b.Calls == 2) {
+			t.Errorf("poll %d: %d units", i, b.Calls)
+		}
+	}
+	if diff := cmp.Diff(map[string]int{answer: 1, followUp: 1}, got); diff != "" {
+		t.Errorf("collected (-want +got):\n%s", diff)
+	}
+	if at != 6 { // 1 + 5 + 6×5 minutes: the first poll 30 minutes after the first sweep
+		t.Errorf("collected by poll %d, want 6", at)
+	}
+}
+
+// TestSweepStopsAtTheWindow: a sweep reads no further than the first page
+// that reaches threads older than the tracking window (a week): a
+// channel's years of history cost nothing.
+func TestSweepStopsAtTheWindow(t *testing.T) {
+	e := newEnv(t, nil, youtube.WithPageSize(20))
+	for i := 0; i < 200; i++ {
+		e.comment("@w", fmt.Sprintf("lama %d", i), "", time.Duration(8*24+i)*time.Hour)
+	}
+	var recent []string
+	for i := 0; i < 30; i++ {
+		recent = append(recent, e.comment("@w", fmt.Sprintf("baru %d", i), "", time.Duration(30-i)*time.Hour))
+	}
+	e.poll(t) // the backlog: 5 pages
+	e.clk.Advance(31 * time.Minute)
+	reply := e.comment("@w2", "sama", recent[0], 0) // the oldest recent thread: page 2
+	b := e.poll(t)
+	if len(b.Posts) != 1 || b.Posts[0].ID != reply || b.Calls != 2 {
+		t.Errorf("sweep: %v in %d units, want the reply in 2", briefs(b.Posts), b.Calls)
+	}
+	if b.Partial != "" {
+		t.Errorf("partial %q for a week that fits the sweep", b.Partial)
+	}
+}
+
+// TestSweepBeyondTheQuota: a channel whose week of threads needs more
+// pages than a sweep may read (the quota's share) says so in every poll
+// (the Runner shows a partial coverage gap) and keeps each poll within
+// its bound; replies within reach are still collected, and the gap closes
+// when the week fits again.
+func TestSweepBeyondTheQuota(t *testing.T) {
+	e := newEnv(t, nil, youtube.WithPageSize(20), youtube.WithMaxPages(1), youtube.WithSweep(30*time.Minute, 3))
+	var threads []string // newest first
+	for i := 0; i < 100; i++ {
+		threads = append([]string{e.comment("@w", fmt.Sprintf("aduan %d", i), "", time.Duration(100-i)*time.Hour)}, threads...)
+	}
+	b := e.poll(t)
+	if len(b.Posts) != 60 || b.Calls != 4 || b.Partial == "" {
+		t.Fatalf("first poll: %d posts in %d units, partial %q; want 60 in 4 (channel and 3 pages) and a gap", len(b.Posts), b.Calls, b.Partial)
+	}
+	within := e.comment("@w2", "masih", threads[50], 0)
+	e.comment("@w2", "masih", threads[70], 0) // past the sweep's 3 pages: missed, and the gap says so
+	got := map[string]int{}
+	for i := 0; i < 7; i++ {
+		e.clk.Advance(10 * time.Minute)
+		b := e.poll(t)
+		for _, p := range b.Posts {
+			got[p.ID]++
+		}
+		if b.Calls > 3 || b.Partial == "" {
+			t.Errorf("poll %d: %d units, partial %q", i, b.Calls, b.Partial)
+		}
+	}
+	if diff := cmp.Diff(map[string]int{within: 1}, got); diff != "" {
+		t.Errorf("collected (-want +got):\n%s", diff)
+	}
+	// A week later the threads have aged out of the window: no gap.
+	e.clk.Advance(7 * 24 * time.Hour)
+	if b := e.poll(t); b.Partial != "" {
+		t.Errorf("partial %q after the threads left the window", b.Partial)
+	}
+}
+
+// TestCursorWithoutSweep: a cursor written before sweeps loads, and its
+// first poll sweeps at once: a reply an older thread got meanwhile is
+// collected, nothing else again.
+func TestCursorWithoutSweep(t *testing.T) {
+	e := newEnv(t, nil, youtube.WithPageSize(20))
+	var threads []string
+	for i := 0; i < 30; i++ {
+		threads = append([]string{e.comment("@w", fmt.Sprintf("aduan %d", i), "", time.Duration(30-i)*time.Hour)}, threads...)
+	}
+	e.poll(t)
+	var c map[string]any
+	if err := json.Unmarshal([]byte(e.cursor), &c); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c["sw"]; !ok {
+		t.Fatalf("cursor %s has no sweep time", e.cursor)
+	}
+	delete(c, "sw")
+	delete(c, "short")
+	old, _ := json.Marshal(c)
+	e.cursor = string(old)
+	e.clk.Advance(time.Minute)
+	reply := e.comment("@w2", "belum ada tindakan", threads[25], 0)
+	e.clk.Advance(time.Minute)
+	b := e.poll(t)
+	if len(b.Posts) != 1 || b.Posts[0].ID != reply || b.Calls != 2 {
+		t.Errorf("first poll on an old cursor: %v in %d units, want the reply in 2", briefs(b.Posts), b.Calls)
 	}
 }

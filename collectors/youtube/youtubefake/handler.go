@@ -228,10 +228,17 @@ func (s *Server) threadsList(w http.ResponseWriter, q url.Values) {
 	if !ok {
 		return
 	}
+	var ids map[string]bool
+	if q.Get("id") != "" {
+		ids = map[string]bool{}
+		for _, id := range strings.Split(q.Get("id"), ",") {
+			ids[id] = true
+		}
+	}
 	var list []*Comment
 	for _, id := range s.order {
 		c := s.comments[id]
-		if c.ParentID != "" || c.Deleted || (cid != "" && c.ChannelID != cid) || (vid != "" && c.VideoID != vid) {
+		if c.ParentID != "" || c.Deleted || (cid != "" && c.ChannelID != cid) || (vid != "" && c.VideoID != vid) || (ids != nil && !ids[c.ID]) {
 			continue
 		}
 		list = append(list, c)

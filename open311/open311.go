@@ -40,8 +40,9 @@ import (
 // Items is what the endpoint needs from the store (*store.Store).
 type Items interface {
 	Item(ctx context.Context, id string) (*tanggap.Item, error)
-	// Items lists items newest first, by platform time (T0).
-	Items(ctx context.Context, q store.ItemQuery) ([]tanggap.Item, error)
+	// Items lists items newest first, by platform time (T0), a page at a
+	// time.
+	Items(ctx context.Context, q store.ItemQuery) (*store.ItemList, error)
 }
 
 // Defaults of the GeoReport v2 spec for GET requests.
@@ -611,21 +612,14 @@ func (h *Handler) requests(r *http.Request, format string, sc scope) (any, error
 func (h *Handler) scan(ctx context.Context, code string, q query) ([]tanggap.Item, error) {
 	var out []tanggap.Item
 	// The store's Before is exclusive at millisecond precision; end_date is inclusive.
-	before := q.end.Truncate(time.Millisecond).Add(time.Millisecond)
-	seen := map[string]bool{}
+	iq := store.ItemQuery{OPD: code, Before: q.end.Truncate(time.Millisecond).Add(time.Millisecond), Limit: pageSize}
 	for scanned := 0; scanned < maxScanned; {
-		its, err := h.opt.Items.Items(ctx, store.ItemQuery{OPD: code, Before: before, Limit: pageSize})
+		res, err := h.opt.Items.Items(ctx, iq)
 		if err != nil {
 			return nil, err
 		}
-		fresh := 0
-		for i := range its {
-			it := &its[i]
-			if seen[it.ID] {
-				continue
-			}
-			seen[it.ID] = true
-			fresh++
+		for i := range res.Items {
+			it := &res.Items[i]
 			scanned++
 			if it.CreatedAt.Before(q.start) {
 				return out, nil
@@ -641,18 +635,10 @@ func (h *Handler) scan(ctx context.Context, code string, q query) ([]tanggap.Ite
 				return out, nil
 			}
 		}
-		if len(its) < pageSize {
+		if res.Complete {
 			return out, nil
 		}
-		// Step back to the last item's millisecond, keeping it in the next
-		// page (other items may share it); when a whole page shared one
-		// millisecond, move past it.
-		last := its[len(its)-1].CreatedAt.Truncate(time.Millisecond)
-		if fresh == 0 {
-			before = last
-		} else {
-			before = last.Add(time.Millisecond)
-		}
+		iq.After = res.Next
 	}
 	return out, nil
 }

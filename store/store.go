@@ -525,55 +525,6 @@ func (s *Store) HeldItems(ctx context.Context, opd string, limit int64) ([]tangg
 	return s.packed(ctx, ids)
 }
 
-// ItemQuery selects items for the API.
-type ItemQuery struct {
-	OPD    string // the OPD the items are in now; "" means every OPD
-	Status tanggap.Status
-	Before time.Time // platform time; zero means now
-	Limit  int64
-}
-
-// Items lists items newest first.
-func (s *Store) Items(ctx context.Context, q ItemQuery) ([]tanggap.Item, error) {
-	if q.Limit <= 0 || q.Limit > 1000 {
-		q.Limit = 100
-	}
-	key := s.k.items()
-	if q.OPD != "" {
-		key = s.k.opd(q.OPD)
-	}
-	max := "+inf"
-	if !q.Before.IsZero() {
-		max = "(" + strconv.FormatInt(q.Before.UnixMilli(), 10)
-	}
-	var out []tanggap.Item
-	for offset := int64(0); int64(len(out)) < q.Limit; {
-		ids, err := s.rdb.ZRevRangeByScore(ctx, key, &redis.ZRangeBy{Max: max, Min: "-inf", Offset: offset, Count: q.Limit}).Result()
-		if err != nil {
-			return nil, unavailable(err, "items")
-		}
-		if len(ids) == 0 {
-			break
-		}
-		offset += int64(len(ids))
-		its, err := s.items(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range its {
-			// opd:<code> holds every item that has been in the OPD (reports
-			// read it so): one routed elsewhere since is not the OPD's.
-			if (q.Status == "" || it.Status == q.Status) && (q.OPD == "" || it.OPD == q.OPD) {
-				out = append(out, it)
-				if int64(len(out)) == q.Limit {
-					break
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
 // History returns an item's audit events, oldest first.
 func (s *Store) History(ctx context.Context, id string) ([]tanggap.Event, error) {
 	raw, err := s.rdb.LRange(ctx, s.k.history(id), 0, -1).Result()

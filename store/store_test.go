@@ -552,7 +552,7 @@ func TestItemsOfOPDAfterReassignment(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out []string
-			for _, it := range its {
+			for _, it := range its.Items {
 				out = append(out, it.ID)
 			}
 			return out
@@ -562,6 +562,82 @@ func TestItemsOfOPDAfterReassignment(t *testing.T) {
 		}
 		if got := ids("lingkungan_hidup"); !slices.Equal(got, []string{"x:441"}) {
 			t.Errorf("lingkungan_hidup lists %v", got)
+		}
+	})
+}
+
+// Items pages newest first, time then id descending, and a page continued
+// from its cursor neither skips nor repeats an item, however many share
+// the last item's second (X and Facebook give whole seconds), even when
+// that item has been removed from the sets since.
+func TestItemsPaging(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-10 * time.Hour).Truncate(time.Second)
+		for _, p := range []struct {
+			id  string
+			age time.Duration
+		}{{"520", 0}, {"521", time.Hour}, {"522", time.Hour}, {"523", time.Hour}, {"524", 2 * time.Hour}, {"525", 2 * time.Hour}, {"526", 3 * time.Hour}} {
+			if _, err := s.Ingest(ctx, citizen(p.id, "lampu mati", t0.Add(-p.age))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all := []string{"x:520", "x:523", "x:522", "x:521", "x:525", "x:524", "x:526"}
+		list := func(q ItemQuery) ([]string, *ItemList) {
+			t.Helper()
+			r, err := s.Items(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, it := range r.Items {
+				ids = append(ids, it.ID)
+			}
+			return ids, r
+		}
+		for _, limit := range []int64{1, 2, 3, 7, 100} {
+			q := ItemQuery{Limit: limit}
+			var got []string
+			for calls := 0; ; calls++ {
+				ids, r := list(q)
+				if calls > len(all)+1 {
+					t.Fatalf("limit %d: no end after %d calls", limit, calls)
+				}
+				got = append(got, ids...)
+				if r.Complete {
+					break
+				}
+				c, err := ParseItemCursor(r.Next.String())
+				if err != nil || c != r.Next {
+					t.Fatalf("cursor %+v round trip: %+v %v", r.Next, c, err)
+				}
+				q.After = c
+			}
+			if d := cmp.Diff(all, got); d != "" {
+				t.Errorf("limit %d (-want +got):\n%s", limit, d)
+			}
+		}
+		// Before is exclusive: the three items of its instant are left out.
+		if ids, _ := list(ItemQuery{Before: t0.Add(-time.Hour)}); !slices.Equal(ids, all[4:]) {
+			t.Errorf("before the three-item second: %v, want %v", ids, all[4:])
+		}
+		// The cursor's item left the sets (pruned): the listing goes on
+		// from its place, with the rest of its second.
+		_, r := list(ItemQuery{Limit: 3})
+		if r.Next.ID != "x:522" {
+			t.Fatalf("cursor after three: %+v", r.Next)
+		}
+		if err := s.rdb.ZRem(ctx, s.k.items(), "x:522").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if ids, _ := list(ItemQuery{Limit: 2, After: r.Next}); !slices.Equal(ids, []string{"x:521", "x:525"}) {
+			t.Errorf("after a removed item: %v, want x:521 x:525", ids)
+		}
+		for _, bad := range []string{"!", "MTIz", ItemCursor{At: 0, ID: "x:1"}.String(), ItemCursor{At: 5}.String(),
+			ItemCursor{At: 5, ID: strings.Repeat("x", 201)}.String()} {
+			if _, err := ParseItemCursor(bad); tanggap.ErrorCode(err) != tanggap.EINVALID {
+				t.Errorf("cursor %q: %v, want invalid", bad, err)
+			}
 		}
 	})
 }

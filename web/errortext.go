@@ -49,6 +49,8 @@ var errorTexts = map[string]string{
 	"%s must be YYYY-MM-DD, got %q":                            "tanggal %s harus berformat YYYY-MM-DD, bukan %q",
 	"dari must not be after sampai":                            "tanggal dari tidak boleh sesudah tanggal sampai",
 	"malformed search cursor %q":                               "penanda lanjutan pencarian %q tidak sah",
+	"malformed cursor %q":                                      "penanda halaman %q tidak sah",
+	"give cursor or before, not both":                          "isi cursor atau before, jangan keduanya",
 	"this role cannot route items":                             "peran Anda tidak dapat mendisposisikan aduan",
 	"this role sees no OPD":                                    "peran Anda tidak melihat OPD mana pun",
 	"this role has no access to citizen data":                  "peran Anda tidak berhak melihat data warga",

@@ -535,6 +535,22 @@ func (o *oas) checkResponse(op *operation, code int, contentType string, body []
 	}
 }
 
+// checkHeaders reports a Link header that the answer's documentation does
+// not name (the API's paging rides on it).
+func (o *oas) checkHeaders(op *operation, code int, h http.Header, errs *[]string) {
+	if h.Get("Link") == "" {
+		return
+	}
+	responses, _ := op.op["responses"].(map[string]any)
+	rm, err := o.deref(responses[strconv.Itoa(code)])
+	if err != nil {
+		return // checkResponse reports it
+	}
+	if hs, _ := rm["headers"].(map[string]any); hs["Link"] == nil {
+		*errs = append(*errs, fmt.Sprintf("header Link is not documented for status %d of %s %s", code, op.method, op.path))
+	}
+}
+
 // checkSchemas walks every component schema once, so that a keyword the
 // validator does not know fails even where no answer exercises it.
 func (o *oas) checkSchemas(t *testing.T) {
@@ -627,6 +643,7 @@ func TestOpenAPI(t *testing.T) {
 		clients[login] = f.client(t, login)
 	}
 	week := url.QueryEscape(f.now.Add(-7 * 24 * time.Hour).Format(time.RFC3339))
+	cursor := store.ItemCursor{At: f.now.Add(-time.Hour).UnixMilli(), ID: "x:102"}.String()
 	calls := []struct {
 		method, path, login string
 		want                int
@@ -635,6 +652,10 @@ func TestOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/items", "humas", 200},
 		{"GET", "/api/v1/items", "dlh", 200},
 		{"GET", "/api/v1/items?opd=lingkungan_hidup&status=IN_PROGRESS&limit=2&before=2026-03-17T10:00:00Z", "humas", 200},
+		{"GET", "/api/v1/items?limit=1", "humas", 200},
+		{"GET", "/api/v1/items?limit=1&cursor=" + cursor, "humas", 200},
+		{"GET", "/api/v1/items?cursor=" + cursor + "&before=2026-03-17T10:00:00Z", "humas", 400},
+		{"GET", "/api/v1/items?cursor=kemarin", "humas", 400},
 		{"GET", "/api/v1/items?limit=0", "humas", 400},
 		{"GET", "/api/v1/items?status=SELESAI", "humas", 400},
 		{"GET", "/api/v1/items?before=kemarin", "humas", 400},
@@ -703,6 +724,7 @@ func TestOpenAPI(t *testing.T) {
 		}
 		o.checkParams(op, u, res.StatusCode < 300, &errs)
 		o.checkResponse(op, res.StatusCode, res.Header.Get("Content-Type"), body, &errs)
+		o.checkHeaders(op, res.StatusCode, res.Header, &errs)
 		if c.path == "/api/v1/openapi.yaml" && !bytes.Equal(body, b) {
 			errs = append(errs, "served document differs from openapi.yaml")
 		}

@@ -794,6 +794,15 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request, p *Principal) 
 		}
 		iq.Before = t
 	}
+	if c := q.Get("cursor"); c != "" {
+		if !iq.Before.IsZero() {
+			return tanggap.Errorf(tanggap.EINVALID, "give cursor or before, not both")
+		}
+		var err error
+		if iq.After, err = store.ParseItemCursor(c); err != nil {
+			return err
+		}
+	}
 	if !p.CitywideAccess() {
 		if iq.OPD != "" && iq.OPD != p.OPD {
 			return tanggap.Errorf(tanggap.EFORBIDDEN, "not your OPD")
@@ -804,15 +813,26 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request, p *Principal) 
 			return tanggap.Errorf(tanggap.EINVALID, "unknown OPD %q", iq.OPD)
 		}
 	}
-	items, err := s.opt.Store.Items(r.Context(), iq)
+	res, err := s.opt.Store.Items(r.Context(), iq)
 	if err != nil {
 		return err
 	}
-	out := make([]apiItem, 0, len(items))
-	for _, it := range items {
+	out := make([]apiItem, 0, len(res.Items))
+	for _, it := range res.Items {
 		if p.CanSeeOPD(it.OPD) {
 			out = append(out, s.toAPI(it))
 		}
+	}
+	if !res.Complete {
+		// The next page continues after the last item read, whatever time
+		// it shares with others; the body stays a bare list, as before.
+		next := url.Values{"cursor": {res.Next.String()}}
+		for _, k := range []string{"opd", "status", "limit"} {
+			if v := q.Get(k); v != "" {
+				next.Set(k, v)
+			}
+		}
+		w.Header().Set("Link", "</api/v1/items?"+next.Encode()+`>; rel="next"`)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

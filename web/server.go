@@ -39,7 +39,7 @@ type Store interface {
 	ItemsByID(ctx context.Context, ids []string) ([]tanggap.Item, error)
 	ClusterMembers(ctx context.Context, root string, limit int64) ([]string, error)
 	Nearby(ctx context.Context, opds []string, place string, at time.Time) ([]store.NearCandidate, error)
-	Items(ctx context.Context, q store.ItemQuery) ([]tanggap.Item, error)
+	Items(ctx context.Context, q store.ItemQuery) (*store.ItemList, error)
 	Queue(ctx context.Context, opd string, pg store.QueuePage) (*store.Queue, error)
 	Search(ctx context.Context, q store.SearchQuery) (*store.SearchResult, error)
 	History(ctx context.Context, id string) ([]tanggap.Event, error)

@@ -261,10 +261,10 @@ func pipelineEndToEnd(t *testing.T, rdb redis.UniversalClient) {
 	snap := func() map[string]any {
 		m := map[string]any{}
 		all, err := st.Items(ctx, store.ItemQuery{Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
+		if err != nil || !all.Complete {
+			t.Fatalf("items: %v (complete %v)", err, all != nil && all.Complete)
 		}
-		for _, it := range all {
+		for _, it := range all.Items {
 			h, err := st.History(ctx, it.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -290,8 +290,8 @@ func pipelineEndToEnd(t *testing.T, rdb redis.UniversalClient) {
 	if err := testenv.DropCity(ctx, rdb, city); err != nil { // a lost Redis
 		t.Fatal(err)
 	}
-	if n, _ := st.Items(ctx, store.ItemQuery{}); len(n) != 0 {
-		t.Fatalf("wipe left %d items", len(n))
+	if n, err := st.Items(ctx, store.ItemQuery{}); err != nil || len(n.Items) != 0 {
+		t.Fatalf("wipe left items: %v %v", n, err)
 	}
 	tr := triage.New(cfg, clocks, triage.NewKeywords(cfg), st, triage.NewMetrics(prometheus.NewRegistry()), log, nil)
 	rs, err := rebuild(ctx, brokers, topics, st, tr)

@@ -52,7 +52,7 @@ const (
 	DefaultPrefix      = "/open311/v2"
 	maxIDs             = 100 // service_request_id values in one call
 	pageSize           = 500
-	maxScanned         = 200_000 // items examined by one call, whatever the filters
+	maxScanned         = 200_000 // rows read by one call, whatever the filters
 )
 
 // Options configure the endpoint.
@@ -613,14 +613,14 @@ func (h *Handler) scan(ctx context.Context, code string, q query) ([]tanggap.Ite
 	var out []tanggap.Item
 	// The store's Before is exclusive at millisecond precision; end_date is inclusive.
 	iq := store.ItemQuery{OPD: code, Before: q.end.Truncate(time.Millisecond).Add(time.Millisecond), Limit: pageSize}
-	for scanned := 0; scanned < maxScanned; {
+	for scanned := int64(0); scanned < maxScanned; {
 		res, err := h.opt.Items.Items(ctx, iq)
 		if err != nil {
 			return nil, err
 		}
+		scanned += res.Scanned
 		for i := range res.Items {
 			it := &res.Items[i]
-			scanned++
 			if it.CreatedAt.Before(q.start) {
 				return out, nil
 			}

@@ -17,7 +17,8 @@ import (
 // byte order. X and Facebook give whole seconds, so many items can share
 // a time: a page ends at an item, not at an instant, and the next call
 // continues after that item (ItemCursor), never skipping one that shares
-// its time.
+// its time. A call reads at most Scan rows of the scope, so a status that
+// few items have costs a bounded read a call, not a read of the scope.
 
 // ItemQuery selects items for the API.
 type ItemQuery struct {
@@ -25,7 +26,8 @@ type ItemQuery struct {
 	Status tanggap.Status
 	Before time.Time  // platform time, exclusive at millisecond precision; zero means now
 	After  ItemCursor // continue after the item where an earlier call stopped (replaces Before)
-	Limit  int64
+	Limit  int64      // items returned at most (default 100, at most 1,000)
+	Scan   int64      // rows read at most (default 5,000)
 }
 
 // ItemCursor names the last item a listing read: its platform time (ms)
@@ -60,15 +62,22 @@ func ParseItemCursor(s string) (ItemCursor, error) {
 // ItemList is what Items found.
 type ItemList struct {
 	Items    []tanggap.Item // newest first
+	Scanned  int64          // rows read
 	Complete bool           // no item of the scope follows the last one read
 	Next     ItemCursor     // where to continue when not Complete
 }
 
-// Items returns at most Limit (default 100, at most 1,000) items of the
-// scope with the status asked for, newest first.
+// itemsChunk is the most rows one round trip of Items reads.
+const itemsChunk = 1000
+
+// Items returns the items of the scope with the status asked for, newest
+// first, from at most Scan rows.
 func (s *Store) Items(ctx context.Context, q ItemQuery) (*ItemList, error) {
 	if q.Limit <= 0 || q.Limit > 1000 {
 		q.Limit = 100
+	}
+	if q.Scan <= 0 {
+		q.Scan = 5000
 	}
 	key := s.k.items()
 	if q.OPD != "" {
@@ -76,11 +85,14 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) (*ItemList, error) {
 	}
 	res := &ItemList{Items: []tanggap.Item{}}
 	cur := q.After
-	for {
-		rows, err := s.itemRows(ctx, key, q.Before, cur, q.Limit)
+	n := q.Limit
+	for res.Scanned < q.Scan {
+		n = min(n, q.Scan-res.Scanned)
+		rows, err := s.itemRows(ctx, key, q.Before, cur, n)
 		if err != nil {
 			return nil, err
 		}
+		res.Scanned += int64(len(rows))
 		ids := make([]string, len(rows))
 		for i, z := range rows {
 			ids[i] = z.Member.(string)
@@ -107,11 +119,15 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) (*ItemList, error) {
 				return res, nil
 			}
 		}
-		if int64(len(rows)) < q.Limit {
+		if int64(len(rows)) < n {
 			res.Complete = true
 			return res, nil
 		}
+		// Few rows matched: read on in larger steps.
+		n = min(2*n, itemsChunk)
 	}
+	res.Next = cur
+	return res, nil
 }
 
 // afterScript reads the n rows (member, score) that follow a member of a

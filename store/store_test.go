@@ -578,7 +578,11 @@ func TestItemsPaging(t *testing.T) {
 			id  string
 			age time.Duration
 		}{{"520", 0}, {"521", time.Hour}, {"522", time.Hour}, {"523", time.Hour}, {"524", 2 * time.Hour}, {"525", 2 * time.Hour}, {"526", 3 * time.Hour}} {
-			if _, err := s.Ingest(ctx, citizen(p.id, "lampu mati", t0.Add(-p.age))); err != nil {
+			in := citizen(p.id, "lampu mati", t0.Add(-p.age))
+			if p.id == "526" {
+				in.Status = tanggap.StatusReopened
+			}
+			if _, err := s.Ingest(ctx, in); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -595,15 +599,38 @@ func TestItemsPaging(t *testing.T) {
 			}
 			return ids, r
 		}
-		for _, limit := range []int64{1, 2, 3, 7, 100} {
-			q := ItemQuery{Limit: limit}
+		// Whatever the page size and the budget of rows a call reads, the
+		// pages give every item once, in order; a status that only the
+		// oldest item has is found by calls that each read within budget.
+		for _, tc := range []struct {
+			q     ItemQuery
+			want  []string
+			calls int
+		}{
+			{ItemQuery{Limit: 1}, all, 8},
+			{ItemQuery{Limit: 2}, all, 4},
+			{ItemQuery{Limit: 3}, all, 3},
+			{ItemQuery{Limit: 7}, all, 2},
+			{ItemQuery{Limit: 100}, all, 1},
+			{ItemQuery{Limit: 100, Scan: 2}, all, 4},
+			{ItemQuery{Limit: 2, Scan: 3}, all, 4},
+			{ItemQuery{Status: tanggap.StatusReopened, Limit: 1}, all[6:], 2},
+			{ItemQuery{Status: tanggap.StatusReopened, Scan: 2}, all[6:], 4},
+			{ItemQuery{Status: tanggap.StatusClosed, Scan: 3}, nil, 3},
+		} {
+			q := tc.q
 			var got []string
-			for calls := 0; ; calls++ {
+			var scanned int64
+			calls := 0
+			for ; ; calls++ {
 				ids, r := list(q)
 				if calls > len(all)+1 {
-					t.Fatalf("limit %d: no end after %d calls", limit, calls)
+					t.Fatalf("%+v: no end after %d calls", tc.q, calls)
 				}
-				got = append(got, ids...)
+				if tc.q.Scan > 0 && r.Scanned > tc.q.Scan {
+					t.Errorf("%+v: one call read %d rows", tc.q, r.Scanned)
+				}
+				got, scanned = append(got, ids...), scanned+r.Scanned
 				if r.Complete {
 					break
 				}
@@ -613,8 +640,8 @@ func TestItemsPaging(t *testing.T) {
 				}
 				q.After = c
 			}
-			if d := cmp.Diff(all, got); d != "" {
-				t.Errorf("limit %d (-want +got):\n%s", limit, d)
+			if d := cmp.Diff(tc.want, got); d != "" || calls+1 != tc.calls || scanned != int64(len(all)) {
+				t.Errorf("%+v: %d calls read %d rows, want %d calls (-want +got):\n%s", tc.q, calls+1, scanned, tc.calls, d)
 			}
 		}
 		// Before is exclusive: the three items of its instant are left out.

@@ -774,9 +774,14 @@ func (s *Server) toAPI(it tanggap.Item) apiItem {
 	return a
 }
 
+// apiScan is how many items of the caller's scope one API listing reads
+// at most: a status few items have ends a page early, with a next link,
+// rather than reading the whole scope in one request.
+const apiScan = 5000
+
 func (s *Server) apiItems(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	q := r.URL.Query()
-	iq := store.ItemQuery{OPD: q.Get("opd"), Status: tanggap.Status(q.Get("status"))}
+	iq := store.ItemQuery{OPD: q.Get("opd"), Status: tanggap.Status(q.Get("status")), Scan: apiScan}
 	if iq.Status != "" && !iq.Status.Valid() {
 		return tanggap.Errorf(tanggap.EINVALID, "unknown status %q", iq.Status)
 	}
@@ -824,8 +829,9 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request, p *Principal) 
 		}
 	}
 	if !res.Complete {
-		// The next page continues after the last item read, whatever time
-		// it shares with others; the body stays a bare list, as before.
+		// The next page continues after the last item read (returned or
+		// not), whatever time it shares with others; the body stays a bare
+		// list, as before.
 		next := url.Values{"cursor": {res.Next.String()}}
 		for _, k := range []string{"opd", "status", "limit"} {
 			if v := q.Get(k); v != "" {

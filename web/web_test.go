@@ -435,6 +435,46 @@ func TestAPIPaging(t *testing.T) {
 	}
 }
 
+// A status few items have does not make one API call read the caller's
+// whole scope: a call reads at most apiScan items and, when it stopped
+// there, links to where it goes on, so the match past the budget is on
+// the next page.
+func TestAPIScanBudget(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var batch []store.Ingest
+	add := func(id string, age time.Duration, status tanggap.Status) {
+		at := f.now.Add(-age)
+		batch = append(batch, store.Ingest{
+			Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: "sampah " + id, Author: "w", Account: "humasbekasikota",
+				CreatedAt: at, CapturedAt: at, ThreadID: id},
+			Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: status, Queued: true})
+	}
+	for i := range apiScan + 100 {
+		add(strconv.Itoa(900000+i), time.Duration(i+10)*time.Minute, tanggap.StatusAssigned)
+	}
+	add("999999", 1000*time.Hour, tanggap.StatusReopened) // the oldest
+	for len(batch) > 0 {
+		n := min(len(batch), 1000)
+		_, errs := f.st.IngestBatch(ctx, batch[:n])
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		batch = batch[n:]
+	}
+	c := f.client(t, "dlh")
+	ids, pages := apiPages(t, f, c, f.srv.URL+"/api/v1/items?status=REOPENED&limit=2")
+	if !slices.Equal(ids, []string{"x:999999"}) || pages != 2 {
+		t.Errorf("status=REOPENED&limit=2: %v in %d pages, want x:999999 on the second of two", ids, pages)
+	}
+	// The budget stops a page early, not a page that fills first.
+	if ids, pages := apiPages(t, f, c, f.srv.URL+"/api/v1/items?limit=1000"); len(ids) != apiScan+103 || pages != 6 {
+		t.Errorf("limit=1000: %d items in %d pages", len(ids), pages)
+	}
+}
+
 // TestAuthorizationMatrix walks every route with every role: nobody reads
 // or changes what they must not.
 func TestAuthorizationMatrix(t *testing.T) {

@@ -60,12 +60,13 @@ type Options struct {
 	Items  Items          // required
 	Config *config.Config // required: OPDs (services), city code (jurisdiction_id), time zone
 	// Access decides what a request may read (for example: what the
-	// signed-in person may read of citizen data). ok false refuses the
-	// request; opds nil is every item, otherwise only those of these OPDs
-	// (an OPD's own staff): another OPD's items are not found, and a
-	// service_code of another OPD is refused. Nil refuses everyone unless
-	// Public.
-	Access func(*http.Request) (opds []string, ok bool)
+	// signed-in person may read of citizen data): opds nil is every item,
+	// otherwise only those of these OPDs (an OPD's own staff): another
+	// OPD's items are not found, and a service_code of another OPD is
+	// refused. An EUNAUTHORIZED or EFORBIDDEN error refuses the request
+	// (401); any other is a failure to decide (503 when EUNAVAILABLE), not a
+	// refusal. Nil refuses everyone unless Public.
+	Access func(*http.Request) (opds []string, err error)
 	// Public opens the endpoint to everyone, without sign-in. The data is
 	// already public on the platforms, but publishing it in bulk is the
 	// city's (PPID's) decision: the default is closed.
@@ -97,7 +98,7 @@ func New(opt Options) *Handler {
 	case opt.Config == nil:
 		panic("open311: New without Config")
 	case opt.Access == nil:
-		opt.Access = func(*http.Request) ([]string, bool) { return nil, false }
+		opt.Access = func(*http.Request) ([]string, error) { return nil, tanggap.Errorf(tanggap.EUNAUTHORIZED, "not public") }
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
@@ -276,9 +277,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var sc scope // Public: every item
 	if !h.opt.Public {
-		opds, ok := h.opt.Access(r)
-		if !ok {
+		opds, err := h.opt.Access(r)
+		switch tanggap.ErrorCode(err) {
+		case "":
+		case tanggap.EUNAUTHORIZED, tanggap.EFORBIDDEN:
 			h.writeError(w, format, fail(http.StatusUnauthorized, "sign in first, with a role that may read complaints: this Open311 endpoint is not public"))
+			return
+		default:
+			h.writeError(w, format, err)
 			return
 		}
 		sc = scope(opds)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -79,11 +80,14 @@ func (f *fixture) ingest(t *testing.T, ps ...post) {
 func (f *fixture) server(t *testing.T, mod func(*Options)) *httptest.Server {
 	t.Helper()
 	opt := Options{Items: f.st, Config: f.cfg, Now: func() time.Time { return now },
-		Access: func(r *http.Request) ([]string, bool) {
+		Access: func(r *http.Request) ([]string, error) {
 			if opd := r.Header.Get("X-Test-OPD"); opd != "" {
-				return []string{opd}, true
+				return []string{opd}, nil
 			}
-			return nil, r.Header.Get("X-Test-User") != ""
+			if r.Header.Get("X-Test-User") == "" {
+				return nil, tanggap.Errorf(tanggap.EUNAUTHORIZED, "no session")
+			}
+			return nil, nil
 		}}
 	if mod != nil {
 		mod(&opt)
@@ -358,6 +362,16 @@ func TestReadOnlyAndAccess(t *testing.T) {
 	closed := f.server(t, func(o *Options) { o.Access = nil })
 	if r := do(t, "GET", closed.URL+"/open311/v2/services.json", true); r.code != 401 {
 		t.Fatalf("no Access and not Public must refuse everyone: %d", r.code)
+	}
+	// Access that cannot decide (the session store is down) is a failure
+	// of ours, not a refusal to sign in again.
+	down := f.server(t, func(o *Options) {
+		o.Access = func(*http.Request) ([]string, error) {
+			return nil, tanggap.WrapCode(tanggap.EUNAVAILABLE, errors.New("connection refused"), "redis session")
+		}
+	})
+	if r := do(t, "GET", down.URL+"/open311/v2/requests.json", true); r.code != 503 || !strings.Contains(r.body, `"code":503`) {
+		t.Fatalf("Access failing: %d %s, want an Open311 503", r.code, r.body)
 	}
 }
 

@@ -46,10 +46,12 @@ func (p *Principal) SeesCitizenData() bool {
 	return p.Role != RoleOperator && p.Role != "" && !p.TempPassword
 }
 
-// Authenticator finds the principal of a request. It returns nil when the
-// request carries no valid session.
+// Authenticator finds the principal of a request. Without a valid session
+// the error is EUNAUTHORIZED; any other error means the session could not
+// be checked (the store does not answer), which must fail the request
+// rather than send a signed-in person to sign in again.
 type Authenticator interface {
-	Principal(r *http.Request) *Principal
+	Principal(r *http.Request) (*Principal, error)
 }
 
 type principalKey struct{}

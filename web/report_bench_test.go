@@ -21,7 +21,7 @@ import (
 // fixedAuth signs every request in as one principal (benchmarks).
 type fixedAuth struct{ p *Principal }
 
-func (a fixedAuth) Principal(*http.Request) *Principal { return a.p }
+func (a fixedAuth) Principal(*http.Request) (*Principal, error) { return a.p, nil }
 
 // BenchmarkMonthlyReportHTTP serves a month of 100,000 items end to end:
 // each request scans the store, computes, and renders the page or the

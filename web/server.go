@@ -155,16 +155,18 @@ func (s *Server) routes() {
 	s.reportRoutes()
 	s.handle("GET /api/v1/openapi.yaml", "api_openapi", openAPIHandler())
 	s.handle("/open311/v2/", "open311", open311.New(open311.Options{Items: s.opt.Store, Config: s.opt.Config, Log: s.opt.Log,
-		Now: s.opt.Now, Public: s.opt.Open311Public, Access: func(r *http.Request) ([]string, bool) {
-			switch p := s.opt.Auth.Principal(r); {
-			case p == nil || !p.SeesCitizenData():
-				return nil, false
+		Now: s.opt.Now, Public: s.opt.Open311Public, Access: func(r *http.Request) ([]string, error) {
+			switch p, err := s.opt.Auth.Principal(r); {
+			case err != nil:
+				return nil, err
+			case !p.SeesCitizenData():
+				return nil, tanggap.Errorf(tanggap.EFORBIDDEN, "this role has no access to citizen data")
 			case p.CitywideAccess():
-				return nil, true
+				return nil, nil
 			case p.OPD == "":
-				return []string{}, true // sees no OPD's items (CanSeeOPD)
+				return []string{}, nil // sees no OPD's items (CanSeeOPD)
 			default:
-				return []string{p.OPD}, true // an OPD's own staff: its items only, as everywhere
+				return []string{p.OPD}, nil // an OPD's own staff: its items only, as everywhere
 			}
 		}}))
 }
@@ -211,9 +213,15 @@ func (s *Server) signedIn(pattern, route string, fn func(w http.ResponseWriter, 
 	s.handle(pattern, route, s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		w.Header().Set("X-Frame-Options", "DENY")
-		p := s.opt.Auth.Principal(r)
-		if p == nil {
+		p, err := s.opt.Auth.Principal(r)
+		if tanggap.ErrorCode(err) == tanggap.EUNAUTHORIZED {
 			http.Redirect(w, r, "/masuk?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if err != nil {
+			// The session could not be checked: the person may well be
+			// signed in, so they get the error page, not the sign-in form.
+			s.renderError(w, r, nil, err)
 			return
 		}
 		if p.TempPassword && r.URL.Path != "/akun" {
@@ -229,11 +237,11 @@ func (s *Server) signedIn(pattern, route string, fn func(w http.ResponseWriter, 
 // api registers a JSON route.
 func (s *Server) api(pattern, route string, fn func(w http.ResponseWriter, r *http.Request, p *Principal) error) {
 	s.handle(pattern, route, s.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := s.opt.Auth.Principal(r)
-		var err error
+		p, err := s.opt.Auth.Principal(r)
 		switch {
-		case p == nil:
+		case tanggap.ErrorCode(err) == tanggap.EUNAUTHORIZED:
 			err = tanggap.Errorf(tanggap.EUNAUTHORIZED, "sign in first")
+		case err != nil: // the session could not be checked: 503, not 401
 		case p.TempPassword:
 			err = tanggap.Errorf(tanggap.EFORBIDDEN, "replace the temporary password on the account page first")
 		case !p.SeesCitizenData():
@@ -287,6 +295,9 @@ func shown(err error) *tanggap.Error {
 func publicMessage(err error) string {
 	if te := shown(err); te != nil {
 		return te.Message
+	}
+	if tanggap.ErrorCode(err) == tanggap.EUNAVAILABLE {
+		return "temporarily unavailable: try again shortly"
 	}
 	return "internal error"
 }

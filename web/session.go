@@ -34,16 +34,21 @@ type SessionAuth struct {
 }
 
 // Principal implements Authenticator.
-func (a SessionAuth) Principal(r *http.Request) *Principal {
+func (a SessionAuth) Principal(r *http.Request) (*Principal, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil
+		return nil, tanggap.Errorf(tanggap.EUNAUTHORIZED, "no session")
 	}
 	u, err := a.S.SessionUser(r.Context(), c.Value)
-	if err != nil {
-		return nil
+	switch tanggap.ErrorCode(err) {
+	case "":
+		return &Principal{Login: u.Login, Name: u.Name, Role: Role(u.Role), OPD: u.OPD, TempPassword: u.TempPassword}, nil
+	case tanggap.EUNAUTHORIZED:
+		return nil, err
+	case tanggap.ENOTFOUND: // the session's user was deleted
+		return nil, tanggap.WrapCode(tanggap.EUNAUTHORIZED, err, "no session")
 	}
-	return &Principal{Login: u.Login, Name: u.Name, Role: Role(u.Role), OPD: u.OPD, TempPassword: u.TempPassword}
+	return nil, err
 }
 
 func (s *Server) loginRoutes(sess Sessions) {

@@ -475,6 +475,47 @@ func TestAPIScanBudget(t *testing.T) {
 	}
 }
 
+// A session store that does not answer is an outage, not a sign-out: the
+// API answers 503 in its error shape, pages the error page in their
+// language and Open311 its own 503, where a missing, ended or orphaned
+// session still asks to sign in.
+func TestSessionStoreDown(t *testing.T) {
+	f := newFixture(t)
+	dlh, dbm := f.client(t, "dlh"), f.client(t, "dbm")
+	// A session whose user was deleted is signed out, not an outage.
+	if err := f.rdb.Del(context.Background(), "tanggap:{test}:user:dbm").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*http.Client{f.client(t, ""), dbm} {
+		if code, _ := get(t, c, f.srv.URL+"/api/v1/items"); code != http.StatusUnauthorized {
+			t.Errorf("API without a valid session: %d, want 401", code)
+		}
+		if res, err := c.Get(f.srv.URL + "/antrian/lingkungan_hidup"); err != nil || res.StatusCode != http.StatusSeeOther ||
+			!strings.HasPrefix(res.Header.Get("Location"), "/masuk?next=") {
+			t.Errorf("page without a valid session: %v %v, want a redirect to /masuk", res, err)
+		}
+	}
+	f.rdb.Close()
+	code, body := get(t, dlh, f.srv.URL+"/api/v1/items")
+	var e map[string]string
+	if err := json.Unmarshal([]byte(body), &e); code != http.StatusServiceUnavailable || err != nil || e["error"] != tanggap.EUNAVAILABLE ||
+		e["message"] != "temporarily unavailable: try again shortly" {
+		t.Errorf("API with Redis down: %d %s, want 503 unavailable", code, body)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"/antrian/lingkungan_hidup", "Layanan sedang tidak tersedia"},
+		{"/item/x:101?lang=en", "The service is unavailable"},
+	} {
+		code, body := get(t, dlh, f.srv.URL+tc.path)
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, tc.want) {
+			t.Errorf("GET %s with Redis down: %d, want 503 saying %q: %.300s", tc.path, code, tc.want, body)
+		}
+	}
+	if code, body := get(t, dlh, f.srv.URL+"/open311/v2/requests.json"); code != http.StatusServiceUnavailable {
+		t.Errorf("Open311 with Redis down: %d %s, want 503", code, body)
+	}
+}
+
 // TestAuthorizationMatrix walks every route with every role: nobody reads
 // or changes what they must not.
 func TestAuthorizationMatrix(t *testing.T) {

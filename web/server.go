@@ -142,7 +142,19 @@ func (s *Server) routes() {
 	s.handle("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }))
 	s.handle("GET /readyz", "readyz", http.HandlerFunc(s.readyz))
 
-	s.page("GET /{$}", "home", s.home)
+	// Everyone signs in to "/" unless a page sent them, the operator too,
+	// who sees no citizen data: their page is account administration.
+	s.signedIn("GET /{$}", "home", func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+		if p.Role == RoleOperator {
+			to := "/akun"
+			if s.opt.Accounts != nil {
+				to = "/pengguna"
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return nil
+		}
+		return citizenData(s.home)(w, r, p)
+	})
 	s.page("GET /antrian/{opd}", "queue", s.queue)
 	s.page("GET /item/{id}", "item", s.item)
 	s.page("GET /cari", "search", s.search)
@@ -198,12 +210,17 @@ func (s *Server) handle(pattern, route string, h http.Handler) {
 // page registers an HTML route that needs a signed-in person who may read
 // citizen data; state-changing methods are CSRF-protected.
 func (s *Server) page(pattern, route string, fn func(w http.ResponseWriter, r *http.Request, p *Principal) error) {
-	s.signedIn(pattern, route, func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	s.signedIn(pattern, route, citizenData(fn))
+}
+
+// citizenData refuses fn to a principal who may not read citizen data.
+func citizenData(fn func(w http.ResponseWriter, r *http.Request, p *Principal) error) func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p *Principal) error {
 		if !p.SeesCitizenData() {
 			return tanggap.Errorf(tanggap.EFORBIDDEN, "this role has no access to citizen data")
 		}
 		return fn(w, r, p)
-	})
+	}
 }
 
 // signedIn registers an HTML route that needs a signed-in person of any

@@ -578,7 +578,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		form         url.Values
 		w            want
 	}{
-		{"GET", "/", nil, all(see, see, see, see, ok, fb)},
+		{"GET", "/", nil, all(see, see, see, see, ok, see)}, // the operator to /pengguna (TestOperatorSignsInToAccounts)
 		{"GET", "/antrian/lingkungan_hidup", nil, all(see, ok, ok, fb, ok, fb)},
 		{"GET", "/antrian/bina_marga_sda", nil, all(see, fb, fb, ok, ok, fb)},
 		{"GET", "/antrian/_unrouted", nil, all(see, fb, fb, fb, ok, fb)},
@@ -1025,6 +1025,24 @@ func TestHeldItemShowsWait(t *testing.T) {
 	hasAll(t, "held item page with an expiry", body, []string{"menunggu warga selama 0 menit · ditutup otomatis bila warga belum menjawab pada " + end}, nil)
 	_, body = get(t, c, f.srv.URL+"/antrian/lingkungan_hidup")
 	hasAll(t, "held queue row with an expiry", body, []string{"ditutup otomatis bila warga belum menjawab pada " + end}, nil)
+}
+
+// The operator signs in on the form like everyone, whose default next is
+// "/": that lands on account administration, their page, not on a
+// refusal of the home page's citizen data.
+func TestOperatorSignsInToAccounts(t *testing.T) {
+	f := newFixture(t)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar} // follows redirects
+	res, err := browser.Do(formPost(f.srv.URL+"/masuk", url.Values{"login": {"ops"}, "password": {pw}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Request.URL.Path != "/pengguna" {
+		t.Fatalf("operator after sign-in: %d at %s: %.300s", res.StatusCode, res.Request.URL, b)
+	}
 }
 
 func TestLoginRateLimited(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -232,7 +233,7 @@ func (s *Server) signedIn(pattern, route string, fn func(w http.ResponseWriter, 
 		w.Header().Set("X-Frame-Options", "DENY")
 		p, err := s.opt.Auth.Principal(r)
 		if tanggap.ErrorCode(err) == tanggap.EUNAUTHORIZED {
-			http.Redirect(w, r, "/masuk?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			http.Redirect(w, r, "/masuk?next="+urlQueryEscape(signInNext(r)), http.StatusSeeOther)
 			return
 		}
 		if err != nil {
@@ -249,6 +250,24 @@ func (s *Server) signedIn(pattern, route string, fn func(w http.ResponseWriter, 
 			s.renderError(w, r, p, err)
 		}
 	})))
+}
+
+// signInNext is where signing in returns to: the page asked for, or, for
+// a form sent after the session ended (the browser would GET the form's
+// action, a POST-only route), the page the form was on: the same-site
+// Referer, else the page above the action (/item/x:1 for
+// /item/x:1/answer). The sign-in handler checks it is a local path too.
+func signInNext(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if u, err := url.Parse(r.Referer()); err == nil && u.Host == r.Host && u.Path != "/masuk" && localPath(u.RequestURI()) {
+		return u.RequestURI()
+	}
+	if p := r.URL.EscapedPath(); strings.LastIndex(p, "/") > 0 {
+		return p[:strings.LastIndex(p, "/")]
+	}
+	return "/"
 }
 
 // api registers a JSON route.

@@ -1045,6 +1045,57 @@ func TestOperatorSignsInToAccounts(t *testing.T) {
 	}
 }
 
+// A form sent after the session ended asks to sign in first, and then
+// returns to the page the form was on (the same-site Referer) or to the
+// item, never to the form's POST-only action, which a browser would GET
+// into a 405.
+func TestSignInAfterExpiredForm(t *testing.T) {
+	f := newFixture(t)
+	c := f.client(t, "") // the session has ended
+	for _, tc := range []struct{ path, referer, next string }{
+		{"/item/x:102/answer", "", "/item/x:102"},
+		{"/item/x:102/answer", f.srv.URL + "/antrian/lingkungan_hidup?hal=2", "/antrian/lingkungan_hidup?hal=2"},
+		{"/item/x:102/answer", "https://evil.example/antrian/x", "/item/x:102"},
+		{"/item/x:102/answer", f.srv.URL + "/masuk?next=/", "/item/x:102"},
+		{"/antrian/lingkungan_hidup/massal", "", "/antrian/lingkungan_hidup"},
+		{"/akun", "", "/"},
+	} {
+		req := formPost(f.srv.URL+tc.path, url.Values{"version": {"1"}})
+		if tc.referer != "" {
+			req.Header.Set("Referer", tc.referer)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusSeeOther || loc.Path != "/masuk" || loc.Query().Get("next") != tc.next {
+			t.Errorf("POST %s (Referer %q): %d to %s, want /masuk with next %s", tc.path, tc.referer, res.StatusCode, loc, tc.next)
+		}
+	}
+	// Signing in there opens the item.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	res, err := browser.Do(formPost(f.srv.URL+"/masuk", url.Values{"login": {"dlh"}, "password": {pw}, "next": {"/item/x:102"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Request.URL.Path != "/item/x:102" {
+		t.Errorf("after signing in: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	// A page asked for is still where signing in returns.
+	res, err = c.Get(f.srv.URL + "/item/x:102?lang=en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); loc != "/masuk?next=/item/x:102%3Flang=en" {
+		t.Errorf("GET while signed out: to %s", loc)
+	}
+}
+
 func TestLoginRateLimited(t *testing.T) {
 	f := newFixture(t)
 	c := f.client(t, "")

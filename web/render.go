@@ -230,8 +230,16 @@ var messages = map[string][2]string{
 // featureEN puts the prefixes of the explaining features (triage and
 // triage/classify write them, in Indonesian, and they are stored with the
 // item) into English; what follows a prefix is the citizen's words or a
-// code.
+// code. The first prefix that matches wins: longer ones come first.
 var featureEN = []struct{ id, en string }{
+	// "darurat: <category>: <phrase>" (classify.UrgentReasons, as
+	// cmd/tanggap adds them to the features).
+	{"darurat: kebakaran: ", "urgent: fire: "},
+	{"darurat: banjir: ", "urgent: flood: "},
+	{"darurat: kecelakaan: ", "urgent: accident: "},
+	{"darurat: pohon tumbang: ", "urgent: fallen tree: "},
+	{"darurat: bencana: ", "urgent: disaster: "},
+	{"darurat: ancaman jiwa atau kesehatan: ", "urgent: threat to life or health: "},
 	{"aturan: PJU milik ", "rule: street lights owned by "},
 	{"aturan: ", "rule: "},
 	{"akun: ", "account: "},

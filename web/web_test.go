@@ -1239,7 +1239,9 @@ func TestFeatureLabel(t *testing.T) {
 		{"frasa: jalan rusak", "phrase: jalan rusak"},
 		{"aturan: spam (slot)", "rule: spam (slot)"},
 		{"aturan: PJU milik bina_marga_sda", "rule: street lights owned by bina_marga_sda"},
-		{"darurat: banjir", "urgent: banjir"},
+		{"darurat: banjir", "urgent: banjir"}, // triage's keywords: the citizen's word
+		{"darurat: ancaman jiwa atau kesehatan: bahaya", "urgent: threat to life or health: bahaya"},
+		{"darurat: pohon tumbang: menimpa", "urgent: fallen tree: menimpa"},
 		{"bukan wewenang kota: PLN (listrik padam)", "outside the city's remit: PLN (listrik padam)"},
 		{"saran: perhubungan", "suggested: perhubungan"},
 		{"sesuatu yang lain", "sesuatu yang lain"},
@@ -1250,6 +1252,13 @@ func TestFeatureLabel(t *testing.T) {
 		}
 		if got := featureLabel(tc.in, "id"); got != tc.in {
 			t.Errorf("featureLabel(%q, id) = %q", tc.in, got)
+		}
+	}
+	// Every category of urgency the classifier gives has its English.
+	for _, r := range classify.UrgentReasons() {
+		in := "darurat: " + r + ": frasa"
+		if got := featureLabel(in, "en"); !strings.HasPrefix(got, "urgent: ") || strings.Contains(got, r) || !strings.HasSuffix(got, ": frasa") {
+			t.Errorf("featureLabel(%q, en) = %q: the category stays Indonesian", in, got)
 		}
 	}
 }

@@ -117,6 +117,18 @@ func urgentRules() []urgentRule {
 	}
 }
 
+// UrgentReasons are the categories of urgency, in Indonesian: an urgent
+// Result's UrgentReason is "<category>: <phrase>" (the pages translate
+// the categories).
+func UrgentReasons() []string {
+	rules := urgentRules()
+	out := make([]string, len(rules))
+	for i, u := range rules {
+		out[i] = u.reason
+	}
+	return out
+}
+
 // preventWords cancel an urgent phrase that follows them closely.
 func preventWord(t string) bool {
 	switch t {

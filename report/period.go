@@ -12,6 +12,11 @@ import (
 // cannot scan years of items.
 const MaxPeriod = 366 * 24 * time.Hour
 
+// MinYear is the first year a report period may start in: no city kept
+// social-media complaints before it, and a period of year 1 made a report
+// compute two thousand years of office time (see newWorkClock).
+const MinYear = 2000
+
 // Period is the half-open interval [From, To) of platform time (T0) a
 // report covers. From and To are local midnights (Asia/Jakarta) when built
 // by Month or Days.
@@ -67,14 +72,30 @@ func ParseDays(first, last string, loc *time.Location) (Period, error) {
 	return Days(f, l, loc), nil
 }
 
-// Validate checks that the period is not empty and not longer than
-// MaxPeriod.
+// Validate checks that the period is not empty, not longer than
+// MaxPeriod and does not start before MinYear (in From's zone).
 func (p Period) Validate() error {
 	switch {
 	case !p.To.After(p.From):
 		return tanggap.Errorf(tanggap.EINVALID, "empty report period")
 	case p.To.Sub(p.From) > MaxPeriod:
 		return tanggap.Errorf(tanggap.EINVALID, "a report period is at most one year")
+	case p.From.Year() < MinYear:
+		return tanggap.Errorf(tanggap.EINVALID, "a report period starts in %d or later", MinYear)
+	}
+	return nil
+}
+
+// ValidateAt is Validate for a period asked for at now: it also refuses a
+// period that ends after the year following now's (in From's zone), which
+// holds no complaint yet.
+func (p Period) ValidateAt(now time.Time) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	last := now.In(p.From.Location()).Year() + 1
+	if p.To.After(time.Date(last+1, time.January, 1, 0, 0, 0, 0, p.From.Location())) {
+		return tanggap.Errorf(tanggap.EINVALID, "a report period ends in %d at the latest", last)
 	}
 	return nil
 }

@@ -429,6 +429,22 @@ func TestPeriods(t *testing.T) {
 	if _, err := ParseMonth("2026-13", jkt); tanggap.ErrorCode(err) != tanggap.EINVALID {
 		t.Errorf("ParseMonth(2026-13) = %v", err)
 	}
+	// Years a report may cover: MinYear up to the year after now's.
+	for _, c := range []struct {
+		month string
+		ok    bool
+	}{{"0001-01", false}, {"1999-12", false}, {"2000-01", true}, {"2026-03", true}, {"2027-12", true}, {"2028-01", false}, {"9999-12", false}} {
+		p, err := ParseMonth(c.month, jkt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.ValidateAt(now); (err == nil) != c.ok || err != nil && tanggap.ErrorCode(err) != tanggap.EINVALID {
+			t.Errorf("%s: ValidateAt = %v, want ok %v", c.month, err, c.ok)
+		}
+	}
+	if err := mustDays(t, "0001-01-01", "0001-01-01").Validate(); tanggap.ErrorCode(err) != tanggap.EINVALID {
+		t.Errorf("a day of year 1: Validate = %v, want EINVALID", err)
+	}
 }
 
 func mustDays(t *testing.T, a, b string) Period {

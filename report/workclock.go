@@ -27,17 +27,25 @@ type workDay struct {
 	before     time.Duration // office time of the table's days before this one
 }
 
-// newWorkClock covers the local days from the day of from to the day of to.
-// It covers nothing (every answer is the calendar's) when a working day's
-// office hours are not one OfficeDay long (a zone change during them),
-// since the difference of lookups would then differ from the calendar's
-// sum over days.
+// maxClockDays bounds the table: a report meets instants from the
+// lookback before its period to a year after now, about 500 days for this
+// month and 1,200 for a year-long period that ended a year ago. Instants
+// past a longer span go to the calendar, which answers them too (a binary
+// search of its holidays), so a period years back costs a few
+// milliseconds of table, not one row per day up to now.
+const maxClockDays = 4 * 366
+
+// newWorkClock covers the local days from the day of from to the day of
+// to, at most maxClockDays of them. It covers nothing (every answer is
+// the calendar's) when a working day's office hours are not one OfficeDay
+// long (a zone change during them), since the difference of lookups would
+// then differ from the calendar's sum over days.
 func newWorkClock(cal *calendar.Calendar, from, to time.Time) *workClock {
 	w := &workClock{cal: cal, dayLen: cal.OfficeDay()}
 	loc := cal.Location()
 	f := from.In(loc)
 	var before time.Duration
-	for d := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc); !d.After(to); {
+	for d := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc); !d.After(to) && len(w.days) < maxClockDays; {
 		next := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
 		day := workDay{start: d.UnixNano(), end: next.UnixNano(), before: before, work: cal.IsWorkingDay(d)}
 		if day.work {

@@ -54,6 +54,38 @@ func TestWorkClockMatchesCalendar(t *testing.T) {
 	}
 }
 
+// A report of a period far before now builds a table of maxClockDays
+// days, not one row per day up to now, and the instants past it still
+// get the calendar's answer.
+func TestWorkClockSpanCapped(t *testing.T) {
+	cal := testCalendar(t)
+	loc := cal.Location()
+	from := time.Date(2000, 1, 1, 0, 0, 0, 0, loc)
+	to := time.Date(2027, 4, 1, 9, 0, 0, 0, loc)
+	w := newWorkClock(cal, from, to)
+	if len(w.days) != maxClockDays {
+		t.Fatalf("table of %d days, want %d", len(w.days), maxClockDays)
+	}
+	for _, c := range [][2]time.Time{
+		{from.Add(10 * time.Hour), from.AddDate(0, 2, 0)},
+		{from.Add(10 * time.Hour), to},
+		{time.Date(2026, 3, 2, 9, 0, 0, 0, loc), to},
+	} {
+		if got, want := w.Hours(c[0], c[1]), cal.WorkingHoursBetween(c[0], c[1]); got != want {
+			t.Errorf("Hours(%v, %v) = %v, want %v", c[0], c[1], got, want)
+		}
+	}
+	// An empty report of year 1, as a request once asked for, is refused
+	// before it is built; built anyway, its table is as short.
+	p := Month(1, time.January, loc)
+	if err := p.Validate(); tanggap.ErrorCode(err) != tanggap.EINVALID {
+		t.Errorf("Validate of %s = %v, want EINVALID", p.Slug(loc), err)
+	}
+	if rep := Build(&Data{Period: p, Scope: scopeAll()}, Options{Calendar: cal, Now: now}); len(rep.clock.days) > maxClockDays {
+		t.Errorf("report of %s: table of %d days", p.Slug(loc), len(rep.clock.days))
+	}
+}
+
 // An open item's deadline state from the open sets is Item.StateAt's.
 func TestOpenItemState(t *testing.T) {
 	t0 := time.Date(2026, time.March, 2, 9, 0, 0, 0, time.UTC)

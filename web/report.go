@@ -114,7 +114,7 @@ func (s *Server) reportRequest(r *http.Request, p *Principal) (*reportReq, error
 	if err != nil {
 		return nil, err
 	}
-	if err := rq.period.Validate(); err != nil {
+	if err := rq.period.ValidateAt(s.opt.Now()); err != nil {
 		return nil, err
 	}
 	if rq.month == "" {

@@ -76,6 +76,12 @@ func TestReportAuthorization(t *testing.T) {
 		{"/laporan?from=2026-03-01", all(see, bad, bad, bad, bad, fb)},
 		{"/laporan?from=2026-03-10&to=2026-03-01", all(see, bad, bad, bad, bad, fb)},
 		{"/laporan?from=2024-01-01&to=2026-03-01", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan?month=0001-01", all(see, bad, bad, bad, bad, fb)}, // years: 2000 to next year
+		{"/laporan/register.csv?from=0001-01-01&to=0001-01-01", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan/rekap.xlsx?month=1999-12", all(see, bad, bad, bad, bad, fb)},
+		{"/laporan?month=2000-01", all(see, ok, ok, ok, ok, fb)},
+		{"/laporan?month=2027-12", all(see, ok, ok, ok, ok, fb)},
+		{"/laporan/cetak?month=2028-01", all(see, bad, bad, bad, bad, fb)},
 		{"/laporan/rekap.csv?sep=tab", all(see, bad, bad, bad, bad, fb)},
 		{"/laporan?opd=tidak_ada", all(see, fb, fb, fb, bad, fb)},
 		{"/laporan?from=2026-03-01&to=2026-03-17&opd=lingkungan_hidup", all(see, ok, ok, fb, ok, fb)},
@@ -146,6 +152,19 @@ func TestReportPage(t *testing.T) {
 	for _, want := range []string{"Recap of social-media complaints per department", "% followed up = Answered ÷ Need an answer × 100%", "not enough data"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("English report page lacks %q", want)
+		}
+	}
+
+	// A period outside the years a report covers (2000 to the year after
+	// now) is refused with a sentence the person can act on.
+	for _, c := range []struct{ path, want string }{
+		{"/laporan?month=0001-01", "periode laporan paling awal dimulai pada tahun 2000"},
+		{"/laporan?from=2028-01-01&to=2028-01-31", "periode laporan paling lambat berakhir pada tahun 2027"},
+		{"/laporan?month=1999-12&lang=en", "a report period starts in 2000 or later"},
+	} {
+		res, b := fetch(t, f.client(t, "dlh"), f.srv.URL+c.path)
+		if res.StatusCode != 400 || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s: %d, want 400 saying %q: %.300s", c.path, res.StatusCode, c.want, b)
 		}
 	}
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tanggap/tanggap"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -172,6 +173,106 @@ func TestRegister(t *testing.T) {
 	}
 	if got := byID["instagram:a1"].Reporter; got != "wa***88" {
 		t.Errorf("masked reporter %q", got)
+	}
+}
+
+// A masked register (every role's default) names the reporter nowhere:
+// not in the post's link, which on X carries the author's handle, nor in
+// an @mention of the text; the city's own handles stay, and the unmasked
+// register (the PPID Utama's, on request) keeps everything.
+func TestMaskedRegisterHidesReporter(t *testing.T) {
+	x := item("1900000000000000001", "lingkungan_hidup", tanggap.PlatformX, at(3, 5, 10, 0), tanggap.StatusAssigned)
+	x.Author, x.AuthorName = "budi_santoso88", "Budi Santoso"
+	x.URL = "https://x.com/budi_santoso88/status/1900000000000000001" // as collectors/x builds it
+	x.Text = "@humasbekasi jalan rusak depan rumah saya, saya @Budi_Santoso88 sudah lapor 3x, tetangga @siti.r juga. budi@mail.example"
+	fb := item("1187654321098765_912345678901001", "pdam", tanggap.PlatformFacebook, at(3, 5, 11, 0), tanggap.StatusAssigned)
+	fb.Author = "Siti Rahmawati"
+	fb.URL = "https://www.facebook.com/permalink.php?story_fbid=1187650000000001&id=26001234567890123"
+	d := &Data{Period: march, Scope: scopeAll(), Items: []tanggap.Item{x, fb}}
+	rep := build(t, d)
+	opt := RegisterOptions{Lang: "id", Official: []string{"@HumasBekasi", "humaskotabekasi"}}
+	reg := rep.BuildRegister(d, opt)
+	row := reg.Rows[0]
+	if want := "https://x.com/i/status/1900000000000000001"; row.Link != want {
+		t.Errorf("link %q, want %q", row.Link, want)
+	}
+	if want := "@humasbekasi jalan rusak depan rumah saya, saya @Bu***88 sudah lapor 3x, tetangga @si***.r juga. budi@mail.example"; row.Summary != want {
+		t.Errorf("summary %q, want %q", row.Summary, want)
+	}
+	if row := reg.Rows[1]; row.Link != "" {
+		t.Errorf("a permalink.php link, whose id may be the poster's, is kept: %q", row.Link)
+	}
+	var csvb, xb bytes.Buffer
+	if err := WriteRegisterCSV(&csvb, rep, reg, CSVOptions{Lang: "id"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteRegisterXLSX(&xb, rep, reg, "id"); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"CSV": csvb.String(), "XLSX": UnzipParts(t, xb.Bytes())["xl/worksheets/sheet1.xml"]} {
+		for _, id := range []string{"budi_santoso88", "26001234567890123", "siti.r"} {
+			if strings.Contains(strings.ToLower(out), id) {
+				t.Errorf("masked register %s holds %q", name, id)
+			}
+		}
+	}
+	un := rep.BuildRegister(d, RegisterOptions{Lang: "id", Unmask: true, Official: opt.Official}).Rows[0]
+	if un.Link != x.URL || un.Summary != Summary(x.Text) {
+		t.Errorf("unmasked register changed: link %q, summary %q", un.Link, un.Summary)
+	}
+}
+
+// The links a masked register keeps: the forms the collectors write that
+// name no citizen.
+func TestMaskedLink(t *testing.T) {
+	m := newMasker(RegisterOptions{Official: []string{"humasbekasi"}})
+	tests := []struct{ in, want string }{
+		{"https://x.com/warga_88/status/1900000000000000001", "https://x.com/i/status/1900000000000000001"},
+		{"https://twitter.com/warga_88/status/19/photo/1", "https://x.com/i/status/19"},
+		{"https://x.com/i/web/status/19", "https://x.com/i/status/19"},
+		{"https://x.com/i/status/19", "https://x.com/i/status/19"},
+		{"https://x.com/HumasBekasi/status/19", "https://x.com/HumasBekasi/status/19"},
+		{"https://x.com/warga_88", ""},
+		{"https://x.com/warga_88/status/abc", ""},
+		{"https://www.instagram.com/p/DHZxYw12AbC/", "https://www.instagram.com/p/DHZxYw12AbC/"},
+		{"https://www.instagram.com/p/DHa1b2C3d4E/c/17900000000000001/", "https://www.instagram.com/p/DHa1b2C3d4E/c/17900000000000001/"},
+		{"https://www.instagram.com/reel/DHa1b2C3d4E/?igsh=c2hhcmVy", "https://www.instagram.com/reel/DHa1b2C3d4E/"},
+		{"https://www.instagram.com/stories/warga_88/3600000000000000000/", ""},
+		{"https://www.instagram.com/warga_88/", ""},
+		{"https://www.youtube.com/watch?v=dQw4w9WgXcQ&lc=UgzABC", "https://www.youtube.com/watch?lc=UgzABC&v=dQw4w9WgXcQ"},
+		{"https://www.youtube.com/channel/UC123/community?lc=UgzABC", "https://www.youtube.com/channel/UC123/community?lc=UgzABC"},
+		{"https://www.youtube.com/@warga_88", ""},
+		{"https://www.facebook.com/104938271650123/posts/1187654321098765?comment_id=912345678901001&reply_comment_id=912345678901234",
+			"https://www.facebook.com/104938271650123/posts/1187654321098765?comment_id=912345678901001&reply_comment_id=912345678901234"},
+		{"https://www.facebook.com/104938271650123/posts/1187654321098765?comment_id=1&__cft__=abc", "https://www.facebook.com/104938271650123/posts/1187654321098765?comment_id=1"},
+		{"https://www.facebook.com/permalink.php?story_fbid=1&id=26001234567890123", ""},
+		{"https://www.facebook.com/warga_88/posts/1", ""}, // the reporter's own handle, whatever the form
+		{"https://example.org/p/warga_88", ""},
+		{"https://user@x.com/i/status/19", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := m.link(tt.in, "Warga_88"); got != tt.want {
+			t.Errorf("link(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMaskMentions(t *testing.T) {
+	m := newMasker(RegisterOptions{Official: []string{"@humasbekasi", "dlh.bekasi"}})
+	tests := []struct{ in, want string }{
+		{"@budi_santoso88", "@bu***88"},
+		{"tolong @HumasBekasi @dlh.bekasi. saya @budi_santoso88.", "tolong @HumasBekasi @dlh.bekasi. saya @bu***88."},
+		{"(@abc) @ @@abcdef", "(@a***) @ @@ab***ef"},
+		{"budi.santoso@gmail.com", "budi.santoso@gmail.com"},
+		{"kami.@budi_santoso88", "kami.@bu***88"},
+		{"jalan @rusak😀 é@x", "jalan @ru***ak😀 é@x***"},
+		{"tanpa mention", "tanpa mention"},
+	}
+	for _, tt := range tests {
+		if got := m.mentions(tt.in); got != tt.want {
+			t.Errorf("mentions(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 

@@ -142,7 +142,7 @@ func (r *Report) fillRegister(ctx context.Context, src Source, sc Scope, ro Regi
 	for _, o := range sc.OPDs {
 		names[o.Code] = o.Name
 	}
-	lb := &labels{lang: ro.Lang, names: names, m: map[string]string{}}
+	lb := &labels{lang: ro.Lang, names: names, m: map[string]string{}, mask: newMasker(ro)}
 	keep, p := sc.keep(), r.Period
 	var last *tanggap.Item
 	var row RegisterRow

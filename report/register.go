@@ -62,6 +62,28 @@ type RegisterOptions struct {
 	// Unmask shows reporters' identities. Only the PPID Utama may ask for
 	// it, explicitly; the caller checks the role.
 	Unmask bool
+	// Official are the handles of the city's own accounts (any platform,
+	// with or without "@"): a masked register keeps their @mentions in
+	// summaries and links as they are, and masks every other one.
+	Official []string
+}
+
+// masker hides identities in a masked register's cells (see registerRow).
+type masker struct {
+	official map[string]bool // lower-case handles without "@"
+}
+
+func newMasker(opt RegisterOptions) *masker {
+	if opt.Unmask {
+		return nil
+	}
+	m := &masker{official: make(map[string]bool, len(opt.Official))}
+	for _, h := range opt.Official {
+		if h = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "@")); h != "" {
+			m.official[h] = true
+		}
+	}
+	return m
 }
 
 // BuildRegister lists the complaints received in the report's period, T0
@@ -93,7 +115,7 @@ func (r *Report) BuildRegister(d *Data, opt RegisterOptions) *Register {
 	if !slices.IsSortedFunc(items, byT0) { // a scan gives them in this order
 		slices.SortStableFunc(items, byT0)
 	}
-	lb := &labels{lang: opt.Lang, names: names, m: map[string]string{}}
+	lb := &labels{lang: opt.Lang, names: names, m: map[string]string{}, mask: newMasker(opt)}
 	reg.Rows = make([]RegisterRow, len(items))
 	for i, it := range items {
 		r.registerRow(&reg.Rows[i], it, lb, opt)
@@ -115,6 +137,7 @@ type labels struct {
 	lang  string
 	names map[string]string
 	m     map[string]string
+	mask  *masker // nil for an unmasked register
 }
 
 func (l *labels) get(kind byte, code string, mk func() string) string {
@@ -161,7 +184,12 @@ func (r *Report) registerRow(row *RegisterRow, it *tanggap.Item, lb *labels, opt
 			row.Reporter += " (" + n + ")"
 		}
 	} else {
+		// The reporter's handle must not come back one column over: in the
+		// post's link (x.com/<handle>/status/<id>) or an @mention of it in
+		// the text (a citizen often names themself, or others).
 		row.Reporter = Mask(clean(it.Author))
+		row.Link = lb.mask.link(row.Link, clean(it.Author))
+		row.Summary = Summary(lb.mask.mentions(it.Text))
 	}
 	switch {
 	case it.Status.Open() && !it.Deadline.IsZero():
@@ -204,6 +232,157 @@ func Mask(s string) string {
 	}
 	rs := []rune(s)
 	return string(rs[:2]) + "***" + string(rs[n-2:])
+}
+
+// mentions masks every @handle of s with Mask ("@budi_santoso88" becomes
+// "@bu***88", as the reporter column shows it) but those of the city's
+// accounts. A handle is "@" and then letters, digits, "_" and "." (a
+// trailing "." ends the sentence), after the start of s or a character
+// other than a letter, a digit or "_", so e-mail addresses stay whole.
+func (m *masker) mentions(s string) string {
+	if strings.IndexByte(s, '@') < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '@' || i > 0 && handleByte(s[i-1]) && s[i-1] != '.' {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && handleByte(s[j]) {
+			j++
+		}
+		for j > i+1 && s[j-1] == '.' {
+			j--
+		}
+		h := s[i+1 : j]
+		if h == "" || m.official[strings.ToLower(h)] {
+			continue
+		}
+		b.WriteString(s[last : i+1])
+		b.WriteString(Mask(h))
+		last, i = j, j-1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func handleByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.'
+}
+
+// link is a post's link as a masked register shows it: only the forms the
+// collectors write that name no citizen, else "". X links name their
+// author (x.com/<handle>/status/<id>): they become x.com/i/status/<id>,
+// which opens the same post. Instagram's /p/, /reel/ and /tv/ links name
+// the media (and the comment); YouTube's watch?v=…&lc=… the video and
+// the comment, and channel/<id>/community?lc=… the city's channel;
+// Facebook's /<page>/posts|videos/<id>?comment_id=… the city's page (the
+// collector reads the city's pages only) and the comments. Query
+// parameters other than those are dropped (a share link's tracking
+// names whoever shared it), and so is a link of another form or of
+// another site, such as Facebook's permalink.php?story_fbid=…&id=<poster>,
+// or one that still holds the reporter's handle as a path segment or a
+// parameter.
+func (m *masker) link(s, author string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, p := range []string{"www.", "mobile.", "m."} {
+		host = strings.TrimPrefix(host, p)
+	}
+	seg := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
+	q := u.Query()
+	keep := func(path string, params ...string) string {
+		v := url.Values{}
+		for _, p := range params {
+			if x := q.Get(p); x != "" {
+				v.Set(p, x)
+			}
+		}
+		out := url.URL{Scheme: u.Scheme, Host: u.Host, Path: path, RawQuery: v.Encode()}
+		return out.String()
+	}
+	var out string
+	switch host {
+	case "x.com", "twitter.com":
+		// /<handle>/status/<id>[/...], /i/status/<id>, /i/web/status/<id>
+		if len(seg) >= 3 && seg[0] == "i" && seg[1] == "web" {
+			seg = seg[1:]
+		}
+		if len(seg) >= 3 && seg[1] == "status" && digits(seg[2]) {
+			if m.official[strings.ToLower(seg[0])] {
+				out = keep("/" + seg[0] + "/status/" + seg[2])
+			} else {
+				out = "https://x.com/i/status/" + seg[2]
+			}
+		}
+	case "instagram.com":
+		if len(seg) >= 2 && (seg[0] == "p" || seg[0] == "reel" || seg[0] == "tv") {
+			out = keep(u.Path)
+		}
+	case "youtube.com":
+		switch {
+		case len(seg) == 1 && seg[0] == "watch" && q.Get("v") != "":
+			out = keep(u.Path, "v", "lc")
+		case len(seg) == 3 && seg[0] == "channel" && seg[2] == "community":
+			out = keep(u.Path, "lc")
+		}
+	case "youtu.be":
+		if len(seg) == 1 && seg[0] != "" {
+			out = keep(u.Path, "lc")
+		}
+	case "facebook.com":
+		switch {
+		case len(seg) >= 3 && (seg[1] == "posts" || seg[1] == "videos"):
+			out = keep(u.Path, "comment_id", "reply_comment_id")
+		case len(seg) >= 2 && seg[0] == "reel":
+			out = keep(u.Path, "comment_id", "reply_comment_id")
+		}
+	}
+	if out == "" || author == "" {
+		return out
+	}
+	a := strings.ToLower(strings.TrimPrefix(author, "@"))
+	ou, err := url.Parse(out)
+	if err != nil {
+		return ""
+	}
+	for _, p := range strings.Split(strings.ToLower(ou.Path), "/") {
+		if p == a || p == "@"+a {
+			return ""
+		}
+	}
+	for _, vs := range ou.Query() {
+		for _, v := range vs {
+			if strings.ToLower(v) == a {
+				return ""
+			}
+		}
+	}
+	return out
+}
+
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Summary is the register's view of a text: one line (every run of white

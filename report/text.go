@@ -175,7 +175,8 @@ func pair(key string) [2]string {
 	case "meta_scope":
 		return [2]string{"Cakupan", "Scope"}
 	case "meta_masked":
-		return [2]string{"Identitas pelapor disamarkan (2 karakter awal dan 2 karakter akhir).", "Reporter identities are masked (first 2 and last 2 characters)."}
+		return [2]string{"Identitas pelapor disamarkan (2 karakter awal dan 2 karakter akhir), begitu pula setiap @akun di ringkasan selain akun resmi kota; tautan X ditulis tanpa nama akun, dan tautan yang dapat memuat identitas dikosongkan.",
+			"Reporter identities are masked (first 2 and last 2 characters), and so is every @handle in the summaries but the city's own accounts; X links are written without the handle, and links that may hold an identity are left empty."}
 	case "meta_unmasked":
 		return [2]string{"Identitas pelapor TIDAK disamarkan atas permintaan PPID Utama: dokumen ini memuat data pribadi.", "Reporter identities are NOT masked, at the PPID Utama's request: this document holds personal data."}
 	case "scope_city":

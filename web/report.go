@@ -42,7 +42,7 @@ var reportMessages = map[string][2]string{
 	"xlsx":            {"XLSX", "XLSX"},
 	"unmasked":        {"Tanpa penyamaran identitas pelapor", "With reporter identities unmasked"},
 	"unmasked_warn":   {"Hanya untuk PPID Utama. Berisi data pribadi; setiap unduhan dicatat.", "PPID Utama only. Holds personal data; every download is logged."},
-	"masked_note":     {"Identitas pelapor pada register disamarkan (2 karakter awal dan 2 karakter akhir).", "Reporter identities in the register are masked (first 2 and last 2 characters)."},
+	"masked_note":     {"Identitas pelapor pada register disamarkan (2 karakter awal dan 2 karakter akhir), juga @akun di ringkasan dan nama akun di tautan.", "Reporter identities in the register are masked (first 2 and last 2 characters), and so are @handles in the summaries and handles in the links."},
 	"print":           {"Versi cetak (A4)", "Print version (A4)"},
 	"print_hint":      {"Cetak dengan menu Cetak di peramban (Ctrl+P), kertas A4 mendatar.", "Print with the browser's Print menu (Ctrl+P), A4 landscape."},
 	"back_report":     {"Kembali ke laporan", "Back to the report"},
@@ -249,7 +249,7 @@ func (s *Server) exportRegister(ctx context.Context, buf *bytes.Buffer, rq *repo
 	}
 	ctx, cancel := context.WithTimeout(ctx, reportDeadline)
 	defer cancel()
-	ro := report.RegisterOptions{Lang: copt.Lang, Unmask: rq.unmask}
+	ro := report.RegisterOptions{Lang: copt.Lang, Unmask: rq.unmask, Official: s.officialHandles()}
 	err = report.ExportRegister(ctx, buf, src, rq.period, rq.scope, opt, ro, format, copt)
 	if errors.Is(err, report.ErrRegisterOrder) {
 		buf.Reset()
@@ -269,6 +269,16 @@ func (s *Server) exportRegister(ctx context.Context, buf *bytes.Buffer, rq *repo
 		err = tanggap.WrapCode(tanggap.EINTERNAL, err, "export register.%s", format)
 	}
 	return err
+}
+
+// officialHandles are the handles of the city's accounts, whose @mentions
+// a masked register keeps.
+func (s *Server) officialHandles() []string {
+	out := make([]string, 0, len(s.opt.Config.Accounts))
+	for _, a := range s.opt.Config.Accounts {
+		out = append(out, a.Handle)
+	}
+	return out
 }
 
 // leagueView is one line of the league table as the page shows it.

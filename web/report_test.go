@@ -298,6 +298,62 @@ func TestReportExports(t *testing.T) {
 	}
 }
 
+// The masked register names its reporters nowhere: X links lose the
+// author's handle and @mentions are masked but the city's accounts'; the
+// PPID Utama's unmasked register keeps both.
+func TestRegisterMasksHandles(t *testing.T) {
+	f := newFixture(t)
+	created := f.now.Add(-3 * time.Hour)
+	if _, err := f.st.Ingest(context.Background(), store.Ingest{
+		Post: tanggap.Post{Platform: tanggap.PlatformX, ID: "1900000000000000001", Author: "budi_santoso88", AuthorName: "Budi Santoso",
+			Text: "@humasbekasikota sampah numpuk, saya @budi_santoso88 sudah lapor", Account: "humasbekasikota",
+			CreatedAt: created, CapturedAt: created, ThreadID: "1900000000000000001", URL: "https://x.com/budi_santoso88/status/1900000000000000001"},
+		Kind: tanggap.KindComplaint, OPD: "lingkungan_hidup", Status: tanggap.StatusAssigned, Queued: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	row := func(b []byte) []string {
+		t.Helper()
+		for _, r := range readCSV(t, b, ',') {
+			if r[0] == "x:1900000000000000001" {
+				return r
+			}
+		}
+		t.Fatalf("no row of the post:\n%s", b)
+		return nil
+	}
+	for _, login := range []string{"dlh", "humas"} {
+		_, b := fetch(t, f.client(t, login), f.srv.URL+"/laporan/register.csv")
+		if strings.Contains(string(b), "budi_santoso88") {
+			t.Errorf("%s's masked register names the reporter:\n%s", login, b)
+		}
+		want := []string{"https://x.com/i/status/1900000000000000001", "bu***88", "'@humasbekasikota sampah numpuk, saya @bu***88 sudah lapor"} // SafeCell: no formula
+		if diff := cmp.Diff(want, row(b)[6:9]); diff != "" {
+			t.Errorf("%s's masked register: link, reporter, summary (-want +got):\n%s", login, diff)
+		}
+		_, b = fetch(t, f.client(t, login), f.srv.URL+"/laporan/register.xlsx")
+		x, err := excelize.OpenReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := x.GetRows("Register")
+		x.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if strings.Contains(strings.Join(r, "|"), "budi_santoso88") {
+				t.Errorf("%s's masked XLSX register names the reporter: %q", login, r)
+			}
+		}
+	}
+	_, b := fetch(t, f.client(t, "humas"), f.srv.URL+"/laporan/register.csv?unmask=1")
+	want := []string{"https://x.com/budi_santoso88/status/1900000000000000001", "budi_santoso88 (Budi Santoso)", "'@humasbekasikota sampah numpuk, saya @budi_santoso88 sudah lapor"}
+	if diff := cmp.Diff(want, row(b)[6:9]); diff != "" {
+		t.Errorf("unmasked register: link, reporter, summary (-want +got):\n%s", diff)
+	}
+}
+
 func readCSV(t *testing.T, b []byte, sep rune) [][]string {
 	t.Helper()
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte(report.BOM))))

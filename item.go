@@ -78,6 +78,11 @@ type Item struct {
 	ClaimUntil       time.Time  `json:"claim_until,omitempty"`
 	HeldSince        *time.Time `json:"held_since,omitempty"`
 	Extended         bool       `json:"extended,omitempty"` // its resolution deadline was extended (once allowed)
+	// Reopens are the times the item spent ended before it became open
+	// again (reopened, or routed out of an archived, out-of-scope or
+	// duplicate status), oldest first. Items that became open again before
+	// the store recorded this have none.
+	Reopens []Reopen `json:"reopens,omitempty"`
 
 	Deadline      time.Time     `json:"deadline"` // the current clock's deadline
 	DueSoonAt     time.Time     `json:"-"`
@@ -92,6 +97,15 @@ type Item struct {
 	EditedAt  *time.Time `json:"edited_at,omitempty"`
 	Version   int64      `json:"version"` // bumped on every change: compare-and-set
 	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// Reopen is a time an item spent ended: from the instant it ended
+// (resolved, closed, or its last change for a status without its own
+// instant; T0 for an item never queued before) to the instant it became
+// open again.
+type Reopen struct {
+	Ended time.Time `json:"ended"`
+	At    time.Time `json:"at"`
 }
 
 // StateAt computes the deadline state of the item's current clock at now.

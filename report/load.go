@@ -26,6 +26,9 @@ type Source interface {
 	// EndedIDs lists the items whose platform time is in [from, to) (and
 	// maybe a few around it) that ended at or after endedFrom.
 	EndedIDs(ctx context.Context, from, to, endedFrom time.Time) ([]string, error)
+	// ReopenedIDs lists the items that became open again after they had
+	// ended, the last time after since.
+	ReopenedIDs(ctx context.Context, since time.Time) ([]string, error)
 	// AppendRows appends to dst the items of ids (the fields reports
 	// read) for which keep is true, skipping missing ones, reading about
 	// batch items per round trip.
@@ -101,11 +104,15 @@ type Data struct {
 	Items []tanggap.Item
 	// Others are the other complaints of the scope the report needs: those
 	// received in the lookback window before the period that were open
-	// when it began and have ended since (the carry-over). Load leaves out
-	// the items of the period (they are in Items) and open ones (in Open).
+	// when it began and have ended since (the carry-over), and those of
+	// the open backlog received before the period that became open again
+	// after it began (whether they are carried over depends on when they
+	// were ended: tanggap.Item.Reopens). Load leaves out the items of the
+	// period (they are in Items) and the other open ones (in Open).
 	Others []tanggap.Item
 	// Open is the open backlog received outside the period: for the
-	// carry-over, "overdue now", "oldest open" and the aging chart.
+	// carry-over, "overdue now", "oldest open" and the aging chart. Each
+	// was open all along since the period began.
 	Open []OpenItem
 
 	// distinct is set by Load: no id repeats within Items.
@@ -174,11 +181,32 @@ func Load(ctx context.Context, src Source, p Period, sc Scope, lookback time.Dur
 	if err != nil {
 		return nil, err
 	}
+	// An open item received before the period that became open again
+	// after it began was not open all along: whether it was open at the
+	// start is its reopenings' to say, so it is read in full.
+	re, err := src.ReopenedIDs(ctx, p.From)
+	if err != nil {
+		return nil, err
+	}
+	reopened := make(map[string]bool, len(re))
+	for _, id := range re {
+		reopened[id] = true
+	}
+	var read []string
 	err = src.OpenOutside(ctx, sc.Slots(), p.From, p.To, func(id, opd string, created, due, soon time.Time) {
+		if reopened[id] && created.Before(p.From) {
+			read = append(read, id)
+			return
+		}
 		d.Open = append(d.Open, OpenItem{ID: id, OPD: opd, CreatedAt: created, Deadline: due, DueSoonAt: soon})
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(read) > 0 {
+		if d.Others, err = src.AppendRows(ctx, read, scanBatch, d.Others, keep); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }

@@ -224,11 +224,19 @@ type facts struct {
 }
 
 // OpenAt reports whether a counted item was open at t: received before t,
-// and open now or ended (resolved, closed, or for statuses without their own
-// time stamp, last changed) at or after t.
+// not within a time it spent ended before it became open again (after the
+// instant it ended and before its reopening: it.Reopens), and open now or
+// ended (resolved, closed, or for statuses without their own time stamp,
+// last changed) at or after t. An item reopened before the store recorded
+// reopenings counts as open since T0.
 func OpenAt(it *tanggap.Item, t time.Time) bool {
 	if !it.CreatedAt.Before(t) {
 		return false
+	}
+	for _, r := range it.Reopens {
+		if t.After(r.Ended) && t.Before(r.At) {
+			return false
+		}
 	}
 	if it.Status.Open() {
 		return true
@@ -593,8 +601,10 @@ func Build(d *Data, opt Options) *Report {
 		visit(&d.Others[i], d.Period.Contains(d.Others[i].CreatedAt), true)
 	}
 	// The open backlog outside the period: open now, carried over when
-	// received before it (OpenAt of an open item). The open sets hold
-	// counted items only; none is in Items or Others (see Load).
+	// received before it (OpenAt of an open item that did not become open
+	// again after the period began: Load reads those into Others). The
+	// open sets hold counted items only; none is in Items or Others (see
+	// Load).
 	for i := range d.Open {
 		o := &d.Open[i]
 		if a := row(o.OPD); a != nil {

@@ -353,6 +353,23 @@ func TestOpenAt(t *testing.T) {
 		{"closed before, never resolved", later(tanggap.StatusClosed, func(it *tanggap.Item) { it.ClosedAt = ptr(at(2, 27, 9, 0)) }), false},
 		{"archived in the period", later(tanggap.StatusNotComplaint, func(it *tanggap.Item) { it.UpdatedAt = at(3, 5, 9, 0) }), true},
 		{"archived before", later(tanggap.StatusOutOfScope, func(it *tanggap.Item) { it.UpdatedAt = at(2, 21, 9, 0) }), false},
+		// Reopened: not open between the instant it ended and its reopening.
+		{"resolved before, reopened after", later(tanggap.StatusReopened, func(it *tanggap.Item) {
+			it.Reopens = []tanggap.Reopen{{Ended: at(2, 27, 9, 0), At: at(3, 10, 9, 0)}}
+		}), false},
+		{"resolved after, reopened after", later(tanggap.StatusReopened, func(it *tanggap.Item) {
+			it.Reopens = []tanggap.Reopen{{Ended: at(3, 2, 9, 0), At: at(3, 10, 9, 0)}}
+		}), true},
+		{"reopened before", later(tanggap.StatusReopened, func(it *tanggap.Item) {
+			it.Reopens = []tanggap.Reopen{{Ended: at(2, 21, 9, 0), At: at(2, 27, 9, 0)}}
+		}), true},
+		{"reopened exactly at the start", later(tanggap.StatusAssigned, func(it *tanggap.Item) {
+			it.Reopens = []tanggap.Reopen{{Ended: at(2, 21, 9, 0), At: start}}
+		}), true},
+		{"reopened twice, ended again in the period", later(tanggap.StatusResolved, func(it *tanggap.Item) {
+			it.ResolvedAt = ptr(at(3, 20, 9, 0))
+			it.Reopens = []tanggap.Reopen{{Ended: at(2, 21, 9, 0), At: at(2, 23, 9, 0)}, {Ended: at(2, 25, 9, 0), At: at(3, 3, 9, 0)}}
+		}), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,6 +29,7 @@ import (
 //	tanggap:{city}:unans:<opd>            zset   open items never answered, by platform time
 //	tanggap:{city}:held:<opd>             zset   items on hold (clocks paused), by platform time
 //	tanggap:{city}:resolved               zset   resolved items by the instant they auto-close
+//	tanggap:{city}:reopened               zset   items that became open again after they had ended, by the last instant they did
 //	tanggap:{city}:cursor:<platform>:<account> string collector cursor (account from the city config)
 //	tanggap:{city}:lease:<name>           string the owner of a lease (collector workers), with TTL
 //	tanggap:{city}:once:<name>            string a "done once" marker, e.g. once:digest:<opd>:<day>, with TTL
@@ -81,6 +82,7 @@ func (k keys) ended(day int64) string       { return k.p + "ended:" + strconv.Fo
 func (k keys) opd(opd string) string        { return k.p + "opd:" + slot(opd) }
 func (k keys) set(name, opd string) string  { return k.p + name + slot(opd) }
 func (k keys) resolved() string             { return k.p + "resolved" }
+func (k keys) reopened() string             { return k.p + "reopened" }
 func (k keys) user(login string) string     { return k.p + "user:" + login }
 func (k keys) users() string                { return k.p + "users" }
 func (k keys) usersLog() string             { return k.p + "users:log" }

@@ -46,6 +46,8 @@ func snapshot(t *testing.T, s *Store, ids []string, opds []string) map[string]an
 	out["reporters"] = rep
 	held, _ := s.rdb.HGetAll(ctx, s.k.heldThreads()).Result()
 	out["held_threads"] = held
+	re, _ := s.rdb.ZRangeWithScores(ctx, s.k.reopened(), 0, -1).Result()
+	out["reopened"] = re
 	return out
 }
 
@@ -91,6 +93,7 @@ func TestRestoreFromEvents(t *testing.T) {
 			Set: map[string]string{"status": "ON_HOLD", "held_ms": ms(c.Now())}}); err != nil {
 			t.Fatal(err)
 		}
+		reopen(t, s, c, "x:1")
 		evs := relayAll(t, s)
 		waiting := s.rdb.HGetAll(ctx, s.k.pending("x:8")).Val()
 		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:10", "x:11", "x:20", "x:21", "x:22", "x:23", "x:24"}
@@ -153,6 +156,74 @@ func TestRestoreFromEvents(t *testing.T) {
 		if it, _ := s.Item(ctx, "x:8"); it.FirstResponseOPD != "city" || it.Status != tanggap.StatusInProgress ||
 			s.rdb.HGet(ctx, s.k.item("x:8"), "fr_reply").Val() != "x:11" {
 			t.Errorf("the late parent: answered by %q, %s, want Humas' earlier reply x:11 and IN_PROGRESS (x:10)", it.FirstResponseOPD, it.Status)
+		}
+	})
+}
+
+// reopen resolves an item and reopens it a minute later, as workflow does.
+func reopen(t *testing.T, s *Store, c *fakeClock, id string) {
+	t.Helper()
+	for _, set := range []map[string]string{
+		{"status": "RESOLVED", "resolved_ms": ms(c.Now()), "evidence": "https://e.example/1"},
+		{"status": "REOPENED", "resolved_ms": "", "closed_ms": ""},
+	} {
+		c.Add(time.Minute)
+		if _, err := s.Apply(context.Background(), Change{ID: id, Version: -1, Actor: "t", Action: "set", Set: set}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A rebuild from events written before the store recorded reopenings
+// (without reopens_ms among their fields) gives each item the record the
+// update script would have written, and lists it as reopened.
+func TestRestoreDerivesReopens(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-2 * time.Hour)
+		noise := citizen("2", "mantap pak", t0)
+		noise.Kind, noise.Status, noise.Queued, noise.Deadlines = tanggap.KindPraise, tanggap.StatusNotComplaint, false, tanggap.Deadlines{}
+		for _, in := range []Ingest{citizen("1", "jalan rusak", t0), noise} {
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reopen(t, s, c, "x:1")
+		reopen(t, s, c, "x:1")
+		c.Add(time.Minute)
+		if _, err := s.Apply(ctx, Change{ID: "x:2", Version: -1, Actor: "humas", Action: "assign",
+			Set: map[string]string{"status": "ASSIGNED", "opd": "lingkungan_hidup", "queued": "1"}}); err != nil {
+			t.Fatal(err)
+		}
+		evs := relayAll(t, s)
+		state := func() map[string]any {
+			out := map[string]any{}
+			for _, id := range []string{"x:1", "x:2"} {
+				out[id] = s.rdb.HGetAll(ctx, s.k.item(id)).Val()
+			}
+			out["reopened"] = s.rdb.ZRangeWithScores(ctx, s.k.reopened(), 0, -1).Val()
+			return out
+		}
+		want := state()
+		if it, _ := s.Item(ctx, "x:1"); len(it.Reopens) != 2 {
+			t.Fatalf("x:1 reopens %v, want 2", it.Reopens)
+		}
+		stripped := 0
+		for _, ev := range evs {
+			if _, ok := ev.Set["reopens_ms"]; ok {
+				delete(ev.Set, "reopens_ms")
+				stripped++
+			}
+		}
+		if stripped != 3 {
+			t.Fatalf("%d events carried reopens_ms, want 3", stripped)
+		}
+		dropCity(s.rdb, strings.TrimSuffix(strings.TrimPrefix(s.k.prefix(), "tanggap:{"), "}:"))
+		if _, err := s.Restore(ctx, evs, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, state()); d != "" {
+			t.Errorf("rebuilt from events without reopens_ms (-recorded +rebuilt):\n%s", d)
 		}
 	})
 }

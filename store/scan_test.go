@@ -55,6 +55,16 @@ func TestDecodeRowMatchesHash(t *testing.T) {
 		}
 	}
 	good := pack(map[string]string{"id": "x:1", "text": "halo"})
+	// A row packed before reopens_ms joined its fields still decodes.
+	legacy := strings.TrimSuffix(good, "0:")
+	for _, row := range []string{good, legacy} {
+		var d itemDecoder
+		var it tanggap.Item
+		m := map[string]string{}
+		if !decodeRow(row, &d, &it) || it.ID != "x:1" || it.Text != "halo" || !unpackRow(row, m) || m["text"] != "halo" {
+			t.Errorf("row %q: decoded %v, unpacked %v", row, it.ID, m)
+		}
+	}
 	for _, bad := range []string{"", good[:len(good)-1], good + "0:", "x" + good, strings.Replace(good, "4:halo", "5:halo", 1),
 		strings.Replace(good, "4:halo", "-4:halo", 1), strings.Replace(good, "4:halo", "99999999999:halo", 1)} {
 		var d itemDecoder

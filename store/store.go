@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -441,6 +442,21 @@ var itemFields = map[string]func(d *itemDecoder, v string){
 	"follow_soon_ms": func(d *itemDecoder, v string) { d.it.Deadlines.FollowupSoon = msTime(v) },
 	"res_due_ms":     func(d *itemDecoder, v string) { d.it.Deadlines.Resolution = msTime(v) },
 	"res_soon_ms":    func(d *itemDecoder, v string) { d.it.Deadlines.ResolutionSoon = msTime(v) },
+	"reopens_ms":     func(d *itemDecoder, v string) { d.it.Reopens = parseReopens(v) },
+}
+
+// parseReopens reads reopens_ms ("<ended>-<reopened>" in ms, separated by
+// spaces), skipping a malformed pair.
+func parseReopens(v string) []tanggap.Reopen {
+	var out []tanggap.Reopen
+	for _, f := range strings.Fields(v) {
+		a, b, ok := strings.Cut(f, "-")
+		e, r := msTime(a), msTime(b)
+		if ok && !e.IsZero() && !r.IsZero() {
+			out = append(out, tanggap.Reopen{Ended: e, At: r})
+		}
+	}
+	return out
 }
 
 // decodeItem decodes a whole item hash.
@@ -778,7 +794,12 @@ var repFields = [...]string{"id", "platform", "post_id", "url", "account", "auth
 	"status", "topic", "classifier_opd", "assigned_ms", "created_ms", "captured_ms", "queued", "deleted", "edited_ms",
 	"reply_by", "fr_ms", "fr_opd", "fr_url", "resolved_ms", "closed_ms", "evidence", "archive_reason", "external_ref",
 	"officer", "hops", "reporters", "due_ms", "soon_ms", "clock", "fr_due_ms", "res_due_ms", "duplicate_of",
-	"held_ms", "version", "updated_ms", "truncated", "claimed_by", "claim_until_ms"}
+	"held_ms", "version", "updated_ms", "truncated", "claimed_by", "claim_until_ms", "reopens_ms"}
+
+// repBefore is how many fields the rows packed before reopens_ms joined
+// repFields hold: such a row still decodes, without it (an item that was
+// never reopened since has none).
+const repBefore = len(repFields) - 1
 
 // repIndex is each packed field's place in repFields; repClock is that of
 // due_ms, which soon_ms and clock follow: the ingest script writes those
@@ -950,7 +971,10 @@ func splitField(raw string) (v, rest string, ok bool) {
 
 // unpackRow reads a packed row (<length>:<bytes> per field) into m.
 func unpackRow(raw string, m map[string]string) bool {
-	for _, f := range repFields {
+	for i, f := range repFields {
+		if raw == "" && i == repBefore {
+			return true // packed before reopens_ms
+		}
 		v, rest, ok := splitField(raw)
 		if !ok {
 			return false
@@ -969,7 +993,10 @@ func unpackRow(raw string, m map[string]string) bool {
 // leaving *it undefined, when the row is malformed.
 func decodeRow(raw string, d *itemDecoder, it *tanggap.Item) bool {
 	d.it = it
-	for _, set := range repSetters {
+	for i, set := range repSetters {
+		if raw == "" && i == repBefore {
+			return true // packed before reopens_ms
+		}
 		v, rest, ok := splitField(raw)
 		if !ok {
 			return false
@@ -1171,6 +1198,16 @@ func (s *Store) OpenOutside(ctx context.Context, slots []string, from, to time.T
 		}
 	}
 	return nil
+}
+
+// ReopenedIDs lists the items that became open again (reopened, or routed
+// out of an ended status) after since, last time they did: those whose
+// openness at since their reopenings (tanggap.Item.Reopens) decide, which
+// the open sets do not know. Items reopened before the store recorded it
+// are not listed.
+func (s *Store) ReopenedIDs(ctx context.Context, since time.Time) ([]string, error) {
+	ids, err := s.rdb.ZRangeByScore(ctx, s.k.reopened(), &redis.ZRangeBy{Min: "(" + strconv.FormatInt(since.UnixMilli(), 10), Max: "+inf"}).Result()
+	return ids, unavailable(err, "reopened ids")
 }
 
 // dayMS is the width of the ended:<day> sets (DAY_MS in lua/common.lua).

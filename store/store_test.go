@@ -15,6 +15,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/tanggap/tanggap"
@@ -733,6 +734,78 @@ func TestSetsFollowTheState(t *testing.T) {
 				t.Errorf("%s: resolved %v (%v), want %v (%v)", st.name, score, err, w, member)
 			}
 		}
+	})
+}
+
+// An item that becomes open again after it had ended records the time it
+// spent ended (reports count it open only outside that time) and is
+// listed by ReopenedIDs; moves between open statuses record nothing.
+func TestReopensRecorded(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now()
+		apply := func(id string, set map[string]string) *tanggap.Item {
+			t.Helper()
+			c.Add(time.Hour)
+			it, err := s.Apply(ctx, Change{ID: id, Version: -1, Actor: "t", Action: "set", Set: set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return it
+		}
+		type span struct{ ended, at time.Time }
+		check := func(id string, want ...span) {
+			t.Helper()
+			var w []tanggap.Reopen
+			for _, sp := range want {
+				w = append(w, tanggap.Reopen{Ended: sp.ended.Truncate(time.Millisecond), At: sp.at.Truncate(time.Millisecond)})
+			}
+			it, err := s.Item(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := s.AppendRows(ctx, []string{id}, 10, nil, nil) // what reports read
+			if err != nil || len(rows) != 1 {
+				t.Fatalf("%s: rows %v %v", id, rows, err)
+			}
+			for _, got := range [][]tanggap.Reopen{it.Reopens, rows[0].Reopens} {
+				if d := cmp.Diff(w, got, cmpopts.EquateEmpty()); d != "" {
+					t.Errorf("%s: reopens (-want +got):\n%s", id, d)
+				}
+			}
+		}
+		if _, err := s.Ingest(ctx, citizen("460", "jalan berlubang", t0)); err != nil {
+			t.Fatal(err)
+		}
+		resolved := c.Now().Add(30 * time.Minute)
+		apply("x:460", map[string]string{"status": "RESOLVED", "resolved_ms": ms(resolved)})
+		apply("x:460", map[string]string{"status": "REOPENED", "resolved_ms": "", "closed_ms": ""})
+		first := span{resolved, c.Now()}
+		check("x:460", first)
+		apply("x:460", map[string]string{"status": "ON_HOLD", "held_ms": ms(c.Now())})
+		apply("x:460", map[string]string{"status": "IN_PROGRESS", "held_ms": ""})
+		check("x:460", first)
+		// A status without its own instant ended at its last change.
+		dup := apply("x:460", map[string]string{"status": "DUPLICATE", "duplicate_of": "x:1"}).UpdatedAt
+		apply("x:460", map[string]string{"status": "ASSIGNED", "opd": "lingkungan_hidup"})
+		second := span{dup, c.Now()}
+		check("x:460", first, second)
+		if ids, err := s.ReopenedIDs(ctx, first.at); err != nil || !slices.Equal(ids, []string{"x:460"}) {
+			t.Errorf("reopened after the first reopening: %v %v", ids, err)
+		}
+		if ids, err := s.ReopenedIDs(ctx, second.at); err != nil || len(ids) != 0 {
+			t.Errorf("reopened after the last reopening: %v %v", ids, err)
+		}
+
+		// Archived at triage, never queued, routed by a person: never open
+		// before.
+		noise := citizen("461", "mantap pak", t0)
+		noise.Kind, noise.Status, noise.Queued, noise.Deadlines = tanggap.KindPraise, tanggap.StatusNotComplaint, false, tanggap.Deadlines{}
+		if _, err := s.Ingest(ctx, noise); err != nil {
+			t.Fatal(err)
+		}
+		apply("x:461", map[string]string{"status": "ASSIGNED", "opd": "lingkungan_hidup", "queued": "1"})
+		check("x:461", span{t0, c.Now()})
 	})
 }
 
@@ -1731,6 +1804,8 @@ func TestPrune(t *testing.T) {
 		closedMS := ms(old.Add(time.Hour))
 		ingest(citizen("970", "jalan rusak, sudah ditutup", at(0)))
 		set("x:970", "ASSIGNED", "opd", "lingkungan_hidup", "hops", "1") // it leaves both OPDs' indexes
+		set("x:970", "CLOSED", "closed_ms", closedMS)
+		set("x:970", "REOPENED", "closed_ms", "") // in the reopened set until pruned
 		set("x:970", "CLOSED", "closed_ms", closedMS)
 		noise := citizen("971", "selamat pagi bekasi", at(1))
 		noise.Kind, noise.Status, noise.Queued, noise.Deadlines = tanggap.KindNoise, tanggap.StatusNotComplaint, false, tanggap.Deadlines{}

@@ -458,3 +458,60 @@ func TestExtend(t *testing.T) {
 		t.Errorf("history: %+v", h[len(h)-1])
 	}
 }
+
+// Every action that makes an ended item open again leaves the store its
+// record of the time the item spent ended (reports count it open only
+// outside it): reopen after a resolution, and an assign out of
+// out-of-scope, duplicate or archived. Actions between open statuses add
+// nothing.
+func TestReopeningsRecorded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	humas := Actor{Login: "humas", Citywide: true}
+	do := func(id string, r Request) *tanggap.Item {
+		t.Helper()
+		*e.now = e.now.Add(time.Hour)
+		r.ID, r.Version = id, -1
+		it, err := e.svc.Do(ctx, humas, r)
+		if err != nil {
+			t.Fatalf("%s %s: %v", r.Action, id, err)
+		}
+		return it
+	}
+	for _, id := range []string{"20", "21", "22", "23", "24"} {
+		e.ingest(t, id, "perhubungan")
+	}
+	again := Request{Action: "assign", OPD: "lingkungan_hidup", Reason: "ternyata aduan sampah"}
+	for _, c := range []struct {
+		id        string
+		end, open Request
+	}{
+		{"instagram:20", Request{Action: "resolve", Evidence: "https://instagram.com/p/bukti"}, Request{Action: "reopen", Reason: "warga: belum"}},
+		{"instagram:21", Request{Action: "out_of_scope", Target: "PLN"}, again},
+		{"instagram:22", Request{Action: "duplicate", Of: "instagram:24"}, again},
+		{"instagram:23", Request{Action: "archive", ReasonCode: "spam"}, again},
+	} {
+		ended := do(c.id, c.end).UpdatedAt
+		it := do(c.id, c.open)
+		want := []tanggap.Reopen{{Ended: ended, At: e.now.Truncate(time.Millisecond)}}
+		if !it.Status.Open() || !reopensEqual(it.Reopens, want) {
+			t.Errorf("%s after %s and %s: %s, reopens %v, want %v", c.id, c.end.Action, c.open.Action, it.Status, it.Reopens, want)
+		}
+		do(c.id, Request{Action: "hold", Reason: "minta foto"})
+		if it = do(c.id, Request{Action: "resume"}); !reopensEqual(it.Reopens, want) {
+			t.Errorf("%s after hold and resume: reopens %v, want %v", c.id, it.Reopens, want)
+		}
+	}
+}
+
+func reopensEqual(a, b []tanggap.Reopen) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Ended.Equal(b[i].Ended) || !a[i].At.Equal(b[i].At) {
+			return false
+		}
+	}
+	return true
+}

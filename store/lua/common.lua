@@ -55,7 +55,7 @@ local REP_FIELDS = {'id', 'platform', 'post_id', 'url', 'account', 'author', 'au
   'status', 'topic', 'classifier_opd', 'assigned_ms', 'created_ms', 'captured_ms', 'queued', 'deleted', 'edited_ms',
   'reply_by', 'fr_ms', 'fr_opd', 'fr_url', 'resolved_ms', 'closed_ms', 'evidence', 'archive_reason', 'external_ref',
   'officer', 'hops', 'reporters', 'due_ms', 'soon_ms', 'clock', 'fr_due_ms', 'res_due_ms', 'duplicate_of',
-  'held_ms', 'version', 'updated_ms', 'truncated', 'claimed_by', 'claim_until_ms'}
+  'held_ms', 'version', 'updated_ms', 'truncated', 'claimed_by', 'claim_until_ms', 'reopens_ms'}
 
 -- ENDED indexes the queued items that have ended (resolved, closed or
 -- otherwise out of the queue) by the instant they ended, in one set per
@@ -79,6 +79,41 @@ local function ended(v, fresh)
   elseif not fresh then
     redis.call('ZREM', key, v.id)
   end
+end
+
+-- REOPENED indexes the items that became open again after they had ended
+-- (reopened, or routed out of an archived, out-of-scope or duplicate
+-- status) by the last instant they did. The item's reopens_ms lists the
+-- times it spent ended before each such change, "<ended>-<reopened>" (ms)
+-- separated by spaces, oldest first: a report counts the item open at the
+-- start of its period only outside them (report.OpenAt), and reads in full
+-- the open items this set says became open again after that start, since
+-- the open sets alone would count them open since T0.
+local REOPENED = PREFIX .. 'reopened'
+
+-- reopens returns an item's reopens_ms after a change from state o to
+-- state n at NOW, or nil when the change does not make it open again. The
+-- time it spent ended starts where ENDED and report.OpenAt put its end
+-- (resolved_ms, else closed_ms, else updated_ms, as the hash at ikey holds
+-- them before the change), or at T0 for an item that was never queued
+-- (archived or out of scope at triage: never open).
+local function reopens(ikey, o, n)
+  if not (n.queued == '1' and OPEN[n.status]) or (o.queued == '1' and OPEN[o.status]) then return nil end
+  local v = redis.call('HMGET', ikey, 'resolved_ms', 'closed_ms', 'updated_ms', 'reopens_ms')
+  local at = nil
+  if o.queued == '1' then at = (num(v[1]) and v[1]) or (num(v[2]) and v[2]) or (num(v[3]) and v[3]) end
+  if not at then at = o.created_ms end
+  if not num(at) or tonumber(at) > tonumber(NOW) then at = NOW end
+  local span = at .. '-' .. NOW
+  if v[4] and v[4] ~= '' then return v[4] .. ' ' .. span end
+  return span
+end
+
+-- reopened puts an item in REOPENED at the last reopening of its
+-- reopens_ms.
+local function reopened(id, value)
+  local last = value and string.match(value, '(%d+)$')
+  if last then redis.call('ZADD', REOPENED, last, id) end
 end
 
 -- LENGTH gives a length's digits and colon: concatenating a number makes

@@ -60,6 +60,7 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 redis.call('ZREM', PREFIX .. 'items', id)
 redis.call('ZREM', PREFIX .. 'opd:' .. slot(opd), id)
 redis.call('ZREM', PREFIX .. 'resolved', id)
+redis.call('ZREM', REOPENED, id)
 if created then redis.call('ZREM', PREFIX .. 'ended:' .. math.floor(created / DAY_MS), id) end
 -- Its near-duplicate candidate entry (NEAR), in the slot of the OPD it
 -- had when it came: that one, its classifier's, or none (unrouted).

@@ -17,9 +17,22 @@ for i = 7, 6 + 2 * n, 2 do
     flat[#flat + 1] = ARGV[i + 1]
   end
 end
+-- An event written before items recorded their reopenings (no
+-- reopens_ms in its set) gets it as the update script would have written
+-- it, from the state before the event: a rebuild gives every item its
+-- record.
+if o and f.reopens_ms == nil then
+  local re = reopens(KEYS[1], o, {status = f.status or o.status, queued = f.queued or o.queued})
+  if re then
+    flat[#flat + 1] = 'reopens_ms'
+    flat[#flat + 1] = re
+    f.reopens_ms = re
+  end
+end
 if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
 redis.call('HSET', KEYS[1], 'version', version, 'updated_ms', NOW)
 local nw = state(KEYS[1])
+if f.reopens_ms and f.reopens_ms ~= '' then reopened(nw.id, f.reopens_ms) end
 if ARGV[4] == 'ingest' then
   redis.call('ZADD', PREFIX .. 'items', nw.created_ms, nw.id)
   near(f)

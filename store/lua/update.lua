@@ -18,6 +18,13 @@ for i = 6, 5 + 2 * n, 2 do
   nw[ARGV[i]] = ARGV[i + 1]
   set[ARGV[i]] = ARGV[i + 1]
 end
+local re = reopens(KEYS[1], o, nw)
+if re then
+  flat[#flat + 1] = 'reopens_ms'
+  flat[#flat + 1] = re
+  nw.reopens_ms, set.reopens_ms = re, re
+  reopened(o.id, re)
+end
 local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
 if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
 redis.call('HSET', KEYS[1], 'updated_ms', NOW)

@@ -177,10 +177,14 @@ func RequestStatus(s tanggap.Status) string {
 // Published reports whether an item appears on the endpoint: citizen posts
 // that triage took for a complaint, an information request or a
 // suggestion, and posts it archived that a person later brought back into
-// follow-up. Official replies, and praise and noise left archived, are not
-// service requests.
+// follow-up. Official replies, praise and noise left archived, and what a
+// person archived as spam or noise (an endpoint the city may open to
+// everyone must not republish it) are not service requests.
 func Published(it *tanggap.Item) bool {
 	if it.ReplyBy != "" || it.Kind == tanggap.KindOfficial {
+		return false
+	}
+	if it.Status == tanggap.StatusNotComplaint && (it.ArchiveReason == "spam" || it.ArchiveReason == "noise") {
 		return false
 	}
 	return it.Kind.Actionable() || it.Status != tanggap.StatusNotComplaint

@@ -375,6 +375,25 @@ func TestReadOnlyAndAccess(t *testing.T) {
 	}
 }
 
+func TestPublished(t *testing.T) {
+	for _, tc := range []struct {
+		it   tanggap.Item
+		want bool
+	}{
+		{tanggap.Item{Kind: tanggap.KindComplaint, Status: tanggap.StatusAssigned}, true},
+		{tanggap.Item{Kind: tanggap.KindComplaint, Status: tanggap.StatusNotComplaint, ArchiveReason: "answered_elsewhere"}, true},
+		{tanggap.Item{Kind: tanggap.KindComplaint, Status: tanggap.StatusNotComplaint, ArchiveReason: "spam"}, false},
+		{tanggap.Item{Kind: tanggap.KindInfo, Status: tanggap.StatusNotComplaint, ArchiveReason: "noise"}, false},
+		{tanggap.Item{Kind: tanggap.KindPraise, Status: tanggap.StatusNotComplaint}, false},
+		{tanggap.Item{Kind: tanggap.KindPraise, Status: tanggap.StatusAssigned}, true}, // brought back by a person
+		{tanggap.Item{Kind: tanggap.KindOfficial, Status: tanggap.StatusNotComplaint, ReplyBy: "city"}, false},
+	} {
+		if got := Published(&tc.it); got != tc.want {
+			t.Errorf("%s %s (%q): published %v, want %v", tc.it.Kind, tc.it.Status, tc.it.ArchiveReason, got, tc.want)
+		}
+	}
+}
+
 // TestScope: a request scoped to one OPD (its own staff) reads that OPD's
 // items only: another's, or an unrouted one, is not found, and asking for
 // another OPD's service_code is refused.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -50,6 +51,12 @@ func newDigest(e env, cfg *config.Config, st *store.Store, clocks *workflow.Cloc
 		log.Info("digest_disabled", "why", "TANGGAP_SMTP_ADDR not set")
 		return nil, nil
 	}
+	// The digest's links must open where people reach Tanggap: a default
+	// (localhost) would mail every OPD links that open nothing.
+	base := strings.TrimRight(e.getenv("TANGGAP_BASE_URL"), "/")
+	if u, err := url.Parse(base); base == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("digest: TANGGAP_BASE_URL must be the address people open Tanggap at (https://…), got %q", base)
+	}
 	sc, err := notify.SMTPFromEnv(e.getenv)
 	if err != nil {
 		return nil, err
@@ -62,7 +69,6 @@ func newDigest(e env, cfg *config.Config, st *store.Store, clocks *workflow.Cloc
 	for _, o := range cfg.OPDs {
 		opds = append(opds, notify.OPD{Code: o.Code, Name: o.Name, Short: o.Abbrev})
 	}
-	base := strings.TrimRight(envOr(e, "TANGGAP_BASE_URL", "http://localhost:8080"), "/")
 	return notify.NewDigest(notify.DigestConfig{City: cfg.City.Name, BaseURL: base, OPDs: opds},
 		notify.Deps{Source: st, Recipients: userRecipients{st}, Channel: ch, Ledger: st, Calendar: clocks.Calendar(),
 			Registerer: reg, Logger: log, Now: time.Now})

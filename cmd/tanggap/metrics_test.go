@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,8 +84,18 @@ func TestDashboardMetricsExist(t *testing.T) {
 	}
 	e := env{getenv: func(k string) string {
 		return map[string]string{"TANGGAP_SMTP_ADDR": "127.0.0.1:1", "TANGGAP_SMTP_FROM": "tanggap@example.org",
+			"TANGGAP_BASE_URL": "https://tanggap.bekasikota.go.id",
 			"TANGGAP_WEBHOOKS": hooksFile, "HOOK_SECRET": "a-secret-of-thirty-two-characters"}[k]
 	}}
+	noBase := env{getenv: func(k string) string {
+		if k == "TANGGAP_BASE_URL" {
+			return ""
+		}
+		return e.getenv(k)
+	}}
+	if _, err := newDigest(noBase, cfg, st, clocks, prometheus.NewRegistry(), log); err == nil || !strings.Contains(err.Error(), "TANGGAP_BASE_URL") {
+		t.Errorf("digest without TANGGAP_BASE_URL: %v", err)
+	}
 	if dg, err := newDigest(e, cfg, st, clocks, reg, log); err != nil || dg == nil {
 		t.Fatalf("digest: %v, %v", dg, err)
 	}

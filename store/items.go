@@ -93,17 +93,9 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) (*ItemList, error) {
 			return nil, err
 		}
 		res.Scanned += int64(len(rows))
-		ids := make([]string, len(rows))
-		for i, z := range rows {
-			ids[i] = z.Member.(string)
-		}
-		its, err := s.packed(ctx, ids)
+		ids, byID, err := s.packedRows(ctx, rows)
 		if err != nil {
 			return nil, err
-		}
-		byID := make(map[string]*tanggap.Item, len(its))
-		for i := range its {
-			byID[its[i].ID] = &its[i]
 		}
 		for i, z := range rows {
 			cur = ItemCursor{At: int64(z.Score), ID: ids[i]}

@@ -113,17 +113,9 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (*SearchResult, error
 			return nil, unavailable(err, "search")
 		}
 		read += int64(len(rows))
-		ids := make([]string, len(rows))
-		for i, z := range rows {
-			ids[i] = z.Member.(string)
-		}
-		its, err := s.packed(ctx, ids)
+		ids, byID, err := s.packedRows(ctx, rows)
 		if err != nil {
 			return nil, err
-		}
-		byID := make(map[string]*tanggap.Item, len(its))
-		for i := range its {
-			byID[its[i].ID] = &its[i]
 		}
 		for i, z := range rows {
 			if at := int64(z.Score); at == cur.At {
@@ -173,4 +165,22 @@ func matches(it *tanggap.Item, terms []string) bool {
 		}
 	}
 	return true
+}
+
+// packedRows reads the packed rows of the members of a set's rows: their
+// ids in order, and the items by id (an id whose item is gone has none).
+func (s *Store) packedRows(ctx context.Context, rows []redis.Z) ([]string, map[string]*tanggap.Item, error) {
+	ids := make([]string, len(rows))
+	for i, z := range rows {
+		ids[i] = z.Member.(string)
+	}
+	its, err := s.packed(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]*tanggap.Item, len(its))
+	for i := range its {
+		byID[its[i].ID] = &its[i]
+	}
+	return ids, byID, nil
 }

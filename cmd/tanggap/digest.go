@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/config"
 	"github.com/tanggap/tanggap/notify"
 	"github.com/tanggap/tanggap/store"
@@ -54,7 +54,7 @@ func newDigest(e env, cfg *config.Config, st *store.Store, clocks *workflow.Cloc
 	// The digest's links must open where people reach Tanggap: a default
 	// (localhost) would mail every OPD links that open nothing.
 	base := strings.TrimRight(e.getenv("TANGGAP_BASE_URL"), "/")
-	if u, err := url.Parse(base); base == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if !tanggap.SafeURL(base) {
 		return nil, fmt.Errorf("digest: TANGGAP_BASE_URL must be the address people open Tanggap at (https://…), got %q", base)
 	}
 	sc, err := notify.SMTPFromEnv(e.getenv)

@@ -136,8 +136,8 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 			// The earliest reply, and the earliest of an OPD: the same tests
 			// as the ingest script's.
 			earlier := func(v any) bool {
-				s, _ := v.(string)
-				old, err := strconv.ParseInt(s, 10, 64)
+				at, _ := v.(string)
+				old, err := strconv.ParseInt(at, 10, 64)
 				return err != nil || old > created
 			}
 			by := ev.Set["reply_by"]

@@ -72,10 +72,10 @@ func (e *RateLimitError) Error() string {
 
 // UnreachableError is returned (wrapped in a *tanggap.Error) when posts
 // came after the cursor that the platform no longer serves, so they were
-// never collected and cannot be (X API v1.1 lists only an account's newest
-// ~800 mentions and ~3,200 posts). It comes with a Batch of what the poll
-// read and a Cursor past the missed posts: the Runner publishes the batch,
-// saves the cursor and opens a posts_unreachable gap.
+// never collected and cannot be (X API v1.1 and v2 list only an account's
+// newest ~800 mentions and ~3,200 posts). It comes with a Batch of what
+// the poll read and a Cursor past the missed posts: the Runner publishes
+// the batch, saves the cursor and opens a posts_unreachable gap.
 type UnreachableError struct {
 	Since time.Time // when the missed posts begin, when known
 }

@@ -608,9 +608,12 @@ func (r *Runner) pollOnce(ctx context.Context, a *accountState) {
 // account is scheduled as after a success; the posts_unreachable gap is
 // counted and logged with the poller's account of what was missed, and
 // shown from when the missed posts begin. Like every gap it closes at the
-// next successful poll: the missed posts will not come back.
+// next successful poll: the missed posts will not come back. A rate limit
+// that a later call of the same poll met (joined to err) still holds its
+// window shut.
 func (r *Runner) unreachable(a *accountState, b Batch, ue *UnreachableError, err error) {
 	r.succeeded(a, b)
+	r.respectRateLimit(a, err)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.openGap(a, GapPostsUnreachable, r.now(), err)

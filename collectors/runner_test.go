@@ -404,6 +404,39 @@ func TestRunnerUnreachablePosts(t *testing.T) {
 	}
 }
 
+// Unreachable posts reported with the rate limit that a later call of the
+// same poll met (X v2: the usage cap on the own timeline after the
+// mentions walk ran out of reach): the gap is posts_unreachable, and the
+// shared window stays shut until it reopens, for every account.
+func TestRunnerUnreachablePostsWithRateLimit(t *testing.T) {
+	const scope = "x:project"
+	until := t0.Add(3 * time.Hour)
+	missedFrom := t0.Add(-5 * time.Hour)
+	h := newHarness(t, func(a config.Account, cursor string) (Batch, error) {
+		if a.Handle == "a" && cursor == "100" {
+			rl := &tanggap.Error{Code: tanggap.ERATELIMIT, Message: "x 429 usage cap",
+				Err: &RateLimitError{Until: until, Reason: "spend_cap", Scope: scope}}
+			ue := tanggap.WrapCode(tanggap.EUNAVAILABLE, &UnreachableError{Since: missedFrom}, "x @a: GET mentions after id 100, before id 900")
+			return Batch{Posts: posts("900"), Cursor: "900", Calls: 3}, errors.Join(rl, ue)
+		}
+		return Batch{Cursor: cursor, Calls: 1}, nil
+	}, "a", "b")
+	h.cursors.m["x/a"] = "100"
+	h.r.opts.Concurrency = 1 // a first: b is paused before its turn
+	h.tick()
+	if got := h.cursors.Get("a"); got != "900" {
+		t.Errorf("cursor = %q, want 900", got)
+	}
+	if got := h.metric(t, "gaps", "x", "a", GapPostsUnreachable); got != 1 {
+		t.Errorf("posts_unreachable gaps = %v, want 1", got)
+	}
+	for _, handle := range []string{"a", "b"} {
+		if next := h.state(handle).next; next.Before(until) {
+			t.Errorf("%s: next poll at %v, before the window reopens at %v", handle, next, until)
+		}
+	}
+}
+
 func TestRunnerBackoff(t *testing.T) {
 	h := newHarness(t, func(config.Account, string) (Batch, error) {
 		return Batch{}, tanggap.Errorf(tanggap.EUNAVAILABLE, "x 503")

@@ -11,7 +11,9 @@
 // Cursor: JSON with the resolved user id and, per timeline, the newest id
 // collected (since_id between polls; compared as decimal strings, never as
 // float64); a walk cut short by the page limit continues with until_id so
-// no post between two polls is skipped. A bounded list of recent ids is
+// no post between two polls is skipped. X serves only the newest 800
+// mentions and 3,200 own posts: a walk that ends there, above its since_id,
+// is reported as a *collectors.UnreachableError. A bounded list of recent ids is
 // looked up every 15 minutes (GET /2/tweets) to report deletions; an
 // edited post (edit_history_tweet_ids) is published under its original id
 // with EditedAt.

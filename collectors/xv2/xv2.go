@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -179,6 +180,13 @@ type page struct {
 
 // Poll implements collectors.Poller. On an error after some progress the
 // Batch still carries the posts and a Cursor covering exactly them.
+//
+// X v2 serves only a timeline's most recent posts (800 mentions, 3,200 of
+// the account's own): when posts after the cursor are beyond that (an
+// outage during which more arrived), the error is a
+// *collectors.UnreachableError (code EUNAVAILABLE) with the full Batch,
+// whose Cursor moves past them; it is joined to the error of a later call
+// of the same poll, if any, whose timeline goes on at the next poll.
 func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (collectors.Batch, error) {
 	label := "x @" + strings.TrimPrefix(acct.Handle, "@")
 	if p.tokens == nil {
@@ -200,6 +208,17 @@ func (p *Poller) Poll(ctx context.Context, acct config.Account, cur string) (col
 		emitted: map[string]bool{},
 	}
 	err = r.poll(ctx)
+	if len(r.missed) > 0 {
+		// The cursor is past the missed posts now: report them even when a
+		// later call failed, or nobody would hear of them.
+		ue := tanggap.WrapCode(tanggap.EUNAVAILABLE, &collectors.UnreachableError{Since: r.missedFrom},
+			"%s: %s", label, strings.Join(r.missed, "; "))
+		if err == nil {
+			err = ue
+		} else {
+			err = errors.Join(err, ue)
+		}
+	}
 	sort.SliceStable(r.posts, func(i, j int) bool { return r.posts[i].CreatedAt.Before(r.posts[j].CreatedAt) })
 	b := collectors.Batch{Posts: r.posts, Calls: r.call.calls}
 	if rt, ok := r.call.rates[ScopeMentions]; ok {
@@ -224,6 +243,10 @@ type run struct {
 	posts    []tanggap.Post
 	emitted  map[string]bool
 	progress bool
+	// missed says which posts X no longer serves, per timeline, and
+	// missedFrom when the earliest of them may begin.
+	missed     []string
+	missedFrom time.Time
 }
 
 func (r *run) poll(ctx context.Context) error {
@@ -294,6 +317,15 @@ func (r *run) resolve(ctx context.Context) error {
 
 // walk reads one timeline from the cursor's position, newest first, at
 // most maxPages pages.
+//
+// X serves only a timeline's most recent posts (800 mentions, 3,200 of
+// the account's own): a walk that reaches them ends without a next_token,
+// exactly as one that reached since_id. When it may have read that far
+// (it spanned polls, or read a page's worth: fewer would need hundreds of
+// new posts within one poll), one more call asks for posts below the
+// oldest one read: the walk found none down to since_id, so any served is
+// at or below it; none means the posts between since_id and the walk are
+// out of reach, reported in r.missed.
 func (r *run) walk(ctx context.Context, scope, path string, tl *timeline, own bool) error {
 	q := url.Values{
 		"max_results":  {strconv.Itoa(r.p.pageSize)},
@@ -310,10 +342,12 @@ func (r *run) walk(ctx context.Context, scope, path string, tl *timeline, own bo
 		}
 		q.Set("start_time", time.Unix(tl.Start, 0).UTC().Format(time.RFC3339))
 	}
-	if tl.Until != "" {
+	resumed := tl.Until != ""
+	if resumed {
 		q.Set("until_id", tl.Until)
 	}
 	var newest, oldest string
+	read := 0
 	done := false
 	for pages := 0; pages < r.p.maxPages; pages++ {
 		var pg page
@@ -325,6 +359,7 @@ func (r *run) walk(ctx context.Context, scope, path string, tl *timeline, own bo
 			}
 			return err
 		}
+		read += len(pg.Data)
 		users := map[string]user{}
 		for _, u := range pg.Includes.Users {
 			users[u.ID] = u
@@ -346,6 +381,23 @@ func (r *run) walk(ctx context.Context, scope, path string, tl *timeline, own bo
 		q.Set("pagination_token", pg.Meta.NextToken)
 	}
 	r.progress = true
+	if done && tl.Since != "" && (resumed || read >= r.p.pageSize) {
+		bottom := oldest
+		if bottom == "" {
+			bottom = tl.Until
+		}
+		if bottom != "" {
+			served, err := r.servesBelow(ctx, scope, path, bottom)
+			if err != nil {
+				// The walk stays open: the next poll ends it again and asks again.
+				tl.Top, tl.Until = maxID(tl.Top, newest), bottom
+				return err
+			}
+			if !served {
+				r.unreachable(scope, tl.Since, bottom)
+			}
+		}
+	}
 	if done {
 		if s := maxID(tl.Since, tl.Top, newest); s != "" {
 			*tl = timeline{Since: s}
@@ -356,6 +408,30 @@ func (r *run) walk(ctx context.Context, scope, path string, tl *timeline, own bo
 	}
 	tl.Top, tl.Until = maxID(tl.Top, newest), oldest
 	return nil
+}
+
+// servesBelow reports whether the timeline serves any post older than id.
+func (r *run) servesBelow(ctx context.Context, scope, path, id string) (bool, error) {
+	// 5 is the fewest X allows: any post, or a next_token, says the
+	// timeline goes on below id.
+	q := url.Values{"max_results": {"5"}, "until_id": {id}}
+	var pg page
+	if err := r.call.get(ctx, scope, path, q, &pg); err != nil {
+		return false, err
+	}
+	return len(pg.Data) > 0 || pg.Meta.NextToken != "", nil
+}
+
+// unreachable records that the posts of a timeline after since and before
+// until are no longer served.
+func (r *run) unreachable(scope, since, until string) {
+	from, _ := SnowflakeTime(since)
+	to, _ := SnowflakeTime(until)
+	r.missed = append(r.missed, fmt.Sprintf("GET %s after id %s (%s), before id %s (%s): no longer served",
+		scope[strings.LastIndexByte(scope, ':')+1:], since, from.Format(time.RFC3339), until, to.Format(time.RFC3339)))
+	if !from.IsZero() && (r.missedFrom.IsZero() || from.Before(r.missedFrom)) {
+		r.missedFrom = from
+	}
 }
 
 func (r *run) post(t tweet, users map[string]user, own bool) tanggap.Post {

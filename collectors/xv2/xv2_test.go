@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -378,4 +380,191 @@ func TestUnknownUser(t *testing.T) {
 	if tanggap.ErrorCode(err) != tanggap.EINVALID || !strings.Contains(err.Error(), "@tidakada") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// X v2 serves only a timeline's most recent posts (800 mentions, 3,200 of
+// the account's own). Posts after the cursor beyond that are reported (a
+// *collectors.UnreachableError with the batch of what was read and a
+// cursor past them), not skipped in silence; a backlog still within reach,
+// read in one poll or over several, is not.
+func TestUnreachablePosts(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		reach      int
+		own        bool // the backlog is the account's own posts
+		backlog    int
+		pageSize   int
+		maxPages   int
+		wantPolls  int // polls that publish posts
+		wantMissed bool
+	}{
+		{name: "mentions beyond 800", reach: 800, backlog: 1200, maxPages: 10, wantPolls: 1, wantMissed: true},
+		{name: "mentions beyond 800 over polls", reach: 800, backlog: 1200, wantPolls: 2, wantMissed: true},
+		{name: "a walk over many polls runs out of reach", reach: 800, backlog: 1200, pageSize: 50, maxPages: 2, wantPolls: 8, wantMissed: true},
+		{name: "mentions within 800 in one poll", reach: 800, backlog: 300, wantPolls: 1},
+		{name: "mentions within 800 over polls", reach: 800, backlog: 700, wantPolls: 2},
+		{name: "exactly the reach", reach: 800, backlog: 799, wantPolls: 2},
+		{name: "own posts beyond 3,200", reach: 3200, own: true, backlog: 3400, maxPages: 40, wantPolls: 1, wantMissed: true},
+		{name: "own posts within 3,200 over polls", reach: 3200, own: true, backlog: 3100, maxPages: 10, wantPolls: 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			endpoint := xv2fake.EndpointMentions
+			if tc.own {
+				endpoint = xv2fake.EndpointTweets
+			}
+			e := newEnv(t, []xv2fake.Option{xv2fake.WithReach(endpoint, tc.reach)},
+				xv2.WithPageSize(cmpOr(tc.pageSize, 100)), xv2.WithMaxPages(cmpOr(tc.maxPages, 5)), xv2.WithOwnTweets(tc.own))
+			add := func(n int, at time.Time, what string) []string {
+				ids := make([]string, n)
+				for i := range ids {
+					created := at.Add(-time.Duration(n-i) * time.Second)
+					if tc.own {
+						ids[i] = e.fake.AddTweet(xv2fake.Tweet{AuthorID: e.uid, Text: fmt.Sprintf("info %s %d", what, i), Created: created})
+					} else {
+						ids[i] = e.fake.AddTweet(xv2fake.Tweet{AuthorID: e.fake.AddUser(fmt.Sprintf("warga%d", i%7), "", ""),
+							Text: fmt.Sprintf("@humasbekasikota aduan %s %d", what, i), Created: created})
+					}
+				}
+				return ids
+			}
+			old := add(200, e.clk.Now().Add(-5*time.Hour), "lama")
+			since := old[len(old)-1]
+			for n := 0; n < 200; {
+				b := e.poll(t)
+				if len(b.Posts) == 0 {
+					t.Fatalf("first polls: %d posts, want the 200 old ones", n)
+				}
+				n += len(b.Posts)
+			}
+			sinceAt, _ := xv2.SnowflakeTime(since)
+			backlog := add(tc.backlog, e.clk.Now(), "baru")
+			newest := backlog[len(backlog)-1]
+
+			var (
+				got    = map[string]bool{}
+				polls  int
+				missed []error
+			)
+			for poll := 1; poll <= 20; poll++ {
+				e.clk.Advance(time.Minute)
+				b, err := e.poller.Poll(context.Background(), e.acct, e.cursor)
+				var ue *collectors.UnreachableError
+				switch {
+				case errors.As(err, &ue):
+					if tanggap.ErrorCode(err) != tanggap.EUNAVAILABLE || b.Cursor == "" {
+						t.Errorf("poll %d: code %q, cursor %q", poll, tanggap.ErrorCode(err), b.Cursor)
+					}
+					if !ue.Since.Equal(sinceAt) {
+						t.Errorf("missed from %v, want the cursor's post's time %v", ue.Since, sinceAt)
+					}
+					if !strings.Contains(err.Error(), since) || !strings.Contains(err.Error(), "@humasbekasikota") {
+						t.Errorf("error %q does not name the account and the since_id", err)
+					}
+					missed = append(missed, err)
+				case err != nil:
+					t.Fatalf("poll %d: %v", poll, err)
+				}
+				for _, p := range b.Posts {
+					if got[p.ID] {
+						t.Errorf("%s published twice", p.ID)
+					}
+					got[p.ID] = true
+				}
+				e.cursor = b.Cursor
+				if len(b.Posts) == 0 {
+					break
+				}
+				polls++
+			}
+			want := min(tc.backlog, tc.reach)
+			if len(got) != want || !got[newest] {
+				t.Errorf("%d posts (newest %v), want the %d newest", len(got), got[newest], want)
+			}
+			if polls != tc.wantPolls {
+				t.Errorf("%d polls published posts, want %d", polls, tc.wantPolls)
+			}
+			if gotMissed := len(missed) > 0; gotMissed != tc.wantMissed || len(missed) > 1 {
+				t.Errorf("missed reported %d times, want %v", len(missed), tc.wantMissed)
+			}
+			field := `"mentions":{"since":"` + newest + `"}`
+			if tc.own {
+				field = `"own":{"since":"` + newest + `"}`
+			}
+			if !strings.Contains(e.cursor, field) {
+				t.Errorf("final cursor %s, want %s", e.cursor, field)
+			}
+		})
+	}
+}
+
+func cmpOr(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// The call that asks whether X still serves posts below the walk can fail
+// too: the walk stays open and the next poll asks again. Mentions out of
+// reach are reported even when the own timeline then fails, with the
+// posts and a cursor; the own timeline goes on at the next poll.
+func TestUnreachablePostsAfterFailures(t *testing.T) {
+	setup := func(t *testing.T) (*env, string, *atomic.Bool) {
+		e := newEnv(t, []xv2fake.Option{xv2fake.WithReach(xv2fake.EndpointMentions, 800)}, xv2.WithMaxPages(10))
+		e.acct.ID = e.uid
+		failProbe := new(atomic.Bool)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			if q.Get("until_id") != "" && q.Get("since_id") == "" && failProbe.CompareAndSwap(true, false) {
+				http.Error(w, `{"title":"Service Unavailable","type":"about:blank","status":503}`, http.StatusServiceUnavailable)
+				return
+			}
+			e.fake.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		e.poller = xv2.New(xv2.StaticToken(token), xv2.WithBaseURL(srv.URL), xv2.WithClock(e.clk.Now), xv2.WithHTTPClient(srv.Client()), xv2.WithMaxPages(10))
+		since := e.tweet("warga", "@humasbekasikota lama", "", 5*time.Hour)
+		e.poll(t)
+		for i := 0; i < 1000; i++ {
+			e.tweet(fmt.Sprintf("warga%d", i%7), fmt.Sprintf("@humasbekasikota aduan %d", i), "", time.Duration(1000-i)*time.Second)
+		}
+		return e, since, failProbe
+	}
+
+	t.Run("probe fails", func(t *testing.T) {
+		e, since, failProbe := setup(t)
+		failProbe.Store(true)
+		b, err := e.poller.Poll(context.Background(), e.acct, e.cursor)
+		var ue *collectors.UnreachableError
+		if tanggap.ErrorCode(err) != tanggap.EUNAVAILABLE || errors.As(err, &ue) || len(b.Posts) != 800 || b.Cursor == "" {
+			t.Fatalf("first poll: %d posts, cursor %q, err %v: want the 800 served, a cursor and the 503", len(b.Posts), b.Cursor, err)
+		}
+		e.cursor = b.Cursor
+		b, err = e.poller.Poll(context.Background(), e.acct, e.cursor)
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), since) || len(b.Posts) != 0 || b.Cursor == "" {
+			t.Fatalf("second poll: %d posts, err %v: want the missed posts reported", len(b.Posts), err)
+		}
+		e.cursor = b.Cursor
+		if b := e.poll(t); len(b.Posts) != 0 {
+			t.Errorf("third poll: %d posts", len(b.Posts))
+		}
+	})
+
+	t.Run("own timeline fails after", func(t *testing.T) {
+		e, since, _ := setup(t)
+		own := e.fake.AddTweet(xv2fake.Tweet{AuthorID: e.uid, Text: "Pengumuman", Created: e.clk.Now()})
+		e.fake.Inject(xv2fake.Fault{Path: "/tweets", Status: 503, Problem: xv2fake.ServerError().Problem})
+		b, err := e.poller.Poll(context.Background(), e.acct, e.cursor)
+		var ue *collectors.UnreachableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), since) || !strings.Contains(err.Error(), "HTTP 503") {
+			t.Fatalf("err = %v: want the missed mentions and the 503", err)
+		}
+		if len(b.Posts) != 800 || b.Cursor == "" {
+			t.Fatalf("%d posts, cursor %q: want the 800 served and a cursor", len(b.Posts), b.Cursor)
+		}
+		e.cursor = b.Cursor
+		if b := e.poll(t); len(b.Posts) != 1 || b.Posts[0].ID != own {
+			t.Errorf("next poll: %v, want the own post", briefs(b.Posts))
+		}
+	})
 }

@@ -3,7 +3,8 @@
 // run time, served as GET /2/users/by/username/:username,
 // /2/users/:id/mentions, /2/users/:id/tweets and /2/tweets in X's JSON
 // format (fields and expansions, since_id/until_id/start_time,
-// pagination_token, problem details), with per-app rate windows and their
+// pagination_token, problem details, an optional reach: how many of a
+// timeline's newest posts are served), with per-app rate windows and their
 // x-rate-limit-* headers (mentions 450 requests per 15 minutes), an
 // optional usage cap and injectable faults.
 package xv2fake
@@ -41,6 +42,7 @@ type Server struct {
 	now      func() time.Time
 	token    string
 	limits   map[string]int
+	reach    map[string]int
 	windows  map[string]*window
 	usageCap int
 	read     int
@@ -97,6 +99,14 @@ func WithRateLimit(endpoint string, limit int) Option {
 	return func(s *Server) { s.limits[endpoint] = limit }
 }
 
+// WithReach makes a timeline (EndpointMentions or EndpointTweets) serve
+// only its newest n posts, as X does (the most recent 800 mentions and
+// 3,200 posts): older ones are in no page, whatever the parameters.
+// Default 0: every post is served (the load generator's fleets hold more).
+func WithReach(endpoint string, n int) Option {
+	return func(s *Server) { s.reach[endpoint] = n }
+}
+
 // WithUsageCap makes the project's usage cap n posts read: past it every
 // read answers 429 UsageCapExceeded.
 func WithUsageCap(n int) Option { return func(s *Server) { s.usageCap = n } }
@@ -106,6 +116,7 @@ func New(opts ...Option) *Server {
 	s := &Server{
 		now:     time.Now,
 		limits:  map[string]int{EndpointMentions: 450, EndpointTweets: 1500, EndpointLookup: 3500, EndpointUsers: 300},
+		reach:   map[string]int{},
 		windows: map[string]*window{},
 		users:   map[string]*User{},
 		tweets:  map[string]*Tweet{},

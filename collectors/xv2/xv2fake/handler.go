@@ -235,7 +235,7 @@ func (s *Server) timeline(w http.ResponseWriter, q url.Values, uid, endpoint str
 		}
 		below = id
 	}
-	var list []*Tweet
+	var served []*Tweet
 	for _, t := range s.tweets {
 		if t.Deleted || t.Superseded {
 			continue
@@ -247,6 +247,14 @@ func (s *Server) timeline(w http.ResponseWriter, q url.Values, uid, endpoint str
 		} else if t.AuthorID == uid || !(mentions(t.Text, u.Username) || t.InReplyToUserID == uid) {
 			continue
 		}
+		served = append(served, t)
+	}
+	sortNewest(served)
+	if n := s.reach[endpoint]; n > 0 && len(served) > n {
+		served = served[:n] // older posts are out of reach
+	}
+	var list []*Tweet
+	for _, t := range served {
 		switch {
 		case since != "" && cmpID(t.ID, since) <= 0,
 			until != "" && cmpID(t.ID, until) >= 0,
@@ -257,7 +265,6 @@ func (s *Server) timeline(w http.ResponseWriter, q url.Values, uid, endpoint str
 		}
 		list = append(list, t)
 	}
-	sortNewest(list)
 	more := len(list) > max
 	if more {
 		list = list[:max]

@@ -52,6 +52,7 @@ var contract = map[string]Metric{
 	"tanggap_instagram_mentions_dead_letters_total":    {Type: "counter", Labels: []string{"reason"}},
 	"tanggap_instagram_mentions_parked_total":          {Type: "counter", Labels: []string{"reason"}},
 	"tanggap_instagram_mentions_waiting":               {Type: "gauge"},
+	"tanggap_instagram_mentions_queued":                {Type: "gauge"},
 	"tanggap_instagram_webhook_requests_total":         {Type: "counter", Labels: []string{"result"}},
 	"tanggap_http_requests_total":                      {Type: "counter", Labels: []string{"route", "code"}},
 	"tanggap_http_request_duration_seconds":            {Type: "histogram", Labels: []string{"route"}},

@@ -136,7 +136,6 @@ type mentionsMetrics struct {
 	resolved *prometheus.CounterVec
 	parked   *prometheus.CounterVec
 	retried  prometheus.Counter
-	waiting  prometheus.Gauge
 }
 
 func newMentionsMetrics(reg prometheus.Registerer) *mentionsMetrics {
@@ -149,11 +148,28 @@ func newMentionsMetrics(reg prometheus.Registerer) *mentionsMetrics {
 			[]string{"reason"}),
 		retried: prometheus.NewCounter(prometheus.CounterOpts{Name: "tanggap_instagram_mentions_retried_total",
 			Help: "Parked Instagram @mentions read again once their wait was over (each read: published, gone, parked again or given up)."}),
+	}
+	reg.MustRegister(m.resolved, m.parked, m.retried)
+	return m
+}
+
+// mentionsBacklogs are the backlogs of the two mentions groups, from their
+// committed offsets. Every collector reports them, whether or not it reads
+// the topics: the same numbers, and the only ones when none does.
+type mentionsBacklogs struct {
+	queued  prometheus.Gauge
+	waiting prometheus.Gauge
+}
+
+func newMentionsBacklogs(reg prometheus.Registerer) *mentionsBacklogs {
+	b := &mentionsBacklogs{
+		queued: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tanggap_instagram_mentions_queued",
+			Help: "Instagram @mentions on " + mentionsTopic + " not read into posts yet (the mentions group's backlog: every collector reports the same, so take the max)."}),
 		waiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tanggap_instagram_mentions_waiting",
 			Help: "Instagram @mentions parked on " + mentionsRetry + " that wait for their account (the retry group's backlog: every collector reports the same, so take the max)."}),
 	}
-	reg.MustRegister(m.resolved, m.parked, m.retried, m.waiting)
-	return m
+	reg.MustRegister(b.queued, b.waiting)
+	return b
 }
 
 // mentionReader reads queued mentions into posts and parks those whose
@@ -276,41 +292,49 @@ func (r *mentionReader) parkMention(ctx context.Context, rec kafka.Message, mn i
 	return nil
 }
 
-// watchParked sets the waiting gauge to the retry group's backlog every
-// pk.watchEvery. The readers' lag cannot tell: a member whose handler
-// waits for a record's turn has fetched the ones behind it.
-func watchParked(ctx context.Context, brokers []string, pk parking, m *mentionsMetrics, log *slog.Logger) {
+// watchBacklogs sets the queued and waiting gauges to the mentions and
+// retry groups' backlogs every pk.watchEvery. The readers' lag cannot
+// tell: a member whose handler retries a mention in place (Graph down), or
+// waits for a parked one's turn, has fetched the ones behind it, and its
+// lag stays 0 until more wait than it fetches ahead (about 1,500).
+func watchBacklogs(ctx context.Context, brokers []string, pk parking, b *mentionsBacklogs, log *slog.Logger) {
 	for sleepCtx(ctx, pk.watchEvery) {
-		n, err := bus.Backlog(ctx, brokers, mentionsRetryGroup, mentionsRetry)
-		if err != nil {
-			log.Debug("instagram_mentions_waiting_unknown", "err", err)
-			continue
+		for _, w := range []struct {
+			group, topic string
+			g            prometheus.Gauge
+		}{{mentionsGroup, mentionsTopic, b.queued}, {mentionsRetryGroup, mentionsRetry, b.waiting}} {
+			n, err := bus.Backlog(ctx, brokers, w.group, w.topic)
+			if err != nil {
+				log.Debug("instagram_mentions_backlog_unknown", "group", w.group, "err", err)
+				continue
+			}
+			w.g.Set(float64(n))
 		}
-		m.waiting.Set(float64(n))
 	}
 }
 
-// startMentions creates the topics, then runs the mentions consumers (of
-// the mentions topic and of the parked mentions) for the Instagram poller
-// among pp (none: another collector reads the topics), and returns the
-// producer that queues mentions and dead-letters them. Kafka may be down
-// when the collector starts, as it may be for its polls: the topics are
-// tried again every 10 s meanwhile, and until they exist the receiver
-// answers 503 and Meta sends again.
+// startMentions creates the topics, then runs the watch of their backlogs
+// and the mentions consumers (of the mentions topic and of the parked
+// mentions) for the Instagram poller among pp (none: another collector
+// reads the topics), and returns the producer that queues mentions and
+// dead-letters them. Kafka may be down when the collector starts, as it
+// may be for its polls: the topics are tried again every 10 s meanwhile,
+// and until they exist the receiver answers 503 and Meta sends again.
 func startMentions(ctx context.Context, g *errgroup.Group, pp []platformPoller, cursors collectors.Cursors, brokers []string, pub collectors.Publisher, pm *bus.ProducerMetrics, reg prometheus.Registerer, log *slog.Logger, pk parking) *bus.Producer {
 	prod := bus.NewProducer(brokers, bus.Topics{Dead: mentionsDead}, pm)
 	context.AfterFunc(ctx, func() { prod.Close() })
+	backlogs := newMentionsBacklogs(reg)
 	var cons, retry *bus.Consumer
-	var m *mentionsMetrics
 	for _, p := range pp {
 		if ig, ok := p.poller.(*instagram.Poller); ok && cons == nil {
-			m = newMentionsMetrics(reg)
+			m := newMentionsMetrics(reg)
 			r := &mentionReader{res: ig.Mentions(p.accounts, cursors), pub: pub, park: prod, pk: pk, m: m, log: log}
 			cm := bus.NewConsumerMetricsFor(reg, "instagram_mentions")
 			cons = bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: mentionsGroup, Topic: mentionsTopic}, r.handle, prod, log, cm)
 			// The retry group counts its dead letters (the mentions given
 			// up) and retries with the mentions group's, on the dashboard;
-			// its lag is not exported: the waiting gauge counts instead.
+			// its lag is not exported: the waiting gauge counts instead (and
+			// the queued gauge for the mentions group, whose lag says little).
 			rm := &bus.ConsumerMetrics{Lag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tanggap_instagram_mentions_retry_consumer_lag"}),
 				DeadLetters: cm.DeadLetters, Retries: cm.Retries, Replayed: cm.Replayed}
 			retry = bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: mentionsRetryGroup, Topic: mentionsRetry}, r.retry(ctx), prod, log, rm)
@@ -330,13 +354,12 @@ func startMentions(ctx context.Context, g *errgroup.Group, pp []platformPoller, 
 				return nil
 			}
 		}
-		if cons == nil {
-			return nil
-		}
 		var run errgroup.Group
-		run.Go(func() error { return cons.Run(ctx) })
-		run.Go(func() error { return retry.Run(ctx) })
-		run.Go(func() error { watchParked(ctx, brokers, pk, m, log); return nil })
+		run.Go(func() error { watchBacklogs(ctx, brokers, pk, backlogs, log); return nil })
+		if cons != nil {
+			run.Go(func() error { return cons.Run(ctx) })
+			run.Go(func() error { return retry.Run(ctx) })
+		}
 		return run.Wait()
 	})
 	return prod

@@ -25,6 +25,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/collectors"
+	"github.com/tanggap/tanggap/collectors/facebook/graph/graphfake"
 	"github.com/tanggap/tanggap/collectors/instagram"
 	"github.com/tanggap/tanggap/collectors/instagram/instagramfake"
 	"github.com/tanggap/tanggap/config"
@@ -246,6 +247,7 @@ type blockedEnv struct {
 	blocked string // ig-user-id of @bmsdakotabekasi
 	healthy string // of @humas.kota_bekasi
 	renewed atomic.Bool
+	down    atomic.Bool  // Graph answers every request with a server error
 	skew    atomic.Int64 // added to the poller's clock
 	pub     *countingPublisher
 	queue   func(context.Context, []instagram.Mention) error
@@ -267,7 +269,13 @@ func newBlockedEnv(t *testing.T, pk parking) *blockedEnv {
 		pub: &countingPublisher{n: map[string]int{}}}
 	log := slog.New(slog.NewTextHandler(e.logs, nil))
 	e.fake = instagramfake.New(instagramfake.WithToken("good"), instagramfake.WithBudget(0, 0))
-	api := httptest.NewServer(e.fake)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.down.Load() {
+			graphfake.WriteError(w, http.StatusInternalServerError, *graphfake.ServerError().Error)
+			return
+		}
+		e.fake.ServeHTTP(w, r)
+	}))
 	t.Cleanup(api.Close)
 	bad := config.Account{Platform: tanggap.PlatformInstagram, Handle: "bmsdakotabekasi", Owner: "bina_marga_sda"}
 	bad.ID = e.fake.AddAccount(bad.Handle, "")
@@ -459,6 +467,53 @@ func TestMentionsBlockedAccountWaitsAlone(t *testing.T) {
 	}
 	if err := e.stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Graph is down: a mention waits on the mentions topic, retried in place.
+// The queued gauge counts it at once, from the group's committed offsets,
+// in every collector, one that reads no topic too (the reader's lag does
+// not: the reader fetched it). Once Graph answers it is published and
+// the gauge goes back to 0.
+func TestMentionsStuckAreQueued(t *testing.T) {
+	e := newBlockedEnv(t, testParking())
+	// Another collector, without an Instagram token: it reads no topic.
+	other := prometheus.NewRegistry()
+	og, octx := errgroup.WithContext(e.ctx)
+	octx, stopOther := context.WithCancel(octx)
+	startMentions(octx, og, nil, nil, e.brokers, e.pub, bus.NewProducerMetrics(other), other, slog.New(slog.DiscardHandler), testParking())
+	t.Cleanup(func() { stopOther(); og.Wait() })
+	gauge := func(reg *prometheus.Registry, name string) float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		return -1
+	}
+
+	e.down.Store(true)
+	h := e.mention(t, e.healthy)
+	if !e.waitFor(10*time.Second, func() bool {
+		return strings.Contains(e.logs.String(), "record_retry") &&
+			gauge(e.reg, "tanggap_instagram_mentions_queued") == 1 && gauge(other, "tanggap_instagram_mentions_queued") == 1
+	}) {
+		t.Fatalf("queued %v here, %v in the other collector, want 1 while Graph is down; log:\n%s",
+			gauge(e.reg, "tanggap_instagram_mentions_queued"), gauge(other, "tanggap_instagram_mentions_queued"), e.logs.String())
+	}
+	if e.pub.count(h) != 0 {
+		t.Fatal("published while Graph was down")
+	}
+	e.down.Store(false)
+	if !e.waitFor(20*time.Second, func() bool {
+		return e.pub.count(h) == 1 && gauge(e.reg, "tanggap_instagram_mentions_queued") == 0 && gauge(other, "tanggap_instagram_mentions_queued") == 0
+	}) {
+		t.Fatalf("published %d times, queued %v here and %v in the other collector once Graph answered; log:\n%s",
+			e.pub.count(h), gauge(e.reg, "tanggap_instagram_mentions_queued"), gauge(other, "tanggap_instagram_mentions_queued"), e.logs.String())
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"time"
 
@@ -111,27 +112,98 @@ func (s *Store) Aging(ctx context.Context, opd string, bounds []time.Time) (coun
 	return counts, un.Val(), nil
 }
 
-// HeldThreadKey is how the held_threads index names a thread of a citizen
-// (lua/common.lua held_thread writes it): the post's platform, thread and
-// author as stored.
-func HeldThreadKey(p tanggap.Platform, threadID, author string) string {
-	return string(p) + " " + threadID + " " + author
+// HeldThreadKey is how the held_threads index names a citizen's thread
+// (lua/common.lua held_fields writes it), or "" for a post with no thread
+// or no author: the post's platform and thread, and its author by a name
+// nobody else can hold. That is the handle where the platform shows one
+// (Post.AuthorIsHandle), else the author's platform id, in a form of its
+// own ("<platform>:id ..."): on Facebook, and on YouTube without a handle,
+// Author is a display name anyone can copy, and a namesake writing in the
+// thread must not resume someone else's item. Only an author with neither
+// is named by the display name, which is all there is.
+func HeldThreadKey(p *tanggap.Post) string {
+	if k := idHeldThreadKey(p); k != "" {
+		return k
+	}
+	return nameHeldThreadKey(p)
 }
 
-// HeldThreads returns, for each HeldThreadKey, the id of the item on hold
-// in that thread by that citizen, or "".
-func (s *Store) HeldThreads(ctx context.Context, keys []string) ([]string, error) {
-	out := make([]string, len(keys))
-	if len(keys) == 0 {
+// idHeldThreadKey names a citizen's thread by the author's platform id, or
+// is "" where HeldThreadKey does not.
+func idHeldThreadKey(p *tanggap.Post) string {
+	if p.ThreadID == "" || p.AuthorID == "" || p.AuthorIsHandle() {
+		return ""
+	}
+	return string(p.Platform) + ":id " + p.ThreadID + " " + p.AuthorID
+}
+
+// nameHeldThreadKey names a citizen's thread by the post's Author, as
+// every entry was named before authors with a platform id were named by
+// it.
+func nameHeldThreadKey(p *tanggap.Post) string {
+	if p.ThreadID == "" || p.Author == "" {
+		return ""
+	}
+	return string(p.Platform) + " " + p.ThreadID + " " + p.Author
+}
+
+// HeldThreads returns, for each post, the id of the item on hold in its
+// thread by its author (HeldThreadKey), or "". Where the author is not
+// named by a handle, an entry by display name counts only when the item
+// stores the post's author id (or both have none): an entry written before
+// authors with a platform id were named by it still resumes the item held
+// before an upgrade when its citizen writes, never when a namesake does.
+func (s *Store) HeldThreads(ctx context.Context, posts []*tanggap.Post) ([]string, error) {
+	out := make([]string, len(posts))
+	var fields []string
+	at := make([][2]int, len(posts)) // each post's fields: by id, by name (-1: none)
+	for i, p := range posts {
+		at[i] = [2]int{-1, -1}
+		if k := idHeldThreadKey(p); k != "" {
+			at[i][0] = len(fields)
+			fields = append(fields, k)
+		}
+		if k := nameHeldThreadKey(p); k != "" {
+			at[i][1] = len(fields)
+			fields = append(fields, k)
+		}
+	}
+	if len(fields) == 0 {
 		return out, nil
 	}
-	vals, err := s.rdb.HMGet(ctx, s.k.heldThreads(), keys...).Result()
+	vals, err := s.rdb.HMGet(ctx, s.k.heldThreads(), fields...).Result()
 	if err != nil {
 		return nil, unavailable(err, "held threads")
 	}
-	for i, v := range vals {
-		if id, ok := v.(string); ok {
-			out[i] = id
+	var check []int // posts found by a display name: whose item's author id to compare
+	for i, f := range at {
+		for j, k := range f {
+			if k < 0 {
+				continue
+			}
+			if id, ok := vals[k].(string); ok {
+				out[i] = id
+				if j == 1 && !posts[i].AuthorIsHandle() {
+					check = append(check, i)
+				}
+				break
+			}
+		}
+	}
+	if len(check) == 0 {
+		return out, nil
+	}
+	pipe := s.rdb.Pipeline()
+	ids := make([]*redis.StringCmd, len(check))
+	for j, i := range check {
+		ids[j] = pipe.HGet(ctx, s.k.item(out[i]), "author_id")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable(err, "held threads")
+	}
+	for j, i := range check {
+		if ids[j].Val() != posts[i].AuthorID {
+			out[i] = ""
 		}
 	}
 	return out, nil

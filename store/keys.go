@@ -38,7 +38,7 @@ import (
 //	tanggap:{city}:near:<opd>|<place>     zset   clustering candidates by platform time (place from the gazetteer; <opd> is _unrouted for posts not routed)
 //	tanggap:{city}:reporters              hash   <root item id>: reporters of its near-duplicate cluster, root included
 //	tanggap:{city}:cluster_members        zset   "<root item id> <item id>" at score 0 for each report that joined a cluster (read by lex range)
-//	tanggap:{city}:held_threads           hash   "<platform> <thread id> <author>": the item on hold there (HeldThreadKey)
+//	tanggap:{city}:held_threads           hash   "<platform>[:id] <thread id> <author or author id>": the item on hold there (HeldThreadKey)
 //	tanggap:{city}:coverage               hash   per account: the collector's last coverage report (JSON)
 //	tanggap:{city}:user:<login>           hash   a web user (bcrypt hash, role, OPD); login validated
 //	tanggap:{city}:users                  set    every login

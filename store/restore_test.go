@@ -73,6 +73,11 @@ func TestRestoreFromEvents(t *testing.T) {
 			}
 			steps = append(steps, in)
 		}
+		// A Facebook citizen's held item: the rebuild names its thread by the
+		// author's id, as the hold did.
+		fb := citizen("30", "sampah belum diangkut", t0)
+		fb.Post.Platform, fb.Post.Author, fb.Post.AuthorID = tanggap.PlatformFacebook, "Budi Santoso", "3001"
+		steps = append(steps, fb)
 		stored := c.Now()
 		for _, in := range steps {
 			if _, err := s.Ingest(ctx, in); err != nil {
@@ -93,13 +98,17 @@ func TestRestoreFromEvents(t *testing.T) {
 			Set: map[string]string{"status": "ON_HOLD", "held_ms": ms(c.Now())}}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := s.Apply(ctx, Change{ID: "facebook:30", Version: -1, Actor: "dlh", Action: "hold", Reason: "alamat?",
+			Set: map[string]string{"status": "ON_HOLD", "held_ms": ms(c.Now())}}); err != nil {
+			t.Fatal(err)
+		}
 		reopen(t, s, c, "x:1")
 		evs := relayAll(t, s)
 		waiting := s.rdb.HGetAll(ctx, s.k.pending("x:8")).Val()
-		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:10", "x:11", "x:20", "x:21", "x:22", "x:23", "x:24"}
+		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:10", "x:11", "x:20", "x:21", "x:22", "x:23", "x:24", "facebook:30"}
 		opds := []string{"", "bina_marga_sda", "lingkungan_hidup"}
 		before := snapshot(t, s, ids, opds)
-		if d := cmp.Diff(map[string]string{"x 2 warga1": "x:2"}, before["held_threads"]); d != "" {
+		if d := cmp.Diff(map[string]string{"x 2 warga1": "x:2", "facebook:id 30 3001": "facebook:30"}, before["held_threads"]); d != "" {
 			t.Fatalf("held threads before the rebuild (-want +got):\n%s", d)
 		}
 

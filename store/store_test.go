@@ -1154,10 +1154,11 @@ func TestHeldThreads(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		key := HeldThreadKey(tanggap.PlatformX, "401", "warga1")
+		other := b.Post
+		other.Author = "warga2"
 		held := func() string {
 			t.Helper()
-			ids, err := s.HeldThreads(ctx, []string{key, HeldThreadKey(tanggap.PlatformX, "401", "warga2")})
+			ids, err := s.HeldThreads(ctx, []*tanggap.Post{&b.Post, &other})
 			if err != nil || len(ids) != 2 || ids[1] != "" {
 				t.Fatalf("held threads: %q %v", ids, err)
 			}
@@ -1189,6 +1190,104 @@ func TestHeldThreads(t *testing.T) {
 			if got := held(); got != step.want {
 				t.Fatalf("after %s %s: held thread names %q, want %q", step.action, step.id, got, step.want)
 			}
+		}
+	})
+}
+
+// held_threads names a citizen by a name nobody else can hold: the handle
+// where the platform shows one, else the platform id (a Facebook name, or a
+// YouTube one without "@", is anyone's), else the display name; the
+// scripts write the field HeldThreadKey names.
+func TestHeldThreadsCitizenName(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		for i, tc := range []struct {
+			platform    tanggap.Platform
+			author, aid string
+			want        string
+		}{
+			{tanggap.PlatformX, "warga1", "11", "x 501 warga1"},
+			{tanggap.PlatformInstagram, "warga.ig", "", "instagram 502 warga.ig"},
+			{tanggap.PlatformYouTube, "@warga", "UCwarga", "youtube 503 @warga"},
+			{tanggap.PlatformYouTube, "Warga Bekasi", "UCbekasi", "youtube:id 504 UCbekasi"},
+			{tanggap.PlatformFacebook, "Budi Santoso", "1001", "facebook:id 505 1001"},
+			{tanggap.PlatformFacebook, "Budi Santoso", "", "facebook 506 Budi Santoso"},
+		} {
+			in := citizen(strconv.Itoa(501+i), "lampu mati", t0)
+			in.Post.Platform, in.Post.Author, in.Post.AuthorID = tc.platform, tc.author, tc.aid
+			if got := HeldThreadKey(&in.Post); got != tc.want {
+				t.Errorf("HeldThreadKey(%s %q %q) = %q, want %q", tc.platform, tc.author, tc.aid, got, tc.want)
+			}
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+			id := in.Post.ItemID()
+			for _, ch := range []Change{
+				{ID: id, Version: -1, Actor: "dlh", Action: "hold", Reason: "r", Set: map[string]string{"status": "ON_HOLD", "held_ms": ms(c.Now())}},
+				{ID: id, Version: -1, Actor: "system", Action: "resume", Reason: "r", Set: map[string]string{"status": "ASSIGNED", "held_ms": ""}},
+			} {
+				if _, err := s.Apply(ctx, ch); err != nil {
+					t.Fatal(err)
+				}
+				want := map[string]string{}
+				if ch.Action == "hold" {
+					want[tc.want] = id
+				}
+				got, err := s.rdb.HGetAll(ctx, s.k.heldThreads()).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := cmp.Diff(want, got); d != "" {
+					t.Errorf("%s after %s: held_threads (-want +got):\n%s", id, ch.Action, d)
+				}
+				if ids, err := s.HeldThreads(ctx, []*tanggap.Post{&in.Post}); err != nil || ids[0] != want[tc.want] {
+					t.Errorf("%s after %s: HeldThreads = %q, %v; want %q", id, ch.Action, ids, err, want[tc.want])
+				}
+			}
+		}
+	})
+}
+
+// An entry written before citizens with a platform id were named by it
+// (by the display name) still resumes the item for its own citizen after
+// an upgrade, never for a namesake, and leaves with the hold.
+func TestHeldThreadsByNameBeforeUpgrade(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		in := citizen("601", "jalan berlubang", c.Now().Add(-time.Hour))
+		in.Post.Platform, in.Post.Author, in.Post.AuthorID = tanggap.PlatformFacebook, "Budi Santoso", "1001"
+		if _, err := s.Ingest(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		id := in.Post.ItemID()
+		if _, err := s.Apply(ctx, Change{ID: id, Version: -1, Actor: "dlh", Action: "hold", Reason: "r",
+			Set: map[string]string{"status": "ON_HOLD", "held_ms": ms(c.Now())}}); err != nil {
+			t.Fatal(err)
+		}
+		// The entry as the scripts wrote it before.
+		if err := s.rdb.Del(ctx, s.k.heldThreads()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.rdb.HSet(ctx, s.k.heldThreads(), "facebook 601 Budi Santoso", id).Err(); err != nil {
+			t.Fatal(err)
+		}
+		post := func(aid string) *tanggap.Post {
+			return &tanggap.Post{Platform: tanggap.PlatformFacebook, ID: "602" + aid, ThreadID: "601", Author: "Budi Santoso", AuthorID: aid}
+		}
+		ids, err := s.HeldThreads(ctx, []*tanggap.Post{post("2002"), post("1001"), post("")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]string{"", id, ""}, ids); d != "" {
+			t.Errorf("held threads of a namesake, the citizen, an author without id (-want +got):\n%s", d)
+		}
+		if _, err := s.Apply(ctx, Change{ID: id, Version: -1, Actor: "system", Action: "resume", Reason: "r",
+			Set: map[string]string{"status": "ASSIGNED", "held_ms": ""}}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.rdb.HLen(ctx, s.k.heldThreads()).Result(); err != nil || n != 0 {
+			t.Errorf("after the resume held_threads has %d fields (%v), want none", n, err)
 		}
 	})
 }

@@ -359,3 +359,61 @@ func TestHandleBatchResumesHeld(t *testing.T) {
 		t.Errorf("resumed counted %v, want 1", n)
 	}
 }
+
+// On Facebook a citizen is named by a display name anyone can take: a
+// namesake writing in the thread of a held item does not resume it, its
+// own citizen (the same platform id) does.
+func TestHandleBatchResumesHeldByAuthorID(t *testing.T) {
+	r := newRedisTriage(t)
+	tr, st := r.Triage, r.st
+	t0 := time.Date(2026, 3, 17, 8, 0, 0, 0, time.UTC)
+	wf := workflow.New(st, r.cfg, r.clocks, func() time.Time { return t0.Add(time.Hour) })
+	tr.ResumeHeld(wf)
+	ctx := context.Background()
+	handle := func(p tanggap.Post) {
+		t.Helper()
+		b, err := json.Marshal(bus.Envelope{V: 1, Type: "post", Post: &p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, err := range tr.HandleBatch(ctx, []kafka.Message{{Value: b, Time: p.CreatedAt}}) {
+			if err != nil {
+				t.Fatalf("record %d: %v", i, err)
+			}
+		}
+	}
+	post := func(id, authorID string, at time.Duration) tanggap.Post {
+		return tanggap.Post{Platform: tanggap.PlatformFacebook, ID: "100_" + id, ThreadID: "100", ParentID: "100",
+			Account: "pemkotbekasi", Author: "Budi Santoso", AuthorName: "Budi Santoso", AuthorID: authorID,
+			Text: "sampah numpuk di tps liar, bau busuk", CreatedAt: t0.Add(at), Interaction: tanggap.InteractionComment}
+	}
+	const id = "facebook:100_1"
+	handle(post("1", "1001", 0))
+	it, err := st.Item(ctx, id)
+	if err != nil || it.OPD == "" {
+		t.Fatalf("complaint: %+v %v", it, err)
+	}
+	if _, err := wf.Do(ctx, workflow.Actor{Login: "dlh", OPD: it.OPD}, workflow.Request{ID: id, Version: it.Version, Action: "hold", Reason: "mohon kirim alamat lengkap"}); err != nil {
+		t.Fatal(err)
+	}
+	status := func() tanggap.Status {
+		t.Helper()
+		it, err := st.Item(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it.Status
+	}
+	handle(post("2", "2002", 2*time.Hour))
+	if s := status(); s != tanggap.StatusOnHold {
+		t.Fatalf("after a namesake's post: %s, want ON_HOLD", s)
+	}
+	handle(post("3", "1001", 3*time.Hour))
+	if s := status(); s == tanggap.StatusOnHold {
+		t.Fatalf("after the citizen's answer: still %s", s)
+	}
+	h, _ := st.History(ctx, id)
+	if last := h[len(h)-1]; last.Action != "resume" || last.Reason != "warga membalas: facebook:100_3" {
+		t.Errorf("resume event: %+v", last)
+	}
+}

@@ -113,7 +113,7 @@ func (t *Triage) cluster(ctx context.Context, ins []store.Ingest) error {
 // HeldThreads is the store side of resuming held items
 // (store.Store.HeldThreads): the item on hold in each citizen's thread.
 type HeldThreads interface {
-	HeldThreads(ctx context.Context, keys []string) ([]string, error)
+	HeldThreads(ctx context.Context, posts []*tanggap.Post) ([]string, error)
 }
 
 // Resumer resumes an item on hold whose citizen wrote again in its thread
@@ -136,20 +136,18 @@ func (t *Triage) resumeHeld(ctx context.Context, ins []store.Ingest, errs []erro
 	if !ok || t.resumer == nil {
 		return
 	}
-	var keys []string
 	var posts []*tanggap.Post
 	for j := range ins {
 		p := &ins[j].Post
-		if errs[j] != nil || ins[j].ReplyBy != "" || p.ThreadID == "" || p.Author == "" {
+		if errs[j] != nil || ins[j].ReplyBy != "" || store.HeldThreadKey(p) == "" {
 			continue
 		}
-		keys = append(keys, store.HeldThreadKey(p.Platform, p.ThreadID, p.Author))
 		posts = append(posts, p)
 	}
-	if len(keys) == 0 {
+	if len(posts) == 0 {
 		return
 	}
-	ids, err := ht.HeldThreads(ctx, keys)
+	ids, err := ht.HeldThreads(ctx, posts)
 	if err != nil {
 		t.m.Resumed.WithLabelValues("failed").Inc()
 		t.log.Warn("held threads lookup failed", "err", err)

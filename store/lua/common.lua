@@ -147,24 +147,41 @@ local function pack(key)
   ended(v, false)
 end
 
--- HELD_THREADS names the item on hold in each thread by its citizen:
--- field "<platform> <thread id> <author>" (store.HeldThreadKey), so that
--- triage sees the citizen write again in that thread and resumes the item.
--- An item enters it when it goes on hold and leaves it when it leaves that
--- status (unless another item of the thread took the field since).
+-- HELD_THREADS names the item on hold in each thread by its citizen
+-- (store.HeldThreadKey), so that triage sees the citizen write again in
+-- that thread and resumes the item. An item enters it when it goes on hold
+-- and leaves it when it leaves that status (unless another item of the
+-- thread took the field since).
 local HELD_THREADS = PREFIX .. 'held_threads'
+
+-- held_fields returns an item's field in HELD_THREADS and, when that names
+-- its citizen by platform id, the field by display name every entry had
+-- before (store.HeldThreadKey and nameHeldThreadKey): the citizen is named
+-- by handle on X and Instagram and by a YouTube "@handle", else by the
+-- author's platform id, else by the display name.
+local function held_fields(ikey)
+  local t = redis.call('HMGET', ikey, 'platform', 'thread_id', 'author', 'author_id')
+  local platform, thread, author, aid = t[1], t[2], t[3] or '', t[4] or ''
+  if not platform or not thread or thread == '' then return nil end
+  local name = nil
+  if author ~= '' then name = platform .. ' ' .. thread .. ' ' .. author end
+  local handle = platform == 'x' or platform == 'instagram' or (platform == 'youtube' and string.sub(author, 1, 1) == '@')
+  if handle or aid == '' then return name end
+  return platform .. ':id ' .. thread .. ' ' .. aid, name
+end
 
 local function held_thread(ikey, o, n)
   local was = o ~= nil and o.status == 'ON_HOLD'
   local is = n.status == 'ON_HOLD'
   if was == is then return end
-  local t = redis.call('HMGET', ikey, 'platform', 'thread_id', 'author')
-  if not (t[1] and t[2] and t[3]) or t[2] == '' or t[3] == '' then return end
-  local field = t[1] .. ' ' .. t[2] .. ' ' .. t[3]
+  local field, name = held_fields(ikey)
+  if not field then return end
   if is then
     redis.call('HSET', HELD_THREADS, field, n.id)
-  elseif redis.call('HGET', HELD_THREADS, field) == n.id then
-    redis.call('HDEL', HELD_THREADS, field)
+    return
+  end
+  for _, f in ipairs({field, name}) do
+    if redis.call('HGET', HELD_THREADS, f) == n.id then redis.call('HDEL', HELD_THREADS, f) end
   end
 end
 

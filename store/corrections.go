@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tanggap/tanggap"
 )
 
@@ -25,13 +27,19 @@ type Correction struct {
 	FromOPD       string       `json:"from_opd"`
 	OPD           string       `json:"opd"` // what the person chose
 	Actor         string       `json:"actor"`
+	// Overrule is set when the routing moves an item the classifier routed
+	// on its own (RoutedByClassifier) away from that OPD for the first time:
+	// the one routing of each such item that counts as an overrule.
+	Overrule bool `json:"overrule,omitempty"`
 }
 
 // MaxCorrections bounds the kept examples (the oldest are dropped).
 const MaxCorrections = 100_000
 
-// AddCorrection records a person's routing; when it moves an item away
-// from the OPD the classifier chose, it counts as an overrule of that OPD.
+// AddCorrection records a person's routing; when it overrules the
+// classifier (Overrule, which the workflow sets at most once per item), it
+// counts as an overrule of the classifier's OPD, so that the overrules of
+// an OPD are a part of its classifier routings (RoutingStats).
 func (s *Store) AddCorrection(ctx context.Context, c Correction) error {
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -40,11 +48,32 @@ func (s *Store) AddCorrection(ctx context.Context, c Correction) error {
 	pipe := s.rdb.TxPipeline()
 	pipe.LPush(ctx, s.k.corrections(), b)
 	pipe.LTrim(ctx, s.k.corrections(), 0, MaxCorrections-1)
-	if c.ClassifierOPD != "" && c.FromOPD == c.ClassifierOPD && c.OPD != c.ClassifierOPD {
+	if c.Overrule && c.ClassifierOPD != "" {
 		pipe.HIncrBy(ctx, s.k.routing(), c.ClassifierOPD+":overruled", 1)
 	}
 	_, err = pipe.Exec(ctx)
 	return unavailable(err, "add correction")
+}
+
+// RoutedByClassifier reports whether triage routed an item to its
+// classifier's OPD on its own, as the item's ingest event (the first of
+// its history, which is never trimmed) says: an item RoutingStats.Auto
+// counts. An item a person routed to the classifier's suggestion later is
+// not one.
+func (s *Store) RoutedByClassifier(ctx context.Context, id string) (bool, error) {
+	raw, err := s.rdb.LIndex(ctx, s.k.history(id), 0).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, tanggap.Errorf(tanggap.ENOTFOUND, "item %s not found", id)
+	}
+	if err != nil {
+		return false, unavailable(err, "routed by classifier")
+	}
+	ev, err := decodeEvent(raw)
+	if err != nil {
+		return false, err
+	}
+	opd := ev.Set["opd"]
+	return ev.Action == "ingest" && ev.Set["status"] == string(tanggap.StatusAssigned) && opd != "" && opd == ev.Set["classifier_opd"], nil
 }
 
 // Corrections returns the kept examples, newest first.

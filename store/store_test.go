@@ -1327,9 +1327,15 @@ func TestCorrectionsAndRoutingStats(t *testing.T) {
 		if _, err := s.Ingest(ctx, in); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddCorrection(ctx, Correction{ItemID: "x:700", Text: "got mampet", ClassifierOPD: "bina_marga_sda",
-			FromOPD: "bina_marga_sda", OPD: "lingkungan_hidup", Actor: "humas"}); err != nil {
-			t.Fatal(err)
+		// The move away counts; the move back and away again is a
+		// correction, no second overrule.
+		for _, c := range []Correction{
+			{ItemID: "x:700", Text: "got mampet", ClassifierOPD: "bina_marga_sda", FromOPD: "bina_marga_sda", OPD: "lingkungan_hidup", Actor: "humas", Overrule: true},
+			{ItemID: "x:700", Text: "got mampet", ClassifierOPD: "bina_marga_sda", FromOPD: "bina_marga_sda", OPD: "perhubungan", Actor: "humas"},
+		} {
+			if err := s.AddCorrection(ctx, c); err != nil {
+				t.Fatal(err)
+			}
 		}
 		st, err := s.Routing(ctx)
 		if err != nil {
@@ -1339,8 +1345,41 @@ func TestCorrectionsAndRoutingStats(t *testing.T) {
 			t.Fatalf("routing stats: %+v", got)
 		}
 		cs, _ := s.Corrections(ctx, 10)
-		if len(cs) != 1 || cs[0].OPD != "lingkungan_hidup" || cs[0].Text != "got mampet" {
+		if len(cs) != 2 || cs[1].OPD != "lingkungan_hidup" || cs[1].Text != "got mampet" || !cs[1].Overrule {
 			t.Fatalf("corrections: %+v", cs)
+		}
+	})
+}
+
+// An item the classifier routed on its own is known by its ingest event,
+// whatever happened to it since; one triage left unrouted, or routed
+// elsewhere than the classifier's suggestion, is not.
+func TestRoutedByClassifier(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		auto := citizen("710", "got mampet", c.Now())
+		auto.ClassifierOPD = auto.OPD
+		unrouted := citizen("711", "got mampet", c.Now())
+		unrouted.ClassifierOPD, unrouted.OPD, unrouted.Status = "bina_marga_sda", "", tanggap.StatusNew
+		other := citizen("712", "got mampet", c.Now())
+		other.ClassifierOPD = "lingkungan_hidup"
+		for _, in := range []Ingest{auto, unrouted, other} {
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A person routes the unrouted one to the classifier's suggestion.
+		if _, err := s.Apply(ctx, Change{ID: "x:711", Version: -1, Actor: "humas", Action: "assign", Reason: "r",
+			Set: map[string]string{"status": "ASSIGNED", "opd": "bina_marga_sda"}}); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]bool{"x:710": true, "x:711": false, "x:712": false} {
+			if got, err := s.RoutedByClassifier(ctx, id); err != nil || got != want {
+				t.Errorf("RoutedByClassifier(%s) = %v, %v; want %v", id, got, err, want)
+			}
+		}
+		if _, err := s.RoutedByClassifier(ctx, "x:404"); tanggap.ErrorCode(err) != tanggap.ENOTFOUND {
+			t.Errorf("RoutedByClassifier of a missing item: %v, want ENOTFOUND", err)
 		}
 	})
 }

@@ -23,6 +23,7 @@ type Store interface {
 	Item(ctx context.Context, id string) (*tanggap.Item, error)
 	Apply(ctx context.Context, c store.Change) (*tanggap.Item, error)
 	AddCorrection(ctx context.Context, c store.Correction) error
+	RoutedByClassifier(ctx context.Context, id string) (bool, error)
 }
 
 // Clocks computes an item's deadlines from the city's clock policy and
@@ -231,6 +232,7 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 	ch := store.Change{ID: it.ID, Version: it.Version, Actor: a.Login, Action: r.Action, Reason: r.Reason,
 		Set: map[string]string{}, Data: map[string]string{}}
 	to := it.Status
+	overrule := false
 	switch r.Action {
 	case "claim":
 		if it.ClaimedBy != "" && it.ClaimedBy != a.Login && now.Before(it.ClaimUntil) {
@@ -261,6 +263,17 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 			ch.Set["hops"] = strconv.Itoa(it.Hops + 1)
 		}
 		ch.Data["from_opd"], ch.Data["classifier_opd"] = it.OPD, it.ClassifierOPD
+		// A person overrules the classifier once per item: by the first
+		// move of an item it routed on its own (no hop yet, so the item
+		// is still where the classifier put it). Moving it back and away
+		// again, or moving an item a person routed, overrules nothing. The
+		// change below is compare-and-set on the version read here, so
+		// two people moving it at once cannot both count.
+		if a.Login != "system" && it.ClassifierOPD != "" && it.OPD == it.ClassifierOPD && it.Hops == 0 {
+			if overrule, err = s.st.RoutedByClassifier(ctx, it.ID); err != nil {
+				return nil, err
+			}
+		}
 		if it.Status == tanggap.StatusOnHold {
 			s.resume(it, ch.Set, now)
 		}
@@ -361,7 +374,7 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 		// A person's routing is a labelled example for the classifier. The
 		// item is already changed: a failure here is reported, not undone.
 		if err := s.st.AddCorrection(ctx, store.Correction{At: now, ItemID: it.ID, Text: it.Text, Kind: it.Kind,
-			ClassifierOPD: it.ClassifierOPD, FromOPD: it.OPD, OPD: r.OPD, Actor: a.Login}); err != nil {
+			ClassifierOPD: it.ClassifierOPD, FromOPD: it.OPD, OPD: r.OPD, Actor: a.Login, Overrule: overrule}); err != nil {
 			return out, err
 		}
 	}

@@ -515,3 +515,42 @@ func reopensEqual(a, b []tanggap.Reopen) bool {
 	}
 	return true
 }
+
+// The classifier's overrule count is of items: an item the classifier
+// routed counts once when people move it away, however often it moves
+// after (back to the classifier's OPD and away again included), and an
+// item a person routed to the classifier's suggestion is no routing of
+// the classifier's, whoever moves it later.
+func TestOverruleCountsItemOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, in := range []struct{ id, opd string }{{"30", "perhubungan"}, {"31", ""}} {
+		_, err := e.st.Ingest(ctx, store.Ingest{
+			Post: tanggap.Post{Platform: tanggap.PlatformInstagram, ID: in.id, Text: "lampu lalu lintas mati", Author: "warga", CreatedAt: *e.now, ThreadID: in.id},
+			Kind: tanggap.KindComplaint, OPD: in.opd, ClassifierOPD: "perhubungan", Status: map[bool]tanggap.Status{true: tanggap.StatusAssigned, false: tanggap.StatusNew}[in.opd != ""],
+			Queued: true, Deadlines: e.c.Deadlines(*e.now, tanggap.KindComplaint, in.opd, false),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	humas := Actor{Login: "humas", Citywide: true}
+	for _, step := range []struct{ id, opd string }{
+		{"instagram:30", "bina_marga_sda"},
+		{"instagram:30", "perhubungan"},
+		{"instagram:30", "lingkungan_hidup"},
+		{"instagram:31", "perhubungan"},
+		{"instagram:31", "bina_marga_sda"},
+	} {
+		if _, err := e.svc.Do(ctx, humas, Request{ID: step.id, Version: -1, Action: "assign", OPD: step.opd, Reason: "bukan wewenang"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := e.st.Routing(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st["perhubungan"]; got.Auto != 1 || got.Overruled != 1 {
+		t.Errorf("routing stats of perhubungan: %+v, want 1 routing, 1 overruled", got)
+	}
+}

@@ -278,12 +278,22 @@ func (s *Store) withReporters(ctx context.Context, its []tanggap.Item) error {
 // before the store kept this list are missing from it until the state is
 // rebuilt from the events topic; the reporters count has them all.
 func (s *Store) ClusterMembers(ctx context.Context, root string, limit int64) ([]string, error) {
-	vals, err := s.rdb.ZRangeByLex(ctx, s.k.clusterMembers(), &redis.ZRangeBy{Min: "[" + root + " ", Max: "(" + root + "!", Count: limit}).Result()
+	vals, err := s.listed(ctx, s.k.clusterMembers(), root, limit)
 	if err != nil {
 		return nil, unavailable(err, "cluster members")
 	}
+	return vals, nil
+}
+
+// listed reads the ids a sorted set of "<id> <item id>" members (at score
+// 0, read by lex range) lists for id, at most limit of them.
+func (s *Store) listed(ctx context.Context, key, id string, limit int64) ([]string, error) {
+	vals, err := s.rdb.ZRangeByLex(ctx, key, &redis.ZRangeBy{Min: "[" + id + " ", Max: "(" + id + "!", Count: limit}).Result()
+	if err != nil {
+		return nil, err
+	}
 	for i, v := range vals {
-		vals[i] = v[len(root)+1:]
+		vals[i] = v[len(id)+1:]
 	}
 	return vals, nil
 }

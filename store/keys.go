@@ -38,6 +38,7 @@ import (
 //	tanggap:{city}:near:<opd>|<place>     zset   clustering candidates by platform time (place from the gazetteer; <opd> is _unrouted for posts not routed)
 //	tanggap:{city}:reporters              hash   <root item id>: reporters of its near-duplicate cluster, root included
 //	tanggap:{city}:cluster_members        zset   "<root item id> <item id>" at score 0 for each report that joined a cluster (read by lex range)
+//	tanggap:{city}:duplicates             zset   "<original item id> <item id>" at score 0 for each item marked a duplicate (read by lex range)
 //	tanggap:{city}:held_threads           hash   "<platform>[:id] <thread id> <author or author id>": the item on hold there (HeldThreadKey)
 //	tanggap:{city}:coverage               hash   per account: the collector's last coverage report (JSON)
 //	tanggap:{city}:user:<login>           hash   a web user (bcrypt hash, role, OPD); login validated
@@ -95,6 +96,7 @@ func (k keys) routing() string              { return k.p + "routing" }
 func (k keys) near(slot string) string      { return k.p + "near:" + slot }
 func (k keys) reporters() string            { return k.p + "reporters" }
 func (k keys) clusterMembers() string       { return k.p + "cluster_members" }
+func (k keys) duplicates() string           { return k.p + "duplicates" }
 func (k keys) heldThreads() string          { return k.p + "held_threads" }
 func (k keys) coverage() string             { return k.p + "coverage" }
 func (k keys) outbox() string               { return k.p + "outbox" }

@@ -24,6 +24,7 @@ type PruneResult struct {
 	Recent    int64 `json:"recent"`    // ended at or after the cutoff
 	Unrelayed int64 `json:"unrelayed"` // kept: the outbox may still hold their events for Kafka
 	Joined    int64 `json:"joined"`    // kept: first reports of clusters whose joined reports stay
+	Originals int64 `json:"originals"` // kept: items marked the originals of duplicates that stay
 }
 
 // prunePage is how many items a prune reads and judges per round trip.
@@ -34,7 +35,10 @@ const prunePage = 500
 // with its history, edits, packed row and index entries, in one script per
 // item that checks the item again, so a change racing the prune wins. The
 // first report of a near-duplicate cluster stays while a report that
-// joined it is stored (their pages and queue rows link to it).
+// joined it is stored (their pages and queue rows link to it), and so
+// does an item marked the original of a duplicate that is stored (its
+// page links to it): a citizen who repeats today a complaint closed long
+// ago still finds, through the new report, the answer given then.
 // Nothing else removes an item, so this is what keeps a city's Redis from
 // growing for ever; what it removes is gone from the pages, the search and
 // the reports (the Kafka events topic keeps it as long as the topic's
@@ -50,10 +54,10 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 	// stay ahead of the next page.
 	var kept int64
 	loaded := false
-	// Cluster roots kept for the reports that joined them, and what this
-	// run pruned (or found prunable): the roots are judged again at the
-	// end, when the reports pruned after them have gone (or, on a dry
-	// run, are counted as gone).
+	// Cluster roots and originals kept for the reports that link to
+	// them, and what this run pruned (or found prunable): the roots are
+	// judged again at the end, when the reports pruned after them have
+	// gone (or, on a dry run, are counted as gone).
 	var roots []string
 	gone := map[string]bool{}
 	count := func(id, out string) {
@@ -69,8 +73,11 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 			res.Unrelayed++
 		case "joined":
 			res.Joined++
+		case "original":
+			res.Originals++
 		}
 	}
+	linked := func(out string) bool { return out == "joined" || out == "original" }
 	// judge runs the script for each id, in one round trip, and returns
 	// its verdicts.
 	judge := func(ids []string, extra func(id string) []any) ([]string, error) {
@@ -125,7 +132,7 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 			return res, err
 		}
 		for i, out := range outs {
-			if out == "joined" {
+			if linked(out) {
 				roots = append(roots, ids[i])
 			} else {
 				count(ids[i], out)
@@ -135,36 +142,69 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, dry bool) (PruneRes
 			}
 		}
 	}
+	// A root may itself be linked to another root (an original marked a
+	// duplicate of an older item, say): the roots are judged again while
+	// a round prunes any, and those still linked to stay.
 	for len(roots) > 0 {
-		page := roots[:min(len(roots), prunePage)]
-		roots = roots[len(page):]
-		members := make(map[string][]any, len(page))
-		for _, id := range page {
-			if !dry {
-				continue // what this run pruned is gone already
+		before := len(gone)
+		var still []string
+		verdicts := map[string]string{}
+		for start := 0; start < len(roots); start += prunePage {
+			page := roots[start:min(len(roots), start+prunePage)]
+			members := make(map[string][]any, len(page))
+			for _, id := range page {
+				if !dry {
+					continue // what this run pruned is gone already
+				}
+				ms, err := s.linkedTo(ctx, id)
+				if err != nil {
+					return res, err
+				}
+				for _, m := range ms {
+					if gone[m] {
+						members[id] = append(members[id], m)
+					}
+				}
 			}
-			ms, err := s.ClusterMembers(ctx, id, -1)
+			outs, err := judge(page, func(id string) []any { return members[id] })
 			if err != nil {
 				return res, err
 			}
-			for _, m := range ms {
-				if gone[m] {
-					members[id] = append(members[id], m)
+			for i, out := range outs {
+				if linked(out) {
+					still, verdicts[page[i]] = append(still, page[i]), out
+				} else {
+					count(page[i], out)
 				}
 			}
 		}
-		outs, err := judge(page, func(id string) []any { return members[id] })
-		if err != nil {
-			return res, err
+		if len(gone) == before {
+			for _, id := range still {
+				count(id, verdicts[id])
+			}
+			break
 		}
-		for i, out := range outs {
-			count(page[i], out)
-		}
+		roots = still
 	}
 	if dry || res.Pruned == 0 {
 		return res, nil
 	}
 	return res, s.markPruned(ctx, c)
+}
+
+// linkedTo lists the items whose pages link to id as the first report of
+// their cluster or as the item they duplicate: those that keep it from a
+// prune while they are stored.
+func (s *Store) linkedTo(ctx context.Context, id string) ([]string, error) {
+	members, err := s.ClusterMembers(ctx, id, -1)
+	if err != nil {
+		return nil, err
+	}
+	dups, err := s.listed(ctx, s.k.duplicates(), id, -1)
+	if err != nil {
+		return nil, unavailable(err, "duplicates")
+	}
+	return append(members, dups...), nil
 }
 
 // pruneKeys are the keys the prune script takes for an item (see

@@ -33,19 +33,15 @@ type RestoreResult struct {
 // (the latest prune mark on the topic), each item is judged by the prune's
 // rule as soon as its events are in and removed again when it ended before
 // the cutoff, so Redis never holds what the city pruned (it may not have
-// the memory for it): reports that joined a cluster are restored before
-// its first report, which stays while one of them does.
+// the memory for it): the items that link to another (reports that joined
+// a cluster, duplicates) are restored before it, which stays while one of
+// them does.
 func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore time.Time) (RestoreResult, error) {
-	roots := map[string]bool{}
-	for _, ev := range evs {
-		if r := ev.Set["cluster_id"]; r != "" && r != ev.ItemID {
-			roots[r] = true
-		}
-	}
+	depth, cyclic := linkDepths(evs)
 	sort.SliceStable(evs, func(i, j int) bool {
 		a, b := evs[i], evs[j]
-		if roots[a.ItemID] != roots[b.ItemID] {
-			return !roots[a.ItemID]
+		if da, db := depth[a.ItemID], depth[b.ItemID]; da != db {
+			return da < db
 		}
 		if a.ItemID != b.ItemID {
 			return a.ItemID < b.ItemID
@@ -68,13 +64,23 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 		}
 		return nil
 	}
+	// Items that link to each other in a circle (each marked a duplicate
+	// of the other) are judged once all are in, as a prune finds them.
+	var deferred []string
+	done := func(id string) error {
+		if cyclic[id] {
+			deferred = append(deferred, id)
+			return nil
+		}
+		return prune(id)
+	}
 	last := ""
 	for _, ev := range evs {
 		if ev.ItemID == "" || ev.Version <= 0 {
 			continue
 		}
 		if ev.ItemID != last {
-			if err := prune(last); err != nil {
+			if err := done(last); err != nil {
 				return res, err
 			}
 			last = ev.ItemID
@@ -101,8 +107,13 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 			res.Applied++
 		}
 	}
-	if err := prune(last); err != nil {
+	if err := done(last); err != nil {
 		return res, err
+	}
+	for _, id := range deferred {
+		if err := prune(id); err != nil {
+			return res, err
+		}
 	}
 	if res.Pruned > 0 {
 		if err := s.markPruned(ctx, cutoff); err != nil {
@@ -159,4 +170,51 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 		}
 	}
 	return res, nil
+}
+
+// linkDepths orders the items of evs for a rebuild that prunes as it goes:
+// an item that others link to (the first report of their cluster, the
+// item they were marked duplicates of) comes after all of them, at one
+// more than the deepest. Items on a circle of links are cyclic: no order
+// puts each after the others.
+func linkDepths(evs []tanggap.Event) (depth map[string]int, cyclic map[string]bool) {
+	linkers := map[string][]string{}
+	for _, ev := range evs {
+		for _, f := range []string{"cluster_id", "duplicate_of"} {
+			if to := ev.Set[f]; to != "" && to != ev.ItemID {
+				linkers[to] = append(linkers[to], ev.ItemID)
+			}
+		}
+	}
+	depth, cyclic = map[string]int{}, map[string]bool{}
+	const walking = -1
+	var path []string
+	var walk func(id string) int
+	walk = func(id string) int {
+		if d, ok := depth[id]; ok {
+			if d == walking {
+				for i := len(path) - 1; i >= 0; i-- {
+					cyclic[path[i]] = true
+					if path[i] == id {
+						break
+					}
+				}
+				return 0
+			}
+			return d
+		}
+		depth[id] = walking
+		path = append(path, id)
+		d := 0
+		for _, l := range linkers[id] {
+			d = max(d, walk(l)+1)
+		}
+		path = path[:len(path)-1]
+		depth[id] = d
+		return d
+	}
+	for id := range linkers {
+		walk(id)
+	}
+	return depth, cyclic
 }

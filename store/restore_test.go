@@ -284,10 +284,34 @@ func TestRestoreAfterPrune(t *testing.T) {
 		end("x:10", "CLOSED")
 		end("x:20", "DUPLICATE")
 		end("x:21", "DUPLICATE")
+		// Originals of duplicates, ended, before them by id (the rebuild
+		// must not go by id): x:40 of x:41, which is open again; x:60 of
+		// x:61, itself the original of x:62, open; x:70 and x:71, ended,
+		// each marked a duplicate of the other.
+		for i, id := range []string{"40", "41", "60", "61", "62", "70", "71"} {
+			ingest(citizen(id, "pju mati di jl juanda", at(20+i)))
+		}
+		mark := func(id, of string, ended bool) {
+			t.Helper()
+			set := map[string]string{"duplicate_of": of}
+			if ended {
+				set["status"], set["closed_ms"] = "DUPLICATE", ms(old.Add(time.Hour))
+			}
+			if _, err := s.Apply(ctx, Change{ID: id, Version: -1, Actor: "t", Action: "duplicate", Set: set}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		end("x:40", "CLOSED")
+		mark("x:41", "x:40", false)
+		end("x:60", "CLOSED")
+		mark("x:61", "x:60", true)
+		mark("x:62", "x:61", false)
+		mark("x:70", "x:71", true)
+		mark("x:71", "x:70", true)
 		c.t = cutoff.Add(400 * 24 * time.Hour)
 		evs := relayAll(t, s)
-		if res, err := s.Prune(ctx, cutoff, false); err != nil || res.Pruned != 4 || res.Joined != 1 {
-			t.Fatalf("prune: %+v %v, want 4 pruned (x:1, x:31, x:20, x:21), 1 joined", res, err)
+		if res, err := s.Prune(ctx, cutoff, false); err != nil || res.Pruned != 4 || res.Joined != 1 || res.Originals != 5 {
+			t.Fatalf("prune: %+v %v, want 4 pruned (x:1, x:31, x:20, x:21), 1 joined, 5 originals", res, err)
 		}
 		city := strings.TrimSuffix(strings.TrimPrefix(s.k.prefix(), "tanggap:{"), "}:")
 		// The state to compare: histories as events (a rebuild writes the

@@ -1981,28 +1981,47 @@ func TestPrune(t *testing.T) {
 		// stays while that report links to it.
 		pair("981", "982", "lampu jalan mati di jl kemakmuran", "89abcdef", 12)
 		set("x:981", "CLOSED", "closed_ms", closedMS)
+		// Complaints closed long ago, marked the originals of duplicates:
+		// x:983 of one received after the cutoff (below), which keeps it;
+		// x:985 of x:986, itself the original of x:987, all ended long
+		// ago: the three go in one run; x:988 and x:989 each a duplicate
+		// of the other: neither goes while the other is stored.
+		for i, id := range []string{"983", "985", "986", "987", "988", "989"} {
+			ingest(citizen(id, "pju mati di jl juanda", at(14+i)))
+		}
+		set("x:983", "CLOSED", "closed_ms", closedMS)
+		set("x:985", "CLOSED", "closed_ms", closedMS)
+		set("x:986", "DUPLICATE", "closed_ms", closedMS, "duplicate_of", "x:985")
+		set("x:987", "DUPLICATE", "closed_ms", closedMS, "duplicate_of", "x:986")
+		set("x:988", "DUPLICATE", "closed_ms", closedMS, "duplicate_of", "x:989")
+		set("x:989", "DUPLICATE", "closed_ms", closedMS, "duplicate_of", "x:988")
 		ingest(citizen("977", "sampah, ditutup tahun ini", at(8)))
 		c.t = cutoff.Add(24 * time.Hour)
 		set("x:977", "CLOSED", "closed_ms", ms(c.Now()))
 		c.t = cutoff.Add(48 * time.Hour)
 		ingest(citizen("978", "diterima setelah batas", c.Now()))
 		set("x:978", "CLOSED", "closed_ms", ms(c.Now()))
+		// Marked a duplicate of x:970 first, then of x:983: x:970 no
+		// longer has a duplicate.
+		ingest(citizen("984", "pju mati lagi di jl juanda", c.Now()))
+		set("x:984", "DUPLICATE", "duplicate_of", "x:970")
+		set("x:984", "DUPLICATE", "duplicate_of", "x:983")
 		c.t = cutoff.Add(400 * 24 * time.Hour)
 
-		gone := []string{"x:970", "x:971", "x:974", "x:975", "x:976", "x:980"}
+		gone := []string{"x:970", "x:971", "x:974", "x:975", "x:976", "x:980", "x:985", "x:986", "x:987"}
 		// The outbox still holds every event: nothing may go yet.
 		res, err := s.Prune(ctx, cutoff, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (PruneResult{Open: 4, Recent: 1, Unrelayed: 7}); res != want {
+		if want := (PruneResult{Open: 4, Recent: 1, Unrelayed: 13}); res != want {
 			t.Fatalf("prune before the relay: %+v, want %+v", res, want)
 		}
 		relayAll(t, s)
 		city := strings.TrimSuffix(strings.TrimPrefix(s.k.prefix(), "tanggap:{"), "}:")
 		before := dumpCity(t, s.rdb, city)
 		res, err = s.Prune(ctx, cutoff, true)
-		if want := (PruneResult{Pruned: 6, Open: 4, Recent: 1, Joined: 1}); err != nil || res != want {
+		if want := (PruneResult{Pruned: 9, Open: 4, Recent: 1, Joined: 1, Originals: 3}); err != nil || res != want {
 			t.Fatalf("dry run: %+v %v, want %+v", res, err, want)
 		}
 		if d := cmp.Diff(before, dumpCity(t, s.rdb, city)); d != "" {
@@ -2012,11 +2031,11 @@ func TestPrune(t *testing.T) {
 			t.Fatalf("pruned before a prune: %v %v", p, err)
 		}
 		res, err = s.Prune(ctx, cutoff, false)
-		if want := (PruneResult{Pruned: 6, Open: 4, Recent: 1, Joined: 1}); err != nil || res != want {
+		if want := (PruneResult{Pruned: 9, Open: 4, Recent: 1, Joined: 1, Originals: 3}); err != nil || res != want {
 			t.Fatalf("prune: %+v %v, want %+v", res, err, want)
 		}
 		// No key, member or field names a pruned item any more (a kept
-		// item's history may: a report joined it).
+		// item's history may: a report joined it, or named it its original).
 		for k, v := range dumpCity(t, s.rdb, city) {
 			for _, id := range gone {
 				if strings.HasPrefix(k, "history:") {
@@ -2032,13 +2051,16 @@ func TestPrune(t *testing.T) {
 				t.Errorf("%s: %v, want not found", id, err)
 			}
 		}
-		for _, id := range []string{"x:972", "x:973", "x:977", "x:978", "x:979", "x:981", "x:982"} {
+		for _, id := range []string{"x:972", "x:973", "x:977", "x:978", "x:979", "x:981", "x:982", "x:983", "x:984", "x:988", "x:989"} {
 			if _, err := s.Item(ctx, id); err != nil {
 				t.Errorf("%s kept: %v", id, err)
 			}
 		}
-		if n, _ := s.ItemCount(ctx); n != 7 {
-			t.Errorf("%d items left, want 7", n)
+		if n, _ := s.ItemCount(ctx); n != 11 {
+			t.Errorf("%d items left, want 11", n)
+		}
+		if d, err := s.linkedTo(ctx, "x:983"); err != nil || !slices.Equal(d, []string{"x:984"}) {
+			t.Errorf("the kept original lists %v (%v), want x:984", d, err)
 		}
 		if m, err := s.ClusterMembers(ctx, "x:981", 10); err != nil || !slices.Equal(m, []string{"x:982"}) {
 			t.Errorf("the kept first report lists %v (%v), want x:982", m, err)
@@ -2060,7 +2082,7 @@ func TestPrune(t *testing.T) {
 		relayAll(t, s)
 		for _, dry := range []bool{true, false} {
 			res, err = s.Prune(ctx, cutoff, dry)
-			if want := (PruneResult{Pruned: 2, Open: 3, Recent: 1}); err != nil || res != want {
+			if want := (PruneResult{Pruned: 2, Open: 3, Recent: 1, Originals: 3}); err != nil || res != want {
 				t.Errorf("prune the ended cluster (dry %v): %+v %v, want %+v", dry, res, err, want)
 			}
 		}

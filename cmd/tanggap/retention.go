@@ -93,7 +93,7 @@ func (r *retention) round(ctx context.Context) error {
 	r.m.runs.WithLabelValues("ok").Inc()
 	r.m.pruned.Add(float64(res.Pruned))
 	r.log.Info("retention_pruned", "ended_before", cutoff, "pruned", res.Pruned, "open", res.Open, "recent", res.Recent,
-		"unrelayed", res.Unrelayed, "joined", res.Joined)
+		"unrelayed", res.Unrelayed, "joined", res.Joined, "originals", res.Originals)
 	return nil
 }
 

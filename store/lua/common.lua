@@ -290,6 +290,18 @@ local function joined(f)
   redis.call('ZADD', PREFIX .. 'cluster_members', 0, f.cluster_id .. ' ' .. f.id)
 end
 
+-- DUPLICATES lists the items marked duplicates of each item, "<original>
+-- <duplicate>" at score 0 like cluster_members, so that a prune keeps an
+-- original while a duplicate whose page links to it is stored.
+-- duplicated moves item id's entry from the original it named (was, or
+-- nil) to the one it names now (of).
+local DUPLICATES = PREFIX .. 'duplicates'
+
+local function duplicated(id, was, of)
+  if was and was ~= '' and was ~= of then redis.call('ZREM', DUPLICATES, was .. ' ' .. id) end
+  if of ~= '' then redis.call('ZADD', DUPLICATES, 0, of .. ' ' .. id) end
+end
+
 -- NOT_HASHED are ingest fields kept out of the item hash (see near).
 local NOT_HASHED = {fp = true, near_key = true}
 

@@ -2,16 +2,17 @@
 -- names it (store.Prune).
 -- KEYS: 1 item, 2 history, 3 edits, 4 row
 -- ARGV: 1 prefix, 2 now (see common.lua), 3 cutoff (ms), 4 '1' for a dry run,
---       5... ids of reports that joined it to count as gone (those a dry
---       run found prunable)
+--       5... ids of reports that joined it or of its duplicates to count
+--       as gone (those a dry run found prunable)
 -- Returns 'pruned' ('prunable' on a dry run), or why the item stays:
 -- 'missing', 'open' (open or resolved: the citizen's window runs),
 -- 'recent' (ended at or after the cutoff), 'unrelayed' (the outbox may
 -- still hold its events for Kafka), 'joined' (the first report of a
--- near-duplicate cluster while a report that joined it is stored).
+-- near-duplicate cluster while a report that joined it is stored),
+-- 'original' (an item marked the original of a duplicate that is stored).
 local v = redis.call('HMGET', KEYS[1], 'id', 'status', 'opd', 'created_ms', 'resolved_ms', 'closed_ms', 'updated_ms', 'cluster_id',
-  'classifier_opd', 'kelurahan', 'kecamatan', 'hops')
-local id, status, opd, created, cluster = v[1], v[2], v[3], num(v[4]), v[8]
+  'classifier_opd', 'kelurahan', 'kecamatan', 'hops', 'duplicate_of')
+local id, status, opd, created, cluster, of = v[1], v[2], v[3], num(v[4]), v[8], v[13]
 if not id then return 'missing' end
 if OPEN[status] or status == 'RESOLVED' then return 'open' end
 -- The instant it ended, as ENDED takes it.
@@ -29,21 +30,27 @@ if first then
   if not oldest or oldest <= (num(v[7]) or at) then return 'unrelayed' end
 end
 -- A cluster's first report stays while a report that joined it is
--- stored: that report's page and queue row link to it.
-local root = cluster == id or redis.call('HEXISTS', REPORTERS, id) == 1
-if root then
-  local gone = {}
-  for i = 5, #ARGV do gone[ARGV[i]] = true end
-  local members, from = PREFIX .. 'cluster_members', '[' .. id .. ' '
+-- stored: that report's page and queue row link to it. So does the
+-- original of a duplicate that is stored, whose page links to it.
+local gone = {}
+for i = 5, #ARGV do gone[ARGV[i]] = true end
+-- linked says whether the list at key (see joined, duplicated) names for
+-- this item one that is stored and not counted as gone.
+local function linked(key)
+  local from = '[' .. id .. ' '
   repeat
-    local batch = redis.call('ZRANGEBYLEX', members, from, '(' .. id .. '!', 'LIMIT', 0, 500)
+    local batch = redis.call('ZRANGEBYLEX', key, from, '(' .. id .. '!', 'LIMIT', 0, 500)
     for _, e in ipairs(batch) do
       local m = string.sub(e, #id + 2)
-      if not gone[m] and redis.call('ZSCORE', PREFIX .. 'items', m) then return 'joined' end
+      if not gone[m] and redis.call('ZSCORE', PREFIX .. 'items', m) then return true end
     end
     if #batch > 0 then from = '(' .. batch[#batch] end
   until #batch < 500
+  return false
 end
+local root = cluster == id or redis.call('HEXISTS', REPORTERS, id) == 1
+if root and linked(PREFIX .. 'cluster_members') then return 'joined' end
+if linked(DUPLICATES) then return 'original' end
 if ARGV[4] == '1' then return 'prunable' end
 
 -- opd:<code> lists every item that has been in the OPD: an item moved
@@ -80,11 +87,15 @@ if cluster and cluster ~= '' and cluster ~= id then
   redis.call('ZREM', PREFIX .. 'cluster_members', cluster .. ' ' .. id)
 end
 redis.call('HDEL', REPORTERS, id)
-if root then
-  local members = PREFIX .. 'cluster_members'
+-- A duplicate leaves its original's list; an original (none of whose
+-- duplicates is stored any more) takes its list along.
+if of and of ~= '' then redis.call('ZREM', DUPLICATES, of .. ' ' .. id) end
+local function drop(key)
   repeat
-    local batch = redis.call('ZRANGEBYLEX', members, '[' .. id .. ' ', '[' .. id .. ' \255', 'LIMIT', 0, 500)
-    if #batch > 0 then redis.call('ZREM', members, unpack(batch)) end
+    local batch = redis.call('ZRANGEBYLEX', key, '[' .. id .. ' ', '[' .. id .. ' \255', 'LIMIT', 0, 500)
+    if #batch > 0 then redis.call('ZREM', key, unpack(batch)) end
   until #batch < 500
 end
+if root then drop(PREFIX .. 'cluster_members') end
+drop(DUPLICATES)
 return 'pruned'

@@ -29,9 +29,11 @@ if o and f.reopens_ms == nil then
     f.reopens_ms = re
   end
 end
+local was = f.duplicate_of and redis.call('HGET', KEYS[1], 'duplicate_of')
 if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
 redis.call('HSET', KEYS[1], 'version', version, 'updated_ms', NOW)
 local nw = state(KEYS[1])
+if f.duplicate_of and nw.id then duplicated(nw.id, was, f.duplicate_of) end
 if f.reopens_ms and f.reopens_ms ~= '' then reopened(nw.id, f.reopens_ms) end
 if ARGV[4] == 'ingest' then
   redis.call('ZADD', PREFIX .. 'items', nw.created_ms, nw.id)

@@ -25,6 +25,7 @@ if re then
   nw.reopens_ms, set.reopens_ms = re, re
   reopened(o.id, re)
 end
+if set.duplicate_of then duplicated(o.id, redis.call('HGET', KEYS[1], 'duplicate_of'), set.duplicate_of) end
 local ver = redis.call('HINCRBY', KEYS[1], 'version', 1)
 if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
 redis.call('HSET', KEYS[1], 'updated_ms', NOW)

@@ -953,7 +953,7 @@ func TestClusterMembersOnFirstReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/item/x:101")
-	hasAll(t, "the first report with an unlisted member", body, []string{"Laporan serupa yang bergabung (1)", "1 laporan bergabung sebelum daftar ini dicatat"}, []string{`href="/item/x:911"`})
+	hasAll(t, "the first report with an unlisted member", body, []string{"Laporan serupa yang bergabung (1)", "1 laporan yang bergabung tidak tercantum: bergabung sebelum daftar ini dicatat"}, []string{`href="/item/x:911"`})
 	// A joiner's page lists none (it links its first report).
 	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/item/x:912")
 	hasAll(t, "a joiner", body, []string{`href="/item/x:101"`}, []string{"Laporan serupa yang bergabung"})

@@ -7,7 +7,6 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -143,11 +142,6 @@ func invalid(format string, args ...any) error {
 	return tanggap.Errorf(tanggap.EINVALID, format, args...)
 }
 
-func validURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && len(s) <= 2000
-}
-
 func msStr(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 // check validates what a request says whatever its item (the fields its
@@ -168,7 +162,7 @@ func (s *Service) check(r *Request) error {
 			return invalid("a reason is required to assign or reassign")
 		}
 	case "answer":
-		if !validURL(r.URL) {
+		if !tanggap.SafeURL(r.URL) {
 			return invalid("the link to the public reply must be an http(s) URL")
 		}
 	case "resolve":
@@ -290,7 +284,7 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 		to = tanggap.StatusResolved
 		ch.Set["resolved_ms"], ch.Set["evidence"], ch.Set["officer"] = msStr(now), r.Evidence, a.Login
 		ch.Set["autoclose_ms"] = msStr(s.clocks.cal.AddWorkingDays(now, s.cfg.Clocks.AutocloseHK))
-		if !it.Answered() && validURL(r.Evidence) {
+		if !it.Answered() && tanggap.SafeURL(r.Evidence) {
 			ch.Set["fr_ms"], ch.Set["fr_opd"], ch.Set["fr_url"] = msStr(now), it.OPD, r.Evidence
 		}
 		ch.Data["evidence"] = r.Evidence

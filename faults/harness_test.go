@@ -531,12 +531,23 @@ func (r *run) verify(ctx context.Context) row {
 	out.Lost = len(sent) - len(found)
 	out.Duplicated = int(n) - len(found) // items that are none of the posts sent
 	// Near-duplicate clustering bumps a cluster root's version for the
-	// joins that form the cluster (store.RootChanges) and counts every
-	// join once.
-	joins := map[string]int64{}
+	// citizens who form the cluster (store.RootChanges) and counts each
+	// citizen once (the generator's authors are X handles, one id each):
+	// joins holds, per root, the other citizens who joined it.
+	others := map[string]map[string]bool{}
 	for _, it := range found {
 		if it.ClusterID != "" && it.ClusterID != it.ID {
-			joins[it.ClusterID]++
+			if others[it.ClusterID] == nil {
+				others[it.ClusterID] = map[string]bool{}
+			}
+			others[it.ClusterID][it.Author] = true
+		}
+	}
+	joins := map[string]int64{}
+	for _, it := range found {
+		delete(others[it.ID], it.Author)
+		if n := len(others[it.ID]); n > 0 {
+			joins[it.ID] = int64(n)
 		}
 	}
 	clockErrs, versionErrs := 0, 0

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"maps"
 	"slices"
@@ -18,9 +20,11 @@ import (
 // on several platforms and accounts. Items with a fingerprint, an OPD and a
 // place are indexed by (OPD, place) and time; triage compares a new post
 // with the recent candidates there and, when similar, joins it to the
-// cluster of the first report. The cluster's root counts its reporters;
-// three or more make it urgent. Each member stays its own item: every
-// citizen still gets an answer.
+// cluster of the first report. The cluster's root counts its reporters,
+// the distinct citizens who reported it (citizenOf), not its reports: a
+// citizen who repeats a complaint under several of the city's posts is
+// one reporter. Three or more make it urgent. Each member stays its own
+// item: every report still gets an answer.
 
 // NearWindow is how far apart in time two reports of one issue may be.
 const NearWindow = 72 * time.Hour
@@ -28,13 +32,36 @@ const NearWindow = 72 * time.Hour
 // UrgentReporters is the reporter count from which a cluster is urgent.
 // The root item itself changes (count, urgency, audit event) at each of
 // its first UrgentReporters reporters only; later ones are counted in the
-// city's reporters hash, which withReporters reads.
+// cluster's citizens set, which withReporters reads.
 const UrgentReporters = 3
 
 // RootChanges is how many times a cluster root itself changed (version,
-// audit event) after joins reports joined it: once for each join up to
-// UrgentReporters reporters.
-func RootChanges(joins int64) int64 { return min(joins, UrgentReporters-1) }
+// audit event) once reports by others citizens besides its own joined it:
+// once for each up to UrgentReporters reporters (a citizen's repeated
+// report changes nothing).
+func RootChanges(others int64) int64 { return min(others, UrgentReporters-1) }
+
+// citizenOf is how a cluster tells its reporters apart: the platform and the
+// author's platform id, else their handle or name (see
+// tanggap.Post.AuthorIsHandle: on Facebook two people may share one),
+// else the report itself (id), since nothing tells its author apart. It
+// is hashed (SHA-1, which Redis' Lua has, cut to 64 bits): the set keeps
+// no name once the reports are pruned, and its members have one size.
+// The Lua citizen (lua/common.lua) computes the same from an item's
+// fields.
+func citizenOf(platform, authorID, author, id string) string {
+	var s string
+	switch {
+	case authorID != "":
+		s = platform + " i " + authorID
+	case author != "":
+		s = platform + " a " + author
+	default:
+		s = "p " + id
+	}
+	h := sha1.Sum([]byte(s))
+	return hex.EncodeToString(h[:8])
+}
 
 // NearKey is the (OPD, place) slot of an ingest, "" when it cannot
 // cluster: two ingests are candidates for each other only within one slot.
@@ -245,27 +272,40 @@ func parseNear(m string, created int64) (NearCandidate, bool) {
 	return NearCandidate{ID: id, ClusterID: cl, Fingerprint: fp, Created: time.UnixMilli(created).UTC()}, true
 }
 
-// withReporters sets each cluster root's reporter count from the city's
-// reporters hash (see UrgentReporters): one round trip, none when no item
-// is a root.
+// withReporters sets each cluster root's reporter count: the reporters
+// counted outside its citizens set (the reporters hash) plus the set's
+// size, in one round trip, none when no item is a root. A root counted
+// before the hash existed keeps its own field's count. A cluster of one
+// citizen has none (as the live root, which changes from the second only;
+// a rebuild from events written before the store counted citizens may
+// find one).
 func (s *Store) withReporters(ctx context.Context, its []tanggap.Item) error {
-	var ids []string
 	var at []int
 	for i := range its {
 		if its[i].ClusterID != "" && its[i].ClusterID == its[i].ID {
-			ids, at = append(ids, its[i].ID), append(at, i)
+			at = append(at, i)
 		}
 	}
-	if len(ids) == 0 {
+	if len(at) == 0 {
 		return nil
 	}
-	vals, err := s.rdb.HMGet(ctx, s.k.reporters(), ids...).Result()
-	if err != nil {
+	ids := make([]string, len(at))
+	pipe := s.rdb.Pipeline()
+	cards := make([]*redis.IntCmd, len(at))
+	for j, i := range at {
+		ids[j] = its[i].ID
+		cards[j] = pipe.SCard(ctx, s.k.citizens(its[i].ID))
+	}
+	outside := pipe.HMGet(ctx, s.k.reporters(), ids...)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return unavailable(err, "reporters")
 	}
-	for j, v := range vals {
+	for j, v := range outside.Val() {
 		str, _ := v.(string)
-		if n, err := strconv.Atoi(str); err == nil && n > its[at[j]].Reporters {
+		if n, err := strconv.Atoi(str); err == nil {
+			if n += int(cards[j].Val()); n < 2 {
+				n = 0
+			}
 			its[at[j]].Reporters = n
 		}
 	}
@@ -276,7 +316,8 @@ func (s *Store) withReporters(ctx context.Context, its []tanggap.Item) error {
 // whose first report is root, at most limit of them (in the order of
 // their ids; the caller reads and sorts the items). Reports that joined
 // before the store kept this list are missing from it until the state is
-// rebuilt from the events topic; the reporters count has them all.
+// rebuilt from the events topic; the reporters count counts their
+// citizens.
 func (s *Store) ClusterMembers(ctx context.Context, root string, limit int64) ([]string, error) {
 	vals, err := s.listed(ctx, s.k.clusterMembers(), root, limit)
 	if err != nil {

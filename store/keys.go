@@ -36,7 +36,8 @@ import (
 //	tanggap:{city}:corrections            list   routings by people, newest first (JSON): training examples
 //	tanggap:{city}:routing                hash   <opd>:auto and <opd>:overruled counts of the classifier
 //	tanggap:{city}:near:<opd>|<place>     zset   clustering candidates by platform time (place from the gazetteer; <opd> is _unrouted for posts not routed)
-//	tanggap:{city}:reporters              hash   <root item id>: reporters of its near-duplicate cluster, root included
+//	tanggap:{city}:reporters              hash   <root item id>: its near-duplicate cluster's reporters counted outside citizens:<h> (a report that joined before that set was kept, a root not stored); written when the cluster forms
+//	tanggap:{city}:citizens:<h>           set    the citizens (citizenOf: platform and author id or name, hashed) who reported the near-duplicate cluster whose first report is item <h>; its size plus the root's reporters field is the cluster's reporter count
 //	tanggap:{city}:cluster_members        zset   "<root item id> <item id>" at score 0 for each report that joined a cluster (read by lex range)
 //	tanggap:{city}:duplicates             zset   "<original item id> <item id>" at score 0 for each item marked a duplicate (read by lex range)
 //	tanggap:{city}:held_threads           hash   "<platform>[:id] <thread id> <author or author id>": the item on hold there (HeldThreadKey)
@@ -65,6 +66,12 @@ func itemHash(id string) string {
 // rowOf is the row key beside an item key, without hashing the id again
 // (the Lua pack() derives it so too).
 func (k keys) rowOf(itemKey string) string { return k.p + "row:" + itemKey[len(k.p)+len("item:"):] }
+
+// citizensOf is the citizens key of the cluster whose first report has
+// the item key itemKey (the Lua citizens_of derives it so too).
+func (k keys) citizensOf(itemKey string) string {
+	return k.p + "citizens:" + itemKey[len(k.p)+len("item:"):]
+}
 
 // itemKeys are an item's item, history, pending, edits and stage keys, its
 // id hashed once.
@@ -97,6 +104,7 @@ func (k keys) near(slot string) string      { return k.p + "near:" + slot }
 func (k keys) reporters() string            { return k.p + "reporters" }
 func (k keys) clusterMembers() string       { return k.p + "cluster_members" }
 func (k keys) duplicates() string           { return k.p + "duplicates" }
+func (k keys) citizens(root string) string  { return k.p + "citizens:" + itemHash(root) }
 func (k keys) heldThreads() string          { return k.p + "held_threads" }
 func (k keys) coverage() string             { return k.p + "coverage" }
 func (k keys) outbox() string               { return k.p + "outbox" }

@@ -31,6 +31,7 @@ func TestOutboxWireForm(t *testing.T) {
 		must(s.Ingest(ctx, root))
 		member := citizen("2", "pohon tumbang jl kemakmuran", t0.Add(time.Minute))
 		member.Kelurahan, member.Fingerprint, member.ClusterID = "Margajaya", "ab", "x:1"
+		member.Post.Author = "warga2" // another citizen: the root changes
 		must(s.Ingest(ctx, member))
 		must(s.Ingest(ctx, reply("3", "1", t0.Add(time.Hour), "bina_marga_sda")))
 		must(s.Ingest(ctx, reply("4", "5", t0.Add(time.Hour), "bina_marga_sda"))) // before its parent

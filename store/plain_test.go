@@ -34,6 +34,13 @@ func TestPlainMatchesScript(t *testing.T) {
 		clustered := func(id string, m int, root string) Ingest {
 			in := citizen(id, "pohon tumbang di jl kemakmuran", at(m))
 			in.Kelurahan, in.Fingerprint, in.ClusterID = "Margajaya", strings.Repeat("0123abcd", 16), root
+			in.Post.Author = "warga" + id
+			return in
+		}
+		// A report by the citizen of an earlier one (by author's name).
+		again := func(id string, m int, root, of string) Ingest {
+			in := clustered(id, m, root)
+			in.Post.Author = "warga" + of
 			return in
 		}
 		unrouted := citizen("102", "tolong dong pak", at(2))
@@ -66,11 +73,16 @@ func TestPlainMatchesScript(t *testing.T) {
 			citizen("160", "air mati", at(60)),
 			citizen("160", "air mati", at(60)), // twice in one batch (a replay)
 			clustered("113", 13, "x:110"),
+			clustered("171", 71, ""),
+			again("172", 72, "x:171", "171"), // the root's citizen again: one reporter
+			clustered("173", 73, "x:171"),    // a second citizen: the root changes
 		}, {
 			auto,
-			clustered("114", 14, "x:110"),   // the root has its reporters: a plain join
-			clustered("130", 30, "x:110"),   // an id ending in 0: the near set is trimmed (140 goes)
-			clustered("141", -16*24*60, ""), // older still, but added after the trim: kept
+			clustered("114", 14, "x:110"),    // the root has its reporters: a plain join
+			again("115", 15, "x:110", "111"), // a citizen counted already: a plain join, not counted
+			again("174", 74, "x:171", "173"), // counted already, in a cluster still forming
+			clustered("130", 30, "x:110"),    // an id ending in 0: the near set is trimmed (140 goes)
+			clustered("141", -16*24*60, ""),  // older still, but added after the trim: kept
 			citizen("101", "jalan rusak di jl ahmad yani", at(1)),
 			late,
 			edited,
@@ -83,6 +95,9 @@ func TestPlainMatchesScript(t *testing.T) {
 			in := clustered(strconv.Itoa(3000+i), 40+i, "")
 			if i%3 == 0 {
 				in.ClusterID = "x:110" // formed: a plain join
+				// Citizens who report several times, within a transaction
+				// and across them.
+				in.Post.Author = "warga" + strconv.Itoa(i/3%21)
 			}
 			if i%2 == 0 {
 				in.OPD, in.ClassifierOPD = "lingkungan_hidup", "lingkungan_hidup"
@@ -111,13 +126,21 @@ func TestPlainMatchesScript(t *testing.T) {
 		if len(near) == 0 || !strings.HasPrefix(near[0].Member.(string), "x:141 ") || strings.HasPrefix(near[1].Member.(string), "x:140 ") {
 			t.Errorf("near set trimmed wrong (want 141 first, 140 gone): %v", near)
 		}
-		// The plain path took 101, 102, 103, 140, 110 and 120, then 104,
-		// 114, 130, 141, 105 and 106; not the joins while their root changes,
-		// the replies, 150 (its reply came first), 160 (twice), 101 again
-		// (stored) nor 108 (a reply waits for it); then every post of the
-		// last batch.
-		if n, m := plain.PlainIngests(), script.PlainIngests(); n != 12+int64(len(many)) || m != 0 {
-			t.Errorf("plain path took %d and %d posts, want %d and 0", n, m, 12+len(many))
+		// The plain path took 101, 102, 103, 140, 110, 120 and 171, then
+		// 104, 114, 115, 130, 141, 105 and 106; not the joins while their
+		// root changes, the replies, 150 (its reply came first), 160
+		// (twice), 101 again (stored) nor 108 (a reply waits for it); then
+		// every post of the last batch.
+		if n, m := plain.PlainIngests(), script.PlainIngests(); n != 14+int64(len(many)) || m != 0 {
+			t.Errorf("plain path took %d and %d posts, want %d and 0", n, m, 14+len(many))
+		}
+		// Both count citizens: x:110, its own and those of 111 to 114 and
+		// 130, then 21 more; x:171, two.
+		for _, st := range []*Store{plain, script} {
+			its, err := st.ItemsByID(ctx, []string{"x:110", "x:171"})
+			if err != nil || len(its) != 2 || its[0].Reporters != 6+21 || its[1].Reporters != 2 || its[1].Version != 2 {
+				t.Errorf("cluster roots: %+v %v, want 27 and 2 reporters", its, err)
+			}
 		}
 	}
 	for _, backend := range testBackends {

@@ -93,7 +93,12 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 		for k, v := range ev.Set {
 			args = append(args, k, v)
 		}
-		out, err := script.Run(ctx, s.rdb, []string{s.k.item(ev.ItemID), s.k.history(ev.ItemID), s.k.edits(ev.ItemID)}, args...).Text()
+		ks := s.k.itemKeys(ev.ItemID)
+		root := ks[0]
+		if r := ev.Set["cluster_id"]; ev.Action == "ingest" && r != "" && r != ev.ItemID {
+			root = s.k.item(r)
+		}
+		out, err := script.Run(ctx, s.rdb, []string{ks[0], ks[1], ks[3], root}, args...).Text()
 		if err != nil {
 			return res, unavailable(err, "restore")
 		}

@@ -30,6 +30,9 @@ func snapshot(t *testing.T, s *Store, ids []string, opds []string) map[string]an
 		out["history "+id] = h
 		e, _ := s.rdb.LRange(ctx, s.k.edits(id), 0, -1).Result()
 		out["edits "+id] = e
+		cs, _ := s.rdb.SMembers(ctx, s.k.citizens(id)).Result()
+		slices.Sort(cs)
+		out["citizens "+id] = cs
 	}
 	for _, o := range opds {
 		for _, set := range []string{"open:", "soon:", "age:", "unans:", "held:"} {
@@ -63,11 +66,16 @@ func TestRestoreFromEvents(t *testing.T) {
 			reply("10", "8", t0.Add(30*time.Minute), "bina_marga_sda"), // an earlier reply to it, collected later
 			reply("11", "8", t0.Add(10*time.Minute), "city"),           // Humas' earlier still: the first response
 		}
-		// A cluster of five reports: the root changes with the first two
-		// joins only, the counter with all four.
-		for i, id := range []string{"20", "21", "22", "23", "24"} {
+		// A cluster of seven reports by five citizens: the root changes with
+		// the first two other citizens only, the count with each citizen
+		// once (25 and 26 are by the citizens of 21 and of the root).
+		for i, id := range []string{"20", "21", "22", "23", "24", "25", "26"} {
 			in := citizen(id, "pohon tumbang di jl kemakmuran", t0.Add(time.Duration(i)*time.Minute))
 			in.Kelurahan, in.Fingerprint = "Margajaya", "abcd"
+			in.Post.Author = map[string]string{"25": "warga21", "26": "warga20"}[id]
+			if in.Post.Author == "" {
+				in.Post.Author = "warga" + id
+			}
 			if id != "20" {
 				in.ClusterID = "x:20"
 			}
@@ -105,9 +113,12 @@ func TestRestoreFromEvents(t *testing.T) {
 		reopen(t, s, c, "x:1")
 		evs := relayAll(t, s)
 		waiting := s.rdb.HGetAll(ctx, s.k.pending("x:8")).Val()
-		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:10", "x:11", "x:20", "x:21", "x:22", "x:23", "x:24", "facebook:30"}
+		ids := []string{"x:1", "x:2", "x:3", "x:9", "x:10", "x:11", "x:20", "x:21", "x:22", "x:23", "x:24", "x:25", "x:26", "facebook:30"}
 		opds := []string{"", "bina_marga_sda", "lingkungan_hidup"}
 		before := snapshot(t, s, ids, opds)
+		if root, err := s.Item(ctx, "x:20"); err != nil || root.Reporters != 5 || root.Version != 3 {
+			t.Fatalf("cluster root: %+v %v, want 5 reporters, version 3", root, err)
+		}
 		if d := cmp.Diff(map[string]string{"x 2 warga1": "x:2", "facebook:id 30 3001": "facebook:30"}, before["held_threads"]); d != "" {
 			t.Fatalf("held threads before the rebuild (-want +got):\n%s", d)
 		}
@@ -139,13 +150,32 @@ func TestRestoreFromEvents(t *testing.T) {
 		if root, err := s.Item(ctx, "x:20"); err != nil || root.Reporters != 5 || root.Version != 3 {
 			t.Fatalf("rebuilt cluster root: %+v %v, want 5 reporters, version 3", root, err)
 		}
-		if m, err := s.ClusterMembers(ctx, "x:20", 10); err != nil || !slices.Equal(m, []string{"x:21", "x:22", "x:23", "x:24"}) {
+		if m, err := s.ClusterMembers(ctx, "x:20", 10); err != nil || !slices.Equal(m, []string{"x:21", "x:22", "x:23", "x:24", "x:25", "x:26"}) {
 			t.Errorf("rebuilt cluster members: %v %v", m, err)
 		}
 		// Replaying again changes nothing.
 		res, _ = s.Restore(ctx, evs, time.Time{})
 		if res.Applied != 0 || res.Skipped != len(evs) {
 			t.Fatalf("second restore: %+v", res)
+		}
+		// A replay in two parts, the cluster's first report before the
+		// reports that joined it, counts the same citizens.
+		dropCity(s.rdb, strings.TrimSuffix(strings.TrimPrefix(s.k.prefix(), "tanggap:{"), "}:"))
+		var first, rest []tanggap.Event
+		for _, ev := range evs {
+			if ev.ItemID == "x:20" {
+				first = append(first, ev)
+			} else {
+				rest = append(rest, ev)
+			}
+		}
+		for _, part := range [][]tanggap.Event{first, rest} {
+			if _, err := s.Restore(ctx, part, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := cmp.Diff(before, snapshot(t, s, ids, opds)); d != "" {
+			t.Fatalf("state rebuilt in two parts differs (-before +after):\n%s", d)
 		}
 		// The earliest waiting official reply still waits as long as the
 		// ingest lets it (90 days from when the ingest stored it, not from
@@ -266,15 +296,23 @@ func TestRestoreAfterPrune(t *testing.T) {
 		ingest(reply("31", "30", at(2), "bina_marga_sda")) // its parent never came
 		// Two clusters whose first reports ended: the reports that joined
 		// the first (after it by id: the rebuild must not go by id) are
-		// open, those of the second ended too.
+		// open, those of the second ended too. A third stays open while
+		// two of its reports are pruned: their citizens stay counted
+		// (one of them reported again in a report kept).
 		for _, cl := range []struct {
 			root    string
 			members []string
+			authors []string
 			fp      string
-		}{{"10", []string{"12", "11"}, "0123abcd"}, {"20", []string{"21"}, "4567cdef"}} {
+		}{
+			{"10", []string{"12", "11"}, []string{"a", "b", "a"}, "0123abcd"},
+			{"20", []string{"21"}, []string{"a", "c"}, "4567cdef"},
+			{"50", []string{"51", "52", "53"}, []string{"d", "e", "e", "f"}, "89abcdef"},
+		} {
 			for i, id := range append([]string{cl.root}, cl.members...) {
 				in := citizen(id, "pohon tumbang di jl kemakmuran", at(10+i))
 				in.Kelurahan, in.Fingerprint = "Margajaya", strings.Repeat(cl.fp, 16)
+				in.Post.Author = "warga_" + cl.authors[i]
 				if i > 0 {
 					in.ClusterID = "x:" + cl.root
 				}
@@ -284,6 +322,8 @@ func TestRestoreAfterPrune(t *testing.T) {
 		end("x:10", "CLOSED")
 		end("x:20", "DUPLICATE")
 		end("x:21", "DUPLICATE")
+		end("x:51", "DUPLICATE")
+		end("x:53", "DUPLICATE")
 		// Originals of duplicates, ended, before them by id (the rebuild
 		// must not go by id): x:40 of x:41, which is open again; x:60 of
 		// x:61, itself the original of x:62, open; x:70 and x:71, ended,
@@ -310,9 +350,20 @@ func TestRestoreAfterPrune(t *testing.T) {
 		mark("x:71", "x:70", true)
 		c.t = cutoff.Add(400 * 24 * time.Hour)
 		evs := relayAll(t, s)
-		if res, err := s.Prune(ctx, cutoff, false); err != nil || res.Pruned != 4 || res.Joined != 1 || res.Originals != 5 {
-			t.Fatalf("prune: %+v %v, want 4 pruned (x:1, x:31, x:20, x:21), 1 joined, 5 originals", res, err)
+		reporters := func(when string, want map[string]int) {
+			t.Helper()
+			for id, n := range want {
+				if it, err := s.Item(ctx, id); err != nil || it.Reporters != n {
+					t.Errorf("%s: %s has %+v reporters (%v), want %d", when, id, it, err, n)
+				}
+			}
 		}
+		counts := map[string]int{"x:10": 2, "x:50": 3}
+		reporters("before the prune", counts)
+		if res, err := s.Prune(ctx, cutoff, false); err != nil || res.Pruned != 6 || res.Joined != 1 || res.Originals != 5 {
+			t.Fatalf("prune: %+v %v, want 6 pruned (x:1, x:31, x:20, x:21, x:51, x:53), 1 joined, 5 originals", res, err)
+		}
+		reporters("after the prune", counts)
 		city := strings.TrimSuffix(strings.TrimPrefix(s.k.prefix(), "tanggap:{"), "}:")
 		// The state to compare: histories as events (a rebuild writes the
 		// same events with their fields in another order), without the
@@ -343,17 +394,18 @@ func TestRestoreAfterPrune(t *testing.T) {
 		dropCity(s.rdb, city)
 
 		res, err := s.Restore(ctx, evs, cutoff)
-		if err != nil || res.Pruned != 4 || res.Applied != len(evs) {
-			t.Fatalf("restore: %+v %v, want 4 pruned of %d events", res, err, len(evs))
+		if err != nil || res.Pruned != 6 || res.Applied != len(evs) {
+			t.Fatalf("restore: %+v %v, want 6 pruned of %d events", res, err, len(evs))
 		}
 		if d := cmp.Diff(want, state()); d != "" {
 			t.Errorf("the rebuilt state differs from the pruned one (-pruned +rebuilt):\n%s", d)
 		}
+		reporters("after the rebuild", counts)
 		if n := s.rdb.Exists(ctx, s.k.pending("x:30")).Val(); n != 0 {
 			t.Error("the rebuild kept a reply waiting 400 days for its parent")
 		}
 		// Replaying again restores and removes the same, and changes nothing.
-		if res, err := s.Restore(ctx, evs, cutoff); err != nil || res.Pruned != 4 {
+		if res, err := s.Restore(ctx, evs, cutoff); err != nil || res.Pruned != 6 {
 			t.Fatalf("second restore: %+v %v", res, err)
 		}
 		if d := cmp.Diff(want, state()); d != "" {

@@ -168,6 +168,9 @@ type ingestCall struct {
 	// What the plain path (plain.go) writes besides: the item id, the
 	// instant (ms), the packed row's parts and the ingest event.
 	id, now, head, tail, event string
+	// For a report joining a cluster: its root's citizens set and its own
+	// citizen in it (also the script's last argument).
+	citizens, citizen string
 }
 
 // ingestFields are the fields of a new item's hash, in the order
@@ -250,7 +253,7 @@ func (s *Store) newIngestCall(in *Ingest) (ingestCall, error) {
 	c := ingestCall{
 		hash: make([]any, 0, 2*len(vals)+4),
 		keys: []string{own[0], own[1], own[2], own[3], par[0], par[1], par[2], root[0], root[1], own[4]},
-		args: make([]any, 5+len(ingestArgs), 10+len(ingestArgs)),
+		args: make([]any, 5+len(ingestArgs), 11+len(ingestArgs)),
 	}
 	copy(c.args, []any{s.k.prefix(), nowMS + " " + nowAt, b01(in.ReplyBy != ""), b01(parent != ""), in.ReplyBy})
 	// Empty fields are left out: a missing field reads as empty everywhere
@@ -277,6 +280,10 @@ func (s *Store) newIngestCall(in *Ingest) (ingestCall, error) {
 	c.head, c.tail = packRow(row[:repClock]), packRow(row[repClock+3:])
 	c.event = ingestEvent(&vals, in, id, conf, nk, nowAt)
 	c.args = append(c.args, in.Fingerprint, nk, c.head, c.tail, c.event)
+	if in.ClusterID != "" && in.ClusterID != id {
+		c.citizens, c.citizen = s.k.citizensOf(root[0]), citizenOf(string(p.Platform), p.AuthorID, p.Author, id)
+		c.args = append(c.args, c.citizen)
+	}
 	return c, nil
 }
 

@@ -1390,6 +1390,7 @@ func TestNearDuplicateCluster(t *testing.T) {
 		mk := func(id string, at time.Time, cluster string) Ingest {
 			in := citizen(id, "pohon tumbang di jl kemakmuran", at)
 			in.Kelurahan, in.Fingerprint, in.ClusterID = "Margajaya", "abcd", cluster
+			in.Post.Author = "warga" + id // each report another citizen's
 			return in
 		}
 		t0 := c.Now().Add(-time.Hour)
@@ -1574,12 +1575,189 @@ func TestReportersFromRootField(t *testing.T) {
 		}
 		s.rdb.HSet(ctx, s.k.item("x:810"), "cluster_id", "x:810", "reporters", "4", "urgent", "1")
 		join := citizen("811", "banjir di jl kemakmuran", t0.Add(time.Minute))
-		join.ClusterID = "x:810"
+		join.ClusterID, join.Post.Author = "x:810", "warga2"
 		if _, err := s.Ingest(ctx, join); err != nil {
 			t.Fatal(err)
 		}
 		if it, _ := s.Item(ctx, "x:810"); it.Reporters != 5 || it.Version != 1 {
 			t.Errorf("old root after one more report: reporters=%d version=%d, want 5 and 1", it.Reporters, it.Version)
+		}
+		// The root's own citizen went into the cluster's set as it formed:
+		// their next report is not counted again.
+		again := citizen("812", "banjir lagi di jl kemakmuran", t0.Add(2*time.Minute))
+		again.ClusterID = "x:810"
+		if _, err := s.Ingest(ctx, again); err != nil {
+			t.Fatal(err)
+		}
+		if it, _ := s.Item(ctx, "x:810"); it.Reporters != 5 {
+			t.Errorf("old root after its own citizen reported again: reporters=%d, want 5", it.Reporters)
+		}
+	})
+}
+
+// A cluster counted before the store kept its citizens (the reporters hash
+// holds its count of reports, and it has no set) keeps that count, and
+// from then on counts each citizen once more, once: the set does not know
+// whom the old count counted. A rebuild from the events topic counts its
+// citizens.
+func TestReportersBeforeCitizens(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		n := 0
+		ingest := func(author string) {
+			t.Helper()
+			in := citizen(strconv.Itoa(860+n), "banjir di jl kemakmuran", t0.Add(time.Duration(n)*time.Minute))
+			in.Kelurahan, in.Fingerprint, in.Post.Author = "Margajaya", "abcd", author
+			if n > 0 {
+				in.ClusterID = "x:860"
+			}
+			n++
+			if _, err := s.Ingest(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reporters := func(when string, want int) {
+			t.Helper()
+			if it, err := s.Item(ctx, "x:860"); err != nil || it.Reporters != want {
+				t.Errorf("%s: %+v %v, want %d reporters", when, it, err, want)
+			}
+		}
+		// One citizen's three reports, as the store left them before: three
+		// reporters, the root changed (and logged it) at the second and
+		// the third.
+		for range 3 {
+			ingest("warga1")
+		}
+		s.rdb.Del(ctx, s.k.citizens("x:860"))
+		s.rdb.HSet(ctx, s.k.reporters(), "x:860", "3")
+		for _, set := range []map[string]string{{"cluster_id": "x:860", "reporters": "2"}, {"reporters": "3", "urgent": "1"}} {
+			if _, err := s.Apply(ctx, Change{ID: "x:860", Version: -1, Actor: "triage", Action: "cluster", Set: set}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reporters("the old count", 3)
+		ingest("warga2")
+		reporters("a new citizen", 4)
+		ingest("warga2")
+		reporters("the new citizen again", 4)
+		ingest("warga1")
+		reporters("a citizen the old count counted", 5)
+		ingest("warga1")
+		reporters("that citizen again", 5)
+		evs := relayAll(t, s)
+		dropCity(s.rdb, strings.TrimSuffix(strings.TrimPrefix(s.k.prefix(), "tanggap:{"), "}:"))
+		if _, err := s.Restore(ctx, evs, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		reporters("rebuilt", 2)
+	})
+}
+
+// The script tells a cluster root's citizen by the Lua citizen and triage
+// a joining report's by citizenOf: the two must agree, and tell apart what
+// they must.
+func TestCitizenMatchesLua(t *testing.T) {
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	script := redis.NewScript(luaCommon + "\nreturn citizen(ARGV[3], ARGV[4], ARGV[5], ARGV[6])")
+	seen := map[string]string{}
+	for _, c := range [][4]string{
+		{"x", "77", "warga1", "x:1"},
+		{"x", "", "warga1", "x:2"},
+		{"facebook", "", "warga1", "facebook:3"},
+		{"facebook", "", "Budi Santoso · Bekasi", "facebook:4"},
+		{"youtube", "UC77", "@warga1", "youtube:5"},
+		{"x", "", "", "x:6"},
+		{"x", "", "", "x:7"},
+	} {
+		lua, err := script.Run(context.Background(), rdb, []string{"k"}, "tanggap:{t}:", "0", c[0], c[1], c[2], c[3]).Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := citizenOf(c[0], c[1], c[2], c[3]); got != lua || len(got) != 16 {
+			t.Errorf("%q: citizenOf %q, Lua %q", c, got, lua)
+		}
+		if other, ok := seen[lua]; ok {
+			t.Errorf("%q and %s are one citizen", c, other)
+		}
+		seen[lua] = fmt.Sprint(c)
+	}
+	// By platform id whatever the name; by name only without an id.
+	if citizenOf("x", "77", "warga1", "x:1") != citizenOf("x", "77", "warga_baru", "x:8") ||
+		citizenOf("x", "", "warga1", "x:2") != citizenOf("x", "", "warga1", "x:9") {
+		t.Error("one citizen's reports are told apart")
+	}
+}
+
+// A cluster counts its citizens, not its reports: a citizen who repeats a
+// complaint under several of the city's posts is one reporter, whether
+// the cluster is forming (the script) or formed (the plain path too).
+// Citizens are told apart by their platform id, else by their handle or
+// name, on one platform.
+func TestReportersAreCitizens(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		t0 := c.Now().Add(-time.Hour)
+		n := 0
+		report := func(p tanggap.Platform, authorID, author string) Ingest {
+			n++
+			id := strconv.Itoa(830 + n)
+			in := citizen(id, "banjir di jl kemakmuran", t0.Add(time.Duration(n)*time.Minute))
+			in.Post.Platform, in.Post.AuthorID, in.Post.Author = p, authorID, author
+			in.Kelurahan, in.Fingerprint = "Margajaya", "abcd"
+			if n > 1 {
+				in.ClusterID = "x:831"
+			}
+			return in
+		}
+		root := func() *tanggap.Item {
+			t.Helper()
+			it, err := s.Item(ctx, "x:831")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return it
+		}
+		steps := []struct {
+			what     string
+			ins      []Ingest
+			want     int   // reporters read on the root
+			version  int64 // the root's
+			clusters bool  // the root is a cluster's
+		}{
+			{"the first report", []Ingest{report(tanggap.PlatformX, "", "warga1")}, 0, 1, false},
+			{"the same citizen twice more", []Ingest{report(tanggap.PlatformX, "", "warga1"), report(tanggap.PlatformX, "", "warga1")}, 0, 1, false},
+			{"a second citizen", []Ingest{report(tanggap.PlatformX, "", "warga2")}, 2, 2, true},
+			{"the two again", []Ingest{report(tanggap.PlatformX, "", "warga2"), report(tanggap.PlatformX, "", "warga1")}, 2, 2, true},
+			// By platform id: one citizen under two names; the same name on
+			// another platform is another citizen.
+			{"a third by id", []Ingest{report(tanggap.PlatformX, "77", "warga3")}, 3, 3, true},
+			{"the third renamed", []Ingest{report(tanggap.PlatformX, "77", "warga3_baru")}, 3, 3, true},
+			{"a name elsewhere", []Ingest{report(tanggap.PlatformFacebook, "", "warga1")}, 4, 3, true},
+			{"that name again", []Ingest{report(tanggap.PlatformFacebook, "", "warga1")}, 4, 3, true},
+			// Nothing tells two authorless reports' citizens apart: each counts.
+			{"no author", []Ingest{report(tanggap.PlatformX, "", ""), report(tanggap.PlatformX, "", "")}, 6, 3, true},
+		}
+		for _, st := range steps {
+			if _, errs := s.IngestBatch(ctx, st.ins); errs[0] != nil || errs[len(errs)-1] != nil {
+				t.Fatalf("%s: %v", st.what, errs)
+			}
+			if it := root(); it.Reporters != st.want || it.Version != st.version || (it.ClusterID == "x:831") != st.clusters {
+				t.Errorf("after %s: reporters=%d version=%d cluster=%q, want %d, %d and a cluster %v",
+					st.what, it.Reporters, it.Version, it.ClusterID, st.want, st.version, st.clusters)
+			}
+		}
+		if it := root(); !it.Urgent {
+			t.Error("three citizens did not make the cluster urgent")
+		}
+		if h, _ := s.History(ctx, "x:831"); len(h) != 3 || h[1].Set["reporters"] != "2" || h[2].Set["reporters"] != "3" {
+			t.Errorf("root history: %+v", h)
+		}
+		// Every report is listed among the cluster's, repeated or not.
+		if m, _ := s.ClusterMembers(ctx, "x:831", 100); len(m) != n-1 {
+			t.Errorf("cluster members: %v, want %d", m, n-1)
 		}
 	})
 }

@@ -587,6 +587,8 @@ func (s *Server) clusterMembers(r *http.Request, p *Principal, it *tanggap.Item)
 	if len(ids) == clusterLimit {
 		notes = append(notes, fmt.Sprintf(s.t(r, "members_capped"), clusterLimit))
 	} else if missing := it.Reporters - 1 - len(ids); missing > 0 {
+		// Reporters counts citizens: more reports than that may be
+		// missing (a citizen's second report counts no one).
 		notes = append(notes, fmt.Sprintf(s.t(r, "members_unlisted"), missing))
 	}
 	return views, strings.Join(notes, " "), nil

@@ -189,7 +189,7 @@ var messages = map[string][2]string{
 	"duplicate_of_this":    {"Duplikat dari ini", "Duplicate of this"},
 	"members_elsewhere":    {"%d laporan lain di kelompok ini berada di OPD lain.", "%d more reports of this cluster are with another OPD."},
 	"members_capped":       {"Hanya %d laporan yang ditampilkan.", "Only %d reports are listed."},
-	"members_unlisted":     {"%d laporan yang bergabung tidak tercantum: bergabung sebelum daftar ini dicatat, atau dihapus karena berakhir sebelum batas penyimpanan (tetap terhitung sebagai pelapor).", "%d reports that joined are not listed: they joined before this list was kept, or were removed for having ended before the retention cutoff (they are counted among the reporters)."},
+	"members_unlisted":     {"Setidaknya %d laporan yang bergabung tidak tercantum: bergabung sebelum daftar ini dicatat, atau dihapus karena berakhir sebelum batas penyimpanan (pelapornya tetap terhitung).", "At least %d reports that joined are not listed: they joined before this list was kept, or were removed for having ended before the retention cutoff (their citizens are counted among the reporters)."},
 	"ok_done":              {"Tersimpan.", "Saved."},
 	"reports":              {"Laporan", "Reports"},
 	"deadline_any":         {"Tenggat", "Deadline"},

@@ -953,7 +953,14 @@ func TestClusterMembersOnFirstReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/item/x:101")
-	hasAll(t, "the first report with an unlisted member", body, []string{"Laporan serupa yang bergabung (1)", "1 laporan yang bergabung tidak tercantum: bergabung sebelum daftar ini dicatat"}, []string{`href="/item/x:911"`})
+	hasAll(t, "the first report with an unlisted member", body, []string{"Laporan serupa yang bergabung (1)", "Setidaknya 1 laporan yang bergabung tidak tercantum: bergabung sebelum daftar ini dicatat"}, []string{`href="/item/x:911"`})
+	// A citizen who reports again is listed with the new report but is
+	// still one reporter.
+	join("914", "lingkungan_hidup", "warga12", "sampah masih numpuk", time.Hour)
+	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/antrian/lingkungan_hidup")
+	hasAll(t, "the queue after a citizen reported again", body, []string{`<a class="pill cluster" href="/item/x:101">4 pelapor</a>`}, nil)
+	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/item/x:101")
+	hasAll(t, "the first report after a citizen reported again", body, []string{"Laporan serupa yang bergabung (2)", `href="/item/x:914"`, "Jumlah pelapor</dt><dd>4</dd>"}, nil)
 	// A joiner's page lists none (it links its first report).
 	_, body = get(t, f.client(t, "dlh"), f.srv.URL+"/item/x:912")
 	hasAll(t, "a joiner", body, []string{`href="/item/x:101"`}, []string{"Laporan serupa yang bergabung"})

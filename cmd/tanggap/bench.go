@@ -707,18 +707,23 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 		}
 		items = append(items, its...)
 	}
-	// Near-duplicate clustering bumps a root's version for the joins that
-	// form the cluster (store.RootChanges) and counts every joiner once.
-	joins := map[string]int64{}
+	// Near-duplicate clustering bumps a root's version for the citizens
+	// who form the cluster (store.RootChanges) and counts each citizen
+	// once: the generator's authors are X handles, one id each.
+	others := map[string]map[string]bool{} // root -> authors of its joiners
 	for _, it := range items {
 		if it.ClusterID != "" && it.ClusterID != it.ID {
-			joins[it.ClusterID]++
+			if others[it.ClusterID] == nil {
+				others[it.ClusterID] = map[string]bool{}
+			}
+			others[it.ClusterID][it.Author] = true
 			mp.ClusterJoins++
 		}
 	}
 	for _, it := range items {
 		found++
-		n := joins[it.ID]
+		delete(others[it.ID], it.Author)
+		n := int64(len(others[it.ID]))
 		if it.Version != want[it.ID]+store.RootChanges(n) || (n > 0 && it.Reporters != 1+int(n)) {
 			mp.BadVersions++
 		}

@@ -276,12 +276,59 @@ local function near(f)
   end
 end
 
--- REPORTERS counts the reporters of each near-duplicate cluster, its root
--- included: field = the root's id. The root's own 'reporters' field
--- follows it only up to URGENT_REPORTERS (see ingest.lua); readers take
--- the count from here (store.withReporters).
+-- A near-duplicate cluster counts its reporters, the citizens who
+-- reported it (its root's included), not its reports: one citizen
+-- repeating a complaint under several of the city's posts is one
+-- reporter. CITIZENS (citizens:<root's hash>, beside its item key) holds
+-- the citizen of each report (citizen below); REPORTERS (field = the
+-- root's id, written when the cluster forms) the reporters counted
+-- outside that set: those counted before the store kept it (each report
+-- then counted one), and one for a root not stored when the cluster
+-- formed. The count is the two added (store.withReporters reads it); the
+-- root's own 'reporters' field follows it only up to URGENT_REPORTERS
+-- (see ingest.lua). A join is one SADD, commutative and idempotent, so
+-- the plain path (store/plain.go) writes it without watching the set.
 local REPORTERS = PREFIX .. 'reporters'
 local URGENT_REPORTERS = 3
+
+local function citizens_of(ikey)
+  return PREFIX .. 'citizens:' .. string.sub(ikey, #PREFIX + 6)
+end
+
+-- citizen is how a cluster tells its citizens apart: the platform and the
+-- author's platform id, else their handle or name, else (nothing tells
+-- the author apart) the report itself; hashed, so the set keeps no name
+-- once the reports are pruned. store.citizenOf computes the same.
+local function citizen(platform, author_id, author, id)
+  local s
+  if author_id and author_id ~= '' then
+    s = (platform or '') .. ' i ' .. author_id
+  elseif author and author ~= '' then
+    s = (platform or '') .. ' a ' .. author
+  else
+    s = 'p ' .. (id or '')
+  end
+  return string.sub(redis.sha1hex(s), 1, 16)
+end
+
+-- form_cluster writes REPORTERS for a cluster that forms, the set at
+-- cset holding its first joiner already, and returns it: its root (item
+-- at rkey) goes into the set too; a root not stored counts as one
+-- reporter. With live, a root counted before REPORTERS existed goes on
+-- from its own 'reporters' field (a rebuild counts every report from its
+-- event instead, and a rebuilt root's field is what its events wrote).
+local function form_cluster(root, rkey, cset, live)
+  local r = redis.call('HMGET', rkey, 'id', 'platform', 'author_id', 'author', 'reporters')
+  local outside = 0
+  if live then outside = math.max(tonumber(r[5] or '') or 1, 1) - 1 end
+  if r[1] then
+    redis.call('SADD', cset, citizen(r[2], r[3], r[4], r[1]))
+  else
+    outside = outside + 1
+  end
+  redis.call('HSET', REPORTERS, root, outside)
+  return outside
+end
 
 -- joined lists a report among its cluster's: "<root> <report>" in one
 -- sorted set at score 0, which a lex range reads by root

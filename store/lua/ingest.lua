@@ -7,7 +7,8 @@
 --       24 the fingerprint and 25 the near key (kept out of the hash, see
 --       near), then for a new item its packed row before (26) and after (27)
 --       the clock fields and its ingest event (28), built by triage
---       (store.newIngestCall): in Lua they cost a fifth of the script.
+--       (store.newIngestCall): in Lua they cost a fifth of the script;
+--       for a report joining a cluster, its citizen (29: see citizen).
 local official = ARGV[3] == '1'
 local has_parent = ARGV[4] == '1'
 local reply_opd = ARGV[5]
@@ -66,33 +67,35 @@ if f.clock ~= '' then
   redis.call('HSET', KEYS[1], 'due_ms', f.due_ms, 'soon_ms', f.soon_ms, 'clock', f.clock)
 end
 near(f)
--- Joining a cluster: REPORTERS counts the cluster's reporters, root
--- included (a root counted before that hash existed starts from its own
--- field); from URGENT_REPORTERS the cluster is urgent. The root item
--- changes (count, urgency, packed row, an audit event) only while the
--- cluster forms, at its second and third reporter. Later reports are only
--- counted, with one call (each names the cluster in its own ingest event,
--- and the rebuild counts from those), so a burst of reports about one
--- flood does not re-pack and log the root once per report. KEYS[8] is the
--- root item, KEYS[9] its history.
+-- Joining a cluster: the report's citizen joins the cluster's set (see
+-- REPORTERS; the root's citizen too when the cluster forms, and a root
+-- counted before that hash existed starts from its own field); from
+-- URGENT_REPORTERS reporters the cluster is urgent. The root item changes
+-- (count, urgency, packed row, an audit event) only while the cluster
+-- forms, at its second and third reporter; a citizen already counted
+-- changes nothing but the list of members. Later reports are only counted,
+-- with one write (each names the cluster in its own ingest event, and the
+-- rebuild counts from those), so a burst of reports about one flood does
+-- not re-pack and log the root once per report. KEYS[8] is the root item,
+-- KEYS[9] its history.
 if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id then
   joined(f)
-  local n = redis.call('HINCRBY', REPORTERS, f.cluster_id, 1)
-  if n == 1 then
-    local had = tonumber(redis.call('HGET', KEYS[8], 'reporters') or '') or 1
-    n = math.max(had, 1) + 1
-    redis.call('HSET', REPORTERS, f.cluster_id, n)
-  end
-  if n <= URGENT_REPORTERS and redis.call('EXISTS', KEYS[8]) == 1 then
-    local r = state(KEYS[8])
-    local set = {cluster_id = f.cluster_id, reporters = tostring(n)}
-    if n >= URGENT_REPORTERS then set.urgent = '1' end
-    local ver = redis.call('HINCRBY', KEYS[8], 'version', 1)
-    redis.call('HSET', KEYS[8], 'cluster_id', set.cluster_id, 'reporters', set.reporters, 'updated_ms', NOW)
-    if set.urgent then redis.call('HSET', KEYS[8], 'urgent', '1') end
-    pack(KEYS[8])
-    record(KEYS[9], {item_id = r.id, actor = 'triage', action = 'cluster',
-      from_status = r.status, to_status = r.status, version = ver, set = set, data = {joined = f.id}})
+  local cset = citizens_of(KEYS[8])
+  if redis.call('SADD', cset, ARGV[29]) == 1 then
+    local outside = tonumber(redis.call('HGET', REPORTERS, f.cluster_id) or '')
+    if outside == nil then outside = form_cluster(f.cluster_id, KEYS[8], cset, true) end
+    local n = outside + redis.call('SCARD', cset)
+    if n >= 2 and n <= URGENT_REPORTERS and redis.call('EXISTS', KEYS[8]) == 1 then
+      local r = state(KEYS[8])
+      local set = {cluster_id = f.cluster_id, reporters = string.format('%d', n)}
+      if n >= URGENT_REPORTERS then set.urgent = '1' end
+      local ver = redis.call('HINCRBY', KEYS[8], 'version', 1)
+      redis.call('HSET', KEYS[8], 'cluster_id', set.cluster_id, 'reporters', set.reporters, 'updated_ms', NOW)
+      if set.urgent then redis.call('HSET', KEYS[8], 'urgent', '1') end
+      pack(KEYS[8])
+      record(KEYS[9], {item_id = r.id, actor = 'triage', action = 'cluster',
+        from_status = r.status, to_status = r.status, version = ver, set = set, data = {joined = f.id}})
+    end
   end
 end
 if f.status == 'ASSIGNED' and f.opd ~= nil and f.opd ~= '' and f.classifier_opd == f.opd then

@@ -63,7 +63,7 @@ if (tonumber(v[12] or '') or 0) > 0 then
     end
   end
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], citizens_of(KEYS[1]))
 redis.call('ZREM', PREFIX .. 'items', id)
 redis.call('ZREM', PREFIX .. 'opd:' .. slot(opd), id)
 redis.call('ZREM', PREFIX .. 'resolved', id)
@@ -81,8 +81,10 @@ if created and place and place ~= '' then
     end
   end
 end
--- Clusters: a report leaves its root's list; a root (none of whose
--- reports is stored any more) takes its list and count along.
+-- Clusters: a report leaves its root's list but stays counted (its
+-- citizen did report, and a rebuild, which restores it before pruning it
+-- again, counts it too); a root (none of whose reports is stored any
+-- more) takes its list and count along, its citizens set deleted above.
 if cluster and cluster ~= '' and cluster ~= id then
   redis.call('ZREM', PREFIX .. 'cluster_members', cluster .. ' ' .. id)
 end

@@ -1,6 +1,7 @@
 -- Rebuild: apply one audit event (from the Kafka events topic) to the
 -- state, idempotently by item version. No outbox entry is written.
--- KEYS: 1 item, 2 history, 3 edits
+-- KEYS: 1 item, 2 history, 3 edits, 4 the item of the cluster root its
+--       ingest event joins (else the item's own)
 -- ARGV: 1 prefix, 2 at_ms, 3 version, 4 action, 5 event JSON, 6 n, then n pairs
 local version = tonumber(ARGV[3])
 local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
@@ -38,12 +39,21 @@ if f.reopens_ms and f.reopens_ms ~= '' then reopened(nw.id, f.reopens_ms) end
 if ARGV[4] == 'ingest' then
   redis.call('ZADD', PREFIX .. 'items', nw.created_ms, nw.id)
   near(f)
-  -- A report that joined a cluster counts once among its reporters (the
-  -- root itself is the first).
+  -- A report that joined a cluster counts its citizen among the
+  -- cluster's reporters (see REPORTERS), as the ingest did. The rebuild
+  -- restores reports before their root: a root not restored yet counts as
+  -- one outside the set when the cluster forms, and when it comes its own
+  -- citizen goes into the set instead (the count falls by one when that
+  -- citizen had reported again).
   if f.cluster_id ~= nil and f.cluster_id ~= '' and f.cluster_id ~= f.id then
-    redis.call('HSETNX', REPORTERS, f.cluster_id, 1)
-    redis.call('HINCRBY', REPORTERS, f.cluster_id, 1)
+    local cset = citizens_of(KEYS[4])
+    redis.call('SADD', cset, citizen(f.platform, f.author_id, f.author, f.id))
+    if redis.call('HEXISTS', REPORTERS, f.cluster_id) == 0 then form_cluster(f.cluster_id, KEYS[4], cset, false) end
     joined(f)
+  elseif cur == 0 and redis.call('HEXISTS', REPORTERS, nw.id) == 1 then
+    local c = redis.call('HMGET', KEYS[1], 'platform', 'author_id', 'author')
+    redis.call('SADD', citizens_of(KEYS[1]), citizen(c[1], c[2], c[3], nw.id))
+    redis.call('HINCRBY', REPORTERS, nw.id, -1)
   end
 end
 if ARGV[4] == 'edit' then

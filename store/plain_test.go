@@ -189,44 +189,10 @@ func TestPlainTaken(t *testing.T) {
 	}
 }
 
-// dumpCity reads every key of a city by its type, the city's prefix taken
-// out of the names; stream entries lose their ids and are sorted.
+// dumpCity reads every key of a city by its type (testenv.DumpCity).
 func dumpCity(t *testing.T, rdb redis.UniversalClient, city string) map[string]any {
 	t.Helper()
-	ctx := context.Background()
-	prefix := "tanggap:{" + city + "}:"
-	out := map[string]any{}
-	ks, err := testenv.CityKeys(ctx, rdb, city)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range ks {
-		name := strings.TrimPrefix(k, prefix)
-		switch typ := rdb.Type(ctx, k).Val(); typ {
-		case "string":
-			out[name] = rdb.Get(ctx, k).Val()
-		case "hash":
-			out[name] = rdb.HGetAll(ctx, k).Val()
-		case "list":
-			out[name] = rdb.LRange(ctx, k, 0, -1).Val()
-		case "zset":
-			out[name] = rdb.ZRangeWithScores(ctx, k, 0, -1).Val()
-		case "set":
-			m := rdb.SMembers(ctx, k).Val()
-			slices.Sort(m)
-			out[name] = m
-		case "stream":
-			var es []string
-			for _, e := range rdb.XRange(ctx, k, "-", "+").Val() {
-				es = append(es, e.Values["item"].(string)+" "+e.Values["at"].(string)+" "+e.Values["index"].(string))
-			}
-			slices.Sort(es)
-			out[name] = es
-		default:
-			t.Fatalf("%s: type %s", k, typ)
-		}
-	}
-	return out
+	return testenv.DumpCity(t, rdb, city)
 }
 
 // A write by another client to a watched key between the reads and EXEC

@@ -13,6 +13,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +143,45 @@ func DropCity(ctx context.Context, rdb redis.UniversalClient, city string) error
 		ks = ks[n:]
 	}
 	return err
+}
+
+// DumpCity reads every key of a city by its type, the city's prefix taken
+// out of the names; a set's members are sorted, and a stream's entries
+// lose their ids and are sorted.
+func DumpCity(t testing.TB, rdb redis.UniversalClient, city string) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	prefix := "tanggap:{" + city + "}:"
+	out := map[string]any{}
+	ks, err := CityKeys(ctx, rdb, city)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ks {
+		name := strings.TrimPrefix(k, prefix)
+		switch typ := rdb.Type(ctx, k).Val(); typ {
+		case "string":
+			out[name] = rdb.Get(ctx, k).Val()
+		case "hash":
+			out[name] = rdb.HGetAll(ctx, k).Val()
+		case "list":
+			out[name] = rdb.LRange(ctx, k, 0, -1).Val()
+		case "zset":
+			out[name] = rdb.ZRangeWithScores(ctx, k, 0, -1).Val()
+		case "set":
+			m := rdb.SMembers(ctx, k).Val()
+			slices.Sort(m)
+			out[name] = m
+		case "stream":
+			var es []string
+			for _, e := range rdb.XRange(ctx, k, "-", "+").Val() {
+				es = append(es, e.Values["item"].(string)+" "+e.Values["at"].(string)+" "+e.Values["index"].(string))
+			}
+			slices.Sort(es)
+			out[name] = es
+		default:
+			t.Fatalf("%s: type %s", k, typ)
+		}
+	}
+	return out
 }

@@ -22,9 +22,15 @@ type Change struct {
 	Reason  string
 	Data    map[string]string
 	Set     map[string]string // stored fields to set (see decodeItem for names)
+	// Correction, on a person's routing, is the labelled example it makes
+	// (AddCorrection), kept at the instant of the change: its assign
+	// event's, from which a rebuild makes it again (Restore).
+	Correction *Correction
 }
 
-// Apply runs a change and returns the item as it is afterwards.
+// Apply runs a change and returns the item as it is afterwards. A
+// correction that cannot be kept once the item changed is reported with
+// the changed item: the change is not undone.
 func (s *Store) Apply(ctx context.Context, c Change) (*tanggap.Item, error) {
 	ev := map[string]any{"actor": c.Actor, "action": c.Action, "reason": c.Reason}
 	if len(c.Data) > 0 {
@@ -34,7 +40,9 @@ func (s *Store) Apply(ctx context.Context, c Change) (*tanggap.Item, error) {
 	if err != nil {
 		return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "encode event")
 	}
-	args := []any{s.k.prefix(), s.nowArg(), c.Version, string(evj), len(c.Set)}
+	at := s.instant()
+	msec, atStr := nowParts(at)
+	args := []any{s.k.prefix(), msec + " " + atStr, c.Version, string(evj), len(c.Set)}
 	for k, v := range c.Set {
 		args = append(args, k, v)
 	}
@@ -48,7 +56,17 @@ func (s *Store) Apply(ctx context.Context, c Change) (*tanggap.Item, error) {
 	case "conflict":
 		return nil, tanggap.Errorf(tanggap.ECONFLICT, "item %s was changed by someone else (now version %d): reload and try again", c.ID, res[1])
 	}
-	return s.Item(ctx, c.ID)
+	var cerr error
+	if c.Correction != nil {
+		corr := *c.Correction
+		corr.At = at
+		cerr = s.AddCorrection(ctx, corr)
+	}
+	it, err := s.Item(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	return it, cerr
 }
 
 // DueAutoclose lists resolved items whose auto-close time has passed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ import (
 
 // Correction is one routing decision by a person.
 type Correction struct {
-	At            time.Time    `json:"at"`
+	At            time.Time    `json:"at"` // the instant of the change (its assign event's), UTC
 	ItemID        string       `json:"item_id"`
 	Text          string       `json:"text"`
 	Kind          tanggap.Kind `json:"kind"`
@@ -72,8 +73,111 @@ func (s *Store) RoutedByClassifier(ctx context.Context, id string) (bool, error)
 	if err != nil {
 		return false, err
 	}
+	return routedOnItsOwn(ev), nil
+}
+
+// routedOnItsOwn reports whether ev is the ingest event of an item triage
+// routed to its classifier's OPD: one the ingest counts among that OPD's
+// classifier routings (<opd>:auto).
+func routedOnItsOwn(ev tanggap.Event) bool {
 	opd := ev.Set["opd"]
-	return ev.Action == "ingest" && ev.Set["status"] == string(tanggap.StatusAssigned) && opd != "" && opd == ev.Set["classifier_opd"], nil
+	return ev.Action == "ingest" && ev.Set["status"] == string(tanggap.StatusAssigned) && opd != "" && opd == ev.Set["classifier_opd"]
+}
+
+// routingReplay makes again, during a rebuild (Restore), the corrections
+// the workflow kept: one per assign event by a person. It follows the
+// events of one item at a time, in version order, to judge an overrule as
+// the workflow did when an event does not say.
+type routingReplay struct {
+	item string // whose events see has had
+	auto bool   // the item's ingest event: the classifier routed it on its own
+	hops string // the item's hops before the next event
+	out  []Correction
+}
+
+// overrule is the workflow's verdict on a person's assign event ev, to be
+// called before see(ev): what the event says (its data's "overrule"), or
+// for an event written before it said, the workflow's rule (Service.Do):
+// the item's first move while still where the classifier put it on its
+// own.
+func (r *routingReplay) overrule(ev tanggap.Event) bool {
+	if v, ok := ev.Data["overrule"]; ok {
+		return v == "1"
+	}
+	cls := ev.Data["classifier_opd"]
+	return r.item == ev.ItemID && r.auto && (r.hops == "" || r.hops == "0") && cls != "" && ev.Data["from_opd"] == cls
+}
+
+// see follows the item's state through ev.
+func (r *routingReplay) see(ev tanggap.Event) {
+	if ev.ItemID != r.item {
+		r.item, r.auto, r.hops = ev.ItemID, false, ""
+	}
+	if ev.Action == "ingest" {
+		r.auto = routedOnItsOwn(ev)
+	}
+	if h, ok := ev.Set["hops"]; ok {
+		r.hops = h
+	}
+}
+
+// add keeps the correction a person's assign event ev made, now that the
+// rebuild applied it: the item's hash gives what the workflow read from it
+// (its text and kind, which no event after the ingest changes).
+func (r *routingReplay) add(ctx context.Context, s *Store, ev tanggap.Event, overrule bool) error {
+	v, err := s.rdb.HMGet(ctx, s.k.item(ev.ItemID), "text", "kind", "classifier_opd").Result()
+	if err != nil {
+		return unavailable(err, "restore correction")
+	}
+	str := func(x any) string { t, _ := x.(string); return t }
+	c := Correction{At: time.UnixMilli(ev.At.UnixMilli()).UTC(), ItemID: ev.ItemID, Text: str(v[0]), Kind: tanggap.Kind(str(v[1])),
+		ClassifierOPD: str(v[2]), FromOPD: ev.FromOPD, OPD: ev.Set["opd"], Actor: ev.Actor, Overrule: overrule}
+	if cls, ok := ev.Data["classifier_opd"]; ok {
+		c.ClassifierOPD = cls
+	}
+	if from, ok := ev.Data["from_opd"]; ok {
+		c.FromOPD = from
+	}
+	r.out = append(r.out, c)
+	return nil
+}
+
+// keep writes the corrections made, newest first as AddCorrection leaves
+// them (corrections made in the same millisecond in the rebuild's order of
+// items), and counts their overrules.
+func (r *routingReplay) keep(ctx context.Context, s *Store) error {
+	if len(r.out) == 0 {
+		return nil
+	}
+	cs := r.out
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].At.Before(cs[j].At) })
+	overruled := map[string]int64{}
+	for _, c := range cs {
+		if c.Overrule && c.ClassifierOPD != "" {
+			overruled[c.ClassifierOPD]++
+		}
+	}
+	cs = cs[max(0, len(cs)-MaxCorrections):]
+	pipe := s.rdb.Pipeline()
+	for len(cs) > 0 {
+		n := min(len(cs), 1000)
+		vals := make([]any, n)
+		for i, c := range cs[:n] {
+			b, err := json.Marshal(c)
+			if err != nil {
+				return tanggap.WrapCode(tanggap.EINTERNAL, err, "encode correction")
+			}
+			vals[i] = b
+		}
+		pipe.LPush(ctx, s.k.corrections(), vals...) // the oldest first: it ends last
+		cs = cs[n:]
+	}
+	pipe.LTrim(ctx, s.k.corrections(), 0, MaxCorrections-1)
+	for opd, n := range overruled {
+		pipe.HIncrBy(ctx, s.k.routing(), opd+":overruled", n)
+	}
+	_, err := pipe.Exec(ctx)
+	return unavailable(err, "restore corrections")
 }
 
 // Corrections returns the kept examples, newest first.

@@ -28,14 +28,17 @@ type RestoreResult struct {
 // Restore rebuilds items from their audit events (the Kafka events topic):
 // each item's events are applied in version order, idempotently, so a
 // replay over an existing state changes nothing and a replay over an empty
-// Redis recreates items, queues, clocks and history. Official replies whose
-// parent was never collected are kept waiting again. With a prune cutoff
-// (the latest prune mark on the topic), each item is judged by the prune's
-// rule as soon as its events are in and removed again when it ended before
-// the cutoff, so Redis never holds what the city pruned (it may not have
-// the memory for it): the items that link to another (reports that joined
-// a cluster, duplicates) are restored before it, which stays while one of
-// them does.
+// Redis recreates items, queues, clocks and history, and what the events
+// say about the classifier: its routings (ingest events) and people's
+// corrections and overrules of it (their assign events). Official replies
+// whose parent was never collected are kept waiting again. With a prune
+// cutoff (the latest prune mark on the topic), each item is judged by the
+// prune's rule as soon as its events are in and removed again when it
+// ended before the cutoff, so Redis never holds what the city pruned (it
+// may not have the memory for it): the items that link to another
+// (reports that joined a cluster, duplicates) are restored before it,
+// which stays while one of them does. People's corrections of pruned items
+// stay, as they do after the prune itself.
 func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore time.Time) (RestoreResult, error) {
 	depth, cyclic := linkDepths(evs)
 	sort.SliceStable(evs, func(i, j int) bool {
@@ -74,6 +77,7 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 		}
 		return prune(id)
 	}
+	var routing routingReplay
 	last := ""
 	for _, ev := range evs {
 		if ev.ItemID == "" || ev.Version <= 0 {
@@ -85,6 +89,9 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 			}
 			last = ev.ItemID
 		}
+		corrected := ev.Action == "assign" && !systemActors[ev.Actor]
+		overrule := corrected && routing.overrule(ev)
+		routing.see(ev)
 		raw, err := json.Marshal(ev)
 		if err != nil {
 			return res, tanggap.WrapCode(tanggap.EINTERNAL, err, "encode event")
@@ -111,8 +118,16 @@ func (s *Store) Restore(ctx context.Context, evs []tanggap.Event, prunedBefore t
 		default:
 			res.Applied++
 		}
+		if out != "skip" && corrected {
+			if err := routing.add(ctx, s, ev, overrule); err != nil {
+				return res, err
+			}
+		}
 	}
 	if err := done(last); err != nil {
+		return res, err
+	}
+	if err := routing.keep(ctx, s); err != nil {
 		return res, err
 	}
 	for _, id := range deferred {

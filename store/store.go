@@ -125,14 +125,15 @@ func ms(t time.Time) string {
 // nowArg is the scripts' ARGV[2]: the store's clock in milliseconds and the
 // same instant as the audit events' "at" (tanggap.Event JSON).
 func (s *Store) nowArg() string {
-	ms, at := s.nowParts()
+	ms, at := nowParts(s.instant())
 	return ms + " " + at
 }
 
-func (s *Store) nowParts() (msec, at string) {
-	t := time.UnixMilli(s.now().UnixMilli()).UTC()
-	return ms(t), t.Format(time.RFC3339Nano)
-}
+// instant is the store's clock to the millisecond, in UTC: the instant of
+// a change as its event's "at" gives it.
+func (s *Store) instant() time.Time { return time.UnixMilli(s.now().UnixMilli()).UTC() }
+
+func nowParts(t time.Time) (msec, at string) { return ms(t), t.Format(time.RFC3339Nano) }
 
 func b01(b bool) string {
 	if b {
@@ -249,7 +250,7 @@ func (s *Store) newIngestCall(in *Ingest) (ingestCall, error) {
 	if in.ClusterID != "" {
 		root = s.k.itemKeys(in.ClusterID)
 	}
-	nowMS, nowAt := s.nowParts()
+	nowMS, nowAt := nowParts(s.instant())
 	c := ingestCall{
 		hash: make([]any, 0, 2*len(vals)+4),
 		keys: []string{own[0], own[1], own[2], own[3], par[0], par[1], par[2], root[0], root[1], own[4]},

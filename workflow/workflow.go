@@ -21,7 +21,6 @@ import (
 type Store interface {
 	Item(ctx context.Context, id string) (*tanggap.Item, error)
 	Apply(ctx context.Context, c store.Change) (*tanggap.Item, error)
-	AddCorrection(ctx context.Context, c store.Correction) error
 	RoutedByClassifier(ctx context.Context, id string) (bool, error)
 }
 
@@ -268,6 +267,17 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 				return nil, err
 			}
 		}
+		if a.Login != "system" {
+			// A person's routing is a labelled example for the classifier,
+			// kept with the change. Its event carries the verdict, so that
+			// a rebuild counts the overrules this judged, not its own.
+			ch.Data["overrule"] = "0"
+			if overrule {
+				ch.Data["overrule"] = "1"
+			}
+			ch.Correction = &store.Correction{ItemID: it.ID, Text: it.Text, Kind: it.Kind,
+				ClassifierOPD: it.ClassifierOPD, FromOPD: it.OPD, OPD: r.OPD, Actor: a.Login, Overrule: overrule}
+		}
 		if it.Status == tanggap.StatusOnHold {
 			s.resume(it, ch.Set, now)
 		}
@@ -360,19 +370,9 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 	if to != tanggap.StatusOnHold && it.Status == tanggap.StatusOnHold && ch.Set["held_ms"] == "" {
 		s.resume(it, ch.Set, now)
 	}
-	out, err := s.st.Apply(ctx, ch)
-	if err != nil {
-		return nil, err
-	}
-	if r.Action == "assign" && a.Login != "system" {
-		// A person's routing is a labelled example for the classifier. The
-		// item is already changed: a failure here is reported, not undone.
-		if err := s.st.AddCorrection(ctx, store.Correction{At: now, ItemID: it.ID, Text: it.Text, Kind: it.Kind,
-			ClassifierOPD: it.ClassifierOPD, FromOPD: it.OPD, OPD: r.OPD, Actor: a.Login, Overrule: overrule}); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	// A correction that failed after the change comes with the changed
+	// item: reported, not undone.
+	return s.st.Apply(ctx, ch)
 }
 
 // CitizenReplied resumes an item on hold because its citizen wrote again

@@ -39,6 +39,10 @@ if f.reopens_ms and f.reopens_ms ~= '' then reopened(nw.id, f.reopens_ms) end
 if ARGV[4] == 'ingest' then
   redis.call('ZADD', PREFIX .. 'items', nw.created_ms, nw.id)
   near(f)
+  -- A routing of the classifier's own, as the ingest counted it.
+  if f.status == 'ASSIGNED' and f.opd ~= nil and f.opd ~= '' and f.classifier_opd == f.opd then
+    redis.call('HINCRBY', PREFIX .. 'routing', f.opd .. ':auto', 1)
+  end
   -- A report that joined a cluster counts its citizen among the
   -- cluster's reporters (see REPORTERS), as the ingest did. The rebuild
   -- restores reports before their root: a root not restored yet counts as

@@ -34,10 +34,6 @@ var notRebuilt = []struct{ prefix, why string }{
 	{"once:", "markers of work done once (digests sent), with a TTL"},
 	{"user:", "web accounts are no events (a bcrypt hash does not belong on Kafka): made again with `tanggap user add`"},
 	{"users", "the account list and its change record, like the accounts"},
-	// The reporters of a near-duplicate cluster (the reporters hash and
-	// any key named after it) are being reworked apart from this test;
-	// TestRestoreFromEvents in store compares them.
-	{"reporters", "compared by store's TestRestoreFromEvents"},
 }
 
 // A city rebuilt from its events topic (after its Redis was lost) is the

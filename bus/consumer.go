@@ -57,6 +57,7 @@ type ConsumerMetrics struct {
 	DeadLetters *prometheus.CounterVec
 	Retries     prometheus.Counter
 	Replayed    prometheus.Counter
+	ResumeGaps  *prometheus.CounterVec // partitions a consumer with Positions could not resume where it had stopped, by reason
 
 	lagMu sync.Mutex
 	lags  map[*Consumer]int64
@@ -96,19 +97,27 @@ func NewConsumerMetricsFor(reg prometheus.Registerer, component string) *Consume
 		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: p + "dead_letters_total", Help: "Records sent to the dead-letter topic, by reason."}, []string{"reason"}),
 		Retries:     prometheus.NewCounter(prometheus.CounterOpts{Name: p + "retries_total", Help: "Handler failures that will be retried."}),
 		Replayed:    prometheus.NewCounter(prometheus.CounterOpts{Name: p + "replayed_total", Help: "Records handled again because the store restarted (its epoch changed) and may have lost its last writes."}),
+		ResumeGaps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: p + "resume_gaps_total",
+			Help: "Partitions where the group, its committed offsets gone, could not start where it had recorded it stopped, by reason (expired: the topic no longer holds the records after that position; ahead: the position is past the topic's end)."}, []string{"reason"}),
 	}
-	reg.MustRegister(m.Lag, m.DeadLetters, m.Retries, m.Replayed)
+	for _, r := range []string{GapExpired, GapAhead} {
+		m.ResumeGaps.WithLabelValues(r)
+	}
+	reg.MustRegister(m.Lag, m.DeadLetters, m.Retries, m.Replayed, m.ResumeGaps)
 	return m
 }
 
 // Consumer reads a topic as a member of a consumer group.
 type Consumer struct {
-	r        *kafka.Reader
-	dead     *Producer
-	log      *slog.Logger
-	m        *ConsumerMetrics
-	handler  BatchHandler
-	maxBatch int
+	rcfg      kafka.ReaderConfig
+	r         *kafka.Reader // from Run on
+	positions Positions
+	fromNow   bool
+	dead      *Producer
+	log       *slog.Logger
+	m         *ConsumerMetrics
+	handler   BatchHandler
+	maxBatch  int
 
 	epoch     func(context.Context) (string, error)
 	lastEpoch string
@@ -146,19 +155,34 @@ type ConsumerConfig struct {
 	// ReplayWindow of activity are handed to the handler again (handlers
 	// are idempotent) with the batch.
 	Epoch func(context.Context) (string, error)
-	// FromNow makes a group that has no committed offsets yet (new, or
-	// whose offsets Kafka expired) start at the end of the topic instead of
-	// its start: for a consumer of the events topic that must not act on
-	// the history from before it was turned on (the webhooks).
+	// FromNow makes a group that has no committed offsets yet start at the
+	// end of the topic instead of its start: for a consumer of the events
+	// topic that must not act on the history from before it was turned on
+	// (the webhooks). Kafka also forgets a group's offsets once it has had
+	// no member for a while (offsets.retention.minutes, 7 days by
+	// default): without Positions such a group starts at the end again
+	// and silently skips what came meanwhile.
 	FromNow bool
+	// Positions, when set, records outside Kafka where the group stands in
+	// each partition, after every finished batch. Before joining, the
+	// consumer commits, for each partition the group has no committed
+	// offset on, where it must start: the recorded position (after the
+	// offsets expired), the partition's start when it was created since
+	// (the other partitions are recorded), and only on the very first
+	// start (nothing committed, nothing recorded) the start FromNow says.
+	// A recorded position the topic no longer holds is counted in
+	// ResumeGaps and logged (see resume).
+	Positions Positions
 }
 
-// NewConsumer joins a consumer group with a handler of one record at a time.
+// NewConsumer returns a member of a consumer group (it joins in Run) with a
+// handler of one record at a time.
 func NewConsumer(cfg ConsumerConfig, h Handler, dead *Producer, log *slog.Logger, m *ConsumerMetrics) *Consumer {
 	return NewBatchConsumer(cfg, sequential(h), dead, log, m)
 }
 
-// NewBatchConsumer joins a consumer group with a handler of batches.
+// NewBatchConsumer returns a member of a consumer group (it joins in Run)
+// with a handler of batches.
 // Offsets are committed every 200 ms, but only ever for records the handler
 // finished (or dead-lettered), so delivery is at least once; a crash
 // redelivers at most the last interval and the batch in flight.
@@ -166,12 +190,21 @@ func NewBatchConsumer(cfg ConsumerConfig, h BatchHandler, dead *Producer, log *s
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 500
 	}
+	// A partition the group has no committed offset on when the reader is
+	// assigned it starts here. With Positions (resume committed a start on
+	// every other) that is one resume could not commit on because the
+	// group had a member, whose records are all history when that member
+	// was never handed one there, or one created while the group runs,
+	// whose records before the reader is assigned it are then not handed
+	// over: FromNow keeps the end, as the lesser harm.
 	start := kafka.FirstOffset
 	if cfg.FromNow {
 		start = kafka.LastOffset
 	}
 	return &Consumer{
-		r: kafka.NewReader(kafka.ReaderConfig{
+		// The reader joins the group as soon as it exists: Run makes it,
+		// after resume.
+		rcfg: kafka.ReaderConfig{
 			Brokers:           cfg.Brokers,
 			GroupID:           cfg.Group,
 			Topic:             cfg.Topic,
@@ -186,22 +219,43 @@ func NewBatchConsumer(cfg ConsumerConfig, h BatchHandler, dead *Producer, log *s
 			SessionTimeout:    10 * time.Second,
 			RebalanceTimeout:  10 * time.Second,
 			JoinGroupBackoff:  500 * time.Millisecond,
-		}),
-		dead:     dead,
-		log:      log,
-		m:        m,
-		handler:  h,
-		maxBatch: cfg.MaxBatch,
-		epoch:    cfg.Epoch,
+		},
+		positions: cfg.Positions,
+		fromNow:   cfg.FromNow,
+		dead:      dead,
+		log:       log,
+		m:         m,
+		handler:   h,
+		maxBatch:  cfg.MaxBatch,
+		epoch:     cfg.Epoch,
 	}
 }
 
-// Run consumes until ctx ends, then closes the reader (which commits the
-// offsets of every finished record). When ctx ends, the batch in flight is
+// Run joins the group and consumes until ctx ends, then closes the reader
+// (which commits the offsets of every finished record). With Positions, it
+// first resumes (see resume), trying again until that succeeds: the group
+// is not joined before, as joining without a committed offset would start
+// where ConsumerConfig says. When ctx ends, the batch in flight is
 // finished (handled, dead-lettered, committed) if that takes less than
 // drainTimeout and needs no retry; records fetched but not finished are not
 // committed, and the group delivers them again.
 func (c *Consumer) Run(ctx context.Context) error {
+	if c.positions != nil {
+		for backoff := time.Second; ; backoff = min(2*backoff, 30*time.Second) {
+			err := c.resume(ctx)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			c.log.Warn("consumer_resume_failed", "err", err, "group", c.rcfg.GroupID, "topic", c.rcfg.Topic, "backoff", backoff)
+			if !sleep(ctx, backoff) {
+				return nil
+			}
+		}
+	}
+	c.r = kafka.NewReader(c.rcfg)
 	defer c.r.Close()
 	go c.watchLag(ctx)
 	fetched := make(chan kafka.Message, c.maxBatch)
@@ -239,6 +293,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			if err := c.r.CommitMessages(dctx, batch...); err != nil && dctx.Err() == nil {
 				c.log.Warn("kafka_commit_failed", "err", err, "records", len(batch))
 			}
+			c.record(dctx, batch)
 			c.remember(append(replayed, batch...))
 		}
 		cancel()

@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -95,24 +94,9 @@ func Backlog(ctx context.Context, brokers []string, group, topic string) (int64,
 	for i, po := range parts {
 		ids[i] = po.Partition
 	}
-	res, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ids}})
-	if err == nil {
-		err = res.Error
-	}
-	var fetched []kafka.OffsetFetchPartition
-	switch {
-	case errors.Is(err, kafka.GroupIdNotFound): // a group that never joined (Kafka itself answers offsets -1)
-	case err != nil:
-		return 0, tanggap.WrapCode(tanggap.EUNAVAILABLE, err, "bus: committed offsets of group %s on %s", group, topic)
-	default:
-		fetched = res.Topics[topic]
-	}
-	committed := map[int]int64{}
-	for _, p := range fetched {
-		if p.Error != nil {
-			return 0, tanggap.WrapCode(tanggap.EUNAVAILABLE, p.Error, "bus: committed offset of group %s on %s/%d", group, topic, p.Partition)
-		}
-		committed[p.Partition] = p.CommittedOffset
+	committed, err := committedOffsets(ctx, c, group, topic, ids)
+	if err != nil {
+		return 0, err
 	}
 	var n int64
 	for _, po := range parts {

@@ -47,6 +47,7 @@ var contract = map[string]Metric{
 	"tanggap_webhook_deliveries_total":                 {Type: "counter", Labels: []string{"endpoint", "result"}},
 	"tanggap_webhook_delivery_retries_total":           {Type: "counter", Labels: []string{"endpoint"}},
 	"tanggap_webhook_consumer_lag":                     {Type: "gauge"},
+	"tanggap_webhook_resume_gaps_total":                {Type: "counter", Labels: []string{"reason"}},
 	"tanggap_instagram_mentions_consumer_lag":          {Type: "gauge"},
 	"tanggap_instagram_mentions_total":                 {Type: "counter", Labels: []string{"result"}},
 	"tanggap_instagram_mentions_dead_letters_total":    {Type: "counter", Labels: []string{"reason"}},

@@ -49,6 +49,7 @@ import (
 //	tanggap:{city}:loginfail:<h>          string failed sign-ins per login or client address, with TTL
 //	tanggap:{city}:outbox                 stream events waiting for the Kafka events topic: item, instant, index in its history
 //	tanggap:{city}:pruned_before          string the latest cutoff (ms) store.Prune removed ended items before
+//	tanggap:{city}:positions:<group>:<topic> hash <partition>: the offset of the next record Kafka consumer group <group> hands over on <topic> (bus.Positions; group and topic from the code), so that it resumes there when Kafka forgot its committed offsets
 //
 // "_unrouted" is the OPD slot of items no OPD was confidently chosen for.
 type keys struct{ p string }
@@ -112,6 +113,9 @@ func (k keys) prunedBefore() string         { return k.p + "pruned_before" }
 func (k keys) edits(id string) string       { return k.p + "edits:" + itemHash(id) }
 func (k keys) cursor(p tanggap.Platform, account string) string {
 	return k.p + "cursor:" + string(p) + ":" + account
+}
+func (k keys) positions(group, topic string) string {
+	return k.p + "positions:" + group + ":" + topic
 }
 
 func slot(opd string) string {

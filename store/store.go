@@ -629,6 +629,39 @@ func (s *Store) SetCursor(ctx context.Context, p tanggap.Platform, account, curs
 	return unavailable(s.rdb.Set(ctx, s.k.cursor(p, account), cursor, 0).Err(), "set cursor")
 }
 
+// Positions returns where Kafka consumer group group recorded it stands in
+// each partition of topic: the offset of the next record it hands over
+// (bus.Positions; empty when it recorded none).
+func (s *Store) Positions(ctx context.Context, group, topic string) (map[int]int64, error) {
+	m, err := s.rdb.HGetAll(ctx, s.k.positions(group, topic)).Result()
+	if err != nil {
+		return nil, unavailable(err, "positions")
+	}
+	out := make(map[int]int64, len(m))
+	for f, v := range m {
+		p, perr := strconv.Atoi(f)
+		o, oerr := strconv.ParseInt(v, 10, 64)
+		if perr != nil || oerr != nil || p < 0 || o < 0 {
+			return nil, tanggap.Errorf(tanggap.EINTERNAL, "positions of group %s on %s: bad entry %q: %q", group, topic, f, v)
+		}
+		out[p] = o
+	}
+	return out, nil
+}
+
+// SavePositions records where consumer group group stands in the
+// partitions of topic in next (bus.Positions); the others keep theirs.
+func (s *Store) SavePositions(ctx context.Context, group, topic string, next map[int]int64) error {
+	if len(next) == 0 {
+		return nil
+	}
+	vals := make([]any, 0, 2*len(next))
+	for p, o := range next {
+		vals = append(vals, strconv.Itoa(p), strconv.FormatInt(o, 10))
+	}
+	return unavailable(s.rdb.HSet(ctx, s.k.positions(group, topic), vals...).Err(), "save positions")
+}
+
 // ScanCreated calls fn with batches of the items whose platform time is in
 // [from, to), oldest first (ties by id), about batch items each. It reads
 // each item's packed report row (one field, kept by the Lua scripts), so

@@ -838,6 +838,46 @@ func TestCursorAndCounts(t *testing.T) {
 	})
 }
 
+// A consumer group's positions are kept per group and topic, a save
+// changes only the partitions it names, and an entry that is no position
+// is an error, not a partition silently started elsewhere.
+func TestPositions(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
+		ctx := context.Background()
+		if p, err := s.Positions(ctx, "webhooks", "tanggap.events"); err != nil || len(p) != 0 {
+			t.Fatalf("none recorded: %v %v", p, err)
+		}
+		if err := s.SavePositions(ctx, "webhooks", "tanggap.events", map[int]int64{0: 17, 1: 0, 2: 9_007_199_254_740_993}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SavePositions(ctx, "webhooks", "tanggap.events", map[int]int64{1: 4}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SavePositions(ctx, "webhooks", "tanggap.events", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SavePositions(ctx, "other", "tanggap.events", map[int]int64{0: 1}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Positions(ctx, "webhooks", "tanggap.events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(map[int]int64{0: 17, 1: 4, 2: 9_007_199_254_740_993}, p); d != "" {
+			t.Errorf("positions (-want +got):\n%s", d)
+		}
+		if p, err := s.Positions(ctx, "webhooks", "tanggap.posts"); err != nil || len(p) != 0 {
+			t.Errorf("another topic: %v %v", p, err)
+		}
+		if err := s.rdb.HSet(ctx, s.k.positions("webhooks", "tanggap.events"), "3", "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Positions(ctx, "webhooks", "tanggap.events"); tanggap.ErrorCode(err) != tanggap.EINTERNAL {
+			t.Errorf("a broken entry: %v", err)
+		}
+	})
+}
+
 func TestIngestRejectsBadPost(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store, c *fakeClock) {
 		in := citizen("bad id{x}", "x", c.Now())

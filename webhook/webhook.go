@@ -590,9 +590,14 @@ func retryAfter(v string, now time.Time) time.Duration {
 // envelopes; d's own Options.Dead receives deliveries that failed. The
 // group starts at the end of the topic the first time: the events topic
 // holds the city's whole history, which turning webhooks on must not post
-// to the receivers. (Kafka expires a group's offsets after a week without
-// a member, 7 days by default: webhooks stopped that long also resume from
-// then on.)
-func NewConsumer(brokers []string, topics bus.Topics, d *Dispatcher, dead *bus.Producer, log *slog.Logger, m *bus.ConsumerMetrics) *bus.Consumer {
-	return bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: Group, Topic: topics.Events, FromNow: true}, d.Handle, dead, log, m)
+// to the receivers. pos (store.Store: Redis) records where the group
+// stands in each partition after every batch, because Kafka expires a
+// group's offsets once it has had no member for a week
+// (offsets.retention.minutes): webhooks stopped longer resume where they
+// stopped, not at the end, so the receivers get every event of the
+// meanwhile, in order per item, some perhaps twice (they dedupe by the
+// event id). A recorded position the topic no longer holds is counted in
+// tanggap_webhook_resume_gaps_total and logged (consumer_resume_gap).
+func NewConsumer(brokers []string, topics bus.Topics, d *Dispatcher, pos bus.Positions, dead *bus.Producer, log *slog.Logger, m *bus.ConsumerMetrics) *bus.Consumer {
+	return bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: Group, Topic: topics.Events, FromNow: true, Positions: pos}, d.Handle, dead, log, m)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,13 +17,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/bus"
 	"github.com/tanggap/tanggap/internal/kafkatest"
+	"github.com/tanggap/tanggap/store"
 )
 
 const secret = "rahasia-webhook-uji-0123456789"
@@ -767,57 +771,230 @@ func TestRedeliver(t *testing.T) {
 	}
 }
 
-// The webhooks group starts at the end of the events topic the first time:
-// turning webhooks on does not post the city's history to the receivers.
-func TestConsumerSkipsHistory(t *testing.T) {
+// kafkaFixture is an events topic of 3 partitions and a dead-letter topic
+// on the test broker, a producer, and a store on miniredis for the
+// webhooks group's positions.
+type kafkaFixture struct {
+	ctx     context.Context
+	brokers []string
+	topics  bus.Topics
+	prod    *bus.Producer
+	st      *store.Store
+}
+
+func newKafkaFixture(t *testing.T) *kafkaFixture {
+	t.Helper()
 	brokers, sfx := kafkatest.Brokers(t)
-	topics := bus.Topics{Events: "events" + sfx, Dead: "webhooks.dlq" + sfx}
+	f := &kafkaFixture{brokers: brokers, topics: bus.Topics{Events: "events" + sfx, Dead: "webhooks.dlq" + sfx}}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := bus.EnsureTopics(ctx, brokers, 2, topics.Events, topics.Dead); err != nil {
+	t.Cleanup(cancel)
+	f.ctx = ctx
+	if err := bus.EnsureTopics(ctx, brokers, 3, f.topics.Events, f.topics.Dead); err != nil {
 		t.Fatal(err)
 	}
+	f.prod = bus.NewProducer(brokers, f.topics, bus.NewProducerMetrics(prometheus.NewRegistry()))
+	t.Cleanup(func() { f.prod.Close() })
+	rdb := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	f.st = store.New(rdb, "bekasi", nil)
+	return f
+}
+
+// run runs the webhooks consumer (webhook.NewConsumer, as tanggap triage
+// does) delivering to rc until stop is called.
+func (f *kafkaFixture) run(t *testing.T, rc *receiver) (m *bus.ConsumerMetrics, stop func()) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
-	prod := bus.NewProducer(brokers, topics, bus.NewProducerMetrics(reg))
-	defer prod.Close()
-	rc := newReceiver(t, time.Now)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := New(Config{AllowLoopback: true, Endpoints: []Endpoint{{Name: "dasbor", URL: rc.srv.URL, SecretEnv: "S"}}},
-		Options{Getenv: func(string) string { return secret }, Dead: prod, Registry: reg, Log: log})
+	log := slog.New(slog.DiscardHandler)
+	d, err := New(Config{AllowLoopback: true, Endpoints: []Endpoint{{Name: "lapor", URL: rc.srv.URL, SecretEnv: "S"}}},
+		Options{Getenv: func(string) string { return secret }, Dead: f.prod, Registry: reg, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	event := func(item string, v int64) tanggap.Event {
-		ev := statusEvent(item, v, tanggap.StatusAssigned, tanggap.StatusInProgress, "lingkungan_hidup")
-		ev.At = time.Now().UTC().Truncate(time.Millisecond)
-		return ev
-	}
-	if err := prod.PublishEvents(ctx, []tanggap.Event{event("x:old", 2), event("x:old", 3)}); err != nil {
-		t.Fatal(err)
-	}
-	c := NewConsumer(brokers, topics, d, prod, log, bus.NewConsumerMetricsFor(reg, "webhook"))
-	cctx, ccancel := context.WithCancel(ctx)
+	m = bus.NewConsumerMetricsFor(reg, "webhook")
+	c := NewConsumer(f.brokers, f.topics, d, f.st, f.prod, log, m)
+	cctx, cancel := context.WithCancel(f.ctx)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(cctx) }()
-	// Until the group has joined, an event may land before its start.
-	for v := int64(2); len(rc.deliveries()) == 0; v++ {
-		if err := prod.PublishEvents(ctx, []tanggap.Event{event("x:new", v)}); err != nil {
-			t.Fatal(err)
+	return m, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// publish writes the status changes of items at versions [from, to).
+func (f *kafkaFixture) publish(t *testing.T, items []string, from, to int64) {
+	t.Helper()
+	var evs []tanggap.Event
+	for v := from; v < to; v++ {
+		for _, it := range items {
+			ev := statusEvent(it, v, tanggap.StatusAssigned, tanggap.StatusInProgress, "lingkungan_hidup")
+			ev.At = time.Now().UTC().Truncate(time.Millisecond)
+			evs = append(evs, ev)
+		}
+	}
+	if err := f.prod.PublishEvents(f.ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recorded waits until the webhooks group's start is recorded on every
+// partition (it is, and committed, before the group is joined).
+func (f *kafkaFixture) recorded(t *testing.T) {
+	t.Helper()
+	for {
+		p, err := f.st.Positions(f.ctx, Group, f.topics.Events)
+		if err == nil && len(p) == 3 {
+			return
+		}
+		select {
+		case <-f.ctx.Done():
+			t.Fatalf("the start was never recorded: %v %v", p, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// ids are the event ids of deliveries.
+func ids(ds []delivery) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.header.Get(HeaderDelivery)
+	}
+	return out
+}
+
+// waitDelivered waits until rc got every id of want.
+func waitDelivered(t *testing.T, ctx context.Context, rc *receiver, want []string) {
+	t.Helper()
+	for {
+		got := map[string]bool{}
+		for _, id := range ids(rc.deliveries()) {
+			got[id] = true
+		}
+		missing := slices.DeleteFunc(slices.Clone(want), func(id string) bool { return got[id] })
+		if len(missing) == 0 {
+			return
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatal("nothing delivered")
-		case <-time.After(300 * time.Millisecond):
+			t.Fatalf("never delivered: %v", missing)
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+func eventIDs(items []string, from, to int64) []string {
+	var out []string
+	for v := from; v < to; v++ {
+		for _, it := range items {
+			out = append(out, it+"#"+itoa(v))
+		}
+	}
+	return out
+}
+
+// The webhooks group starts at the end of the events topic the first time:
+// turning webhooks on does not post the city's history to the receivers.
+func TestConsumerSkipsHistory(t *testing.T) {
+	f := newKafkaFixture(t)
+	f.publish(t, []string{"x:old"}, 2, 4)
+	rc := newReceiver(t, time.Now)
+	_, stop := f.run(t, rc)
+	f.recorded(t)
+	f.publish(t, []string{"x:new"}, 2, 3)
+	waitDelivered(t, f.ctx, rc, []string{"x:new#2"})
 	time.Sleep(300 * time.Millisecond) // anything else it would deliver
-	ccancel()
-	if err := <-done; err != nil {
+	stop()
+	for _, id := range ids(rc.deliveries()) {
+		if id != "x:new#2" {
+			t.Errorf("delivered %s, from before the webhooks group started", id)
+		}
+	}
+}
+
+// Webhooks stopped for longer than Kafka keeps the group's offsets (their
+// expiry simulated by deleting them) resume where they stopped, exactly as
+// after a plain restart: every event of the meanwhile reaches the receiver,
+// each item's in order, and nothing of the history before webhooks were
+// first turned on.
+func TestConsumerResumesAfterExpiry(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		expire bool
+	}{{"restart", false}, {"offsets expired", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newKafkaFixture(t)
+			items := []string{"x:1", "x:2", "x:3", "x:4", "x:5", "x:6"}
+			f.publish(t, []string{"x:old"}, 2, 4)
+			rc := newReceiver(t, time.Now)
+			_, stop := f.run(t, rc)
+			f.recorded(t)
+			f.publish(t, items, 2, 3)
+			waitDelivered(t, f.ctx, rc, eventIDs(items, 2, 3))
+			stop()
+			before := len(rc.deliveries())
+
+			if tc.expire {
+				deleteGroupOffsets(t, f)
+			}
+			f.publish(t, items, 3, 6) // while webhooks are stopped
+			m, stop := f.run(t, rc)
+			defer stop()
+			f.publish(t, items, 6, 7)
+			waitDelivered(t, f.ctx, rc, eventIDs(items, 3, 7))
+			after := map[string][]string{}
+			for _, id := range ids(rc.deliveries()[before:]) {
+				it, _, _ := strings.Cut(id, "#")
+				// At least once: an event delivered again right after
+				// itself counts once.
+				if n := len(after[it]); n == 0 || after[it][n-1] != id {
+					after[it] = append(after[it], id)
+				}
+			}
+			for _, it := range items {
+				if diff := cmp.Diff(eventIDs([]string{it}, 3, 7), slices.DeleteFunc(after[it], func(id string) bool { return id == it+"#2" })); diff != "" {
+					t.Errorf("%s after the restart (-want +got):\n%s", it, diff)
+				}
+			}
+			if len(after["x:old"]) > 0 {
+				t.Errorf("delivered the history: %v", after["x:old"])
+			}
+			if v := testutil.ToFloat64(m.ResumeGaps.WithLabelValues(bus.GapExpired)) + testutil.ToFloat64(m.ResumeGaps.WithLabelValues(bus.GapAhead)); v != 0 {
+				t.Errorf("resume gaps counted: %v", v)
+			}
+		})
+	}
+}
+
+// deleteGroupOffsets deletes the webhooks group's committed offsets on the
+// events topic, as Kafka does a week after its last member left, once the
+// group is empty.
+func deleteGroupOffsets(t *testing.T, f *kafkaFixture) {
+	t.Helper()
+	cl := &kafka.Client{Addr: kafka.TCP(f.brokers...), Timeout: 10 * time.Second}
+	parts := map[string][]int{f.topics.Events: {0, 1, 2}}
+	for {
+		res, err := cl.OffsetDelete(f.ctx, &kafka.OffsetDeleteRequest{GroupID: Group, Topics: parts})
+		if err == nil && res.Error == nil && !slices.ContainsFunc(res.Topics[f.topics.Events], func(p kafka.OffsetDeletePartition) bool { return p.Error != nil }) {
+			break
+		}
+		select {
+		case <-f.ctx.Done():
+			t.Fatalf("offsets not deleted: %+v %v", res, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	res, err := cl.OffsetFetch(f.ctx, &kafka.OffsetFetchRequest{GroupID: Group, Topics: parts})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, g := range rc.deliveries() {
-		if id := g.header.Get(HeaderDelivery); !strings.HasPrefix(id, "x:new#") {
-			t.Errorf("delivered %s, from before the webhooks group started", id)
+	for _, p := range res.Topics[f.topics.Events] {
+		if p.CommittedOffset >= 0 {
+			t.Fatalf("partition %d still has offset %d", p.Partition, p.CommittedOffset)
 		}
 	}
 }

@@ -99,7 +99,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 	if dg, err := newDigest(e, cfg, st, clocks, reg, log); err != nil || dg == nil {
 		t.Fatalf("digest: %v, %v", dg, err)
 	}
-	hooks, closeHooks, err := newWebhooks(ctx, e, kc.ListenAddrs(), reg, pipe.producerMetrics, log)
+	hooks, closeHooks, err := newWebhooks(ctx, e, kc.ListenAddrs(), st, reg, pipe.producerMetrics, log)
 	if err != nil || hooks == nil {
 		t.Fatalf("webhooks: %v, %v", hooks, err)
 	}

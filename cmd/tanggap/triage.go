@@ -75,7 +75,7 @@ func runTriage(ctx context.Context, args []string, e env) error {
 	if dg != nil {
 		g.Go(func() error { return dg.Run(gctx) })
 	}
-	hooks, closeHooks, err := newWebhooks(ctx, e, brokers, reg, pipe.producerMetrics, log)
+	hooks, closeHooks, err := newWebhooks(ctx, e, brokers, st, reg, pipe.producerMetrics, log)
 	if err != nil {
 		return err
 	}

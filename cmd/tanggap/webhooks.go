@@ -17,8 +17,8 @@ import (
 const webhookTopic = "tanggap.webhooks.dlq"
 
 // newWebhooks returns the webhook consumer when TANGGAP_WEBHOOKS names a
-// config file, or nil.
-func newWebhooks(ctx context.Context, e env, brokers []string, reg prometheus.Registerer, pm *bus.ProducerMetrics, log *slog.Logger) (*bus.Consumer, func(), error) {
+// config file, or nil. pos keeps the group's positions (the city's store).
+func newWebhooks(ctx context.Context, e env, brokers []string, pos bus.Positions, reg prometheus.Registerer, pm *bus.ProducerMetrics, log *slog.Logger) (*bus.Consumer, func(), error) {
 	cfg, err := webhookConfig(e)
 	if err != nil || cfg == nil {
 		return nil, func() {}, err
@@ -32,7 +32,7 @@ func newWebhooks(ctx context.Context, e env, brokers []string, reg prometheus.Re
 		dead.Close()
 		return nil, nil, err
 	}
-	c := webhook.NewConsumer(brokers, bus.DefaultTopics, d, dead, log, bus.NewConsumerMetricsFor(reg, "webhook"))
+	c := webhook.NewConsumer(brokers, bus.DefaultTopics, d, pos, dead, log, bus.NewConsumerMetricsFor(reg, "webhook"))
 	return c, func() { dead.Close() }, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/store/storetest"
 )
 
 // A prune keeps what a kept report's pages link to, however long ago it
@@ -56,7 +57,7 @@ func TestPruneKeepsWhatDuplicatesLinkTo(t *testing.T) {
 	if code, body := post(t, dlh, f.srv.URL+"/item/x:951/duplicate", url.Values{"version": {"1"}, "of": {"x:950"}}); code != http.StatusSeeOther {
 		t.Fatalf("mark x:951 a duplicate of x:950: %d %s", code, body)
 	}
-	evs := relay(t, f.st)
+	evs := storetest.RelayAll(t, f.st)
 
 	cutoff := f.now.Add(-day)
 	res, err := f.st.Prune(ctx, cutoff, false)
@@ -132,7 +133,7 @@ func TestPruneKeepsWhatDuplicatesLinkTo(t *testing.T) {
 	}
 	put("943", "Jatimekar", cands[0][i].ClusterID, flood, time.Hour)
 	reporters(4)
-	evs = append(evs, relay(t, f.st)...)
+	evs = append(evs, storetest.RelayAll(t, f.st)...)
 	want := pages()
 
 	// A rebuild from the events topic into a Redis that lost the city's
@@ -154,33 +155,5 @@ func TestPruneKeepsWhatDuplicatesLinkTo(t *testing.T) {
 	reporters(4)
 	if d := cmp.Diff(want, pages()); d != "" {
 		t.Errorf("the pages after a rebuild (-pruned +rebuilt):\n%s", d)
-	}
-}
-
-// relay does the event relay's part without Kafka: it acknowledges every
-// outbox entry and returns the events, as the events topic holds them.
-func relay(t *testing.T, st *store.Store) []tanggap.Event {
-	t.Helper()
-	var evs []tanggap.Event
-	for {
-		es, err := st.ReadOutbox(context.Background(), "t", 1000, time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(es) == 0 {
-			return evs
-		}
-		ids := make([]string, len(es))
-		for i, e := range es {
-			ids[i] = e.StreamID
-			ev, err := e.Decode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			evs = append(evs, ev)
-		}
-		if err := st.AckOutbox(context.Background(), ids...); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tanggap/tanggap"
 	"github.com/tanggap/tanggap/internal/testenv"
 	"github.com/tanggap/tanggap/store"
+	"github.com/tanggap/tanggap/store/storetest"
 )
 
 // notRebuilt are the keys of a city (by the start of their name after the
@@ -205,7 +206,7 @@ func TestRebuildRestoresEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	evs := relayAll(t, st)
+	evs := storetest.RelayAll(t, st)
 	state := func() map[string]any {
 		t.Helper()
 		out := testenv.DumpCity(t, rdb, city)
@@ -290,34 +291,5 @@ func TestRebuildRestoresEveryKey(t *testing.T) {
 	}
 	if d := cmp.Diff(want["corrections"], got["corrections"]); d != "" {
 		t.Errorf("corrections rebuilt from events without the verdict (-before +rebuilt):\n%s", d)
-	}
-}
-
-// relayAll hands every event of the outbox to "Kafka": read, decode,
-// acknowledge.
-func relayAll(t *testing.T, st *store.Store) []tanggap.Event {
-	t.Helper()
-	ctx := context.Background()
-	var evs []tanggap.Event
-	for {
-		es, err := st.ReadOutbox(ctx, "t", 1000, time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(es) == 0 {
-			return evs
-		}
-		ids := make([]string, len(es))
-		for i, e := range es {
-			ids[i] = e.StreamID
-			ev, err := e.Decode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			evs = append(evs, ev)
-		}
-		if err := st.AckOutbox(ctx, ids...); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

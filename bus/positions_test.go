@@ -1,7 +1,6 @@
 package bus
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
+	"github.com/tanggap/tanggap/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -234,7 +234,7 @@ func TestConsumerResumesAfterExpiry(t *testing.T) {
 			}
 			write(t, b, keys, 5, 9) // while stopped
 			m := NewConsumerMetrics(prometheus.NewRegistry())
-			var logs syncBuffer
+			var logs testenv.Buffer
 			g, stop = runResuming(t, b, pos, m, slog.New(slog.NewTextHandler(&logs, nil)))
 			defer stop()
 			waitFor(t, b.ctx, "records written while stopped", func() bool { return g.has(values(keys, 5, 9)...) })
@@ -284,7 +284,7 @@ func TestConsumerResumeGaps(t *testing.T) {
 			}
 			pos := &memPositions{}
 			pos.SavePositions(b.ctx, b.group, b.topics.Posts, map[int]int64{0: tc.recorded})
-			var logs syncBuffer
+			var logs testenv.Buffer
 			m := NewConsumerMetrics(prometheus.NewRegistry())
 			g, stop := runResuming(t, b, pos, m, slog.New(slog.NewTextHandler(&logs, nil)))
 			defer stop()
@@ -334,22 +334,4 @@ func deleteRecords(t *testing.T, b *testBus, topic string, to int64) {
 		res.Topics[0].Partitions[0].LowWatermark != to {
 		t.Fatalf("delete records: %+v", res.Topics)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -41,8 +41,7 @@ func (s *Store) Apply(ctx context.Context, c Change) (*tanggap.Item, error) {
 		return nil, tanggap.WrapCode(tanggap.EINTERNAL, err, "encode event")
 	}
 	at := s.instant()
-	msec, atStr := nowParts(at)
-	args := []any{s.k.prefix(), msec + " " + atStr, c.Version, string(evj), len(c.Set)}
+	args := []any{s.k.prefix(), instantArg(at), c.Version, string(evj), len(c.Set)}
 	for k, v := range c.Set {
 		args = append(args, k, v)
 	}

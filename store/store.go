@@ -124,8 +124,11 @@ func ms(t time.Time) string {
 
 // nowArg is the scripts' ARGV[2]: the store's clock in milliseconds and the
 // same instant as the audit events' "at" (tanggap.Event JSON).
-func (s *Store) nowArg() string {
-	ms, at := nowParts(s.instant())
+func (s *Store) nowArg() string { return instantArg(s.instant()) }
+
+// instantArg is ARGV[2] for the instant t (see nowArg).
+func instantArg(t time.Time) string {
+	ms, at := nowParts(t)
 	return ms + " " + at
 }
 

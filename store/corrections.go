@@ -76,6 +76,15 @@ func (s *Store) RoutedByClassifier(ctx context.Context, id string) (bool, error)
 	return routedOnItsOwn(ev), nil
 }
 
+// MayOverrule reports whether a person's move of an item away from fromOPD
+// can overrule the classifier: it is the item's first move (hops, those
+// before it, is 0) and the item is still at its classifier's OPD. It does
+// when the classifier also routed the item there on its own
+// (RoutedByClassifier), which the workflow reads only for such a move.
+func MayOverrule(classifierOPD, fromOPD string, hops int) bool {
+	return classifierOPD != "" && fromOPD == classifierOPD && hops == 0
+}
+
 // routedOnItsOwn reports whether ev is the ingest event of an item triage
 // routed to its classifier's OPD: one the ingest counts among that OPD's
 // classifier routings (<opd>:auto).
@@ -104,8 +113,14 @@ func (r *routingReplay) overrule(ev tanggap.Event) bool {
 	if v, ok := ev.Data["overrule"]; ok {
 		return v == "1"
 	}
-	cls := ev.Data["classifier_opd"]
-	return r.item == ev.ItemID && r.auto && (r.hops == "" || r.hops == "0") && cls != "" && ev.Data["from_opd"] == cls
+	hops := 0 // before any hop
+	if r.hops != "" {
+		var err error
+		if hops, err = strconv.Atoi(r.hops); err != nil {
+			return false
+		}
+	}
+	return r.item == ev.ItemID && r.auto && MayOverrule(ev.Data["classifier_opd"], ev.Data["from_opd"], hops)
 }
 
 // see follows the item's state through ev.

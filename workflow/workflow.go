@@ -225,7 +225,6 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 	ch := store.Change{ID: it.ID, Version: it.Version, Actor: a.Login, Action: r.Action, Reason: r.Reason,
 		Set: map[string]string{}, Data: map[string]string{}}
 	to := it.Status
-	overrule := false
 	switch r.Action {
 	case "claim":
 		if it.ClaimedBy != "" && it.ClaimedBy != a.Login && now.Before(it.ClaimUntil) {
@@ -256,18 +255,19 @@ func (s *Service) Do(ctx context.Context, a Actor, r Request) (*tanggap.Item, er
 			ch.Set["hops"] = strconv.Itoa(it.Hops + 1)
 		}
 		ch.Data["from_opd"], ch.Data["classifier_opd"] = it.OPD, it.ClassifierOPD
-		// A person overrules the classifier once per item: by the first
-		// move of an item it routed on its own (no hop yet, so the item
-		// is still where the classifier put it). Moving it back and away
-		// again, or moving an item a person routed, overrules nothing. The
-		// change below is compare-and-set on the version read here, so
-		// two people moving it at once cannot both count.
-		if a.Login != "system" && it.ClassifierOPD != "" && it.OPD == it.ClassifierOPD && it.Hops == 0 {
-			if overrule, err = s.st.RoutedByClassifier(ctx, it.ID); err != nil {
-				return nil, err
-			}
-		}
 		if a.Login != "system" {
+			// A person overrules the classifier once per item: by the first
+			// move of an item it routed on its own (no hop yet, so the item
+			// is still where the classifier put it). Moving it back and away
+			// again, or moving an item a person routed, overrules nothing.
+			// The change below is compare-and-set on the version read here,
+			// so two people moving it at once cannot both count.
+			overrule := false
+			if store.MayOverrule(it.ClassifierOPD, it.OPD, it.Hops) {
+				if overrule, err = s.st.RoutedByClassifier(ctx, it.ID); err != nil {
+					return nil, err
+				}
+			}
 			// A person's routing is a labelled example for the classifier,
 			// kept with the change. Its event carries the verdict, so that
 			// a rebuild counts the overrules this judged, not its own.

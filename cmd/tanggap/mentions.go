@@ -337,7 +337,12 @@ func startMentions(ctx context.Context, g *errgroup.Group, pp []platformPoller, 
 			// the queued gauge for the mentions group, whose lag says little).
 			rm := &bus.ConsumerMetrics{Lag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tanggap_instagram_mentions_retry_consumer_lag"}),
 				DeadLetters: cm.DeadLetters, Retries: cm.Retries, Replayed: cm.Replayed}
-			retry = bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: mentionsRetryGroup, Topic: mentionsRetry}, r.retry(ctx), prod, log, rm)
+			// One parked mention a batch: its handler sleeps until the
+			// mention's turn, and a batch commits when its last record is
+			// done, so a mention parked again before another's sleep would
+			// stay uncommitted through it (counted as waiting, and parked
+			// twice if the collector stopped meanwhile).
+			retry = bus.NewConsumer(bus.ConsumerConfig{Brokers: brokers, Group: mentionsRetryGroup, Topic: mentionsRetry, MaxBatch: 1}, r.retry(ctx), prod, log, rm)
 		}
 	}
 	if cons == nil {

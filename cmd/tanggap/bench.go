@@ -337,7 +337,21 @@ type maxPhase struct {
 	ProcessCPUPerItem float64  `json:"bench_process_cpu_us_per_item"`
 	KafkaCPUSec       *float64 `json:"kafka_cpu_sec,omitempty"`
 	KafkaCPUPerItemUS *float64 `json:"kafka_cpu_us_per_item,omitempty"`
-	CPUProfile        string   `json:"cpu_profile,omitempty"`
+	// Host is the whole machine over the phase, from /proc/stat: on a
+	// shared host the figures above move with what the hypervisor gives.
+	Host       *hostShare `json:"host,omitempty"`
+	CPUProfile string     `json:"cpu_profile,omitempty"`
+}
+
+// hostShare is how the machine's CPUs spent a phase: busy (every process,
+// kernel and interrupts), idle, and stolen by the hypervisor for other
+// guests, as percentages of the CPUs' wall time, and the busy CPU time per
+// post stored.
+type hostShare struct {
+	BusyPct       float64 `json:"busy_pct"`
+	IdlePct       float64 `json:"idle_pct"`
+	StealPct      float64 `json:"steal_pct"`
+	BusyUSPerPost float64 `json:"busy_cpu_us_per_item"`
 }
 
 type ceilings struct {
@@ -611,6 +625,7 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 	rw0, _ := infoInt(ctx, b.rdb, "persistence", "aof_rewrites")
 	pcpu0 := cputime.Process().Seconds()
 	kcpu0, kcpuErr := pidCPU(b.o.kafkaPID)
+	host0, hostErr := readHostCPU()
 	if b.o.cpuprofile != "" {
 		f, err := os.Create(b.o.cpuprofile)
 		if err != nil {
@@ -656,6 +671,9 @@ func (b *bench) maxPhase(ctx context.Context, st *store.Store, fleet *loadgen.Fl
 		ProcessCPUSec:   round3(cputime.Process().Seconds() - pcpu0), CPUProfile: b.o.cpuprofile,
 		Method: "per item: updated_ms (triage's clock when it sent the ingest script) minus captured_ms (the Kafka record timestamp); items changed again (answered, joined by a near-duplicate) are left out"}
 	mp.ProcessCPUPerItem = round1(mp.ProcessCPUSec * 1e6 / float64(len(sent)))
+	if host1, err := readHostCPU(); hostErr == nil && err == nil {
+		mp.Host = host1.since(host0, len(sent))
+	}
 	if kcpuErr == nil {
 		if kcpu1, err := pidCPU(b.o.kafkaPID); err == nil {
 			d := round3(kcpu1 - kcpu0)
@@ -1032,6 +1050,51 @@ func pidCPU(pid int) (float64, error) {
 	}
 	const hz = 100 // USER_HZ on Linux
 	return (ut + st) / hz, nil
+}
+
+// hostCPU is the machine's CPU time (USER_HZ ticks) from the first line of
+// /proc/stat.
+type hostCPU struct{ busy, idle, steal uint64 }
+
+func readHostCPU() (hostCPU, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return hostCPU{}, err
+	}
+	return parseHostCPU(string(b))
+}
+
+// parseHostCPU reads the "cpu" line: user nice system idle iowait irq
+// softirq steal (guest time is already in user). Busy is user, nice,
+// system, irq and softirq; idle includes iowait.
+func parseHostCPU(stat string) (hostCPU, error) {
+	line, _, _ := strings.Cut(stat, "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return hostCPU{}, errors.New("unreadable /proc/stat: no cpu line with steal time")
+	}
+	var v [8]uint64
+	for i := range v {
+		x, err := strconv.ParseUint(f[i+1], 10, 64)
+		if err != nil {
+			return hostCPU{}, fmt.Errorf("unreadable /proc/stat: %w", err)
+		}
+		v[i] = x
+	}
+	return hostCPU{busy: v[0] + v[1] + v[2] + v[5] + v[6], idle: v[3] + v[4], steal: v[7]}, nil
+}
+
+// since is the share of the CPUs' time between h0 and h, and the busy time
+// per post; nil when no tick passed.
+func (h hostCPU) since(h0 hostCPU, posts int) *hostShare {
+	busy, idle, steal := float64(h.busy-h0.busy), float64(h.idle-h0.idle), float64(h.steal-h0.steal)
+	total := busy + idle + steal
+	if total <= 0 || posts <= 0 {
+		return nil
+	}
+	const hz = 100 // USER_HZ on Linux
+	return &hostShare{BusyPct: round1(100 * busy / total), IdlePct: round1(100 * idle / total),
+		StealPct: round1(100 * steal / total), BusyUSPerPost: round1(busy / hz * 1e6 / float64(posts))}
 }
 
 func load1() float64 {

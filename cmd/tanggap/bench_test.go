@@ -89,3 +89,33 @@ func TestCompactAOF(t *testing.T) {
 		t.Errorf("in-process Redis: compactAOF = %v, %v, want false, nil", done, err)
 	}
 }
+
+// TestHostCPU reads /proc/stat's cpu line as the kernel writes it and
+// turns two readings into shares of the CPUs' time.
+func TestHostCPU(t *testing.T) {
+	h0, err := parseHostCPU("cpu  100 5 50 1000 20 3 2 30 0 0\ncpu0 50 2 25 500 10 1 1 15 0 0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h0 != (hostCPU{busy: 160, idle: 1020, steal: 30}) {
+		t.Fatalf("parsed %+v", h0)
+	}
+	// 200 ticks pass (2 CPUs, 1 s): 120 busy, 40 idle, 40 stolen.
+	h1, err := parseHostCPU("cpu  200 5 60 1030 30 8 7 70 0 0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h1.since(h0, 4000)
+	want := &hostShare{BusyPct: 60, IdlePct: 20, StealPct: 20, BusyUSPerPost: 300}
+	if got == nil || *got != *want {
+		t.Errorf("since: %+v, want %+v", got, want)
+	}
+	if h0.since(h0, 10) != nil {
+		t.Error("a share of no time")
+	}
+	for _, bad := range []string{"", "intr 1 2 3\n", "cpu 1 2 3\n", "cpu 1 2 3 x 5 6 7 8\n"} {
+		if _, err := parseHostCPU(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

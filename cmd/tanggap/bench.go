@@ -1085,9 +1085,11 @@ func parseHostCPU(stat string) (hostCPU, error) {
 }
 
 // since is the share of the CPUs' time between h0 and h, and the busy time
-// per post; nil when no tick passed.
+// per post; nil when no tick passed. A counter that went back (proc(5):
+// iowait can) counts as none.
 func (h hostCPU) since(h0 hostCPU, posts int) *hostShare {
-	busy, idle, steal := float64(h.busy-h0.busy), float64(h.idle-h0.idle), float64(h.steal-h0.steal)
+	diff := func(a, b uint64) float64 { return float64(max(a, b) - b) }
+	busy, idle, steal := diff(h.busy, h0.busy), diff(h.idle, h0.idle), diff(h.steal, h0.steal)
 	total := busy + idle + steal
 	if total <= 0 || posts <= 0 {
 		return nil

@@ -113,6 +113,12 @@ func TestHostCPU(t *testing.T) {
 	if h0.since(h0, 10) != nil {
 		t.Error("a share of no time")
 	}
+	// Idle (iowait) went back by 10 ticks: no idle time, not 2^64.
+	back := h0
+	back.busy, back.idle = h0.busy+100, h0.idle-10
+	if got := back.since(h0, 1000); got == nil || got.BusyPct != 100 || got.IdlePct != 0 {
+		t.Errorf("counter going back: %+v", got)
+	}
 	for _, bad := range []string{"", "intr 1 2 3\n", "cpu 1 2 3\n", "cpu 1 2 3 x 5 6 7 8\n"} {
 		if _, err := parseHostCPU(bad); err == nil {
 			t.Errorf("%q accepted", bad)

@@ -1048,9 +1048,12 @@ func pidCPU(pid int) (float64, error) {
 	if err1 != nil || err2 != nil {
 		return 0, errors.New("unreadable /proc stat")
 	}
-	const hz = 100 // USER_HZ on Linux
-	return (ut + st) / hz, nil
+	return (ut + st) / userHZ, nil
 }
+
+// userHZ is the clock ticks per second /proc reports CPU time in (USER_HZ,
+// 100 on Linux).
+const userHZ = 100
 
 // hostCPU is the machine's CPU time (USER_HZ ticks) from the first line of
 // /proc/stat.
@@ -1094,9 +1097,8 @@ func (h hostCPU) since(h0 hostCPU, posts int) *hostShare {
 	if total <= 0 || posts <= 0 {
 		return nil
 	}
-	const hz = 100 // USER_HZ on Linux
 	return &hostShare{BusyPct: round1(100 * busy / total), IdlePct: round1(100 * idle / total),
-		StealPct: round1(100 * steal / total), BusyUSPerPost: round1(busy / hz * 1e6 / float64(posts))}
+		StealPct: round1(100 * steal / total), BusyUSPerPost: round1(busy / userHZ * 1e6 / float64(posts))}
 }
 
 func load1() float64 {

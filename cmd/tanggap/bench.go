@@ -63,7 +63,7 @@ func runBench(ctx context.Context, args []string, e env) error {
 	fs.IntVar(&o.partitions, "partitions", 6, "partitions of the bench topics")
 	fs.IntVar(&o.consumers, "consumers", 6, "triage consumers in the group, in this process (tanggap triage runs 6)")
 	fs.DurationVar(&o.interval, "interval", 50*time.Millisecond, "collector poll interval")
-	fs.IntVar(&o.maxBatch, "max-batch", 500, "most records a triage consumer handles (and stores in one Redis round trip) at once; 1 is one record at a time")
+	fs.IntVar(&o.maxBatch, "max-batch", triageBatch, "most records a triage consumer handles (and stores in one Redis round trip) at once; 1 is one record at a time")
 	fs.BoolVar(&o.noCluster, "no-cluster", false, "turn near-duplicate clustering off (production runs it), to see its cost")
 	fs.IntVar(&o.kafkaPID, "kafka-pid", 0, "pid of a local Kafka broker, to report its CPU time per post (optional)")
 	fs.IntVar(&o.window, "window", 5000, "max-throughput phase: most posts appended to the fake APIs and not yet published to Kafka")

@@ -119,8 +119,8 @@ type pipelineOptions struct {
 // backlog, and a backlog is where it pays: a batch reads each
 // near-duplicate slot it touches once, whatever its size. In
 // 600,000-post `tanggap bench` runs on the 2-core test machine, batches
-// of 500 made 144,000 slot reads and stored 5,200 posts/s; of 2,000,
-// 45,000 reads and 6,000/s; of 4,000, 6,100/s.
+// of 500 made 144,000 slot reads and stored 5,100-5,200 posts/s; of
+// 2,000, 45,000 reads and 5,900-6,400/s; of 4,000, 6,100/s.
 const triageBatch = 2000
 
 func newPipeline(cfg *config.Config, st *store.Store, clocks *workflow.Clocks, cls triage.Classifier, brokers []string, topics bus.Topics, o pipelineOptions, reg prometheus.Registerer, log *slog.Logger) *pipeline {
